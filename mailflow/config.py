@@ -1,0 +1,421 @@
+"""The configuration file: validated once at load into frozen objects."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from mailflow.config_schema import Section
+from mailflow.core.model import Role
+from mailflow.errors import ConfigError
+
+TLS_MODES = ("ssl", "starttls", "none")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DELAY_UNITS = ("business days", "business hours", "days", "hours")
+STEP_ANCHORS = ("intake", "contacted", "closed")
+STEP_CONDITIONS = ("contacted", "closed", "opted_out", "briefed")
+_DELAY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+(business days?|business hours?|days?|hours?)\s*$")
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Where a password comes from; read only when needed, never stored in the file."""
+
+    file: str
+    key: str
+    env: str | None = None
+    path: Path | None = None
+    command: str | None = None
+    literal: str | None = None
+
+    def reveal(self) -> str:
+        if self.literal is not None:
+            return self.literal
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise ConfigError(self.file, f"{self.key}_env",
+                                  f"environment variable {self.env} is not set")
+            return value
+        if self.path is not None:
+            try:
+                return self.path.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(self.file, f"{self.key}_file",
+                                  f"cannot read {self.path}: {exc.strerror}") from exc
+        if self.command is not None:
+            done = subprocess.run(self.command, shell=True, capture_output=True, text=True,
+                                  timeout=60, check=False)
+            if done.returncode != 0:
+                raise ConfigError(self.file, f"{self.key}_command",
+                                  f"command exited with status {done.returncode}")
+            return done.stdout.strip()
+        raise ConfigError(self.file, self.key, "no password source given")
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    port: int
+    tls: str
+    username: str
+    password: Secret
+    folder: str = "INBOX"
+    processed_folder: str | None = "mailflow/processed"
+    quarantine_folder: str = "mailflow/quarantine"
+    idle: bool = True
+    poll_interval: int = 60
+    batch_size: int = 200
+    verify_certificates: bool = True
+    ca_file: Path | None = None
+    sent_folder: str | None = None
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    tls: str
+    username: str | None
+    password: Secret | None
+    verify_certificates: bool = True
+    ca_file: Path | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class PartnerEntry:
+    email: tuple[str, ...]
+    name: str = ""
+    niche: str = ""
+    notes: str = ""
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    """One workflow step: who gets which template, when, unless what."""
+
+    name: str
+    to: Role
+    template: str
+    after_amount: float = 0
+    after_unit: str = "days"
+    since: str = "intake"
+    unless: tuple[str, ...] = ()
+    once_per_partner: bool = False
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    days: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    opens: time = time(9, 0)
+    closes: time = time(17, 0)
+    holidays: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class WorkflowConfig:
+    steps: tuple[StepConfig, ...]
+    acknowledge_referrer: bool = True
+    confirm_replies: bool = True
+    max_per_recipient_per_day: int = 1
+    max_per_referral: int = 8
+    digest_every_days: int = 7
+    catch_up_after_days: int = 90
+    slow_contact_hours: float = 48.0
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    trackers: tuple[str, ...]
+    database: Path
+    timezone: ZoneInfo
+    referrers: tuple[str, ...]
+    partners: tuple[PartnerEntry, ...]
+    business_hours: BusinessHours
+    workflow: WorkflowConfig
+    secret: Secret | None = None
+    imap: ImapConfig | None = None
+    maildir: Path | None = None
+    smtp: SmtpConfig | None = None
+    outbox_dir: Path | None = None
+    templates_dir: Path | None = None
+    reply_tokens: str = "off"
+    admin: str | None = None
+    trust_authentication_results: str | None = None
+    alert_after_minutes: int = 60
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tracker(self) -> str:
+        return self.trackers[0]
+
+
+def default_steps() -> tuple[StepConfig, ...]:
+    """PRODUCT.md's default workflow table."""
+    partner, client, referrer = Role.PARTNER, Role.CLIENT, Role.REFERRER
+    return (
+        StepConfig("partner_brief", partner, "partner_brief", 0, "hours",
+                   unless=("closed", "briefed"), once_per_partner=True),
+        StepConfig("partner_nudge", partner, "partner_nudge", 1, "business days",
+                   unless=("contacted", "closed")),
+        StepConfig("escalation", referrer, "escalation", 3, "business days",
+                   unless=("contacted", "closed")),
+        StepConfig("partner_checkin", partner, "partner_checkin", 7, "days", unless=("closed",)),
+        StepConfig("client_checkin", client, "client_checkin", 7, "days",
+                   unless=("closed", "opted_out")),
+        StepConfig("feedback_request", partner, "feedback_request", 21, "days",
+                   unless=("closed",)),
+        StepConfig("thank_partner", partner, "thank_partner", 0, "hours", since="closed"),
+        StepConfig("thank_client", client, "thank_client", 0, "hours", since="closed",
+                   unless=("opted_out",)),
+        StepConfig("outcome_report", referrer, "outcome_report", 0, "hours", since="closed"),
+    )
+
+
+def _path(base: Path, value: str) -> Path:
+    path = Path(os.path.expanduser(value))
+    return path if path.is_absolute() else (base / path)
+
+
+def _secret(section: Section, key: str, required: bool) -> Secret | None:
+    sources = {
+        "env": section.raw(f"{key}_env", None),
+        "path": section.raw(f"{key}_file", None),
+        "command": section.raw(f"{key}_command", None),
+        "literal": section.raw(key, None),
+    }
+    given = {k: v for k, v in sources.items() if v is not None}
+    if len(given) > 1:
+        raise section.error(key, f"give only one of {key}_env, {key}_file, {key}_command")
+    if not given:
+        if required:
+            raise section.error(f"{key}_env", f"is required (or {key}_file / {key}_command)")
+        return None
+    (kind, value), = given.items()
+    if not isinstance(value, str) or not value:
+        raise section.error(key, "expected a non-empty string")
+    base = Path(section.file).parent
+    return Secret(section.file, section.key(key),
+                  env=value if kind == "env" else None,
+                  path=_path(base, value) if kind == "path" else None,
+                  command=value if kind == "command" else None,
+                  literal=value if kind == "literal" else None)
+
+
+def _imap(section: Section, base: Path) -> ImapConfig:
+    tls = section.choice("tls", TLS_MODES, "ssl")
+    password = _secret(section, "password", required=True)
+    assert password is not None
+    ca_file = section.string("ca_file", None)
+    config = ImapConfig(
+        host=section.string("host"),
+        port=section.integer("port", 993 if tls == "ssl" else 143, minimum=1),
+        tls=tls,
+        username=section.string("username"),
+        password=password,
+        folder=section.string("folder", "INBOX"),
+        processed_folder=(None if section.raw("processed_folder", "x") is False
+                          else section.string("processed_folder", "mailflow/processed")),
+        quarantine_folder=section.string("quarantine_folder", "mailflow/quarantine"),
+        idle=section.boolean("idle", True),
+        poll_interval=section.integer("poll_interval", 60, minimum=5),
+        batch_size=section.integer("batch_size", 200, minimum=1),
+        verify_certificates=section.boolean("verify_certificates", True),
+        ca_file=_path(base, ca_file) if ca_file else None,
+        sent_folder=section.string("sent_folder", None),
+    )
+    section.finish()
+    return config
+
+
+def _smtp(section: Section, base: Path) -> SmtpConfig:
+    tls = section.choice("tls", TLS_MODES, "starttls")
+    ca_file = section.string("ca_file", None)
+    config = SmtpConfig(
+        host=section.string("host"),
+        port=section.integer("port", {"ssl": 465, "starttls": 587, "none": 25}[tls], minimum=1),
+        tls=tls,
+        username=section.string("username", None),
+        password=_secret(section, "password", required=False),
+        verify_certificates=section.boolean("verify_certificates", True),
+        ca_file=_path(base, ca_file) if ca_file else None,
+        timeout=section.number("timeout", 30.0),
+    )
+    section.finish()
+    return config
+
+
+def _email(section: Section, name: str, value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise section.error(name, f'expected an email address, got "{value}"')
+    return value.lower()
+
+
+def _partner(section: Section) -> PartnerEntry:
+    emails = section.strings("email")
+    entry = PartnerEntry(
+        email=tuple(_email(section, "email", e) for e in emails),
+        name=section.string("name", ""),
+        niche=section.string("niche", ""),
+        notes=section.string("notes", ""),
+        domain=section.string("domain", None),
+    )
+    section.finish()
+    return entry
+
+
+def _time(value: Any) -> time:
+    if isinstance(value, int):  # YAML reads 09:00 unquoted as sexagesimal minutes
+        return time(value // 60, value % 60)
+    return time.fromisoformat(str(value))
+
+
+def _business_hours(section: Section | None) -> BusinessHours:
+    if section is None:
+        return BusinessHours()
+    days = section.strings("days", DAY_NAMES[:5])
+    for day in days:
+        if day.lower()[:3] not in DAY_NAMES:
+            raise section.error("days", f'expected day names like mon, tue, got "{day}"')
+    holidays = section.raw("holidays", [])
+    if not isinstance(holidays, list):
+        raise section.error("holidays", "expected a list of dates (YYYY-MM-DD)")
+    parsed: set[date] = set()
+    for item in holidays:
+        try:
+            parsed.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
+        except ValueError as exc:
+            raise section.error("holidays", f'expected dates as YYYY-MM-DD, got "{item}"') from exc
+    hours = BusinessHours(
+        days=frozenset(DAY_NAMES.index(d.lower()[:3]) for d in days),
+        opens=section.convert("opens", _time, "a time like 09:00", time(9, 0)),
+        closes=section.convert("closes", _time, "a time like 17:00", time(17, 0)),
+        holidays=frozenset(parsed),
+    )
+    if hours.closes <= hours.opens:
+        raise section.error("closes", "must be later than opens")
+    section.finish()
+    return hours
+
+
+def _step(section: Section) -> StepConfig:
+    after = section.string("after", "0 hours")
+    match = _DELAY.match(after)
+    if not match:
+        raise section.error("after", 'expected a delay like "1 business day", "3 business '
+                                     f'hours", "7 days" or "2 hours", got "{after}"')
+    unit = match.group(2) if match.group(2).endswith("s") else match.group(2) + "s"
+    unless = section.strings("unless", ())
+    for condition in unless:
+        if condition not in STEP_CONDITIONS:
+            raise section.error("unless", f"expected any of {', '.join(STEP_CONDITIONS)}, "
+                                          f'got "{condition}"')
+    name = section.string("name")
+    step = StepConfig(
+        name=name,
+        to=Role(section.choice("to", tuple(r.value for r in Role))),
+        template=section.string("template", name),
+        after_amount=float(match.group(1)),
+        after_unit=unit,
+        since=section.choice("since", STEP_ANCHORS, "intake"),
+        unless=unless,
+        once_per_partner=section.boolean("once_per_partner", False),
+    )
+    section.finish()
+    return step
+
+
+def _workflow(section: Section | None) -> WorkflowConfig:
+    if section is None:
+        return WorkflowConfig(steps=default_steps())
+    steps = tuple(_step(s) for s in section.items("steps")) if section.has("steps") else None
+    if steps is not None and len({s.name for s in steps}) != len(steps):
+        raise section.error("steps", "step names must be unique")
+    config = WorkflowConfig(
+        steps=steps if steps else default_steps(),
+        acknowledge_referrer=section.boolean("acknowledge_referrer", True),
+        confirm_replies=section.boolean("confirm_replies", True),
+        max_per_recipient_per_day=section.integer("max_per_recipient_per_day", 1, minimum=1),
+        max_per_referral=section.integer("max_per_referral", 8, minimum=1),
+        digest_every_days=section.integer("digest_every_days", 7, minimum=0),
+        catch_up_after_days=section.integer("catch_up_after_days", 90, minimum=1),
+        slow_contact_hours=section.number("slow_contact_hours", 48.0),
+    )
+    section.finish()
+    return config
+
+
+def parse_config(data: Any, path: Path) -> Config:
+    """Validate an already-loaded YAML document; `path` locates relative paths and errors."""
+    file = str(path)
+    base = path.parent
+    top = Section(file, "", data)
+    trackers = tuple(_email(top, "tracker", t) for t in top.strings("tracker"))
+    imap = top.section("imap")
+    maildir = top.string("maildir", None)
+    if imap is not None and maildir is not None:
+        raise top.error("maildir", "give either imap or maildir, not both")
+    if imap is None and maildir is None:
+        raise top.error("imap", "is required (or maildir: PATH for a local mailbox)")
+    smtp = top.section("smtp")
+    outbox_dir = top.string("outbox_dir", None)
+    if smtp is not None and outbox_dir is not None:
+        raise top.error("outbox_dir", "give either smtp or outbox_dir, not both")
+    templates_dir = top.string("templates_dir", None)
+    admin = top.string("admin", None)
+    secret = _secret(top, "secret", required=False)
+    reply_tokens = top.choice("reply_tokens", ("off", "plus"), "off")
+    if reply_tokens == "plus" and secret is None:
+        raise top.error("secret_env", "is required when reply_tokens is plus")
+    config = Config(
+        path=path,
+        trackers=trackers,
+        database=_path(base, top.string("database", "mailflow.db")),
+        timezone=top.convert("timezone", ZoneInfo, "an IANA time zone such as Europe/London",
+                             ZoneInfo("UTC")),
+        referrers=tuple(r.lower() for r in top.strings("referrers", ())),
+        partners=tuple(_partner(p) for p in top.items("partners")),
+        business_hours=_business_hours(top.section("business_hours")),
+        workflow=_workflow(top.section("workflow")),
+        secret=secret,
+        imap=_imap(imap, base) if imap is not None else None,
+        maildir=_path(base, maildir) if maildir else None,
+        smtp=_smtp(smtp, base) if smtp is not None else None,
+        outbox_dir=_path(base, outbox_dir) if outbox_dir else None,
+        templates_dir=_path(base, templates_dir) if templates_dir else None,
+        reply_tokens=reply_tokens,
+        admin=_email(top, "admin", admin) if admin else None,
+        trust_authentication_results=top.string("trust_authentication_results", None),
+        alert_after_minutes=top.integer("alert_after_minutes", 60, minimum=1),
+    )
+    top.finish()
+    return config
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate `path`; every problem is a ConfigError naming file and key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(str(path), "", "no such file (create one with `mailflow init`)") from exc
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
+        raise ConfigError(str(path), where, f"not valid YAML: {getattr(exc, 'problem', exc)}") \
+            from exc
+    return parse_config(data, path.resolve())
