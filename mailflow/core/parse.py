@@ -10,10 +10,10 @@ import codecs
 import email
 import hashlib
 import re
+from datetime import datetime
 from email.header import decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
-from datetime import datetime
 
 from mailflow.core.html_text import html_to_text
 from mailflow.core.model import Address, InboundMessage

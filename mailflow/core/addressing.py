@@ -1,0 +1,47 @@
+"""Which addresses are ours, and who may create referrals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+def split_address(email: str) -> tuple[str, str, str | None]:
+    """(local, domain, plus-detail) of an address; detail is None without a '+'."""
+    local, _, domain = email.lower().rpartition("@")
+    base, plus, detail = local.partition("+")
+    return base, domain, (detail if plus else None)
+
+
+@dataclass(frozen=True)
+class Trackers:
+    """The tracking addresses; `referrals+anything@firm.example` matches `referrals@`."""
+
+    addresses: tuple[str, ...]
+
+    def matches(self, email: str) -> bool:
+        return self.detail(email) is not None
+
+    def detail(self, email: str) -> str | None:
+        """'' for a plain tracker address, the plus-detail for a variant, None for others."""
+        base, domain, detail = split_address(email)
+        for tracker in self.addresses:
+            t_base, t_domain, _ = split_address(tracker)
+            if (base, domain) == (t_base, t_domain):
+                return detail or ""
+        return None
+
+    def found_in(self, emails: Iterable[str]) -> list[str]:
+        return [e for e in emails if self.matches(e)]
+
+
+def matches_pattern(email: str, pattern: str) -> bool:
+    """`*@domain` matches the domain and its subdomains' exact name; anything else is exact."""
+    email, pattern = email.lower(), pattern.lower()
+    if pattern.startswith("*@"):
+        return email.rpartition("@")[2] == pattern[2:]
+    return email == pattern
+
+
+def is_referrer(email: str, patterns: Iterable[str]) -> bool:
+    return any(matches_pattern(email, p) for p in patterns)

@@ -1,0 +1,134 @@
+"""Reading an intro: who referred whom, and which party is the partner."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mailflow.core.addressing import Trackers, is_referrer, split_address
+from mailflow.core.forwards import forwarded_original
+from mailflow.core.model import InboundMessage, Status
+
+_HINT = re.compile(r"^\W*partner\s*[:=]\s*<?([^\s<>,;]+@[^\s<>,;]+?)>?[.,;]?\s*$",
+                   re.IGNORECASE | re.MULTILINE)
+RECEIVED_DETAIL = "received"
+
+
+@dataclass(frozen=True)
+class PartnerDirectory:
+    """Who is a partner: by address, by firm domain, and by history."""
+
+    by_email: Mapping[str, str] = field(default_factory=dict)
+    by_domain: Mapping[str, str] = field(default_factory=dict)
+    history: frozenset[str] = frozenset()
+
+    def partner_key(self, email: str) -> str | None:
+        """The directory key of the partner `email` belongs to, or None."""
+        if email in self.by_email:
+            return self.by_email[email]
+        domain = split_address(email)[1]
+        if domain in self.by_domain:
+            return self.by_domain[domain]
+        return email if email in self.history else None
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    client: str | None
+    partner: str | None
+    status: Status
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Intro:
+    """A recognised intro: the referrals it creates and what to remember of it."""
+
+    referrer: str
+    referrals: tuple[NewReferral, ...]
+    subject: str
+    names: Mapping[str, str]
+    source: InboundMessage
+    direction: str = "given"
+    how: str = "direct"
+
+
+@dataclass(frozen=True)
+class NotAnIntro:
+    reason: str
+
+
+def partner_hint(text: str) -> str | None:
+    """The address named on a `partner: bob@x.example` line, if any."""
+    match = _HINT.search(text)
+    return match.group(1).lower() if match else None
+
+
+def _tracker_reached(message: InboundMessage, trackers: Trackers) -> str | None:
+    """The plus-detail the tracker was reached with ('' when plain), or None."""
+    for email in [a.email for a in message.recipients] + list(message.delivered_to):
+        detail = trackers.detail(email)
+        if detail is not None:
+            return detail
+    return None
+
+
+def _parties(message: InboundMessage, trackers: Trackers, exclude: set[str]) -> list[str]:
+    """Recipients in order (To before Cc) less trackers and `exclude`."""
+    return [a.email for a in message.recipients
+            if not trackers.matches(a.email) and a.email not in exclude]
+
+
+def assign_roles(parties: list[str], directory: PartnerDirectory,
+                 hint: str | None) -> tuple[NewReferral, ...]:
+    """Directory first, then history, then the hint; ambiguous → needs_partner."""
+    if hint is not None and hint in parties:
+        partners = [hint]
+    else:
+        partners = [p for p in parties if directory.partner_key(p) is not None]
+    clients = [p for p in parties if p not in partners]
+    if partners and clients:
+        return tuple(NewReferral(clients[0], p, Status.OPEN) for p in partners)
+    return (NewReferral(None, None, Status.NEEDS_PARTNER, tuple(parties)),)
+
+
+def read_intro(message: InboundMessage, trackers: Trackers, referrer_patterns: tuple[str, ...],
+               directory: PartnerDirectory) -> Intro | NotAnIntro:
+    """Decide whether `message` is an intro and what it creates (pure)."""
+    detail = _tracker_reached(message, trackers)
+    if detail is None:
+        return NotAnIntro("no-tracker: the tracking address is not among the recipients")
+    sender = message.from_.email if message.from_ else ""
+    if not is_referrer(sender, referrer_patterns):
+        return NotAnIntro(f"not-referrer: {sender or 'no sender'} is not in referrers")
+    names = {a.email: a.name for a in (*message.recipients,) if a.name}
+    parties = _parties(message, trackers, {sender})
+    original = forwarded_original(message) if not parties else None
+    if original is not None and original.from_ is not None:
+        names.update({a.email: a.name for a in (*original.recipients, original.from_) if a.name})
+        origin = original.from_.email
+        if origin == sender or is_referrer(origin, referrer_patterns):
+            parties = _parties(original, trackers, {sender, origin})
+            return _given(sender, parties, directory, message, original, names, "forward")
+        client = next(iter(_parties(original, trackers, {sender, origin})), None)
+        return Intro(sender, (NewReferral(client, origin, Status.OPEN),), original.subject,
+                     names, original, "received", "forward")
+    if detail == RECEIVED_DETAIL:
+        if len(parties) < 2:
+            return NotAnIntro("no-parties: a received referral needs the partner and the client")
+        return Intro(sender, (NewReferral(parties[1], parties[0], Status.OPEN),),
+                     message.subject, names, message, "received", "plus-address")
+    return _given(sender, parties, directory, message, message, names, "direct")
+
+
+def _given(sender: str, parties: list[str], directory: PartnerDirectory,
+           message: InboundMessage, source: InboundMessage, names: dict[str, str],
+           how: str) -> Intro | NotAnIntro:
+    if len(parties) < 2:
+        who = f"only {parties[0]}" if parties else "nobody"
+        return NotAnIntro(f"no-parties: {who} besides the referrer and the tracker")
+    hint = partner_hint(source.text) or partner_hint(message.text)
+    referrals = assign_roles(parties, directory, hint)
+    return Intro(sender, referrals, source.subject or message.subject, names, source,
+                 "given", how)
