@@ -118,7 +118,8 @@ def _walk_bodies(message: Message) -> tuple[str, str | None, str | None, Message
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
             inner = part.get_payload()
-            if forwarded is None and isinstance(inner, list) and inner:
+            if forwarded is None and isinstance(inner, list) and inner \
+                    and isinstance(inner[0], Message):
                 forwarded = inner[0]
             continue
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
