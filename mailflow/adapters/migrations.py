@@ -1,0 +1,45 @@
+"""The database schema, as sqlite-utils migrations applied in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("mailflow")
+
+
+@migrations()
+def m001_initial(db: Any) -> None:
+    db.table("referrals").create({
+        "id": int, "status": str, "direction": str, "referrer": str, "client": str,
+        "partner": str, "subject": str, "created_at": str, "intro_message_id": str,
+        "outcome": str, "contacted_at": str, "closed_at": str, "context": str,
+        "candidates": str, "names": str,
+    }, pk="id", not_null={"status", "referrer", "created_at"})
+    db.table("referrals").create_index(["status"])
+    db.table("partners").create({
+        "id": int, "name": str, "niche": str, "notes": str, "domain": str, "source": str,
+    }, pk="id")
+    db.table("partner_emails").create({"email": str, "partner_id": int}, pk="email",
+                                foreign_keys=[("partner_id", "partners", "id")])
+    db.table("contacts").create({"email": str, "name": str, "undeliverable": str}, pk="email")
+    db.table("events").create({
+        "id": int, "referral_id": int, "at": str, "kind": str, "actor": str, "detail": str,
+    }, pk="id", foreign_keys=[("referral_id", "referrals", "id")])
+    db.table("events").create_index(["referral_id"])
+    db.table("messages").create({
+        "message_id": str, "folder": str, "uidvalidity": int, "uid": int, "kind": str,
+        "reason": str, "referral_id": int, "seen_at": str,
+    }, pk="message_id")
+    db.table("cursors").create({"folder": str, "uidvalidity": int, "last_uid": int}, pk="folder")
+    db.table("outbox").create({
+        "id": int, "referral_id": int, "step": str, "recipient": str, "due_at": str,
+        "status": str, "attempts": int, "message_id": str, "sent_at": str, "detail": str,
+    }, pk="id", defaults={"attempts": 0})
+    db.table("outbox").create_index(["referral_id", "step", "recipient"], unique=True)
+    db.table("outbox").create_index(["status", "due_at"])
+    db.table("outbox").create_index(["message_id"])
+    db.table("opt_outs").create({"email": str, "referral_id": int, "at": str},
+                          pk=("email", "referral_id"))
+    db.table("meta").create({"key": str, "value": str}, pk="key")

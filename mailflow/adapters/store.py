@@ -1,0 +1,246 @@
+"""SQLite through sqlite-utils: referrals, events, messages seen, cursors, outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from mailflow.adapters.migrations import migrations
+from mailflow.core.model import Event, Outcome, Referral, Status
+
+
+def to_db(moment: datetime | None) -> str | None:
+    """Timestamps are stored in UTC ISO-8601 so that text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
+
+
+def from_db(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    referral_id: int
+    step: str
+    recipient: str
+    due_at: datetime
+    status: str
+    attempts: int
+    message_id: str | None
+    sent_at: datetime | None
+    detail: str
+
+
+def _referral(row: dict[str, Any]) -> Referral:
+    created = from_db(row["created_at"])
+    assert created is not None
+    return Referral(
+        id=row["id"], status=Status(row["status"]), referrer=row["referrer"],
+        client=row["client"], partner=row["partner"], subject=row["subject"] or "",
+        created_at=created, intro_message_id=row["intro_message_id"] or "",
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        contacted_at=from_db(row["contacted_at"]), closed_at=from_db(row["closed_at"]),
+        context=row["context"] or "", candidates=tuple(json.loads(row["candidates"] or "[]")),
+        names=json.loads(row["names"] or "{}"), direction=row["direction"] or "given",
+    )
+
+
+def _outbox(row: dict[str, Any]) -> OutboxRow:
+    due = from_db(row["due_at"])
+    assert due is not None
+    return OutboxRow(row["id"], row["referral_id"], row["step"], row["recipient"], due,
+                     row["status"], row["attempts"] or 0, row["message_id"],
+                     from_db(row["sent_at"]), row["detail"] or "")
+
+
+class Store:
+    """The one database; every write for one message goes through one `atomic()` block."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.db = sqlite_utils.Database(path)
+        if str(path) != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        migrations.apply(self.db)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    def close(self) -> None:
+        self.db.close()
+
+    # meta -----------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        rows = list(self.db.table("meta").rows_where("key = ?", [key]))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.table("meta").upsert({"key": key, "value": value}, pk="key")
+
+    # cursors and messages ---------------------------------------------------
+    def cursor(self, folder: str) -> tuple[int, int] | None:
+        rows = list(self.db.table("cursors").rows_where("folder = ?", [folder]))
+        return (rows[0]["uidvalidity"], rows[0]["last_uid"]) if rows else None
+
+    def set_cursor(self, folder: str, uidvalidity: int, last_uid: int) -> None:
+        self.db.table("cursors").upsert(
+            {"folder": folder, "uidvalidity": uidvalidity, "last_uid": last_uid}, pk="folder")
+
+    def seen_message(self, message_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.table("messages").rows_where("message_id = ?", [message_id]))
+        return rows[0] if rows else None
+
+    def record_message(self, message_id: str, folder: str, uidvalidity: int, uid: int,
+                       kind: str, reason: str, referral_id: int | None, at: datetime) -> None:
+        self.db.table("messages").upsert({
+            "message_id": message_id, "folder": folder, "uidvalidity": uidvalidity, "uid": uid,
+            "kind": kind, "reason": reason, "referral_id": referral_id, "seen_at": to_db(at),
+        }, pk="message_id")
+
+    def messages(self, kind: str | None = None) -> list[dict[str, Any]]:
+        where = "kind = ?" if kind else None
+        return list(self.db.table("messages").rows_where(where, [kind] if kind else [],
+                                                   order_by="seen_at"))
+
+    # referrals ------------------------------------------------------------
+    def add_referral(self, **fields: Any) -> Referral:
+        row = dict(fields)
+        for key in ("created_at", "contacted_at", "closed_at"):
+            if key in row:
+                row[key] = to_db(row[key])
+        row["candidates"] = json.dumps(list(row.get("candidates", ())))
+        row["names"] = json.dumps(dict(row.get("names", {})))
+        row["status"] = str(row["status"])
+        table = self.db.table("referrals")
+        table.insert(row)
+        assert table.last_pk is not None
+        return self.referral(int(table.last_pk))
+
+    def referral(self, referral_id: int) -> Referral:
+        return _referral(self.db.table("referrals").get(referral_id))
+
+    def find_referral(self, referral_id: int) -> Referral | None:
+        rows = list(self.db.table("referrals").rows_where("id = ?", [referral_id]))
+        return _referral(rows[0]) if rows else None
+
+    def referrals(self, status: str | None = None) -> list[Referral]:
+        where = "status = ?" if status else None
+        rows = self.db.table("referrals").rows_where(where, [status] if status else [],
+                                                     order_by="id")
+        return [_referral(r) for r in rows]
+
+    def update_referral(self, referral_id: int, **fields: Any) -> Referral:
+        row = {k: (to_db(v) if isinstance(v, datetime) else
+                   str(v) if isinstance(v, (Status, Outcome)) else v) for k, v in fields.items()}
+        self.db.table("referrals").update(referral_id, row)
+        return self.referral(referral_id)
+
+    def referrals_in_thread(self, message_ids: tuple[str, ...]) -> list[int]:
+        """Referrals whose intro, our mail or a recorded reply has one of these Message-IDs."""
+        found: list[int] = []
+        for mid in message_ids:
+            for sql in ("select id from referrals where intro_message_id = ?",
+                        "select referral_id from outbox where message_id = ?",
+                        "select referral_id from messages where message_id = ? "
+                        "and referral_id is not null"):
+                for (rid,) in self.db.execute(sql, [mid]).fetchall():
+                    if rid not in found:
+                        found.append(rid)
+            if found:
+                return found
+        return found
+
+    def past_partners(self) -> frozenset[str]:
+        rows = self.db.execute("select distinct partner from referrals where partner is not null")
+        return frozenset(r[0] for r in rows.fetchall())
+
+    # events ---------------------------------------------------------------
+    def add_event(self, referral_id: int, at: datetime, kind: str, actor: str,
+                  detail: str = "") -> None:
+        self.db.table("events").insert({"referral_id": referral_id, "at": to_db(at), "kind": kind,
+                                  "actor": actor, "detail": detail})
+
+    def events(self, referral_id: int | None = None) -> list[tuple[int, Event]]:
+        where = "referral_id = ?" if referral_id is not None else None
+        rows = self.db.table("events").rows_where(where, [referral_id] if where else [],
+                                            order_by="id")
+        out = []
+        for r in rows:
+            at = from_db(r["at"])
+            assert at is not None
+            out.append((r["referral_id"], Event(at, r["kind"], r["actor"], r["detail"] or "")))
+        return out
+
+    # contacts and opt-outs ------------------------------------------------
+    def remember_names(self, names: dict[str, str]) -> None:
+        for email, name in names.items():
+            self.db.table("contacts").upsert({"email": email, "name": name}, pk="email")
+
+    def contact(self, email: str) -> dict[str, Any]:
+        rows = list(self.db.table("contacts").rows_where("email = ?", [email]))
+        return rows[0] if rows else {"email": email, "name": "", "undeliverable": None}
+
+    def mark_undeliverable(self, email: str, reason: str) -> None:
+        self.db.table("contacts").upsert({"email": email, "undeliverable": reason}, pk="email")
+
+    def opt_out(self, email: str, referral_id: int | None, at: datetime) -> None:
+        self.db.table("opt_outs").upsert({"email": email, "referral_id": referral_id or 0,
+                                    "at": to_db(at)}, pk=("email", "referral_id"))
+
+    def opted_out(self, email: str, referral_id: int) -> bool:
+        sql = "select 1 from opt_outs where email = ? and referral_id in (0, ?)"
+        return self.db.execute(sql, [email, referral_id]).fetchone() is not None
+
+    # outbox ---------------------------------------------------------------
+    def outbox_rows(self, referral_id: int) -> list[OutboxRow]:
+        rows = self.db.table("outbox").rows_where("referral_id = ?", [referral_id], order_by="id")
+        return [_outbox(r) for r in rows]
+
+    def add_outbox(self, referral_id: int, step: str, recipient: str, due_at: datetime) -> None:
+        self.db.table("outbox").insert({"referral_id": referral_id, "step": step,
+                                  "recipient": recipient, "due_at": to_db(due_at),
+                                  "status": "pending", "attempts": 0}, ignore=True)
+
+    def update_outbox(self, row_id: int, **fields: Any) -> None:
+        row = {k: (to_db(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
+        self.db.table("outbox").update(row_id, row)
+
+    def due(self, now: datetime) -> list[OutboxRow]:
+        """Pending steps due by `now`, through the (status, due_at) index."""
+        rows = self.db.execute(
+            "select * from outbox where status = 'pending' and due_at <= ? order by due_at, id",
+            [to_db(now)]).fetchall()
+        columns = [c.name for c in self.db.table("outbox").columns]
+        return [_outbox(dict(zip(columns, r, strict=True))) for r in rows]
+
+    def pending(self) -> list[OutboxRow]:
+        rows = self.db.table("outbox").rows_where("status = 'pending'", order_by="due_at, id")
+        return [_outbox(r) for r in rows]
+
+    def outbox_where(self, where: str, params: list[Any]) -> list[OutboxRow]:
+        rows = self.db.table("outbox").rows_where(where, params, order_by="id")
+        return [_outbox(r) for r in rows]
+
+    def sent_count(self, referral_id: int) -> int:
+        sql = "select count(*) from outbox where referral_id = ? and status = 'sent'"
+        return int(self.db.execute(sql, [referral_id]).fetchone()[0])
+
+    def sent_to_since(self, recipient: str, since: datetime) -> int:
+        sql = ("select count(distinct message_id) from outbox where recipient = ? "
+               "and status = 'sent' and sent_at >= ?")
+        return int(self.db.execute(sql, [recipient, to_db(since)]).fetchone()[0])
+
+    def step_exists_for_partner(self, step: str, partner: str, other_than: int) -> bool:
+        sql = ("select 1 from outbox where step = ? and recipient = ? and referral_id != ? "
+               "and status in ('pending', 'sent')")
+        return self.db.execute(sql, [step, partner, other_than]).fetchone() is not None
