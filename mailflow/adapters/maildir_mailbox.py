@@ -1,0 +1,75 @@
+"""A local Maildir as a mailbox source (the demo, and mail delivered to a Maildir).
+
+Maildir has no UIDs: every fetch returns what is still in the folder, numbered
+from 1 in delivery order, and the cycle relies on Message-ID to skip what it
+has seen. Moving a message is a rename into the destination folder's cur/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from mailflow.adapters.mailbox import FetchedMessage
+from mailflow.errors import MailboxError
+
+NO_UIDS = 0
+
+
+def folder_path(root: Path, folder: str) -> Path:
+    """INBOX is the root; other folders are Maildir++ `.a.b` directories."""
+    if folder.upper() == "INBOX":
+        return root
+    return root / ("." + folder.replace("/", "."))
+
+
+def ensure_maildir(path: Path) -> None:
+    for sub in ("new", "cur", "tmp"):
+        (path / sub).mkdir(parents=True, exist_ok=True)
+
+
+class MaildirMailbox:
+    """One folder of a Maildir tree."""
+
+    def __init__(self, root: Path, folder: str = "INBOX") -> None:
+        self.root = root
+        self.folder = folder
+        self.path = folder_path(root, folder)
+        if not (self.path / "cur").is_dir() or not (self.path / "new").is_dir():
+            raise MailboxError(f"{self.path} is not a Maildir (no cur/ and new/ directories)")
+
+    def uidvalidity(self) -> int:
+        return NO_UIDS
+
+    def _files(self) -> list[Path]:
+        files = [p for sub in ("new", "cur") for p in (self.path / sub).iterdir()
+                 if p.is_file() and not p.name.startswith(".")]
+        return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+    def fetch_after(self, last_uid: int, batch_size: int) -> Iterator[list[FetchedMessage]]:
+        batch: list[FetchedMessage] = []
+        for number, file in enumerate(self._files(), start=1):
+            if number <= last_uid:
+                continue
+            try:
+                raw = file.read_bytes()
+            except FileNotFoundError:  # moved away by another reader meanwhile
+                continue
+            batch.append(FetchedMessage(number, str(file.relative_to(self.path)), raw))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def move(self, keys: Sequence[str], destination: str) -> None:
+        target = folder_path(self.root, destination)
+        ensure_maildir(target)
+        for key in keys:
+            source = self.path / key
+            name = source.name if ":2," in source.name else source.name + ":2,S"
+            os.replace(source, target / "cur" / name)
+
+    def close(self) -> None:
+        return None

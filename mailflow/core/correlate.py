@@ -1,0 +1,56 @@
+"""Which referral an inbound message answers: token, then thread, then subject tag."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mailflow.core.model import Referral, Role
+from mailflow.core.tokens import TokenCheck
+
+_TAG = re.compile(r"\[R-(\d+)\]", re.IGNORECASE)
+
+
+def subject_tag(subject: str) -> int | None:
+    match = _TAG.search(subject)
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """The referrals a reply acts on (empty when none), how they were found, or a refusal."""
+
+    referrals: tuple[Referral, ...] = ()
+    how: str = ""
+    refused: str = ""
+
+    @property
+    def found(self) -> bool:
+        return bool(self.referrals) or bool(self.refused)
+
+
+def _of_sender(referrals: Sequence[Referral], sender: str) -> tuple[Referral, ...]:
+    """The referrals `sender` is a party to; a partner's reply belongs to their own referral."""
+    as_partner = tuple(r for r in referrals if r.role_of(sender) is Role.PARTNER)
+    if as_partner:
+        return as_partner
+    return tuple(r for r in referrals if r.role_of(sender) is not None)
+
+
+def correlate(sender: str, token: TokenCheck | None, token_referral: Referral | None,
+              thread: Sequence[Referral], tagged: Referral | None) -> Correlation:
+    """Decide from what the shell looked up; only parties of a referral may act on it."""
+    if token is not None:
+        if token.referral_id is None or token_referral is None:
+            return Correlation(refused=f"forged-token: {token.problem or 'unknown referral'}")
+        return Correlation((token_referral,), "token")
+    if thread:
+        mine = _of_sender(thread, sender)
+        if mine:
+            return Correlation(mine, "thread")
+        return Correlation(refused=f"not-a-party: {sender} is not a party to "
+                                   + ", ".join(r.tag for r in thread))
+    if tagged is not None and tagged.role_of(sender) is not None:
+        return Correlation((tagged,), "subject-tag")
+    return Correlation()

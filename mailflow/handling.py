@@ -1,0 +1,104 @@
+"""What one inbound message does to the store: the shell around the pure decisions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mailflow.adapters.store import Store
+from mailflow.core.addressing import Trackers
+from mailflow.core.correlate import Correlation, correlate, subject_tag
+from mailflow.core.intake import Intro, PartnerDirectory, read_intro
+from mailflow.core.model import Classification, InboundMessage, Kind, Status
+from mailflow.core.reply_text import new_text
+from mailflow.core.robots import RobotVerdict, detect_robot
+from mailflow.core.tokens import TokenCheck, check_token
+from mailflow.partners import directory_from_store
+from mailflow.replies import ReplyPolicy, apply_reply, apply_robot
+
+log = logging.getLogger("mailflow.handling")
+
+
+@dataclass
+class Handler:
+    """Classifies and records messages; remembers which referrals changed."""
+
+    store: Store
+    trackers: Trackers
+    referrers: tuple[str, ...]
+    secret: str
+    policy: ReplyPolicy
+    changed: set[int] = field(default_factory=set)
+
+    def take_changed(self) -> set[int]:
+        changed, self.changed = self.changed, set()
+        return changed
+
+    def handle(self, message: InboundMessage, now: datetime) -> Classification:
+        sender = message.from_.email if message.from_ else ""
+        robot = detect_robot(message, self.trackers.addresses, now.date())
+        if robot is not None:
+            return self._robot(message, robot, now)
+        if self.trackers.matches(sender):
+            return Classification(Kind.IGNORED, "own-mail: sent from the tracking address")
+        correlation = self._correlate(message, sender)
+        if correlation.refused:
+            log.warning("%s refused: %s", message.message_id, correlation.refused)
+            return Classification(Kind.IGNORED, correlation.refused)
+        if correlation.referrals:
+            first = None
+            for referral in correlation.referrals:
+                self.changed.add(referral.id)
+                first = first or referral.id
+                apply_reply(self.store, referral, message, new_text(message), sender, now,
+                            self.policy)
+            return Classification(Kind.REPLY, f"reply: by {correlation.how}", first)
+        decision = read_intro(message, self.trackers, self.referrers,
+                              directory_from_store(self.store))
+        if isinstance(decision, Intro):
+            return self._intro(message, decision, now)
+        return Classification(Kind.IGNORED, decision.reason)
+
+    def _robot(self, message: InboundMessage, robot: RobotVerdict,
+               now: datetime) -> Classification:
+        touched = apply_robot(self.store, message, robot, now)
+        self.changed.update(touched)
+        return Classification(Kind.IGNORED, robot.reason, touched[0] if touched else None)
+
+    def _correlate(self, message: InboundMessage, sender: str) -> Correlation:
+        token: TokenCheck | None = None
+        for address in message.recipients:
+            detail = self.trackers.detail(address.email)
+            if detail:
+                token = check_token(detail, self.secret, sender)
+                if token is not None:
+                    break
+        token_referral = (self.store.find_referral(token.referral_id)
+                          if token is not None and token.referral_id is not None else None)
+        thread = [self.store.referral(i)
+                  for i in self.store.referrals_in_thread(message.thread_ids)]
+        tag = subject_tag(message.subject)
+        tagged = self.store.find_referral(tag) if tag is not None else None
+        return correlate(sender, token, token_referral, thread, tagged)
+
+    def _intro(self, message: InboundMessage, intro: Intro, now: datetime) -> Classification:
+        created_at = message.date if message.date is not None and message.date <= now else now
+        context = new_text(intro.source) if intro.source.text else ""
+        self.store.remember_names(dict(intro.names))
+        ids = []
+        for new in intro.referrals:
+            referral = self.store.add_referral(
+                status=new.status, direction=intro.direction, referrer=intro.referrer,
+                client=new.client, partner=new.partner, subject=intro.subject,
+                created_at=created_at, intro_message_id=message.message_id, context=context,
+                candidates=new.candidates, names=dict(intro.names))
+            detail = (f"{intro.direction} intro ({intro.how}): client {new.client}, "
+                      f"partner {new.partner}" if new.status is not Status.NEEDS_PARTNER
+                      else "needs partner: " + ", ".join(new.candidates))
+            self.store.add_event(referral.id, now, "intake", intro.referrer, detail)
+            log.info("%s created from %s: %s", referral.tag, message.message_id, detail)
+            ids.append(referral.id)
+        self.changed.update(ids)
+        return Classification(Kind.INTRO, f"intro: {len(ids)} referral(s)", ids[0])
+

@@ -1,0 +1,114 @@
+"""Reading new mail: each message parsed, classified and recorded in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mailflow.adapters.mailbox import FetchedMessage, MailboxSource
+from mailflow.adapters.maildir_mailbox import NO_UIDS
+from mailflow.core.model import Classification, Kind
+from mailflow.core.parse import MalformedMessage, parse_message
+from mailflow.handling import Handler
+
+log = logging.getLogger("mailflow.ingest")
+
+
+@dataclass
+class IngestReport:
+    fetched: int = 0
+    duplicates: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    changed: set[int] = field(default_factory=set)
+
+    def count(self, kind: str) -> None:
+        self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+
+
+@dataclass(frozen=True)
+class Folders:
+    processed: str | None
+    quarantine: str
+
+
+def _raw_id(raw: bytes) -> str:
+    return "sha256-" + hashlib.sha256(raw).hexdigest()[:32] + "@mailflow.invalid"
+
+
+def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: datetime,
+           batch_size: int = 200, since: datetime | None = None,
+           progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Fetch everything above the stored cursor; record, then move, then advance the cursor.
+
+    A crash between any two of these steps is harmless: a re-fetched message is
+    recognised by its Message-ID and only moved.
+    """
+    store = handler.store
+    report = IngestReport()
+    uidvalidity = mailbox.uidvalidity()
+    cursor = store.cursor(mailbox.folder)
+    last_uid = 0
+    if cursor is not None and cursor[0] == uidvalidity and uidvalidity != NO_UIDS:
+        last_uid = cursor[1]
+    elif cursor is not None and uidvalidity != NO_UIDS:
+        log.warning("%s: UIDVALIDITY changed (%s -> %s); rescanning, Message-IDs prevent "
+                    "duplicates", mailbox.folder, cursor[0], uidvalidity)
+    for batch in mailbox.fetch_after(last_uid, batch_size):
+        moves: dict[str, list[str]] = {}
+        for fetched in batch:
+            report.fetched += 1
+            destination = _handle_guarded(fetched, mailbox, handler, folders, uidvalidity, now,
+                                          since, report)
+            if destination:
+                moves.setdefault(destination, []).append(fetched.key)
+        for destination, keys in moves.items():
+            mailbox.move(keys, destination)
+        if uidvalidity != NO_UIDS:
+            store.set_cursor(mailbox.folder, uidvalidity, batch[-1].uid)
+        if progress is not None:
+            progress(report.fetched)
+    return report
+
+
+def _handle_guarded(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
+                    folders: Folders, uidvalidity: int, now: datetime,
+                    since: datetime | None, report: IngestReport) -> str | None:
+    """Handle one message; whatever goes wrong, it is kept and recorded, never lost."""
+    store = handler.store
+    try:
+        message = parse_message(fetched.raw)
+    except MalformedMessage as exc:
+        message_id = _raw_id(fetched.raw)
+        if store.seen_message(message_id) is None:
+            store.record_message(message_id, mailbox.folder, uidvalidity, fetched.uid,
+                                 Kind.QUARANTINED, f"malformed: {exc}", None, now)
+            log.warning("uid %s quarantined: malformed: %s", fetched.uid, exc)
+        report.count(Kind.QUARANTINED)
+        return folders.quarantine
+    if store.seen_message(message.message_id) is not None:
+        report.duplicates += 1
+        return folders.processed
+    if since is not None and message.date is not None and message.date < since:
+        store.record_message(message.message_id, mailbox.folder, uidvalidity, fetched.uid,
+                             Kind.IGNORED, "before-since: older than --since", None, now)
+        report.count(Kind.IGNORED)
+        return None
+    try:
+        with store.atomic():
+            result: Classification = handler.handle(message, now)
+            store.record_message(message.message_id, mailbox.folder, uidvalidity, fetched.uid,
+                                 result.kind, result.reason, result.referral_id, now)
+    except Exception as exc:  # a bug on one message must not stop the queue
+        log.exception("uid %s (%s) quarantined after an error", fetched.uid, message.message_id)
+        store.record_message(message.message_id, mailbox.folder, uidvalidity, fetched.uid,
+                             Kind.QUARANTINED, f"error: {type(exc).__name__}: {exc}", None, now)
+        report.count(Kind.QUARANTINED)
+        return folders.quarantine
+    report.count(result.kind)
+    report.changed.update(handler.take_changed())
+    if result.kind is Kind.QUARANTINED:
+        return folders.quarantine
+    return folders.processed

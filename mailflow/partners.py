@@ -1,0 +1,97 @@
+"""The partner directory in the store: seeded from the config, grown by intake and CLI.
+
+The config file wins for the partners it names: they are rewritten from it at
+every start, and the CLI refuses to edit them (it says to edit the file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mailflow.adapters.store import Store
+from mailflow.config import PartnerEntry
+from mailflow.core.intake import PartnerDirectory
+from mailflow.errors import UsageError
+
+
+@dataclass(frozen=True)
+class PartnerRecord:
+    id: int
+    name: str
+    emails: tuple[str, ...]
+    niche: str
+    notes: str
+    domain: str | None
+    source: str
+
+
+def records(store: Store) -> list[PartnerRecord]:
+    db = store.db
+    emails: dict[int, list[str]] = {}
+    for row in db.table("partner_emails").rows_where(order_by="email"):
+        emails.setdefault(row["partner_id"], []).append(row["email"])
+    return [PartnerRecord(r["id"], r["name"] or "", tuple(emails.get(r["id"], ())),
+                          r["niche"] or "", r["notes"] or "", r["domain"], r["source"] or "")
+            for r in db.table("partners").rows_where(order_by="id")]
+
+
+def find(store: Store, email: str) -> PartnerRecord | None:
+    email = email.lower()
+    return next((p for p in records(store) if email in p.emails), None)
+
+
+def _save(store: Store, entry: PartnerEntry, source: str, existing: PartnerRecord | None) -> None:
+    row = {"name": entry.name, "niche": entry.niche, "notes": entry.notes,
+           "domain": entry.domain, "source": source}
+    table = store.db.table("partners")
+    if existing is None:
+        table.insert(row)
+        partner_id = int(table.last_pk)  # type: ignore[arg-type]
+    else:
+        partner_id = existing.id
+        table.update(partner_id, row)
+        store.db.execute("delete from partner_emails where partner_id = ?", [partner_id])
+    for email in entry.email:
+        store.db.table("partner_emails").upsert({"email": email, "partner_id": partner_id},
+                                                pk="email")
+
+
+def seed_from_config(store: Store, entries: tuple[PartnerEntry, ...]) -> None:
+    with store.atomic():
+        for entry in entries:
+            existing = next((p for p in (find(store, e) for e in entry.email) if p), None)
+            _save(store, entry, "config", existing)
+
+
+def add_or_edit(store: Store, entry: PartnerEntry, config_file: str) -> str:
+    """Add or edit a CLI-managed partner; config-defined partners are refused."""
+    existing = next((p for p in (find(store, e) for e in entry.email) if p), None)
+    if existing is not None and existing.source == "config":
+        raise UsageError(f"{existing.emails[0]} is defined in {config_file}; "
+                         "edit it there (the config file wins)")
+    with store.atomic():
+        _save(store, entry, "cli", existing)
+    return "edited" if existing else "added"
+
+
+def remove(store: Store, email: str, config_file: str) -> None:
+    existing = find(store, email)
+    if existing is None:
+        raise UsageError(f"no partner with address {email}")
+    if existing.source == "config":
+        raise UsageError(f"{email} is defined in {config_file}; remove it there")
+    with store.atomic():
+        store.db.execute("delete from partner_emails where partner_id = ?", [existing.id])
+        store.db.table("partners").delete(existing.id)
+
+
+def directory_from_store(store: Store) -> PartnerDirectory:
+    by_email: dict[str, str] = {}
+    by_domain: dict[str, str] = {}
+    for record in records(store):
+        key = record.emails[0] if record.emails else str(record.id)
+        for email in record.emails:
+            by_email[email] = key
+        if record.domain:
+            by_domain[record.domain.lower()] = key
+    return PartnerDirectory(by_email, by_domain, store.past_partners())
