@@ -43,3 +43,10 @@ def m001_initial(db: Any) -> None:
     db.table("opt_outs").create({"email": str, "referral_id": int, "at": str},
                           pk=("email", "referral_id"))
     db.table("meta").create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m002_snoozes_and_pauses(db: Any) -> None:
+    db.table("referrals").add_column("snoozed_until", str)
+    db.table("referrals").add_column("rating", int)
+    db.table("pauses").create({"email": str, "until": str, "reason": str}, pk="email")

@@ -1,0 +1,80 @@
+"""The variables a template sees for one referral and one recipient."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mailflow.adapters.store import Store
+from mailflow.core.model import Referral, Role
+from mailflow.core.workflow import role_words
+from mailflow.partners import find
+
+
+def person(store: Store, referral: Referral, email: str | None) -> dict[str, str] | None:
+    if not email:
+        return None
+    name = referral.names.get(email) or store.contact(email).get("name") or ""
+    first = name.split()[0] if name else email.split("@")[0].split(".")[0].capitalize()
+    return {"email": email, "name": name, "first_name": first}
+
+
+def _ago(delta_hours: float) -> str:
+    if delta_hours < 48:
+        return f"{delta_hours:.0f} hours"
+    return f"{delta_hours / 24:.0f} days"
+
+
+def referral_context(store: Store, referral: Referral, recipient: str, tracker: str,
+                     now: datetime, timezone: Any) -> dict[str, Any]:
+    role = referral.role_of(recipient) or Role.REFERRER
+    partner = find(store, referral.partner) if referral.partner else None
+    notes = [e.detail for _, e in store.events(referral.id) if e.kind in ("note", "need")]
+    row = store.db.table("referrals").get(referral.id)
+    contacted_after = None
+    if referral.contacted_at is not None:
+        hours = (referral.contacted_at - referral.created_at).total_seconds() / 3600
+        contacted_after = _ago(max(hours, 0))
+    return {
+        "tag": referral.tag,
+        "subject": referral.subject or "(no subject)",
+        "intro_date": referral.created_at.astimezone(timezone).strftime("%-d %b %Y"),
+        "context": referral.context,
+        "days_open": max(0, ((referral.closed_at or now) - referral.created_at).days),
+        "status": str(referral.status),
+        "outcome": str(referral.outcome) if referral.outcome else None,
+        "rating": row.get("rating"),
+        "notes": notes,
+        "contacted_after": contacted_after,
+        "referrer": person(store, referral, referral.referrer),
+        "client": person(store, referral, referral.client),
+        "partner": person(store, referral, referral.partner),
+        "partner_profile": {"niche": partner.niche if partner else "",
+                            "notes": partner.notes if partner else ""},
+        "recipient": {**(person(store, referral, recipient) or {}), "role": str(role)},
+        "words": list(role_words(role)),
+        "candidates": list(referral.candidates),
+        "tracker": tracker,
+    }
+
+
+def sample_context() -> dict[str, Any]:
+    """Made-up values for `mailflow check`: every template must render with these."""
+    def who(email: str, name: str) -> dict[str, str]:
+        return {"email": email, "name": name, "first_name": name.split()[0]}
+    return {
+        "tag": "R-42", "subject": "Introduction: Jane Doe / Bob Smith",
+        "intro_date": "16 Nov 2026", "context": "Jane needs help with her estate plan.",
+        "days_open": 9, "status": "open", "outcome": "won", "rating": 5,
+        "notes": ["Great first call."], "contacted_after": "3 hours",
+        "referrer": who("alice@firm.example", "Alice Adams"),
+        "client": who("jane@gmail.com", "Jane Doe"),
+        "partner": who("bob@law.example", "Bob Smith"),
+        "partner_profile": {"niche": "estate planning", "notes": "families with property"},
+        "recipient": {**who("bob@law.example", "Bob Smith"), "role": "partner"},
+        "words": list(role_words(Role.PARTNER)),
+        "candidates": ["bob@law.example", "jane@gmail.com"],
+        "tracker": "referrals@firm.example",
+        "title": "Sample notice", "body": "Sample body.",
+        "items": [{"tag": "R-42", "subject": "Introduction", "text": "Sample text."}],
+    }

@@ -1,0 +1,95 @@
+"""The workflow as data: which steps a referral should have in the outbox, and when.
+
+`plan` is a pure function of the referral's state; the shell compares its answer
+with the outbox table and inserts, moves or cancels rows. Nothing due lives only
+in memory, so a restart or a config change re-plans from the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from mailflow.config import StepConfig
+from mailflow.core.business_time import BusinessCalendar
+from mailflow.core.model import Referral, Role, Status
+
+ACKNOWLEDGEMENT = "acknowledgement"
+PARTNER_QUESTION = "partner_question"
+
+
+@dataclass(frozen=True)
+class ReferralFacts:
+    """What planning needs beyond the referral row itself."""
+
+    referral: Referral
+    briefed_elsewhere: bool = False
+    opted_out: frozenset[str] = frozenset()
+    undeliverable: frozenset[str] = frozenset()
+    snoozed_until: datetime | None = None
+    paused_until: dict[str, datetime] | None = None
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    step: str
+    recipient: str
+    due_at: datetime
+
+
+def _anchor(referral: Referral, since: str) -> datetime | None:
+    return {"intake": referral.created_at, "contacted": referral.contacted_at,
+            "closed": referral.closed_at}[since]
+
+
+def _blocked(step: StepConfig, facts: ReferralFacts, recipient: str) -> bool:
+    referral = facts.referral
+    conditions = {
+        "contacted": referral.contacted_at is not None or referral.status is Status.CONTACTED,
+        "closed": referral.status is Status.CLOSED,
+        "opted_out": recipient in facts.opted_out,
+        "briefed": facts.briefed_elsewhere,
+    }
+    return any(conditions[c] for c in step.unless)
+
+
+def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: BusinessCalendar,
+         acknowledge_referrer: bool = True) -> list[PlannedStep]:
+    """Every step this referral should have, with its due time, given its state now."""
+    referral = facts.referral
+    if referral.direction != "given":
+        return []
+    start = calendar.next_opening(referral.created_at)
+    if referral.status is Status.NEEDS_PARTNER:
+        return [PlannedStep(PARTNER_QUESTION, referral.referrer, start)]
+    planned: list[PlannedStep] = []
+    if acknowledge_referrer:
+        planned.append(PlannedStep(ACKNOWLEDGEMENT, referral.referrer, start))
+    closed = referral.status is Status.CLOSED
+    for step in steps:
+        if closed != (step.since == "closed"):
+            continue
+        recipient = referral.address_of(step.to)
+        anchor = _anchor(referral, step.since)
+        if recipient is None or anchor is None or _blocked(step, facts, recipient):
+            continue
+        if recipient in facts.opted_out or recipient in facts.undeliverable:
+            continue
+        due = calendar.add(anchor, step.after_amount, step.after_unit)
+        later = [t for t in (facts.snoozed_until if step.since != "closed" else None,
+                             (facts.paused_until or {}).get(recipient)) if t is not None]
+        if later and due < max(later):
+            due = calendar.next_opening(max(later))
+        planned.append(PlannedStep(step.name, recipient, due))
+    return planned
+
+
+def role_words(role: Role) -> tuple[str, ...]:
+    """The reply words a recipient in `role` may use (shown in their emails)."""
+    return {
+        Role.PARTNER: ("contacted", "won", "lost", "done", "snooze 2 weeks", "need: ..."),
+        Role.CLIENT: ("rating 1-5", "done", "stop"),
+        Role.REFERRER: ("done", "won", "lost", "contacted", "snooze 2 weeks", "stop",
+                        "reopen"),
+    }[role]

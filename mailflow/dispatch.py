@@ -1,0 +1,237 @@
+"""Sending what is due: render, group per recipient, respect the limits, record results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from mailflow.adapters.mailer import Mailer
+from mailflow.adapters.renderer import Renderer
+from mailflow.adapters.store import OutboxRow, Store
+from mailflow.config import Config
+from mailflow.context import person, referral_context
+from mailflow.core.addressing import split_address
+from mailflow.core.business_time import BusinessCalendar
+from mailflow.core.model import Address
+from mailflow.core.outgoing import OutgoingEmail
+from mailflow.core.tokens import reply_address
+from mailflow.errors import TemplateError
+from mailflow.scheduling import NOTICE, add_notice
+
+log = logging.getLogger("mailflow.dispatch")
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass
+class DispatchReport:
+    sent: list[tuple[str, str, str]] = field(default_factory=list)  # (recipient, tags, steps)
+    deferred: int = 0
+    failed: int = 0
+    retried: int = 0
+
+
+@dataclass
+class Dispatcher:
+    store: Store
+    config: Config
+    calendar: BusinessCalendar
+    renderer: Renderer
+    mailer: Mailer
+    secret: str
+
+    @property
+    def domain(self) -> str:
+        return split_address(self.config.tracker)[1]
+
+    def send_due(self, now: datetime) -> DispatchReport:
+        report = DispatchReport()
+        groups: dict[str, list[OutboxRow]] = {}
+        for row in self.store.due(now):
+            groups.setdefault(row.recipient, []).append(row)
+        batch: list[tuple[OutgoingEmail, list[OutboxRow]]] = []
+        for recipient, rows in groups.items():
+            batch.extend(self._emails_for(recipient, rows, now, report))
+        if not batch:
+            return report
+        results = self.mailer.send_batch([email for email, _ in batch])
+        for (email, rows), result in zip(batch, results, strict=True):
+            self._record(email, rows, result.status, result.detail, now, report)
+        return report
+
+    # -- choosing and building ------------------------------------------------
+    def _skip(self, row: OutboxRow, why: str, now: datetime) -> None:
+        self.store.update_outbox(row.id, status="skipped", detail=why)
+        self.store.add_event(row.referral_id, now, "skipped", "mailflow",
+                             f"{row.step} to {row.recipient}: {why}")
+
+    def _sendable(self, rows: list[OutboxRow], now: datetime) -> list[OutboxRow]:
+        kept = []
+        for row in rows:
+            referral = self.store.referral(row.referral_id)
+            if row.recipient not in (referral.referrer, referral.client, referral.partner):
+                self._skip(row, "no longer a party to the referral", now)
+            elif self.store.opted_out(row.recipient, row.referral_id):
+                self._skip(row, "recipient said stop", now)
+            elif self.store.contact(row.recipient).get("undeliverable"):
+                self._skip(row, "address bounced", now)
+            elif (not row.step.startswith(NOTICE) and self.store.sent_count(row.referral_id)
+                  >= self.config.workflow.max_per_referral):
+                self._skip(row, f"send budget of {self.config.workflow.max_per_referral} "
+                                "emails for this referral used", now)
+            else:
+                kept.append(row)
+        return kept
+
+    def _day_start(self, now: datetime) -> datetime:
+        local = now.astimezone(self.config.timezone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def _emails_for(self, recipient: str, rows: list[OutboxRow], now: datetime,
+                    report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
+        rows = self._sendable(rows, now)
+        notices = [r for r in rows if r.step.startswith(NOTICE)]
+        steps = [r for r in rows if not r.step.startswith(NOTICE)]
+        emails = [e for e in (self._single(r, now) for r in notices) if e is not None]
+        if steps and (self.store.sent_to_since(recipient, self._day_start(now))
+                      >= self.config.workflow.max_per_recipient_per_day):
+            tomorrow = self.calendar.next_opening(self._day_start(now) + timedelta(days=1))
+            for row in steps:
+                self.store.update_outbox(row.id, due_at=tomorrow)
+            report.deferred += len(steps)
+            return emails
+        if len(steps) == 1:
+            single = self._single(steps[0], now)
+            if single is not None:
+                emails.append(single)
+        elif steps:
+            combined = self._combined(recipient, steps, now)
+            if combined is not None:
+                emails.append(combined)
+        return emails
+
+    def _context(self, row: OutboxRow, now: datetime) -> dict[str, Any]:
+        referral = self.store.referral(row.referral_id)
+        context = referral_context(self.store, referral, row.recipient, self.config.tracker,
+                                   now, self.config.timezone)
+        if row.step.startswith(NOTICE):
+            context.update(json.loads(row.detail or "{}"))
+        return context
+
+    def _template(self, row: OutboxRow) -> str:
+        if row.step.startswith(NOTICE):
+            return "notice"
+        step = next((s for s in self.config.workflow.steps if s.name == row.step), None)
+        return step.template if step else row.step
+
+    def _render_failed(self, row: OutboxRow, exc: TemplateError, now: datetime) -> None:
+        log.error("R-%s %s to %s: template failed: %s", row.referral_id, row.step,
+                  row.recipient, exc)
+        self.store.update_outbox(row.id, status="failed", detail=f"template: {exc}")
+        self.store.add_event(row.referral_id, now, "send-failed", "mailflow",
+                             f"{row.step}: template: {exc}")
+
+    def _single(self, row: OutboxRow,
+                now: datetime) -> tuple[OutgoingEmail, list[OutboxRow]] | None:
+        referral = self.store.referral(row.referral_id)
+        try:
+            rendered = self.renderer.render(self._template(row), self._context(row, now))
+        except TemplateError as exc:
+            self._render_failed(row, exc, now)
+            return None
+        subject = rendered.subject
+        if f"[{referral.tag}]" not in subject:
+            subject = f"[{referral.tag}] {subject}"
+        message_id = row.message_id or f"r{referral.id}.{row.step}.1@mailflow.{self.domain}"
+        email = OutgoingEmail(
+            message_id=message_id, sender=Address(self.config.tracker, "mailflow"),
+            to=(self._address(referral, row.recipient),), subject=subject, text=rendered.text,
+            html=rendered.html, date=now, reply_to=Address(self._reply_to(referral.id,
+                                                                          row.recipient)),
+            in_reply_to=referral.intro_message_id or None,
+            references=(referral.intro_message_id,) if referral.intro_message_id else (),
+            loop_value=referral.tag, outbox_id=row.id)
+        self.store.update_outbox(row.id, message_id=message_id)
+        return email, [row]
+
+    def _combined(self, recipient: str, rows: list[OutboxRow],
+                  now: datetime) -> tuple[OutgoingEmail, list[OutboxRow]] | None:
+        items, kept = [], []
+        for row in rows:
+            try:
+                rendered = self.renderer.render(self._template(row), self._context(row, now))
+            except TemplateError as exc:
+                self._render_failed(row, exc, now)
+                continue
+            items.append({"tag": f"R-{row.referral_id}", "subject": rendered.subject,
+                          "text": rendered.text})
+            kept.append(row)
+        if not kept:
+            return None
+        first = self.store.referral(kept[0].referral_id)
+        context = referral_context(self.store, first, recipient, self.config.tracker, now,
+                                   self.config.timezone)
+        context["items"] = items
+        rendered = self.renderer.render("combined", context)
+        digest = hashlib.sha256(",".join(str(r.id) for r in kept).encode()).hexdigest()[:10]
+        message_id = kept[0].message_id or f"c{kept[0].id}.{digest}@mailflow.{self.domain}"
+        for row in kept:
+            self.store.update_outbox(row.id, message_id=message_id)
+        email = OutgoingEmail(
+            message_id=message_id, sender=Address(self.config.tracker, "mailflow"),
+            to=(self._address(first, recipient),), subject=rendered.subject,
+            text=rendered.text, date=now, reply_to=Address(self.config.tracker),
+            loop_value="combined")
+        return email, kept
+
+    def _address(self, referral: Any, email: str) -> Address:
+        who = person(self.store, referral, email)
+        return Address(email, who["name"] if who else "")
+
+    def _reply_to(self, referral_id: int, recipient: str) -> str:
+        if self.config.reply_tokens == "plus":
+            return reply_address(self.config.tracker, self.secret, referral_id, recipient)
+        return self.config.tracker
+
+    # -- results --------------------------------------------------------------
+    def _record(self, email: OutgoingEmail, rows: list[OutboxRow], status: str, detail: str,
+                now: datetime, report: DispatchReport) -> None:
+        with self.store.atomic():
+            for row in rows:
+                self._record_row(row, status, detail, now, report)
+        if status == "sent":
+            tags = ", ".join(f"R-{r.referral_id}" for r in rows)
+            report.sent.append((email.to[0].email, tags, ", ".join(r.step for r in rows)))
+
+    def _record_row(self, row: OutboxRow, status: str, detail: str, now: datetime,
+                    report: DispatchReport) -> None:
+        if status == "sent":
+            self.store.update_outbox(row.id, status="sent", sent_at=now, detail="")
+            self.store.add_event(row.referral_id, now, "sent", "mailflow",
+                                 f"{row.step} to {row.recipient}")
+            log.info("R-%s %s sent to %s", row.referral_id, row.step, row.recipient)
+        elif status == "retry":
+            wait = min(timedelta(minutes=5) * 2 ** row.attempts, MAX_BACKOFF)
+            self.store.update_outbox(row.id, attempts=row.attempts + 1, due_at=now + wait,
+                                     detail=detail)
+            report.retried += 1
+            log.warning("R-%s %s to %s: will retry in %s: %s", row.referral_id, row.step,
+                        row.recipient, wait, detail)
+        else:
+            self.store.update_outbox(row.id, status="failed", detail=detail)
+            self.store.add_event(row.referral_id, now, "send-failed", "mailflow",
+                                 f"{row.step} to {row.recipient}: {detail}")
+            report.failed += 1
+            log.error("R-%s %s to %s failed: %s", row.referral_id, row.step, row.recipient,
+                      detail)
+            referral = self.store.referral(row.referral_id)
+            if row.recipient != referral.referrer:
+                add_notice(self.store, referral.id, referral.referrer, "send-failed",
+                           f"Could not email {row.recipient}",
+                           f"My email to {row.recipient} about {referral.tag} was refused "
+                           f"by their mail server:\n\n  {detail}\n\nCould you check the "
+                           "address? I won't write to it again about this referral.",
+                           now, once=True)

@@ -1,0 +1,93 @@
+"""Keeping the outbox table in line with what the workflow plans for each referral."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from mailflow.adapters.store import Store, from_db
+from mailflow.config import Config
+from mailflow.core.business_time import BusinessCalendar
+from mailflow.core.model import Referral, Role, Status
+from mailflow.core.workflow import ReferralFacts, plan
+
+log = logging.getLogger("mailflow.scheduling")
+NOTICE = "notice."
+
+
+def calendar_of(config: Config) -> BusinessCalendar:
+    hours = config.business_hours
+    return BusinessCalendar(config.timezone, frozenset(hours.days), hours.opens, hours.closes,
+                            frozenset(hours.holidays))
+
+
+def facts_of(store: Store, referral: Referral, config: Config) -> ReferralFacts:
+    emails = [e for e in (referral.referrer, referral.client, referral.partner) if e]
+    opted = frozenset(e for e in emails if store.opted_out(e, referral.id))
+    undeliverable = frozenset(e for e in emails if store.contact(e).get("undeliverable"))
+    row = store.db.table("referrals").get(referral.id)
+    pauses = {r["email"]: from_db(r["until"]) for r in store.db.table("pauses").rows_where(
+        "email in (" + ",".join("?" * len(emails)) + ")", emails)} if emails else {}
+    brief = next((s for s in config.workflow.steps if s.once_per_partner
+                  and s.to is Role.PARTNER), None)
+    briefed = bool(brief and referral.partner and store.step_exists_for_partner(
+        brief.name, referral.partner, referral.id))
+    return ReferralFacts(referral, briefed, opted, undeliverable, from_db(row["snoozed_until"]),
+                         {k: v for k, v in pauses.items() if v is not None})
+
+
+def reconcile(store: Store, referral_id: int, config: Config, calendar: BusinessCalendar,
+              now: datetime) -> None:
+    """Insert, move or cancel this referral's pending steps to match the plan."""
+    referral = store.referral(referral_id)
+    wanted = {(p.step, p.recipient): p for p in plan(
+        facts_of(store, referral, config), config.workflow.steps, calendar,
+        config.workflow.acknowledge_referrer)}
+    too_old = now - timedelta(days=config.workflow.catch_up_after_days)
+    existing = {(r.step, r.recipient): r for r in store.outbox_rows(referral_id)
+                if not r.step.startswith(NOTICE)}
+    for key, row in existing.items():
+        if row.status != "pending":
+            if row.status == "cancelled" and key in wanted:
+                store.update_outbox(row.id, status="pending", due_at=wanted[key].due_at,
+                                    detail="")
+            continue
+        if key not in wanted:
+            store.update_outbox(row.id, status="cancelled", detail="no longer due")
+        elif row.due_at != wanted[key].due_at:
+            store.update_outbox(row.id, due_at=wanted[key].due_at)
+    for key, step in wanted.items():
+        if key in existing:
+            continue
+        store.add_outbox(referral_id, step.step, step.recipient, step.due_at)
+        if step.due_at < too_old:
+            row = next(r for r in store.outbox_rows(referral_id)
+                       if (r.step, r.recipient) == key)
+            store.update_outbox(row.id, status="skipped",
+                                detail=f"due more than {config.workflow.catch_up_after_days} "
+                                       "days before it was planned")
+
+
+def reconcile_open(store: Store, config: Config, calendar: BusinessCalendar,
+                   now: datetime) -> None:
+    """Re-plan every referral that can still get mail (after a start or a config change)."""
+    for referral in store.referrals():
+        if referral.status is not Status.CLOSED or any(
+                r.status == "pending" for r in store.outbox_rows(referral.id)):
+            reconcile(store, referral.id, config, calendar, now)
+
+
+def add_notice(store: Store, referral_id: int, recipient: str, kind: str, title: str,
+               body: str, now: datetime, once: bool = False) -> bool:
+    """Queue a one-off email (confirmation, bounce notice…); `once` keeps it to one per kind."""
+    prefix = f"{NOTICE}{kind}"
+    rows = store.outbox_where("referral_id = ? and recipient = ? and step like ?",
+                              [referral_id, recipient, prefix + "%"])
+    if once and rows:
+        return False
+    store.add_outbox(referral_id, f"{prefix}.{len(rows) + 1}", recipient, now)
+    row = store.outbox_where("referral_id = ? and step = ? and recipient = ?",
+                             [referral_id, f"{prefix}.{len(rows) + 1}", recipient])[0]
+    store.update_outbox(row.id, detail=json.dumps({"title": title, "body": body}))
+    return True
