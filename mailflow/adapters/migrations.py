@@ -50,3 +50,10 @@ def m002_snoozes_and_pauses(db: Any) -> None:
     db.table("referrals").add_column("snoozed_until", str)
     db.table("referrals").add_column("rating", int)
     db.table("pauses").create({"email": str, "until": str, "reason": str}, pk="email")
+
+
+@migrations()
+def m003_undo(db: Any) -> None:
+    db.table("undo").create({"id": int, "referral_id": int, "actor": str, "at": str,
+                             "before": str}, pk="id")
+    db.table("undo").create_index(["referral_id"])

@@ -1,0 +1,111 @@
+"""Who may say which reply word, and what each word does to a referral (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mailflow.core.commands import Command
+from mailflow.core.model import Outcome, Referral, Role, Status
+
+ALLOWED: dict[Role, frozenset[str]] = {
+    Role.PARTNER: frozenset({"contacted", "done", "won", "lost", "snooze", "need", "note",
+                             "stop", "stop_all", "undo"}),
+    Role.CLIENT: frozenset({"rating", "done", "stop", "stop_all", "note", "undo"}),
+    Role.REFERRER: frozenset({"contacted", "done", "won", "lost", "snooze", "need", "note",
+                              "stop", "stop_all", "undo", "rating", "reopen", "choice"}),
+}
+CLOSING = frozenset({"done", "won", "lost"})
+
+
+@dataclass(frozen=True)
+class ReplyEffect:
+    """What a reply does: field changes, history, who hears about it."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    event_kind: str = "note"
+    event_detail: str = ""
+    confirmation: str | None = None
+    tell_referrer: str | None = None
+    refused: str | None = None
+    help_needed: bool = False
+    opt_out: str | None = None  # "referral" | "all"
+    undo: bool = False
+
+
+def _choice(referral: Referral, answer: str) -> str | None:
+    answer = answer.strip().lower()
+    if answer.isdigit() and 1 <= int(answer) <= len(referral.candidates):
+        return referral.candidates[int(answer) - 1]
+    return answer if answer in referral.candidates else None
+
+
+def decide_reply(referral: Referral, role: Role, sender: str, command: Command | None,
+                 now: datetime) -> ReplyEffect:
+    """The effect of `command` said by `sender` (in `role`) on `referral` at `now`."""
+    if command is None:
+        return ReplyEffect(event_kind="reply", event_detail="(empty reply)")
+    word = command.word
+    if word not in ALLOWED[role]:
+        return ReplyEffect(event_kind="refused",
+                           event_detail=f"{role} may not say {word!r}; nothing changed",
+                           refused=f"{role} may not say {word}")
+    closed = referral.status is Status.CLOSED
+    if word in CLOSING:
+        if closed:
+            return ReplyEffect(event_kind="reply", event_detail=f"{word}: already closed")
+        outcome = Outcome(command.outcome or word)
+        return ReplyEffect({"status": Status.CLOSED, "outcome": outcome, "closed_at": now},
+                           "closed", f"closed as {outcome} by {sender}",
+                           confirmation=f"Closed {referral.tag} as {outcome}.")
+    if word == "contacted":
+        if closed or referral.status is Status.CONTACTED:
+            return ReplyEffect(event_kind="reply", event_detail="contacted: no change")
+        return ReplyEffect({"status": Status.CONTACTED, "contacted_at": now}, "contacted",
+                           f"contact reported by {sender}",
+                           confirmation=f"Marked {referral.tag} as contacted.")
+    if word == "snooze":
+        days = command.days or 7
+        until = now.timestamp() + days * 86400
+        return ReplyEffect({"snoozed_until": datetime.fromtimestamp(until, now.tzinfo)},
+                           "snoozed", f"snoozed {days} days by {sender}",
+                           confirmation=f"Snoozed {referral.tag} for {days} days.")
+    if word in ("stop", "stop_all"):
+        scope = "all" if word == "stop_all" else "referral"
+        what = "any referral" if scope == "all" else referral.tag
+        return ReplyEffect(event_kind="stopped", event_detail=f"{sender} said {word}",
+                           confirmation=f"Understood: no more emails to you about {what}.",
+                           opt_out=scope)
+    if word == "rating":
+        return ReplyEffect({"rating": command.rating}, "rating",
+                           f"rated {command.rating}/5 by {sender}",
+                           tell_referrer=f"{sender} rated {referral.tag} {command.rating}/5.")
+    if word == "need":
+        return ReplyEffect(event_kind="need", event_detail=command.text,
+                           tell_referrer=f"{sender} spotted a new need: {command.text}")
+    if word == "reopen":
+        if not closed:
+            return ReplyEffect(event_kind="reply", event_detail="reopen: not closed")
+        status = Status.CONTACTED if referral.contacted_at else Status.OPEN
+        return ReplyEffect({"status": status, "outcome": None, "closed_at": None}, "reopened",
+                           f"reopened by {sender}", confirmation=f"Reopened {referral.tag}.")
+    if word == "undo":
+        return ReplyEffect(event_kind="undo", event_detail=f"undo asked by {sender}", undo=True)
+    if word == "choice":
+        if referral.status is not Status.NEEDS_PARTNER:
+            return ReplyEffect(event_kind="note", event_detail=command.text)
+        partner = _choice(referral, command.text)
+        if partner is None:
+            return ReplyEffect(event_kind="refused",
+                               event_detail=f"{command.text!r} is not one of the candidates",
+                               refused="unknown choice", help_needed=True)
+        client = next((c for c in referral.candidates if c != partner), None)
+        return ReplyEffect({"status": Status.OPEN, "partner": partner, "client": client},
+                           "partner-chosen", f"partner {partner}, client {client}",
+                           confirmation=f"Thanks: {partner} is the partner on {referral.tag}.")
+    note = command.text
+    return ReplyEffect(event_kind="note", event_detail=note,
+                       tell_referrer=None if role is Role.REFERRER
+                       else f"{sender} wrote about {referral.tag}:\n\n{note}",
+                       help_needed=command.looks_like_command)

@@ -1,0 +1,51 @@
+"""One cycle: ingest new mail, re-plan what changed, send what is due. Shared by every mode."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mailflow.adapters.mailbox import MailboxSource
+from mailflow.adapters.store import to_db
+from mailflow.dispatch import DispatchReport
+from mailflow.ingest import IngestReport, ingest
+from mailflow.scheduling import reconcile
+from mailflow.wiring import App, folders_of, open_mailbox
+
+log = logging.getLogger("mailflow.cycle")
+
+
+@dataclass
+class CycleReport:
+    ingest: IngestReport = field(default_factory=IngestReport)
+    dispatch: DispatchReport = field(default_factory=DispatchReport)
+
+
+def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
+              since: datetime | None = None,
+              progress: Callable[[int], None] | None = None) -> CycleReport:
+    """Ingest all new mail, then send everything due as of `now`."""
+    report = CycleReport()
+    own = mailbox is None
+    box = mailbox if mailbox is not None else open_mailbox(app.config)
+    try:
+        batch = app.config.imap.batch_size if app.config.imap else 200
+        report.ingest = ingest(box, app.handler, folders_of(app.config), now,
+                               batch, since, progress)
+    finally:
+        if own:
+            box.close()
+    app.store.set_meta("last_poll", to_db(now) or "")
+    for referral_id in sorted(report.ingest.changed):
+        with app.store.atomic():
+            reconcile(app.store, referral_id, app.config, app.calendar, now)
+    report.dispatch = app.dispatcher().send_due(now)
+    if report.dispatch.sent:
+        app.store.set_meta("last_send", to_db(now) or "")
+    log.info("cycle at %s: %s fetched, %s duplicates, %s; %s sent, %s deferred, %s failed",
+             now.isoformat(timespec="minutes"), report.ingest.fetched, report.ingest.duplicates,
+             report.ingest.by_kind, len(report.dispatch.sent), report.dispatch.deferred,
+             report.dispatch.failed)
+    return report

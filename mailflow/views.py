@@ -1,0 +1,76 @@
+"""Referrals, events and the outbox as JSON-ready dicts and readable lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from mailflow.adapters.store import OutboxRow, Store
+from mailflow.core.model import Referral
+
+
+def iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else None
+
+
+def referral_dict(referral: Referral, zone: ZoneInfo, store: Store | None = None,
+                  with_events: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": referral.tag,
+        "status": str(referral.status),
+        "outcome": str(referral.outcome) if referral.outcome else None,
+        "direction": referral.direction,
+        "referrer": referral.referrer,
+        "client": referral.client,
+        "partner": referral.partner,
+        "subject": referral.subject,
+        "created_at": iso(referral.created_at, zone),
+        "contacted_at": iso(referral.contacted_at, zone),
+        "closed_at": iso(referral.closed_at, zone),
+    }
+    if referral.candidates:
+        data["candidates"] = list(referral.candidates)
+    if with_events and store is not None:
+        data["context"] = referral.context
+        data["rating"] = store.db.table("referrals").get(referral.id).get("rating")
+        data["events"] = [{"at": iso(e.at, zone), "kind": e.kind, "actor": e.actor,
+                           "detail": e.detail} for _, e in store.events(referral.id)]
+        data["outbox"] = [outbox_dict(r, zone) for r in store.outbox_rows(referral.id)]
+    return data
+
+
+def outbox_dict(row: OutboxRow, zone: ZoneInfo) -> dict[str, Any]:
+    return {"referral": f"R-{row.referral_id}", "step": row.step, "recipient": row.recipient,
+            "due_at": iso(row.due_at, zone), "status": row.status,
+            "sent_at": iso(row.sent_at, zone), "detail": row.detail if row.status != "pending"
+            or not row.step.startswith("notice.") else ""}
+
+
+def referral_line(referral: Referral, zone: ZoneInfo) -> str:
+    created = referral.created_at.astimezone(zone).strftime("%Y-%m-%d")
+    state = str(referral.status) + (f"/{referral.outcome}" if referral.outcome else "")
+    people = f"{referral.client or '?'} -> {referral.partner or '?'}"
+    return f"{referral.tag:<6} {state:<16} {created}  {people}  {referral.subject}"
+
+
+def show_text(data: dict[str, Any]) -> str:
+    lines = [f"{data['id']}: {data['subject']}"]
+    for key in ("status", "outcome", "direction", "referrer", "client", "partner",
+                "created_at", "contacted_at", "closed_at", "rating"):
+        if data.get(key) is not None:
+            lines.append(f"  {key:<13} {data[key]}")
+    if data.get("candidates"):
+        lines.append(f"  {'candidates':<13} {', '.join(data['candidates'])}")
+    if data.get("context"):
+        lines.append("  context       " + data["context"].strip().replace("\n", "\n" + " " * 16))
+    lines.append("  events:")
+    for event in data.get("events", []):
+        lines.append(f"    {event['at']}  {event['kind']:<14} {event['actor']}  "
+                     f"{event['detail']}".rstrip())
+    pending = [r for r in data.get("outbox", []) if r["status"] == "pending"]
+    if pending:
+        lines.append("  pending:")
+        for row in pending:
+            lines.append(f"    {row['due_at']}  {row['step']:<18} to {row['recipient']}")
+    return "\n".join(lines)
