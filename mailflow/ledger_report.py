@@ -1,0 +1,97 @@
+"""The ledger and the referrer's digest, built from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from mailflow.adapters.store import to_db
+from mailflow.core.ledger import LedgerThresholds, PartnerLedger, compute_ledger
+from mailflow.core.model import Event, Status
+from mailflow.partners import records
+from mailflow.views import iso
+from mailflow.wiring import App
+
+STALE_AFTER = timedelta(days=14)
+
+
+def ledger(app: App, now: datetime) -> list[PartnerLedger]:
+    store = app.store
+    partners = [(r.emails[0] if r.emails else str(r.id), r.name, r.emails, r.niche)
+                for r in records(store)]
+    events: dict[int, list[Event]] = {}
+    for referral_id, event in store.events():
+        events.setdefault(referral_id, []).append(event)
+    ratings = {row["id"]: row["rating"] for row in store.db.table("referrals").rows_where(
+        "rating is not null", select="id, rating")}
+    workflow = app.config.workflow
+    return compute_ledger(partners, store.referrals(), events, ratings, now, LedgerThresholds(
+        slow_contact_hours=workflow.slow_contact_hours,
+        catch_up_after_days=workflow.catch_up_after_days))
+
+
+def partner_rows(app: App, now: datetime) -> list[dict[str, Any]]:
+    zone = app.config.timezone
+    return [{
+        "email": row.key, "emails": list(row.emails), "name": row.name, "niche": row.niche,
+        "given": row.given, "received": row.received, "open": row.open, "won": row.won,
+        "lost": row.lost, "done": row.done,
+        "median_hours_to_contact": row.median_hours_to_contact,
+        "median_days_to_close": row.median_days_to_close, "ratings": row.ratings,
+        "average_rating": row.average_rating,
+        "last_given": iso(row.last_given, zone), "last_received": iso(row.last_received, zone),
+        "last_contact": iso(row.last_contact, zone), "flags": row.flags,
+    } for row in ledger(app, now)]
+
+
+@dataclass(frozen=True)
+class Digest:
+    referrer: str
+    subject: str
+    text: str
+    html: str
+
+
+def build_report(app: App, now: datetime, since: datetime | None = None) -> dict[str, Digest]:
+    """One digest per referrer with something to say; nothing to say gives no entry."""
+    store = app.store
+    since = since or now - timedelta(days=app.config.workflow.digest_every_days)
+    rows = partner_rows(app, now)
+    flagged = [r for r in rows if r["flags"]]
+    by_referrer: dict[str, list[Any]] = {}
+    for referral in store.referrals():
+        by_referrer.setdefault(referral.referrer, []).append(referral)
+    digests = {}
+    for referrer, referrals in by_referrer.items():
+        waiting = [r for r in referrals if r.status is not Status.CLOSED
+                   and r.direction == "given"]
+        open_items = [{"tag": r.tag, "client": r.client, "partner": r.partner,
+                       "status": str(r.status), "days": (now - r.created_at).days,
+                       "stale": now - r.created_at > STALE_AFTER and r.contacted_at is None}
+                      for r in waiting]
+        ids = {r.id for r in referrals}
+        needs = [{"tag": f"R-{rid}", "actor": e.actor, "text": e.detail}
+                 for rid, e in store.events() if rid in ids and e.kind == "need"
+                 and e.at >= since]
+        if not open_items and not needs and not flagged:
+            continue
+        context = {"referrer": referrer, "open": open_items, "needs": needs,
+                   "ledger": rows, "flagged": flagged,
+                   "catch_up": [r for r in rows if "catch-up" in r["flags"]],
+                   "max_given": max([r["given"] for r in rows] + [1]),
+                   "date": now.astimezone(app.config.timezone).strftime("%-d %b %Y")}
+        rendered = app.renderer.render("digest", context)
+        digests[referrer] = Digest(referrer, rendered.subject, rendered.text,
+                                   rendered.html or "")
+    return digests
+
+
+def digest_due(app: App, referrer: str, now: datetime) -> bool:
+    last = app.store.meta(f"digest:{referrer}")
+    every = timedelta(days=app.config.workflow.digest_every_days)
+    return last is None or datetime.fromisoformat(last) + every <= now
+
+
+def mark_digest_sent(app: App, referrer: str, now: datetime) -> None:
+    app.store.set_meta(f"digest:{referrer}", to_db(now) or "")

@@ -1,0 +1,209 @@
+"""What each CLI command does, given a loaded config; returns text or JSON-ready data."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mailflow import partners as partner_store
+from mailflow.adapters import clock
+from mailflow.config import Config, PartnerEntry
+from mailflow.core.model import Outcome, Referral, Status, parse_ref
+from mailflow.errors import UsageError
+from mailflow.scheduling import reconcile
+from mailflow.views import outbox_dict, referral_dict, referral_line, show_text
+from mailflow.wiring import App, build_app
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "config.example.yaml"
+
+
+def init(path: Path) -> str:
+    if path.exists():
+        raise UsageError(f"{path} already exists; not overwriting it")
+    path.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    return (f"wrote {path}: set tracker, imap and smtp (host, username, password_env), "
+            f"then run `mailflow --config {path} check`")
+
+
+def check(config: Config, args: argparse.Namespace) -> str:
+    from mailflow.checks import run_checks
+    return run_checks(config)
+
+
+def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
+    from mailflow.cycle import run_cycle
+    app = build_app(config)
+    try:
+        if args.once:
+            report = run_cycle(app, now, since=args.since)
+            kinds = ", ".join(f"{v} {k}" for k, v in sorted(report.ingest.by_kind.items()))
+            return (f"read {report.ingest.fetched} messages ({kinds or 'nothing new'}); "
+                    f"sent {len(report.dispatch.sent)}, deferred {report.dispatch.deferred}, "
+                    f"failed {report.dispatch.failed}")
+        from mailflow.daemon import Daemon
+        Daemon(app, since=args.since).run_forever()
+        return None
+    finally:
+        app.close()
+
+
+def _referral(app: App, ref: str) -> Referral:
+    number = parse_ref(ref)
+    found = app.store.find_referral(number) if number is not None else None
+    if found is None:
+        raise UsageError(f"no referral {ref} (references look like R-42)")
+    return found
+
+
+def list_referrals(config: Config, args: argparse.Namespace) -> Any:
+    app = build_app(config)
+    try:
+        referrals = app.store.referrals(args.status)
+        if args.json:
+            return [referral_dict(r, config.timezone) for r in referrals]
+        return "\n".join(referral_line(r, config.timezone) for r in referrals) or "no referrals"
+    finally:
+        app.close()
+
+
+def show(config: Config, args: argparse.Namespace) -> Any:
+    app = build_app(config)
+    try:
+        data = referral_dict(_referral(app, args.ref), config.timezone, app.store, True)
+        return data if args.json else show_text(data)
+    finally:
+        app.close()
+
+
+def set_state(app: App, referral: Referral, now: datetime, **changes: Any) -> None:
+    with app.store.atomic():
+        updated = app.store.update_referral(referral.id, **changes)
+        kind = "closed" if updated.status is Status.CLOSED else "reopened"
+        detail = f"{kind} from the command line" + (
+            f" as {updated.outcome}" if updated.outcome else "")
+        app.store.add_event(referral.id, now, kind, "cli", detail)
+        reconcile(app.store, referral.id, app.config, app.calendar, now)
+
+
+def close(config: Config, args: argparse.Namespace) -> str:
+    app = build_app(config)
+    try:
+        referral = _referral(app, args.ref)
+        if referral.status is Status.CLOSED:
+            raise UsageError(f"{referral.tag} is already closed ({referral.outcome})")
+        now = clock.now()
+        set_state(app, referral, now, status=Status.CLOSED, outcome=Outcome(args.outcome),
+                  closed_at=now)
+        return f"{referral.tag} closed ({args.outcome}); thank-yous go out with the next cycle"
+    finally:
+        app.close()
+
+
+def reopen(config: Config, args: argparse.Namespace) -> str:
+    app = build_app(config)
+    try:
+        referral = _referral(app, args.ref)
+        if referral.status is not Status.CLOSED:
+            raise UsageError(f"{referral.tag} is not closed")
+        status = Status.CONTACTED if referral.contacted_at else Status.OPEN
+        set_state(app, referral, clock.now(), status=status, outcome=None, closed_at=None)
+        return f"{referral.tag} reopened ({status})"
+    finally:
+        app.close()
+
+
+def partners(config: Config, args: argparse.Namespace) -> Any:
+    from mailflow.ledger_report import partner_rows
+    app = build_app(config)
+    try:
+        if args.action in ("add", "edit"):
+            entry = PartnerEntry(tuple(e.lower() for e in args.email), args.name, args.niche,
+                                 args.notes, args.domain)
+            done = partner_store.add_or_edit(app.store, entry, str(config.path))
+            return f"{done} partner {entry.email[0]}"
+        if args.action == "remove":
+            partner_store.remove(app.store, args.email.lower(), str(config.path))
+            return f"removed partner {args.email}"
+        rows = partner_rows(app, clock.now())
+        if args.json:
+            return rows
+        return "\n".join(
+            f"{r['email']:<28} {r['name'][:20]:<20} given {r['given']:>3}  received "
+            f"{r['received']:>3}  won {r['won']:>3}  {' '.join(r['flags'])}" for r in rows
+        ) or "no partners"
+    finally:
+        app.close()
+
+
+def outbox(config: Config, args: argparse.Namespace) -> Any:
+    app = build_app(config)
+    try:
+        rows = [outbox_dict(r, config.timezone) for r in app.store.pending()]
+        if args.json:
+            return rows
+        return "\n".join(f"{r['due_at']}  {r['referral']:<6} {r['step']:<18} to {r['recipient']}"
+                         for r in rows) or "nothing pending"
+    finally:
+        app.close()
+
+
+def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:
+    app = build_app(config)
+    try:
+        store = app.store
+        data = {
+            "last_poll": store.meta("last_poll"), "last_send": store.meta("last_send"),
+            "pending": len(store.pending()),
+            "failed": len(store.outbox_where("status = 'failed'", [])),
+            "quarantined": len(store.messages("quarantined")),
+            "referrals": {s.value: len(store.referrals(s.value)) for s in Status},
+            "incident": store.meta("incident"),
+        }
+        if args.json:
+            return data
+        return "\n".join(f"{k:<12} {v}" for k, v in data.items())
+    finally:
+        app.close()
+
+
+def export(config: Config, args: argparse.Namespace) -> str:
+    from mailflow.ledger_report import partner_rows
+    app = build_app(config)
+    try:
+        referrals = [referral_dict(r, config.timezone, app.store, True)
+                     for r in app.store.referrals()]
+        if args.format == "json":
+            import json
+            return json.dumps({"referrals": referrals,
+                               "ledger": partner_rows(app, clock.now())}, indent=2)
+        out = io.StringIO()
+        fields = ["id", "status", "outcome", "direction", "referrer", "client", "partner",
+                  "subject", "created_at", "contacted_at", "closed_at"]
+        writer = csv.DictWriter(out, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(referrals)
+        return out.getvalue().rstrip("\n")
+    finally:
+        app.close()
+
+
+def report(config: Config, args: argparse.Namespace, now: datetime) -> str:
+    from mailflow.ledger_report import build_report
+    app = build_app(config)
+    try:
+        digests = build_report(app, now)
+        if args.html:
+            Path(args.html).write_text("\n".join(d.html for d in digests.values()),
+                                       encoding="utf-8")
+        return "\n\n".join(d.text for d in digests.values()) or "nothing to report"
+    finally:
+        app.close()
+
+
+def demo(args: argparse.Namespace) -> str:
+    from mailflow.demo import run_demo
+    return run_demo(Path(args.keep) if args.keep else None)
