@@ -11,6 +11,7 @@ from mailflow.adapters.mailbox import MailboxSource
 from mailflow.adapters.store import to_db
 from mailflow.dispatch import DispatchReport
 from mailflow.ingest import IngestReport, ingest
+from mailflow.ledger_report import send_digests
 from mailflow.scheduling import reconcile
 from mailflow.wiring import App, folders_of, open_mailbox
 
@@ -21,6 +22,7 @@ log = logging.getLogger("mailflow.cycle")
 class CycleReport:
     ingest: IngestReport = field(default_factory=IngestReport)
     dispatch: DispatchReport = field(default_factory=DispatchReport)
+    digests: list[str] = field(default_factory=list)
 
 
 def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
@@ -42,6 +44,7 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
         with app.store.atomic():
             reconcile(app.store, referral_id, app.config, app.calendar, now)
     report.dispatch = app.dispatcher().send_due(now)
+    report.digests = send_digests(app, now)
     if report.dispatch.sent:
         app.store.set_meta("last_send", to_db(now) or "")
     log.info("cycle at %s: %s fetched, %s duplicates, %s; %s sent, %s deferred, %s failed",

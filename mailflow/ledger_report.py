@@ -95,3 +95,33 @@ def digest_due(app: App, referrer: str, now: datetime) -> bool:
 
 def mark_digest_sent(app: App, referrer: str, now: datetime) -> None:
     app.store.set_meta(f"digest:{referrer}", to_db(now) or "")
+
+
+def send_digests(app: App, now: datetime) -> list[str]:
+    """Send each referrer their digest when it is due and there is something to say."""
+    from mailflow.core.model import Address
+    from mailflow.core.outgoing import OutgoingEmail
+
+    if not app.calendar.is_open(now):
+        return []
+    due = [r for r in {x.referrer for x in app.store.referrals()} if digest_due(app, r, now)]
+    if not due:
+        return []
+    digests = build_report(app, now)
+    sent = []
+    for referrer in due:
+        digest = digests.get(referrer)
+        if digest is None:
+            mark_digest_sent(app, referrer, now)  # nothing to say: skip this period
+            continue
+        stamp = now.astimezone(app.config.timezone).strftime("%Y%m%d")
+        local = referrer.replace("@", ".at.")
+        email = OutgoingEmail(f"digest.{local}.{stamp}@mailflow.invalid",
+                              Address(app.config.tracker, "mailflow"), (Address(referrer),),
+                              digest.subject, digest.text, now, html=digest.html,
+                              loop_value="digest")
+        result = app.dispatcher().mailer.send_batch([email])[0]
+        if result.status == "sent":
+            mark_digest_sent(app, referrer, now)
+            sent.append(referrer)
+    return sent

@@ -1,0 +1,59 @@
+"""Telling the operator once per incident (and once on recovery): log line and admin email."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from mailflow.adapters.store import to_db
+from mailflow.core.model import Address
+from mailflow.core.outgoing import OutgoingEmail
+from mailflow.wiring import App
+
+log = logging.getLogger("mailflow.alerts")
+
+
+def _email_admin(app: App, now: datetime, subject: str, body: str) -> None:
+    admin = app.config.admin
+    if admin is None:
+        return
+    try:
+        mailer = app.mailer or app.dispatcher().mailer
+        stamp = now.strftime("%Y%m%d%H%M%S")
+        mailer.send_batch([OutgoingEmail(
+            f"alert.{stamp}@mailflow.invalid", Address(app.config.tracker, "mailflow"),
+            (Address(admin),), subject, body + "\n", now, loop_value="alert")])
+    except Exception as exc:  # SMTP may be the very thing that is down
+        log.error("could not email the admin about it: %s", exc)
+
+
+def failure(app: App, now: datetime, problem: str, urgent: bool = False) -> None:
+    """Record a failed cycle; alert once the incident is urgent or old enough."""
+    store = app.store
+    started = store.meta("failing_since")
+    if started is None:
+        store.set_meta("failing_since", to_db(now) or "")
+        started = to_db(now)
+    assert started is not None
+    if store.meta("incident"):
+        return
+    late = now - datetime.fromisoformat(started) >= timedelta(
+        minutes=app.config.alert_after_minutes)
+    if urgent or late:
+        store.set_meta("incident", f"{to_db(now)} {problem}")
+        log.error("ALERT: %s (failing since %s)", problem, started)
+        _email_admin(app, now, f"mailflow needs attention: {problem}",
+                     f"mailflow has been failing since {started}:\n\n  {problem}\n\n"
+                     "Referrals are safe in the database; nothing is sent or read until "
+                     "this is fixed. Run `mailflow check` for details.")
+
+
+def success(app: App, now: datetime) -> None:
+    store = app.store
+    incident = store.meta("incident")
+    store.db.execute("delete from meta where key in ('failing_since', 'incident')")
+    store.set_meta("last_success", to_db(now) or "")
+    if incident:
+        log.error("RECOVERED: mailflow works again (incident: %s)", incident)
+        _email_admin(app, now, "mailflow recovered",
+                     f"mailflow works again as of {to_db(now)}.\nThe incident was: {incident}")

@@ -1,0 +1,99 @@
+"""`mailflow run`: the cycle on a ticker, IDLE when the server has it, until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from datetime import datetime
+from types import FrameType
+
+import schedule
+
+from mailflow import alerts
+from mailflow.adapters import clock
+from mailflow.adapters.mailbox import MailboxSource
+from mailflow.cycle import run_cycle
+from mailflow.errors import MailboxError, MailflowError
+from mailflow.wiring import App, open_mailbox
+
+log = logging.getLogger("mailflow.daemon")
+IDLE_RENEW_SECONDS = 9 * 60  # servers drop IDLE near 29 min, Office 365 sooner
+MAX_BACKOFF_SECONDS = 300
+
+
+class Daemon:
+    def __init__(self, app: App, since: datetime | None = None,
+                 now: Callable[[], datetime] = clock.now) -> None:
+        self.app = app
+        self.since = since
+        self.now = now
+        self.stopping = False
+        self.mailbox: MailboxSource | None = None
+        self.failures = 0
+        imap = app.config.imap
+        self.poll_interval = imap.poll_interval if imap else 60
+        self.use_idle = bool(imap and imap.idle)
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        log.info("signal %s: finishing the message in hand, then exiting", signum)
+        self.stopping = True
+
+    def cycle(self) -> None:
+        """One guarded cycle; failures are reported and retried with backoff."""
+        now = self.now()
+        try:
+            if self.mailbox is None:
+                self.mailbox = open_mailbox(self.app.config)
+            run_cycle(self.app, now, self.mailbox, self.since)
+            self.failures = 0
+            alerts.success(self.app, now)
+        except MailflowError as exc:
+            self.failures += 1
+            self._drop_mailbox()
+            urgent = isinstance(exc, MailboxError) and "password" in str(exc)
+            log.error("cycle failed (%s in a row): %s", self.failures, exc)
+            alerts.failure(self.app, now, str(exc), urgent)
+
+    def _drop_mailbox(self) -> None:
+        if self.mailbox is not None:
+            try:
+                self.mailbox.close()
+            except Exception:  # the connection is already gone: nothing to tidy
+                log.debug("closing a broken mailbox connection failed", exc_info=True)
+            self.mailbox = None
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep up to `seconds`, waking early for new mail (IDLE) or a signal."""
+        idle = getattr(self.mailbox, "idle_wait", None)
+        has_idle = getattr(self.mailbox, "has_idle", None)
+        if self.use_idle and idle is not None and has_idle is not None and has_idle():
+            try:
+                if idle(min(seconds, IDLE_RENEW_SECONDS)):
+                    self.cycle()
+                return
+            except MailflowError as exc:
+                log.warning("IDLE failed, reconnecting: %s", exc)
+                self._drop_mailbox()
+        end = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < end:
+            time.sleep(min(1.0, end - time.monotonic()))
+
+    def run_forever(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        ticker = schedule.Scheduler()
+        ticker.every(self.poll_interval).seconds.do(self.cycle)
+        log.info("mailflow running: %s, polling every %ss%s", self.app.config.tracker,
+                 self.poll_interval, " with IDLE" if self.use_idle else "")
+        self.cycle()
+        while not self.stopping:
+            ticker.run_pending()
+            if self.stopping:
+                break
+            backoff = min(MAX_BACKOFF_SECONDS, 5 * 2 ** self.failures) if self.failures else 0
+            wait = max(1.0, ticker.idle_seconds or 1.0, backoff)
+            self._wait(wait)
+        self._drop_mailbox()
+        log.info("mailflow stopped")
