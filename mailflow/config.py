@@ -375,7 +375,9 @@ def parse_config(data: Any, path: Path) -> Config:
     templates_dir = top.string("templates_dir", None)
     admin = top.string("admin", None)
     secret = _secret(top, "secret", required=False)
-    reply_tokens = top.choice("reply_tokens", ("off", "plus"), "off")
+    # YAML 1.1 reads an unquoted `off` as false
+    reply_tokens = ("off" if top.raw("reply_tokens", None) is False
+                    else top.choice("reply_tokens", ("off", "plus"), "off"))
     if reply_tokens == "plus" and secret is None:
         raise top.error("secret_env", "is required when reply_tokens is plus")
     config = Config(

@@ -9,7 +9,7 @@ from datetime import datetime
 from mailflow.adapters.store import Store
 from mailflow.core.addressing import Trackers
 from mailflow.core.correlate import Correlation, correlate, subject_tag
-from mailflow.core.intake import Intro, PartnerDirectory, read_intro
+from mailflow.core.intake import Intro, read_intro
 from mailflow.core.model import Classification, InboundMessage, Kind, Status
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict, detect_robot

@@ -1,0 +1,65 @@
+"""`mailflow check`: config, templates, IMAP and SMTP, one line per finding."""
+
+from __future__ import annotations
+
+from mailflow.adapters.renderer import Renderer
+from mailflow.config import Config
+from mailflow.context import sample_context
+from mailflow.core.addressing import Trackers
+from mailflow.errors import MailflowError
+from mailflow.wiring import make_mailer, open_mailbox
+
+
+def digest_sample() -> dict[str, object]:
+    row = {"email": "bob@law.example", "name": "Bob Smith", "given": 4, "received": 0,
+           "won": 2, "median_hours_to_contact": 5.0, "flags": ["never-refers-back"]}
+    return {"referrer": "alice@firm.example", "date": "23 Nov 2026",
+            "open": [{"tag": "R-42", "client": "jane@gmail.com", "partner": "bob@law.example",
+                      "status": "open", "days": 16, "stale": True}],
+            "needs": [{"tag": "R-41", "actor": "bob@law.example", "text": "estate lawyer"}],
+            "ledger": [row], "flagged": [row], "catch_up": [row], "max_given": 4}
+
+
+def check_templates(renderer: Renderer) -> list[str]:
+    """Render every template with sample data; returns the problems."""
+    problems = []
+    for name in renderer.names():
+        context = digest_sample() if name == "digest" else sample_context()
+        try:
+            renderer.render(name, context)
+        except MailflowError as exc:
+            problems.append(f"template: {exc}")
+    return problems
+
+
+def run_checks(config: Config) -> str:
+    ok: list[str] = [f"config: {config.path} is valid"]
+    problems: list[str] = []
+    renderer = Renderer(config.templates_dir)
+    template_problems = check_templates(renderer)
+    problems += template_problems
+    if not template_problems:
+        ok.append(f"templates: {len(renderer.names())} render")
+    if config.imap is not None and "@" in config.imap.username and not Trackers(
+            config.trackers).matches(config.imap.username.lower()):
+        problems.append(f"tracker: {config.tracker} does not match the IMAP mailbox "
+                        f"{config.imap.username}; set tracker to the address this mailbox "
+                        "receives")
+    try:
+        mailbox = open_mailbox(config)
+        mailbox.close()
+        where = (f"{config.imap.host} folder {config.imap.folder}" if config.imap
+                 else str(config.maildir))
+        ok.append(f"mailbox: logged in, {where} exists")
+    except MailflowError as exc:
+        problems.append(f"mailbox: {exc}")
+    try:
+        mailer = make_mailer(config)
+        mailer.check()
+        ok.append("sending: " + (f"SMTP {config.smtp.host} accepts our login" if config.smtp
+                                 else f"outbox directory {config.outbox_dir} is writable"))
+    except MailflowError as exc:
+        problems.append(f"sending: {exc}")
+    if problems:
+        raise MailflowError("\n".join(problems))
+    return "\n".join(ok)
