@@ -19,11 +19,13 @@ from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Address
 from mailflow.core.outgoing import OutgoingEmail
 from mailflow.core.tokens import reply_address
+from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION
 from mailflow.errors import TemplateError
 from mailflow.scheduling import NOTICE, add_notice
 
 log = logging.getLogger("mailflow.dispatch")
 MAX_BACKOFF = timedelta(hours=6)
+RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
 
 
 @dataclass
@@ -93,8 +95,9 @@ class Dispatcher:
     def _emails_for(self, recipient: str, rows: list[OutboxRow], now: datetime,
                     report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
         rows = self._sendable(rows, now)
-        notices = [r for r in rows if r.step.startswith(NOTICE)]
-        steps = [r for r in rows if not r.step.startswith(NOTICE)]
+        # notices and answers to what the person just did are not held to the daily limit
+        notices = [r for r in rows if r.step.startswith(NOTICE) or r.step in RESPONSE_STEPS]
+        steps = [r for r in rows if r not in notices]
         emails = [e for e in (self._single(r, now) for r in notices) if e is not None]
         if steps and (self.store.sent_to_since(recipient, self._day_start(now))
                       >= self.config.workflow.max_per_recipient_per_day):

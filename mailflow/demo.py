@@ -1,0 +1,172 @@
+"""`mailflow demo`: four weeks of referrals on a local Maildir and a file outbox, in seconds.
+
+The story runs the real cycle (the same code as `run --once`) with a simulated
+clock; the emails people send are dropped into the Maildir as time passes.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from mailflow.adapters.maildir_mailbox import ensure_maildir
+from mailflow.adapters.store import to_db
+from mailflow.config import load_config
+from mailflow.cycle import run_cycle
+from mailflow.views import referral_line
+from mailflow.wiring import build_app
+
+ZONE = ZoneInfo("Europe/London")
+START = datetime(2026, 11, 2, 8, 0, tzinfo=ZONE)  # a Monday
+DAYS = 28
+CONFIG = """\
+tracker: referrals@firm.example
+database: mailflow.db
+timezone: Europe/London
+maildir: mail
+outbox_dir: outbox
+referrers: ["*@firm.example"]
+partners:
+  - {email: bob@law.example, name: Bob Smith, niche: estate planning}
+  - {email: carol@tax.example, name: Carol Jones, niche: cross-border tax}
+  - {email: dan@it.example, name: Dan Brown, niche: small-office IT}
+  - {email: erin@wealth.example, name: Erin King, niche: wealth management}
+"""
+ALICE = '"Alice Adams" <alice@firm.example>'
+TRACKER = "referrals@firm.example"
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One email a person sends during the story."""
+
+    day: float  # days after START (fractions are hours)
+    sender: str
+    to: str
+    subject: str
+    body: str
+    cc: str = TRACKER
+    reply_to_id: str | None = None
+    message_id: str = ""
+
+
+def _intro(day: float, n: int, client: str, partner: str, subject: str, body: str) -> Mail:
+    return Mail(day, ALICE, f"{client}, {partner}", subject, body,
+                message_id=f"intro{n}@firm.example")
+
+
+STORY = [
+    _intro(0.06, 1, '"Jane Doe" <jane.doe@gmail.com>', '"Bob Smith" <bob@law.example>',
+           "Introduction: Jane Doe / Bob Smith (estate planning)",
+           "Jane, meet Bob: he is the best estate planner I know.\nBob, Jane is updating her "
+           "will after selling her business. I'll let you two take it from here.\n\nAlice"),
+    Mail(0.12, '"Bob Smith" <bob@law.example>', "jane.doe@gmail.com, alice@firm.example",
+         "Re: Introduction: Jane Doe / Bob Smith (estate planning)",
+         "Thanks Alice! Jane, lovely to meet you. Are you free Thursday for a call?\n\n"
+         "On Mon, Alice Adams wrote:\n> Jane, meet Bob", reply_to_id="intro1@firm.example",
+         message_id="bob1@law.example"),
+    _intro(0.08, 2, '"Tom Baker" <tom@bakery.example>', '"Carol Jones" <carol@tax.example>',
+           "Intro: Tom (bakery, moving to Spain) / Carol",
+           "Tom, Carol handles cross-border tax and is excellent.\nCarol, Tom is opening a "
+           "second bakery in Valencia next year.\n\nBest, Alice"),
+    _intro(1.1, 3, '"Priya Shah" <priya@studio.example>', '"Dan Brown" <dan@it.example>',
+           "Priya / Dan — office IT", "Priya, Dan set up our office network.\nDan, Priya's "
+           "design studio needs backups sorted before year end.\n\nAlice"),
+    _intro(2.1, 4, '"Mark Lee" <mark@lee-family.example>', '"Erin King" <erin@wealth.example>',
+           "Mark Lee — Erin King", "Mark, Erin is the wealth manager I mentioned.\nErin, Mark "
+           "has a pension question.\n\nAlice"),
+    Mail(2.3, '"Dan Brown" <dan@it.example>', TRACKER, "Re: [R-3] How referrals work",
+         "Contacted — we have a call booked for Friday.\n\nOn Tue, mailflow wrote:\n> Reply "
+         "\"contacted\" once you've been in touch, \"done\" when finished.",
+         reply_to_id="intro3@firm.example", cc=""),
+    _intro(3.1, 5, '"Sam Green" <sam@green.example>', '"Ruth Hall" <ruth@hall-law.example>',
+           "Sam and Ruth", "Sam, Ruth; Ruth, Sam. You two should talk about the lease.\n\nA."),
+    Mail(3.3, ALICE, TRACKER, "Re: [R-5] Which of these is the partner?",
+         "2\n\n> Reply with the number or the address", reply_to_id="r5.partner_question"
+         ".1@mailflow.firm.example", cc=""),
+    Mail(5.2, '"Carol Jones" <carol@tax.example>', TRACKER, "Re: [R-2] Quick nudge",
+         "Sorry for the delay, I was travelling. Contacted Tom this morning — all good.\n\n"
+         "> Reply with one word: contacted, won, lost, done", reply_to_id="intro2@firm.example",
+         cc=""),
+    Mail(9.2, '"Erin King" <erin@wealth.example>', TRACKER, "Re: [R-4] How is it going?",
+         "Lost - not a fit, Mark needs a pensions broker rather than a planner.\n\n"
+         "> Reply \"done\" when finished", reply_to_id="intro4@firm.example", cc=""),
+    Mail(8.3, '"Priya Shah" <priya@studio.example>', TRACKER, "Re: [R-3] Did Dan get in touch?",
+         "Rating 5 — Dan was brilliant, backups are done.\n\n> Reply with a rating",
+         reply_to_id="r3.client_checkin.1@mailflow.firm.example", cc=""),
+    Mail(12.2, '"Carol Jones" <carol@tax.example>', TRACKER, "Re: [R-2] How is it going?",
+         "Won! Tom signed up for the full Spanish setup.\nneed: Tom will need a Spanish "
+         "property lawyer too.", reply_to_id="intro2@firm.example", cc=""),
+    Mail(15.1, '"Dan Brown" <dan@it.example>', TRACKER, "Re: [R-3] How is it going?",
+         "Done, thanks Alice.\n\n-- \nDan Brown, Brown IT", reply_to_id="intro3@firm.example",
+         cc=""),
+    Mail(20.2, '"Bob Smith" <bob@law.example>', TRACKER, "Re: [R-1] How did it turn out?",
+         "Done. Will signed last week; thank you for thinking of me.\n\nOn Mon, mailflow "
+         "wrote:\n> Reply \"won\", \"lost\" or \"done\"", reply_to_id="intro1@firm.example",
+         cc=""),
+]
+
+
+def _deliver(maildir: Path, mail: Mail, at: datetime, counter: int) -> None:
+    headers = [f"From: {mail.sender}", f"To: {mail.to}"]
+    if mail.cc:
+        headers.append(f"Cc: {mail.cc}")
+    message_id = mail.message_id or f"demo{counter}@people.example"
+    headers += [f"Subject: {mail.subject}", f"Date: {email.utils.format_datetime(at)}",
+                f"Message-ID: <{message_id}>", "MIME-Version: 1.0",
+                "Content-Type: text/plain; charset=utf-8"]
+    if mail.reply_to_id:
+        headers += [f"In-Reply-To: <{mail.reply_to_id}>", f"References: <{mail.reply_to_id}>"]
+    raw = "\r\n".join(headers) + "\r\n\r\n" + mail.body.replace("\n", "\r\n") + "\r\n"
+    (maildir / "new" / f"{counter:04d}.demo").write_bytes(raw.encode())
+
+
+def _timeline_line(at: datetime, kind: str, tag: str, text: str) -> str:
+    return f"{at.astimezone(ZONE):%a %d %b %H:%M}  {kind:<13} {tag:<5} {text}"
+
+
+def run_demo(keep: Path | None = None) -> str:
+    """Run the story; returns the timeline and the final list."""
+    root = keep if keep is not None else Path(tempfile.mkdtemp(prefix="mailflow-demo-"))
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "mailflow.yaml").write_text(CONFIG, encoding="utf-8")
+    ensure_maildir(root / "mail")
+    config = load_config(root / "mailflow.yaml")
+    app = build_app(config)
+    lines = [f"mailflow demo: {DAYS} days of referrals, simulated from "
+             f"{START:%a %d %b %Y} (files in {root})", ""]
+    pending = sorted(STORY, key=lambda m: m.day)
+    delivered = 0
+    try:
+        step = timedelta(hours=1)
+        now = START
+        while now <= START + timedelta(days=DAYS):
+            while pending and START + timedelta(days=pending[0].day) <= now:
+                mail = pending.pop(0)
+                delivered += 1
+                at = START + timedelta(days=mail.day)
+                _deliver(root / "mail", mail, at, delivered)
+                who = email.utils.parseaddr(mail.sender)[0]
+                first = mail.body.splitlines()[0]
+                lines.append(_timeline_line(at, "email in", "", f"{who}: {first[:60]}"))
+            run_cycle(app, now)
+            for referral_id, event in app.store.events():
+                if event.at == now.astimezone(event.at.tzinfo) and event.kind != "skipped":
+                    lines.append(_timeline_line(now, event.kind, f"R-{referral_id}",
+                                                f"{event.actor}: {event.detail}"[:90]))
+            now += step
+        lines += ["", "mailflow list:"]
+        lines += [referral_line(r, ZONE) for r in app.store.referrals()]
+        sent = len(list((root / "outbox").glob("*.eml")))
+        lines += ["", f"{sent} emails written to {root / 'outbox'}; "
+                  f"database {config.database}; last cycle {to_db(now - step)}"]
+    finally:
+        app.close()
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    return "\n".join(lines)
