@@ -1,0 +1,68 @@
+"""The SQLite store and the Maildir source against the real file system."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mailflow.adapters.maildir_mailbox import MaildirMailbox, ensure_maildir
+from mailflow.adapters.store import Store
+from mailflow.core.model import Status
+
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+def test_migrations_are_idempotent_and_wal_is_on(tmp_path: Path) -> None:
+    Store(tmp_path / "m.db").close()
+    store = Store(tmp_path / "m.db")
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    names = [r[0] for r in store.db.execute("select name from _sqlite_migrations")]
+    assert names == sorted(set(names)) and len(names) >= 3
+
+
+def test_referral_round_trip_and_due_query(tmp_path: Path) -> None:
+    store = Store(tmp_path / "m.db")
+    referral = store.add_referral(status=Status.OPEN, direction="given",
+                                  referrer="alice@firm.example", client="jane@gmail.com",
+                                  partner="bob@law.example", subject="Intro", created_at=T0,
+                                  intro_message_id="i1@x", names={"jane@gmail.com": "Jane"})
+    assert referral.tag == "R-1" and referral.names == {"jane@gmail.com": "Jane"}
+    assert referral.created_at == T0
+    store.add_outbox(1, "partner_nudge", "bob@law.example", T0 + timedelta(days=1))
+    store.add_outbox(1, "partner_nudge", "bob@law.example", T0)  # duplicate ignored
+    assert [r.step for r in store.due(T0 + timedelta(days=1))] == ["partner_nudge"]
+    assert store.due(T0 + timedelta(hours=23)) == []
+    plan = store.db.execute("explain query plan select * from outbox where status = 'pending' "
+                            "and due_at <= ?", ["x"]).fetchall()
+    assert any("USING INDEX" in str(row) for row in plan)
+
+
+def test_atomic_rolls_back_everything(tmp_path: Path) -> None:
+    store = Store(tmp_path / "m.db")
+    try:
+        with store.atomic():
+            store.record_message("m1@x", "INBOX", 1, 1, "intro", "", None, T0)
+            raise RuntimeError("crash half-way")
+    except RuntimeError:
+        pass
+    assert store.seen_message("m1@x") is None
+
+
+def _drop(path: Path, name: str, body: bytes) -> None:
+    (path / "new" / name).write_bytes(body)
+
+
+def test_maildir_fetch_and_move(tmp_path: Path) -> None:
+    ensure_maildir(tmp_path)
+    for n in range(5):
+        _drop(tmp_path, f"{n}.msg", f"Subject: {n}\r\n\r\nbody\r\n".encode())
+    box = MaildirMailbox(tmp_path)
+    batches = list(box.fetch_after(0, 2))
+    assert [len(b) for b in batches] == [2, 2, 1]
+    keys = [m.key for b in batches for m in b]
+    box.move(keys[:3], "mailflow/processed")
+    left = [m for b in box.fetch_after(0, 10) for m in b]
+    assert len(left) == 2
+    moved = list((tmp_path / ".mailflow.processed" / "cur").iterdir())
+    assert len(moved) == 3
+    assert sum(1 for _ in tmp_path.rglob("*.msg*")) == 5  # nothing deleted
