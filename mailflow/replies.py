@@ -86,6 +86,11 @@ def apply_reply(store: Store, referral: Referral, message: InboundMessage, text:
     if effect.tell_referrer and sender != referral.referrer:
         add_notice(store, referral.id, referral.referrer, "relay", "News from the referral",
                    effect.tell_referrer, now)
+    if effect.need:
+        store.add_event(referral.id, now, "need", sender, effect.need)
+        if sender != referral.referrer:
+            add_notice(store, referral.id, referral.referrer, "relay", "A new need",
+                       f"{sender} spotted a new need: {effect.need}", now)
     if effect.help_needed:
         add_notice(store, referral.id, sender, "help", "Reply words", WORDS_HELP, now,
                    once=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ class ReplyEffect:
     help_needed: bool = False
     opt_out: str | None = None  # "referral" | "all"
     undo: bool = False
+    need: str | None = None  # a need reported alongside another word
 
 
 def _choice(referral: Referral, answer: str) -> str | None:
@@ -44,6 +45,14 @@ def _choice(referral: Referral, answer: str) -> str | None:
 def decide_reply(referral: Referral, role: Role, sender: str, command: Command | None,
                  now: datetime) -> ReplyEffect:
     """The effect of `command` said by `sender` (in `role`) on `referral` at `now`."""
+    effect = _decide(referral, role, sender, command, now)
+    if command is not None and command.need and "need" in ALLOWED[role]:
+        return replace(effect, need=command.need)
+    return effect
+
+
+def _decide(referral: Referral, role: Role, sender: str, command: Command | None,
+            now: datetime) -> ReplyEffect:
     if command is None:
         return ReplyEffect(event_kind="reply", event_detail="(empty reply)")
     word = command.word
