@@ -89,7 +89,7 @@ STORY = [
     Mail(3.3, ALICE, TRACKER, "Re: [R-5] Which of these is the partner?",
          "2\n\n> Reply with the number or the address", reply_to_id="r5.partner_question"
          ".1@mailflow.firm.example", cc=""),
-    Mail(5.2, '"Carol Jones" <carol@tax.example>', TRACKER, "Re: [R-2] Quick nudge",
+    Mail(4.2, '"Carol Jones" <carol@tax.example>', TRACKER, "Re: [R-2] Quick nudge",
          "Sorry for the delay, I was travelling. Contacted Tom this morning — all good.\n\n"
          "> Reply with one word: contacted, won, lost, done", reply_to_id="intro2@firm.example",
          cc=""),
@@ -99,13 +99,13 @@ STORY = [
     Mail(8.3, '"Priya Shah" <priya@studio.example>', TRACKER, "Re: [R-3] Did Dan get in touch?",
          "Rating 5 — Dan was brilliant, backups are done.\n\n> Reply with a rating",
          reply_to_id="r3.client_checkin.1@mailflow.firm.example", cc=""),
-    Mail(12.2, '"Carol Jones" <carol@tax.example>', TRACKER, "Re: [R-2] How is it going?",
+    Mail(11.2, '"Carol Jones" <carol@tax.example>', TRACKER, "Re: [R-2] How is it going?",
          "Won! Tom signed up for the full Spanish setup.\nneed: Tom will need a Spanish "
          "property lawyer too.", reply_to_id="intro2@firm.example", cc=""),
     Mail(15.1, '"Dan Brown" <dan@it.example>', TRACKER, "Re: [R-3] How is it going?",
          "Done, thanks Alice.\n\n-- \nDan Brown, Brown IT", reply_to_id="intro3@firm.example",
          cc=""),
-    Mail(20.2, '"Bob Smith" <bob@law.example>', TRACKER, "Re: [R-1] How did it turn out?",
+    Mail(21.2, '"Bob Smith" <bob@law.example>', TRACKER, "Re: [R-1] How did it turn out?",
          "Done. Will signed last week; thank you for thinking of me.\n\nOn Mon, mailflow "
          "wrote:\n> Reply \"won\", \"lost\" or \"done\"", reply_to_id="intro1@firm.example",
          cc=""),
@@ -124,6 +124,32 @@ def _deliver(maildir: Path, mail: Mail, at: datetime, counter: int) -> None:
         headers += [f"In-Reply-To: <{mail.reply_to_id}>", f"References: <{mail.reply_to_id}>"]
     raw = "\r\n".join(headers) + "\r\n\r\n" + mail.body.replace("\n", "\r\n") + "\r\n"
     (maildir / "new" / f"{counter:04d}.demo").write_bytes(raw.encode())
+
+
+WHY = {
+    "acknowledgement": "intro recorded",
+    "partner_question": "which one is the partner?",
+    "partner_brief": "first referral: how this works",
+    "partner_nudge": "no contact seen after 1 business day",
+    "escalation": "still no contact after 3 business days",
+    "partner_checkin": "a week on",
+    "client_checkin": "a week on",
+    "feedback_request": "three weeks on, not closed",
+    "thank_partner": "closed: thank-you",
+    "thank_client": "closed: thank-you",
+    "outcome_report": "closed: how it turned out",
+}
+
+
+def _describe(actor: str, detail: str) -> str:
+    """Event detail for the timeline, with the reason for each email sent."""
+    step, _, rest = detail.partition(" to ")
+    name = step.split(".")[1] if step.startswith("notice.") else step
+    why = WHY.get(name) or {"confirm": "confirms a reply", "relay": "passes news on",
+                            "help": "lists the reply words", "bounce": "bounce notice"}.get(name)
+    if why and rest:
+        return f"{name} to {rest} ({why})"[:100]
+    return f"{actor}: {detail}"[:100]
 
 
 def _timeline_line(at: datetime, kind: str, tag: str, text: str) -> str:
@@ -156,9 +182,9 @@ def run_demo(keep: Path | None = None) -> str:
                 lines.append(_timeline_line(at, "email in", "", f"{who}: {first[:60]}"))
             run_cycle(app, now)
             for referral_id, event in app.store.events():
-                if event.at == now.astimezone(event.at.tzinfo) and event.kind != "skipped":
+                if event.at == now.astimezone(event.at.tzinfo):
                     lines.append(_timeline_line(now, event.kind, f"R-{referral_id}",
-                                                f"{event.actor}: {event.detail}"[:90]))
+                                                _describe(event.actor, event.detail)))
             now += step
         lines += ["", "mailflow list:"]
         lines += [referral_line(r, ZONE) for r in app.store.referrals()]

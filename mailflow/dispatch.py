@@ -28,6 +28,16 @@ MAX_BACKOFF = timedelta(hours=6)
 RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
 
 
+def _body_only(text: str) -> str:
+    """A step's text without its greeting and sign-off, for listing in a combined email."""
+    lines = text.strip().splitlines()
+    if lines and lines[0].startswith(("Hi ", "Hello ", "Dear ")):
+        lines = lines[1:]
+    if lines and lines[-1].startswith("\u2014 mailflow"):
+        lines = lines[:-1]
+    return "\n".join(lines).strip()
+
+
 @dataclass
 class DispatchReport:
     sent: list[tuple[str, str, str]] = field(default_factory=list)  # (recipient, tags, steps)
@@ -95,23 +105,25 @@ class Dispatcher:
     def _emails_for(self, recipient: str, rows: list[OutboxRow], now: datetime,
                     report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
         rows = self._sendable(rows, now)
-        # notices and answers to what the person just did are not held to the daily limit
-        notices = [r for r in rows if r.step.startswith(NOTICE) or r.step in RESPONSE_STEPS]
-        steps = [r for r in rows if r not in notices]
+        notices = [r for r in rows if r.step.startswith(NOTICE)]
         emails = [e for e in (self._single(r, now) for r in notices) if e is not None]
-        if steps and (self.store.sent_to_since(recipient, self._day_start(now))
-                      >= self.config.workflow.max_per_recipient_per_day):
+        # answers to what the person just did are not held to the daily limit
+        responses = [r for r in rows if r.step in RESPONSE_STEPS]
+        regular = [r for r in rows if r not in notices and r not in responses]
+        if regular and (self.store.sent_to_since(recipient, self._day_start(now))
+                        >= self.config.workflow.max_per_recipient_per_day):
             tomorrow = self.calendar.next_opening(self._day_start(now) + timedelta(days=1))
-            for row in steps:
+            for row in regular:
                 self.store.update_outbox(row.id, due_at=tomorrow)
-            report.deferred += len(steps)
-            return emails
-        if len(steps) == 1:
-            single = self._single(steps[0], now)
+            report.deferred += len(regular)
+            regular = []
+        group = responses + regular
+        if len(group) == 1:
+            single = self._single(group[0], now)
             if single is not None:
                 emails.append(single)
-        elif steps:
-            combined = self._combined(recipient, steps, now)
+        elif group:
+            combined = self._combined(recipient, group, now)
             if combined is not None:
                 emails.append(combined)
         return emails
@@ -170,7 +182,7 @@ class Dispatcher:
                 self._render_failed(row, exc, now)
                 continue
             items.append({"tag": f"R-{row.referral_id}", "subject": rendered.subject,
-                          "text": rendered.text})
+                          "text": _body_only(rendered.text)})
             kept.append(row)
         if not kept:
             return None

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from mailflow.adapters.store import Store
 from mailflow.core.addressing import Trackers
-from mailflow.core.correlate import Correlation, correlate, subject_tag
+from mailflow.core.commands import parse_command
+from mailflow.core.correlate import Correlation, correlate, narrow_by_tag, subject_tag
 from mailflow.core.intake import Intro, read_intro
 from mailflow.core.model import Classification, InboundMessage, Kind, Status
 from mailflow.core.reply_text import new_text
@@ -16,6 +17,7 @@ from mailflow.core.robots import RobotVerdict, detect_robot
 from mailflow.core.tokens import TokenCheck, check_token
 from mailflow.partners import directory_from_store
 from mailflow.replies import ReplyPolicy, apply_reply, apply_robot
+from mailflow.scheduling import add_notice
 
 log = logging.getLogger("mailflow.handling")
 
@@ -47,18 +49,34 @@ class Handler:
             log.warning("%s refused: %s", message.message_id, correlation.refused)
             return Classification(Kind.IGNORED, correlation.refused)
         if correlation.referrals:
-            first = None
-            for referral in correlation.referrals:
-                self.changed.add(referral.id)
-                first = first or referral.id
-                apply_reply(self.store, referral, message, new_text(message), sender, now,
-                            self.policy)
-            return Classification(Kind.REPLY, f"reply: by {correlation.how}", first)
+            return self._reply(message, correlation, sender, now)
         decision = read_intro(message, self.trackers, self.referrers,
                               directory_from_store(self.store))
         if isinstance(decision, Intro):
             return self._intro(message, decision, now)
         return Classification(Kind.IGNORED, decision.reason)
+
+    def _reply(self, message: InboundMessage, correlation: Correlation, sender: str,
+               now: datetime) -> Classification:
+        text = new_text(message)
+        referrals, text = narrow_by_tag(correlation.referrals, text)
+        if len(referrals) > 1:
+            # one email listed several referrals: a reply word must say which one
+            command = parse_command(text)
+            if command is not None and command.word != "note":
+                for referral in referrals:
+                    self.store.add_event(referral.id, now, "refused", sender,
+                                         f"{command.word!r} without a tag in a combined email")
+                add_notice(self.store, referrals[0].id, sender, "which", "Which referral?",
+                           "Your reply answered an email about several referrals, so I "
+                           "changed nothing. Please start your reply with the tag, e.g. "
+                           f'"{referrals[0].tag} {command.word}".', now)
+                return Classification(Kind.REPLY, "reply: ambiguous, no tag",
+                                      referrals[0].id)
+        for referral in referrals:
+            self.changed.add(referral.id)
+            apply_reply(self.store, referral, message, text, sender, now, self.policy)
+        return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
 
     def _robot(self, message: InboundMessage, robot: RobotVerdict,
                now: datetime) -> Classification:

@@ -88,9 +88,15 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
 
 
 def digest_due(app: App, referrer: str, now: datetime) -> bool:
+    """Every `digest_every_days`, counted from the first time we see the referrer."""
+    if app.config.workflow.digest_every_days == 0:
+        return False
     last = app.store.meta(f"digest:{referrer}")
+    if last is None:
+        mark_digest_sent(app, referrer, now)
+        return False
     every = timedelta(days=app.config.workflow.digest_every_days)
-    return last is None or datetime.fromisoformat(last) + every <= now
+    return datetime.fromisoformat(last) + every <= now
 
 
 def mark_digest_sent(app: App, referrer: str, now: datetime) -> None:

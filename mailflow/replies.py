@@ -83,7 +83,8 @@ def apply_reply(store: Store, referral: Referral, message: InboundMessage, text:
     if confirmation and policy.confirm_replies and (effect.changes or effect.undo
                                                     or effect.opt_out):
         add_notice(store, referral.id, sender, "confirm", "Noted", confirmation, now)
-    if effect.tell_referrer and sender != referral.referrer:
+    already_told = referral.referrer in {a.email for a in message.recipients}
+    if effect.tell_referrer and sender != referral.referrer and not already_told:
         add_notice(store, referral.id, referral.referrer, "relay", "News from the referral",
                    effect.tell_referrer, now)
     if effect.need:

@@ -232,7 +232,10 @@ class Store:
         return [_outbox(r) for r in rows]
 
     def sent_count(self, referral_id: int) -> int:
-        sql = "select count(*) from outbox where referral_id = ? and status = 'sent'"
+        """Automated steps sent for a referral (answers and notices are not counted)."""
+        sql = ("select count(*) from outbox where referral_id = ? and status = 'sent' "
+               "and step not like 'notice.%' and step not in ('acknowledgement', "
+               "'partner_question')")
         return int(self.db.execute(sql, [referral_id]).fetchone()[0])
 
     def sent_to_since(self, recipient: str, since: datetime) -> int:

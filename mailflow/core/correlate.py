@@ -54,3 +54,17 @@ def correlate(sender: str, token: TokenCheck | None, token_referral: Referral | 
     if tagged is not None and tagged.role_of(sender) is not None:
         return Correlation((tagged,), "subject-tag")
     return Correlation()
+
+
+_LEADING_TAG = re.compile(r"^\W*\[?R-(\d+)\]?[\s:,.-]*", re.IGNORECASE)
+
+
+def narrow_by_tag(referrals: Sequence[Referral],
+                  text: str) -> tuple[tuple[Referral, ...], str]:
+    """A reply starting with "R-5 done" picks R-5 of several; the tag is removed."""
+    match = _LEADING_TAG.match(text)
+    if match:
+        chosen = tuple(r for r in referrals if r.id == int(match.group(1)))
+        if chosen:
+            return chosen, text[match.end():]
+    return tuple(referrals), text

@@ -102,7 +102,8 @@ def read_intro(message: InboundMessage, trackers: Trackers, referrer_patterns: t
     sender = message.from_.email if message.from_ else ""
     if not is_referrer(sender, referrer_patterns):
         return NotAnIntro(f"not-referrer: {sender or 'no sender'} is not in referrers")
-    names = {a.email: a.name for a in (*message.recipients,) if a.name}
+    people = (*message.recipients, *((message.from_,) if message.from_ else ()))
+    names = {a.email: a.name for a in people if a.name}
     parties = _parties(message, trackers, {sender})
     original = forwarded_original(message) if not parties else None
     if original is not None and original.from_ is not None:

@@ -43,6 +43,13 @@ def decode_header_value(value: str | None) -> str:
     if value is None:
         return ""
     value = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        # raw 8-bit header (RFC 6532 or a sloppy client): compat32 kept the bytes as surrogates
+        raw = value.encode("ascii", "surrogateescape")
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            value = raw.decode("windows-1252", errors="replace")
     try:
         chunks = decode_header(value)
     except Exception:  # a broken encoded word: keep the raw text
@@ -147,34 +154,45 @@ def _walk_bodies(message: Message) -> tuple[str, str | None, str | None, Message
     return text, html, report, forwarded, names
 
 
+def _get_all(message: Message, name: str) -> list[str]:
+    """Header values as stored: compat32 would wrap raw 8-bit values in lossy Header objects."""
+    wanted = name.lower()
+    return [str(v) for k, v in message.raw_items() if k.lower() == wanted]
+
+
+def _get(message: Message, name: str) -> str | None:
+    values = _get_all(message, name)
+    return values[0] if values else None
+
+
 def _from_message(message: Message, raw_headers: bytes, require_sender: bool) -> InboundMessage:
     if not message.keys():
         raise MalformedMessage("no headers")
-    senders = parse_addresses(message.get_all("From", []))
+    senders = parse_addresses(_get_all(message, "From"))
     if require_sender and not senders:
         raise MalformedMessage("no readable From address")
-    message_id = normalize_message_id(message.get("Message-ID"))
+    message_id = normalize_message_id(_get(message, "Message-ID"))
     missing = message_id is None
     if message_id is None:
         message_id = "sha256-" + hashlib.sha256(raw_headers).hexdigest()[:32] + "@mailflow.invalid"
     text, html, report, forwarded, names = _walk_bodies(message)
-    headers = tuple((k.lower(), decode_header_value(v)) for k, v in message.items())
+    headers = tuple((k.lower(), decode_header_value(str(v))) for k, v in message.raw_items())
     delivered = tuple(
         a.email for a in parse_addresses(
-            message.get_all("Delivered-To", []) + message.get_all("X-Original-To", [])
+            _get_all(message, "Delivered-To") + _get_all(message, "X-Original-To")
         )
     )
     return InboundMessage(
         message_id=message_id,
-        subject=decode_header_value(message.get("Subject")),
+        subject=decode_header_value(_get(message, "Subject")),
         from_=senders[0] if senders else None,
-        to=parse_addresses(message.get_all("To", [])),
-        cc=parse_addresses(message.get_all("Cc", [])),
-        reply_to=parse_addresses(message.get_all("Reply-To", [])),
+        to=parse_addresses(_get_all(message, "To")),
+        cc=parse_addresses(_get_all(message, "Cc")),
+        reply_to=parse_addresses(_get_all(message, "Reply-To")),
         delivered_to=delivered,
-        in_reply_to=normalize_message_id(message.get("In-Reply-To")),
-        references=_message_ids(message.get("References")),
-        date=_parse_date(message.get("Date")),
+        in_reply_to=normalize_message_id(_get(message, "In-Reply-To")),
+        references=_message_ids(_get(message, "References")),
+        date=_parse_date(_get(message, "Date")),
         headers=headers,
         content_type=message.get_content_type(),
         text=text.replace("\r\n", "\n"),

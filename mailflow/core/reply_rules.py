@@ -70,7 +70,7 @@ def _decide(referral: Referral, role: Role, sender: str, command: Command | None
                            confirmation=f"Closed {referral.tag} as {outcome}.")
     if word == "contacted":
         if closed or referral.status is Status.CONTACTED:
-            return ReplyEffect(event_kind="reply", event_detail="contacted: no change")
+            return ReplyEffect(event_kind="reply", event_detail="contacted (already recorded)")
         return ReplyEffect({"status": Status.CONTACTED, "contacted_at": now}, "contacted",
                            f"contact reported by {sender}",
                            confirmation=f"Marked {referral.tag} as contacted.")

@@ -88,7 +88,7 @@ def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: Business
 def role_words(role: Role) -> tuple[str, ...]:
     """The reply words a recipient in `role` may use (shown in their emails)."""
     return {
-        Role.PARTNER: ("contacted", "won", "lost", "done", "snooze 2 weeks", "need: ..."),
+        Role.PARTNER: ("contacted", "won", "lost", "done", "snooze 2 weeks", "need: WHAT"),
         Role.CLIENT: ("rating 1-5", "done", "stop"),
         Role.REFERRER: ("done", "won", "lost", "contacted", "snooze 2 weeks", "stop",
                         "reopen"),
