@@ -1,0 +1,258 @@
+"""An IMAP folder through imapclient: incremental by UID, batched, text parts only when large.
+
+Returns plain values (ints, bytes, str), never imapclient objects. Never deletes:
+handled mail is moved (MOVE, or COPY + \\Deleted + UID EXPUNGE with UIDPLUS).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from mailflow.adapters.mailbox import FetchedMessage
+from mailflow.errors import MailboxError
+
+log = logging.getLogger("mailflow.imap")
+WHOLE_MESSAGE_LIMIT = 256 * 1024
+BOUNDARY = "mailflow-text-parts-only"
+
+
+def _text_parts(structure: Any, prefix: str = "") -> list[str]:
+    """Section numbers of the text/plain and text/html parts in a BODYSTRUCTURE."""
+    if structure is None:
+        return []
+    if getattr(structure, "is_multipart", False):
+        found: list[str] = []
+        for index, part in enumerate(structure[0], start=1):
+            found += _text_parts(part, f"{prefix}{index}.")
+        return found
+    kind = structure[0].decode().lower() if isinstance(structure[0], bytes) else ""
+    subtype = structure[1].decode().lower() if isinstance(structure[1], bytes) else ""
+    disposition = structure[8] if len(structure) > 8 else None
+    attached = (isinstance(disposition, tuple) and disposition
+                and isinstance(disposition[0], bytes)
+                and disposition[0].lower() == b"attachment")
+    if kind == "text" and subtype in ("plain", "html") and not attached:
+        return [prefix.rstrip(".") or "1"]
+    return []
+
+
+def _without_content_headers(header: bytes) -> bytes:
+    """The header block less Content-Type and Content-Transfer-Encoding (with continuations)."""
+    kept: list[bytes] = []
+    skipping = False
+    for line in header.rstrip(b"\r\n").split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower()
+        skipping = name in (b"content-type", b"content-transfer-encoding")
+        if not skipping:
+            kept.append(line)
+    return b"\r\n".join(kept) + b"\r\n"
+
+
+def reassemble(header: bytes, parts: list[tuple[bytes, bytes]]) -> bytes:
+    """A valid message from the top headers and the (MIME header, body) of the text parts."""
+    out = [_without_content_headers(header),
+           f'Content-Type: multipart/mixed; boundary="{BOUNDARY}"\r\n\r\n'.encode()]
+    for mime, body in parts:
+        out.append(f"--{BOUNDARY}\r\n".encode())
+        out.append(mime.rstrip(b"\r\n") + b"\r\n\r\n" if mime.strip() else b"\r\n")
+        out.append(body.rstrip(b"\r\n") + b"\r\n")
+    out.append(f"--{BOUNDARY}--\r\n".encode())
+    return b"".join(out)
+
+
+class ImapMailbox:
+    def __init__(self, client: IMAPClient, folder: str, host: str) -> None:
+        self.client = client
+        self.folder = folder
+        self.host = host
+        self._uidvalidity = 0
+        self._delimiter: str | None = None
+        self.select()
+
+    @classmethod
+    def connect(cls, host: str, port: int, tls: str, username: str, password: str,
+                folder: str, *, verify_certificates: bool = True, ca_file: Path | None = None,
+                timeout: float = 30.0) -> ImapMailbox:
+        context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        if not verify_certificates:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        where = f"{host}:{port}"
+        try:
+            client = IMAPClient(host, port=port, ssl=tls == "ssl", ssl_context=context,
+                                timeout=timeout)
+        except socket.gaierror as exc:
+            raise MailboxError(f"unknown host {host}") from exc
+        except ConnectionRefusedError as exc:
+            raise MailboxError(f"cannot connect to {where}: connection refused") from exc
+        except ssl.SSLError as exc:
+            raise MailboxError(f"TLS failed with {where}: "
+                               f"{getattr(exc, 'reason', None) or exc}") from exc
+        except OSError as exc:
+            raise MailboxError(f"cannot connect to {where}: {exc}") from exc
+        try:
+            if tls == "starttls":
+                client.starttls(context)
+            client.login(username, password)
+        except LoginError as exc:
+            _quietly_close(client)
+            raise MailboxError(f"IMAP login failed for {username} at {host}: wrong username "
+                               "or password") from exc
+        except ssl.SSLError as exc:
+            _quietly_close(client)
+            raise MailboxError(f"TLS failed with {where}: "
+                               f"{getattr(exc, 'reason', None) or exc}") from exc
+        except (IMAPClientError, OSError) as exc:
+            _quietly_close(client)
+            if tls == "starttls":
+                raise MailboxError(f"TLS failed with {where}: STARTTLS refused ({exc}); "
+                                   "refusing to log in without encryption") from exc
+            raise MailboxError(f"IMAP error at {where}: {exc}") from exc
+        try:
+            return cls(client, folder, host)
+        except MailboxError:
+            _quietly_close(client)
+            raise
+
+    def select(self) -> None:
+        try:
+            if not self.client.folder_exists(self.server_name(self.folder)):
+                names = [f[2] for f in self.client.list_folders()]
+                raise MailboxError(
+                    f"folder {self.folder} does not exist on {self.host}; set imap.folder to "
+                    f"one of: {', '.join(str(n) for n in names[:12])}")
+            info = self.client.select_folder(self.server_name(self.folder))
+        except IMAPClientError as exc:
+            raise MailboxError(f"cannot open folder {self.folder}: {exc}") from exc
+        self._uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+
+    def uidvalidity(self) -> int:
+        return self._uidvalidity
+
+    def fetch_after(self, last_uid: int, batch_size: int) -> Iterator[list[FetchedMessage]]:
+        try:
+            found = self.client.search(["UID", f"{last_uid + 1}:*"])
+        except IMAPClientError as exc:
+            raise MailboxError(f"IMAP search failed: {exc}") from exc
+        # "n:*" always matches the highest UID, even when it is not above the cursor
+        uids = sorted(int(u) for u in found if int(u) > last_uid)
+        for start in range(0, len(uids), batch_size):
+            yield self._fetch_batch(uids[start:start + batch_size])
+
+    def _fetch_batch(self, uids: list[int]) -> list[FetchedMessage]:
+        try:
+            sizes = self.client.fetch(uids, ["RFC822.SIZE", "BODYSTRUCTURE"])
+            small = [u for u in uids if u in sizes
+                     and int(sizes[u].get(b"RFC822.SIZE", 0)) <= WHOLE_MESSAGE_LIMIT]
+            whole = self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+            out = []
+            for uid in uids:
+                if uid not in sizes:
+                    continue  # expunged by someone else meanwhile
+                if uid in whole:
+                    out.append(FetchedMessage(uid, str(uid), bytes(whole[uid][b"BODY[]"])))
+                else:
+                    out.append(self._fetch_text_parts(uid, sizes[uid].get(b"BODYSTRUCTURE")))
+            return out
+        except IMAPClientError as exc:
+            raise MailboxError(f"IMAP fetch failed: {exc}") from exc
+
+    def _fetch_text_parts(self, uid: int, structure: Any) -> FetchedMessage:
+        sections = _text_parts(structure)
+        items = ["BODY.PEEK[HEADER]"]
+        for section in sections:
+            items += [f"BODY.PEEK[{section}.MIME]", f"BODY.PEEK[{section}]"]
+        data = self.client.fetch([uid], items).get(uid, {})
+        header = bytes(data.get(b"BODY[HEADER]", b""))
+        parts = [(bytes(data.get(f"BODY[{s}.MIME]".encode(), b"") or b""),
+                  bytes(data.get(f"BODY[{s}]".encode(), b"") or b"")) for s in sections]
+        log.info("uid %s is large: fetched headers and %s text part(s) only", uid, len(parts))
+        return FetchedMessage(uid, str(uid), reassemble(header, parts), parts_omitted=True)
+
+    def server_name(self, name: str) -> str:
+        """`a/b` in the config becomes `a.b` on servers whose hierarchy delimiter is a dot."""
+        if self._delimiter is None:
+            listed = self.client.list_folders(directory="", pattern="")
+            raw = listed[0][1] if listed else b"/"
+            self._delimiter = raw.decode() if isinstance(raw, bytes) else str(raw or "/")
+        return name.replace("/", self._delimiter) if self._delimiter else name
+
+    def _ensure_folder(self, name: str) -> str:
+        name = self.server_name(name)
+        if not self.client.folder_exists(name):
+            self.client.create_folder(name)
+        return name
+
+    def move(self, keys: Sequence[str], destination: str) -> None:
+        if not keys:
+            return
+        uids = [int(k) for k in keys]
+        try:
+            destination = self._ensure_folder(destination)
+            if self.client.has_capability("MOVE"):
+                self.client.move(uids, destination)
+            elif self.client.has_capability("UIDPLUS"):
+                self.client.copy(uids, destination)
+                self.client.add_flags(uids, [b"\\Deleted"])
+                self.client.uid_expunge(uids)
+            else:
+                # without UIDPLUS an EXPUNGE could remove others' deleted mail: copy only
+                self.client.copy(uids, destination)
+                self.client.add_flags(uids, [b"\\Seen"])
+        except IMAPClientError as exc:
+            raise MailboxError(f"cannot move messages to {destination}: {exc}") from exc
+
+    def append(self, folder: str, raw: bytes, flags: Sequence[bytes] = (b"\\Seen",)) -> None:
+        try:
+            self.client.append(self._ensure_folder(folder), raw, flags=tuple(flags))
+        except IMAPClientError as exc:
+            raise MailboxError(f"cannot append to {folder}: {exc}") from exc
+
+    def folder_exists(self, name: str) -> bool:
+        return bool(self.client.folder_exists(self.server_name(name)))
+
+    def has_idle(self) -> bool:
+        return bool(self.client.has_capability("IDLE"))
+
+    def idle_wait(self, timeout_seconds: float) -> bool:
+        """Wait in IDLE up to `timeout_seconds`; True when the server signalled new mail."""
+        deadline = time.monotonic() + timeout_seconds
+        try:
+            self.client.idle()
+            try:
+                while (left := deadline - time.monotonic()) > 0:
+                    responses = self.client.idle_check(timeout=left)
+                    # keep-alives ("OK Still here") are not news
+                    if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                        return True
+            finally:
+                self.client.idle_done()
+        except (IMAPClientError, OSError) as exc:
+            raise MailboxError(f"IDLE failed: {exc}") from exc
+        return False
+
+    def close(self) -> None:
+        _quietly_close(self.client)
+
+
+def _quietly_close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # already broken: there is nothing left to close politely
+        try:
+            client.shutdown()
+        except Exception:
+            log.debug("IMAP shutdown failed", exc_info=True)

@@ -1,0 +1,6 @@
+"""Real servers for the integration tests: Dovecot (IMAP) and aiosmtpd (SMTP)."""
+
+from tests.integration.dovecot_server import dovecot, imap_account
+from tests.integration.smtp_server import smtp_server
+
+__all__ = ["dovecot", "imap_account", "smtp_server"]

@@ -1,0 +1,177 @@
+"""A real Dovecot on loopback, started from a temp dir for the test session.
+
+Dovecot runs in the foreground (`-F`) with its output in a file: it keeps
+inherited pipes open, so capturing its output would hang. Each test gets a
+fresh user in a passwd-file, which Dovecot re-reads on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+MAIL_USER = "nobody"
+USERS = 500
+STARTUP_SECONDS = 20.0
+_users = count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("MAILFLOW_REQUIRE_DOVECOT") == "1":
+        pytest.fail(f"Dovecot is required (MAILFLOW_REQUIRE_DOVECOT=1) but {reason}")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class DovecotServer:
+    host: str
+    port: int
+    root: Path
+    passwd_file: Path
+    log: Path
+
+
+@dataclass(frozen=True)
+class ImapAccount:
+    host: str
+    port: int
+    username: str
+    password: str
+    dovecot_log: Path
+
+    def client(self) -> IMAPClient:
+        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
+        client.login(self.username, self.password)
+        return client
+
+    def deliver(self, raw: bytes, folder: str = "INBOX") -> None:
+        client = self.client()
+        try:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            client.append(folder, raw)
+        finally:
+            client.logout()
+
+
+def _config(root: Path, port: int, passwd: Path, log: Path) -> str:
+    mail_user = pwd.getpwnam(MAIL_USER)
+    return f"""
+base_dir = {root}/run
+state_dir = {root}/state
+instance_name = mailflow-test-{port}
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = {log}
+info_log_path = {log}
+mail_location = maildir:~/Maildir
+mail_plugins =
+first_valid_uid = 1
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {passwd}
+}}
+userdb {{
+  driver = static
+  args = uid={mail_user.pw_uid} gid={mail_user.pw_gid} home={root}/home/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+protocol imap {{
+  imap_idle_notify_interval = 1 secs
+}}
+"""
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    process.kill()
+    pytest.fail(f"Dovecot did not start on port {port}:\n{tail}")
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    binary = shutil.which("dovecot") or ("/usr/sbin/dovecot"
+                                         if Path("/usr/sbin/dovecot").exists() else None)
+    if binary is None:
+        _missing("the dovecot binary is not installed (apt-get install dovecot-imapd)")
+    assert binary is not None
+    root = Path(tempfile.mkdtemp(prefix="mailflow-dovecot-"))
+    root.chmod(0o755)
+    for sub in ("run", "state", "home"):
+        (root / sub).mkdir()
+    mail_user = pwd.getpwnam(MAIL_USER)
+    os.chown(root / "home", mail_user.pw_uid, mail_user.pw_gid)
+    passwd = root / "passwd"
+    # all users up front: Dovecot notices passwd-file changes by mtime, too coarse to add per test
+    passwd.write_text("".join(f"user{n}:{{PLAIN}}pw-user{n}::::::\n" for n in range(1, USERS + 1)))
+    log = root / "dovecot.log"
+    port = free_port()
+    conf = root / "dovecot.conf"
+    conf.write_text(_config(root, port, passwd, log))
+    with (root / "stdout.log").open("wb") as out:
+        process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    _wait_for(port, process, log)
+    try:
+        yield DovecotServer("127.0.0.1", port, root, passwd, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def imap_account(dovecot: DovecotServer) -> ImapAccount:
+    """A user nobody else has used in this session: an empty mailbox."""
+    number = next(_users)
+    assert number <= USERS, "raise USERS in dovecot_server.py"
+    name = f"user{number}"
+    return ImapAccount(dovecot.host, dovecot.port, name, f"pw-{name}", dovecot.log)

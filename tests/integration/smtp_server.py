@@ -1,0 +1,102 @@
+"""A real SMTP peer: aiosmtpd's Controller on a concrete free port, recording what it gets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.integration.dovecot_server import free_port
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+
+@dataclass
+class Behaviour:
+    """What the fake peer does: refuse some recipients, delay others, drop the line."""
+
+    reject: dict[str, str] = field(default_factory=dict)   # address -> "550 5.1.1 ..."
+    drop_after: int | None = None                         # close after N accepted messages
+    credentials: tuple[str, str] | None = None
+
+
+class RecordingHandler:
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+        self.messages: list[Received] = []
+        self.sessions = 0
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        answer = self.behaviour.reject.get(address.lower())
+        if answer:
+            return answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        drop = self.behaviour.drop_after
+        if drop is not None and len(self.messages) >= drop:
+            server.transport.close()
+            return "421 closing"
+        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                      bytes(envelope.original_content or envelope.content)))
+        return "250 Message accepted"
+
+
+@dataclass
+class SmtpPeer:
+    host: str
+    port: int
+    handler: RecordingHandler
+    behaviour: Behaviour
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+
+def _authenticator(behaviour: Behaviour) -> Any:
+    def check(server: Any, session: Any, envelope: Any, mechanism: str,
+              auth_data: Any) -> AuthResult:
+        if behaviour.credentials is None or not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        ok = (auth_data.login.decode(), auth_data.password.decode()) == behaviour.credentials
+        return AuthResult(success=ok, handled=False)
+    return check
+
+
+def start_peer(behaviour: Behaviour) -> tuple[Controller, SmtpPeer]:
+    handler = RecordingHandler(behaviour)
+    port = free_port()
+    kwargs: dict[str, Any] = {}
+    if behaviour.credentials is not None:
+        kwargs = {"authenticator": _authenticator(behaviour), "auth_require_tls": False,
+                  "auth_required": True}
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    return controller, SmtpPeer("127.0.0.1", port, handler, behaviour)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpPeer]:
+    controller, peer = start_peer(Behaviour())
+    try:
+        yield peer
+    finally:
+        controller.stop()

@@ -1,0 +1,146 @@
+"""The IMAP adapter against a real Dovecot."""
+
+from __future__ import annotations
+
+import email
+import os
+import threading
+import time
+
+import pytest
+
+from mailflow.adapters.imap_mailbox import ImapMailbox
+from mailflow.errors import MailboxError
+from tests.integration.dovecot_server import ImapAccount, free_port
+
+pytestmark = pytest.mark.dovecot
+
+
+def message(n: int, extra: bytes = b"") -> bytes:
+    return (f"From: Alice <alice@firm.example>\r\nTo: bob@law.example\r\n"
+            f"Subject: message {n}\r\nMessage-ID: <m{n}@firm.example>\r\n"
+            f"Date: Mon, 02 Nov 2026 10:00:00 +0000\r\n").encode() + extra + \
+        b"\r\nHello " + str(n).encode() + b"\r\n"
+
+
+def big_message() -> bytes:
+    attachment = os.urandom(3 * 1024 * 1024).hex()[: 4 * 1024 * 1024]
+    lines = "\r\n".join(attachment[i:i + 76] for i in range(0, len(attachment), 76))
+    return ("From: Alice <alice@firm.example>\r\nTo: bob@law.example\r\n"
+            "Subject: big one\r\nMessage-ID: <big@firm.example>\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="XX"\r\n\r\n'
+            "--XX\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\nPlease see the attached, "
+            "done=3F\r\n--XX\r\nContent-Type: application/octet-stream\r\n"
+            'Content-Disposition: attachment; filename="scan.bin"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n" + lines + "\r\n--XX--\r\n").encode()
+
+
+def connect(account: ImapAccount, folder: str = "INBOX") -> ImapMailbox:
+    return ImapMailbox.connect(account.host, account.port, "none", account.username,
+                               account.password, folder)
+
+
+def test_incremental_fetch_by_uid(imap_account: ImapAccount) -> None:
+    for n in range(3):
+        imap_account.deliver(message(n))
+    box = connect(imap_account)
+    try:
+        first = [m for batch in box.fetch_after(0, 10) for m in batch]
+        assert [m.raw for m in first] == [message(n) for n in range(3)]
+        last = first[-1].uid
+        assert list(box.fetch_after(last, 10)) == []  # the "n:*" pitfall
+        for n in range(3, 5):
+            imap_account.deliver(message(n))
+        box.select()
+        newer = [m for batch in box.fetch_after(last, 10) for m in batch]
+        assert [email.message_from_bytes(m.raw)["Subject"] for m in newer] == \
+            ["message 3", "message 4"]
+        assert isinstance(box.uidvalidity(), int) and box.uidvalidity() > 0
+    finally:
+        box.close()
+
+
+def test_batches(imap_account: ImapAccount) -> None:
+    for n in range(5):
+        imap_account.deliver(message(n))
+    box = connect(imap_account)
+    try:
+        assert [len(b) for b in box.fetch_after(0, 2)] == [2, 2, 1]
+    finally:
+        box.close()
+
+
+def test_large_message_fetches_text_parts_only(imap_account: ImapAccount) -> None:
+    imap_account.deliver(big_message())
+    box = connect(imap_account)
+    try:
+        (fetched,) = [m for batch in box.fetch_after(0, 10) for m in batch]
+    finally:
+        box.close()
+    assert fetched.parts_omitted
+    assert len(fetched.raw) < 100_000
+    parsed = email.message_from_bytes(fetched.raw)
+    assert parsed["Subject"] == "big one"
+    texts = [p for p in parsed.walk() if p.get_content_type() == "text/plain"]
+    payload = texts[0].get_payload(decode=True)
+    assert isinstance(payload, bytes) and b"done?" in payload
+
+
+def test_fetch_does_not_mark_seen_and_move_keeps_everything(imap_account: ImapAccount) -> None:
+    for n in range(3):
+        imap_account.deliver(message(n))
+    box = connect(imap_account)
+    try:
+        fetched = [m for batch in box.fetch_after(0, 10) for m in batch]
+        client = imap_account.client()
+        client.select_folder("INBOX")
+        assert client.search(["SEEN"]) == []
+        client.logout()
+        box.move([m.key for m in fetched[:2]], "mailflow/processed")
+    finally:
+        box.close()
+    client = imap_account.client()
+    try:
+        assert len(client.select_folder("INBOX", readonly=True) and client.search()) == 1
+        client.select_folder("mailflow.processed", readonly=True)  # Dovecot uses "."
+        assert len(client.search()) == 2
+    finally:
+        client.logout()
+
+
+def test_wrong_password_is_one_clear_line(imap_account: ImapAccount) -> None:
+    with pytest.raises(MailboxError, match="wrong username or password"):
+        ImapMailbox.connect(imap_account.host, imap_account.port, "none",
+                            imap_account.username, "not-the-password", "INBOX")
+
+
+def test_closed_port_is_connection_refused() -> None:
+    with pytest.raises(MailboxError, match="connection refused"):
+        ImapMailbox.connect("127.0.0.1", free_port(), "none", "x", "y", "INBOX", timeout=5)
+
+
+def test_missing_folder_names_it(imap_account: ImapAccount) -> None:
+    with pytest.raises(MailboxError, match="folder Referrals does not exist"):
+        connect(imap_account, "Referrals")
+
+
+def test_starttls_not_offered_never_falls_back(imap_account: ImapAccount) -> None:
+    with pytest.raises(MailboxError, match="TLS failed"):
+        ImapMailbox.connect(imap_account.host, imap_account.port, "starttls",
+                            imap_account.username, imap_account.password, "INBOX", timeout=5)
+
+
+def test_idle_wakes_on_new_mail(imap_account: ImapAccount) -> None:
+    box = connect(imap_account)
+    try:
+        assert box.has_idle()
+        assert box.idle_wait(1.0) is False
+        timer = threading.Timer(0.5, imap_account.deliver, [message(9)])
+        timer.start()
+        started = time.monotonic()
+        woke = box.idle_wait(15.0)
+        timer.join()
+        assert woke and time.monotonic() - started < 15.0
+    finally:
+        box.close()
