@@ -40,38 +40,46 @@ class SmtpMailer:
         return f"{self.host}:{self.port}"
 
     def _connect(self) -> smtplib.SMTP:
+        """A logged-in connection, or SendError with one clear line (the socket closed)."""
+        client: smtplib.SMTP | None = None
         try:
             if self.tls == "ssl":
-                client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port,
-                                                        timeout=self.timeout,
-                                                        context=self.context)
+                client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                          context=self.context)
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            client.ehlo()
-            if self.tls == "starttls":
-                if not client.has_extn("starttls"):
-                    client.close()
-                    raise SendError(f"TLS failed with {self._where()}: the server does not "
-                                    "offer STARTTLS (refusing to send in plaintext)")
-                client.starttls(context=self.context)
-                client.ehlo()
-            if self.username:
-                client.login(self.username, self.password or "")
+            self._handshake(client)
             return client
-        except SendError:
-            raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise SendError(f"SMTP login failed for {self.username} at {self.host}: wrong "
-                            "username or password") from exc
-        except ssl.SSLError as exc:
-            raise SendError(f"TLS failed with {self._where()}: "
-                            f"{getattr(exc, 'reason', None) or exc}") from exc
-        except socket.gaierror as exc:
-            raise SendError(f"unknown host {self.host}") from exc
-        except ConnectionRefusedError as exc:
-            raise SendError(f"cannot connect to {self._where()}: connection refused") from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise SendError(f"cannot use SMTP at {self._where()}: {exc}") from exc
+        except Exception as exc:
+            if client is not None:
+                client.close()
+            raise self._explain(exc) from exc
+
+    def _handshake(self, client: smtplib.SMTP) -> None:
+        client.ehlo()
+        if self.tls == "starttls":
+            if not client.has_extn("starttls"):
+                raise SendError(f"TLS failed with {self._where()}: the server does not "
+                                "offer STARTTLS (refusing to send in plaintext)")
+            client.starttls(context=self.context)
+            client.ehlo()
+        if self.username:
+            client.login(self.username, self.password or "")
+
+    def _explain(self, exc: Exception) -> SendError:
+        if isinstance(exc, SendError):
+            return exc
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return SendError(f"SMTP login failed for {self.username} at {self.host}: wrong "
+                             "username or password")
+        if isinstance(exc, ssl.SSLError):
+            return SendError(f"TLS failed with {self._where()}: "
+                             f"{getattr(exc, 'reason', None) or exc}")
+        if isinstance(exc, socket.gaierror):
+            return SendError(f"unknown host {self.host}")
+        if isinstance(exc, ConnectionRefusedError):
+            return SendError(f"cannot connect to {self._where()}: connection refused")
+        return SendError(f"cannot use SMTP at {self._where()}: {exc}")
 
     def check(self) -> None:
         client = self._connect()

@@ -1,0 +1,64 @@
+"""Outgoing messages: headers, threading, and names that survive re-parsing."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime
+from email.utils import getaddresses
+
+from mailflow.core.compose import to_bytes
+from mailflow.core.model import Address
+from mailflow.core.outgoing import LOOP_HEADER, OutgoingEmail
+from mailflow.core.parse import parse_message
+
+NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+def sample(**changes: object) -> OutgoingEmail:
+    base = OutgoingEmail("r7.partner_nudge.1@mailflow.firm.example",
+                         Address("referrals@firm.example", "mailflow"),
+                         (Address("bob@law.example", "Bob Smith"),), "[R-7] Quick nudge",
+                         "Hello Bob\n", NOW, reply_to=Address("referrals+r7.abc@firm.example"),
+                         in_reply_to="intro7@firm.example",
+                         references=("intro7@firm.example",), loop_value="R-7")
+    return OutgoingEmail(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+
+
+def test_headers_mark_automation_and_thread() -> None:
+    parsed = email.message_from_bytes(to_bytes(sample()))
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    assert parsed[LOOP_HEADER] == "R-7"
+    assert parsed["Message-ID"] == "<r7.partner_nudge.1@mailflow.firm.example>"
+    assert parsed["In-Reply-To"] == "<intro7@firm.example>"
+    assert parsed["References"] == "<intro7@firm.example>"
+    assert parsed["Reply-To"] == "referrals+r7.abc@firm.example"
+
+
+def test_two_non_ascii_names_stay_two_addresses() -> None:
+    raw = to_bytes(sample(to=(Address("zoe@x.example", "Zoë Ångström"),
+                              Address("jorg@y.example", "Jörg, Müller"))))
+    parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+    pairs = getaddresses([str(parsed["To"])])
+    assert [p[1] for p in pairs] == ["zoe@x.example", "jorg@y.example"]
+    ours = parse_message(raw)
+    assert [(a.email, a.name) for a in ours.to] == [("zoe@x.example", "Zoë Ångström"),
+                                                     ("jorg@y.example", "Jörg, Müller")]
+
+
+def test_html_alternative_and_unicode_subject() -> None:
+    raw = to_bytes(sample(html="<p>Hello</p>", subject="[R-7] Café — nudge"))
+    parsed = parse_message(raw)
+    assert parsed.subject == "[R-7] Café — nudge"
+    assert parsed.html is not None and "<p>Hello</p>" in parsed.html
+    assert parsed.text.strip() == "Hello Bob"
+
+
+def test_long_lines_are_wrapped_for_transport() -> None:
+    raw = to_bytes(sample(text="word " * 500))
+    assert max(len(line) for line in raw.split(b"\n")) <= 998
+    assert parse_message(raw).text.strip() == ("word " * 500).strip()
+
+
+def test_deterministic() -> None:
+    assert to_bytes(sample()) == to_bytes(sample())

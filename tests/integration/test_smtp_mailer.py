@@ -1,0 +1,102 @@
+"""SMTP sending against a real aiosmtpd peer; the directory outbox on disk."""
+
+from __future__ import annotations
+
+import email
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mailflow.adapters.file_mailer import FileMailer
+from mailflow.adapters.smtp_mailer import SmtpMailer
+from mailflow.core.model import Address
+from mailflow.core.outgoing import OutgoingEmail
+from mailflow.errors import SendError
+from tests.integration.dovecot_server import free_port
+from tests.integration.smtp_server import Behaviour, SmtpPeer, start_peer
+
+pytestmark = pytest.mark.smtp
+NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+def outgoing(n: int, to: str = "bob@law.example") -> OutgoingEmail:
+    return OutgoingEmail(f"r{n}.partner_nudge.1@mailflow.firm.example",
+                         Address("referrals@firm.example", "mailflow"), (Address(to, "Bob"),),
+                         f"[R-{n}] Quick nudge", "Hello Bob\n", NOW,
+                         reply_to=Address("referrals@firm.example"),
+                         in_reply_to=f"intro{n}@firm.example",
+                         references=(f"intro{n}@firm.example",), loop_value=f"R-{n}")
+
+
+def mailer(peer: SmtpPeer, password: str | None = None) -> SmtpMailer:
+    user = peer.behaviour.credentials[0] if peer.behaviour.credentials else None
+    return SmtpMailer(peer.host, peer.port, "none", user, password, timeout=10)
+
+
+def test_batch_in_one_connection(smtp_server: SmtpPeer) -> None:
+    results = mailer(smtp_server).send_batch([outgoing(1), outgoing(2), outgoing(3)])
+    assert [r.status for r in results] == ["sent"] * 3
+    assert len(smtp_server.messages) == 3
+    assert smtp_server.handler.sessions == 1
+    first = email.message_from_bytes(smtp_server.messages[0].content)
+    assert first["Auto-Submitted"] == "auto-generated"
+    assert first["In-Reply-To"] == "<intro1@firm.example>"
+    assert smtp_server.messages[0].mail_from == "referrals@firm.example"
+
+
+def test_permanent_and_temporary_refusals() -> None:
+    controller, peer = start_peer(Behaviour(reject={
+        "gone@x.example": "550 5.1.1 <gone@x.example>: user unknown",
+        "busy@x.example": "451 4.3.0 try again later"}))
+    try:
+        results = mailer(peer).send_batch([outgoing(1, "gone@x.example"),
+                                           outgoing(2, "busy@x.example"), outgoing(3)])
+    finally:
+        controller.stop()
+    assert [r.status for r in results] == ["failed", "retry", "sent"]
+    assert "550 5.1.1" in results[0].detail and "user unknown" in results[0].detail
+    assert len(peer.messages) == 1
+
+
+def test_dropped_connection_leaves_the_rest_for_retry() -> None:
+    controller, peer = start_peer(Behaviour(drop_after=1))
+    try:
+        results = mailer(peer).send_batch([outgoing(1), outgoing(2), outgoing(3)])
+    finally:
+        controller.stop()
+    assert results[0].status == "sent"
+    assert [r.status for r in results[1:]] == ["retry", "retry"]
+
+
+def test_auth_success_and_wrong_password() -> None:
+    controller, peer = start_peer(Behaviour(credentials=("mailflow", "s3cret")))
+    try:
+        assert mailer(peer, "s3cret").send_batch([outgoing(1)])[0].status == "sent"
+        with pytest.raises(SendError, match="wrong username or password"):
+            mailer(peer, "nope").check()
+    finally:
+        controller.stop()
+
+
+def test_closed_port() -> None:
+    with pytest.raises(SendError, match="connection refused"):
+        SmtpMailer("127.0.0.1", free_port(), "none", None, None, timeout=5).check()
+
+
+def test_starttls_missing_never_sends_in_plaintext(smtp_server: SmtpPeer) -> None:
+    tls_mailer = SmtpMailer(smtp_server.host, smtp_server.port, "starttls", None, None,
+                            timeout=5)
+    with pytest.raises(SendError, match="does not offer STARTTLS"):
+        tls_mailer.send_batch([outgoing(1)])
+    assert smtp_server.messages == []
+
+
+def test_file_outbox_is_idempotent(tmp_path: Path) -> None:
+    outbox = FileMailer(tmp_path / "outbox")
+    outbox.send_batch([outgoing(1)])
+    outbox.send_batch([outgoing(1)])
+    files = list((tmp_path / "outbox").iterdir())
+    assert len(files) == 1
+    parsed = email.message_from_bytes(files[0].read_bytes())
+    assert parsed["Message-ID"] == "<r1.partner_nudge.1@mailflow.firm.example>"
