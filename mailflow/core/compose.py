@@ -6,11 +6,13 @@ from email.charset import QP, Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import compat32
 from email.utils import format_datetime
 
 from mailflow.core.model import Address
 from mailflow.core.outgoing import LOOP_HEADER, OutgoingEmail
 
+SMTP_COMPAT = compat32.clone(linesep="\r\n")
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
 
@@ -58,4 +60,5 @@ def to_bytes(email: OutgoingEmail) -> bytes:
     body["Auto-Submitted"] = "auto-generated"
     body["X-Auto-Response-Suppress"] = "All"
     body[LOOP_HEADER] = email.loop_value
-    return body.as_bytes()
+    # CRLF on the wire: smtplib sends bytes as they are (it only fixes line ends in str)
+    return body.as_bytes(policy=SMTP_COMPAT)

@@ -129,6 +129,13 @@ def _walk_bodies(message: Message) -> tuple[str, str | None, str | None, Message
                     and isinstance(inner[0], Message):
                 forwarded = inner[0]
             continue
+        if ctype in ("text/rfc822-headers", "message/rfc822-headers") and forwarded is None:
+            # a DSN returns the headers of the bounced message: keep them like a forward
+            payload = part.get_payload(decode=True)
+            returned = email.message_from_bytes(payload if isinstance(payload, bytes) else b"")
+            if returned.keys():
+                forwarded = returned
+            continue
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             inner = part.get_payload()
             if isinstance(inner, list):

@@ -60,5 +60,10 @@ def test_long_lines_are_wrapped_for_transport() -> None:
     assert parse_message(raw).text.strip() == ("word " * 500).strip()
 
 
+def test_lines_end_in_crlf_for_smtp() -> None:
+    raw = to_bytes(sample(text="one\ntwo\n"))
+    assert raw.count(b"\n") == raw.count(b"\r\n") > 10
+
+
 def test_deterministic() -> None:
     assert to_bytes(sample()) == to_bytes(sample())
