@@ -60,7 +60,7 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
         moves: dict[str, list[str]] = {}
         for fetched in batch:
             report.fetched += 1
-            destination = _handle_guarded(fetched, mailbox, handler, folders, uidvalidity, now,
+            destination = handle_fetched(fetched, mailbox, handler, folders, uidvalidity, now,
                                           since, report)
             if destination:
                 moves.setdefault(destination, []).append(fetched.key)
@@ -73,7 +73,7 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     return report
 
 
-def _handle_guarded(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
+def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
                     folders: Folders, uidvalidity: int, now: datetime,
                     since: datetime | None, report: IngestReport) -> str | None:
     """Handle one message; whatever goes wrong, it is kept and recorded, never lost."""

@@ -1,0 +1,76 @@
+"""Intake on a corpus of real-looking intros (tests/mail/intros), read into one store in order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mailflow.adapters.mailbox import FetchedMessage
+from mailflow.adapters.store import Store
+from mailflow.config import load_config
+from mailflow.core.addressing import Trackers
+from mailflow.handling import Handler
+from mailflow.ingest import Folders, IngestReport, handle_fetched
+from mailflow.partners import seed_from_config
+from mailflow.replies import ReplyPolicy
+
+CORPUS = Path(__file__).parents[1] / "mail" / "intros"
+EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((CORPUS / "expected.yaml").read_text())
+NOW = datetime(2026, 11, 16, 13, tzinfo=UTC)
+
+
+class _NoMailbox:
+    folder = "INBOX"
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, tuple[str, str, list[Any]]]:
+    """file -> (kind, reason, referrals created) after reading the whole corpus in order."""
+    config = load_config(CORPUS / "config.yaml")
+    store = Store(":memory:")
+    seed_from_config(store, config.partners)
+    handler = Handler(store, Trackers(config.trackers), config.referrers, "secret",
+                      ReplyPolicy())
+    out = {}
+    for number, path in enumerate(sorted(CORPUS.glob("*.eml")), start=1):
+        before = {r.id for r in store.referrals()}
+        handle_fetched(FetchedMessage(number, path.name, path.read_bytes()), _NoMailbox(),  # type: ignore[arg-type]
+                        handler, Folders(None, "q"), 0, NOW, None, IngestReport())
+        row = store.db.execute("select kind, reason from messages order by rowid desc "
+                               "limit 1").fetchone()
+        created = [r for r in store.referrals() if r.id not in before]
+        out[path.name] = (row[0], row[1], created)
+    return out
+
+
+def test_every_fixture_has_an_expectation() -> None:
+    assert sorted(p.name for p in CORPUS.glob("*.eml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_intake(name: str, results: dict[str, tuple[str, str, list[Any]]]) -> None:
+    expected = EXPECTED[name]
+    kind, reason, created = results[name]
+    assert kind == expected["kind"], reason
+    if "reason" in expected:
+        assert reason.startswith(expected["reason"])
+    wanted = expected.get("referrals", [])
+    got = [{"client": r.client, "partner": r.partner, "status": str(r.status),
+            **({"candidates": list(r.candidates)} if r.candidates else {})} for r in created]
+    assert got == wanted
+    for referral in created:
+        if "referrer" in expected:
+            assert referral.referrer == expected["referrer"]
+        assert referral.direction == expected.get("direction", "given")
+        for email, name_ in expected.get("names", {}).items():
+            assert referral.names.get(email) == name_
+        if "subject" in expected:
+            assert referral.subject == expected["subject"]
+        if "context_contains" in expected:
+            assert expected["context_contains"] in referral.context
+        if "context_excludes" in expected:
+            assert expected["context_excludes"] not in referral.context
