@@ -8,6 +8,7 @@ from datetime import datetime
 
 from mailflow.adapters.store import Store
 from mailflow.core.addressing import Trackers
+from mailflow.core.authresults import sender_verified
 from mailflow.core.commands import parse_command
 from mailflow.core.correlate import Correlation, correlate, narrow_by_tag, subject_tag
 from mailflow.core.intake import Intro, read_intro
@@ -31,6 +32,7 @@ class Handler:
     referrers: tuple[str, ...]
     secret: str
     policy: ReplyPolicy
+    trust_authentication_results: str | None = None
     changed: set[int] = field(default_factory=set)
 
     def take_changed(self) -> set[int]:
@@ -44,6 +46,12 @@ class Handler:
             return self._robot(message, robot, now)
         if self.trackers.matches(sender):
             return Classification(Kind.IGNORED, "own-mail: sent from the tracking address")
+        if self.trust_authentication_results:
+            verified, why = sender_verified(message, self.trust_authentication_results)
+            if not verified:
+                log.warning("%s ignored: From %s not authenticated: %s", message.message_id,
+                            sender, why)
+                return Classification(Kind.IGNORED, f"unauthenticated: {why}")
         correlation = self._correlate(message, sender)
         if correlation.refused:
             log.warning("%s refused: %s", message.message_id, correlation.refused)
