@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from mailflow.adapters.store import Store
@@ -11,7 +11,7 @@ from mailflow.core.addressing import Trackers
 from mailflow.core.authresults import sender_verified
 from mailflow.core.commands import parse_command
 from mailflow.core.correlate import Correlation, correlate, narrow_by_tag, subject_tag
-from mailflow.core.intake import Intro, read_intro
+from mailflow.core.intake import Intro, PartnerDirectory, read_intro
 from mailflow.core.model import Classification, InboundMessage, Kind, Status
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict, detect_robot
@@ -34,6 +34,7 @@ class Handler:
     policy: ReplyPolicy
     trust_authentication_results: str | None = None
     changed: set[int] = field(default_factory=set)
+    _directory: PartnerDirectory | None = None
 
     def take_changed(self) -> set[int]:
         changed, self.changed = self.changed, set()
@@ -58,8 +59,9 @@ class Handler:
             return Classification(Kind.IGNORED, correlation.refused)
         if correlation.referrals:
             return self._reply(message, correlation, sender, now)
-        decision = read_intro(message, self.trackers, self.referrers,
-                              directory_from_store(self.store))
+        if self._directory is None:
+            self._directory = directory_from_store(self.store)
+        decision = read_intro(message, self.trackers, self.referrers, self._directory)
         if isinstance(decision, Intro):
             return self._intro(message, decision, now)
         return Classification(Kind.IGNORED, decision.reason)
@@ -125,6 +127,10 @@ class Handler:
             self.store.add_event(referral.id, now, "intake", intro.referrer, detail)
             log.info("%s created from %s: %s", referral.tag, message.message_id, detail)
             ids.append(referral.id)
+        if self._directory is not None:  # history has grown
+            partners = {n.partner for n in intro.referrals if n.partner}
+            self._directory = replace(self._directory,
+                                      history=self._directory.history | partners)
         self.changed.update(ids)
         return Classification(Kind.INTRO, f"intro: {len(ids)} referral(s)", ids[0])
 

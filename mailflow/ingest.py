@@ -58,12 +58,14 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
                     "duplicates", mailbox.folder, cursor[0], uidvalidity)
     for batch in mailbox.fetch_after(last_uid, batch_size):
         moves: dict[str, list[str]] = {}
-        for fetched in batch:
-            report.fetched += 1
-            destination = handle_fetched(fetched, mailbox, handler, folders, uidvalidity, now,
-                                          since, report)
-            if destination:
-                moves.setdefault(destination, []).append(fetched.key)
+        # one commit per batch; each message still gets its own savepoint (all or nothing)
+        with store.atomic():
+            for fetched in batch:
+                report.fetched += 1
+                destination = handle_fetched(fetched, mailbox, handler, folders, uidvalidity,
+                                             now, since, report)
+                if destination:
+                    moves.setdefault(destination, []).append(fetched.key)
         for destination, keys in moves.items():
             mailbox.move(keys, destination)
         if uidvalidity != NO_UIDS:

@@ -68,6 +68,9 @@ class Store:
         self.db = sqlite_utils.Database(path)
         if str(path) != ":memory:":
             self.db.enable_wal()
+            # WAL + NORMAL: a commit survives a crash of mailflow; only a power cut can lose
+            # the last commits, which the UID cursor and Message-IDs then simply redo
+            self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA busy_timeout = 5000")
         migrations.apply(self.db)
 
@@ -100,12 +103,14 @@ class Store:
         rows = list(self.db.table("messages").rows_where("message_id = ?", [message_id]))
         return rows[0] if rows else None
 
+    # The per-message writes below use plain SQL: sqlite-utils' insert/upsert re-read the
+    # table schema on every call, which measured as a third of ingest time (bench/ingest.py).
     def record_message(self, message_id: str, folder: str, uidvalidity: int, uid: int,
                        kind: str, reason: str, referral_id: int | None, at: datetime) -> None:
-        self.db.table("messages").upsert({
-            "message_id": message_id, "folder": folder, "uidvalidity": uidvalidity, "uid": uid,
-            "kind": kind, "reason": reason, "referral_id": referral_id, "seen_at": to_db(at),
-        }, pk="message_id")
+        self.db.execute(
+            "insert or replace into messages (message_id, folder, uidvalidity, uid, kind, "
+            "reason, referral_id, seen_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [message_id, folder, uidvalidity, uid, str(kind), reason, referral_id, to_db(at)])
 
     def messages(self, kind: str | None = None) -> list[dict[str, Any]]:
         where = "kind = ?" if kind else None
@@ -121,10 +126,12 @@ class Store:
         row["candidates"] = json.dumps(list(row.get("candidates", ())))
         row["names"] = json.dumps(dict(row.get("names", {})))
         row["status"] = str(row["status"])
-        table = self.db.table("referrals")
-        table.insert(row)
-        assert table.last_pk is not None
-        return self.referral(int(table.last_pk))
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        cursor = self.db.execute(f"insert into referrals ({columns}) values ({marks})",
+                                 list(row.values()))
+        assert cursor.lastrowid is not None
+        return self.referral(int(cursor.lastrowid))
 
     def referral(self, referral_id: int) -> Referral:
         return _referral(self.db.table("referrals").get(referral_id))
@@ -167,8 +174,8 @@ class Store:
     # events ---------------------------------------------------------------
     def add_event(self, referral_id: int, at: datetime, kind: str, actor: str,
                   detail: str = "") -> None:
-        self.db.table("events").insert({"referral_id": referral_id, "at": to_db(at), "kind": kind,
-                                  "actor": actor, "detail": detail})
+        self.db.execute("insert into events (referral_id, at, kind, actor, detail) "
+                        "values (?, ?, ?, ?, ?)", [referral_id, to_db(at), kind, actor, detail])
 
     def events(self, referral_id: int | None = None) -> list[tuple[int, Event]]:
         where = "referral_id = ?" if referral_id is not None else None
@@ -183,8 +190,9 @@ class Store:
 
     # contacts and opt-outs ------------------------------------------------
     def remember_names(self, names: dict[str, str]) -> None:
-        for email, name in names.items():
-            self.db.table("contacts").upsert({"email": email, "name": name}, pk="email")
+        self.db.conn.executemany(
+            "insert into contacts (email, name) values (?, ?) "
+            "on conflict(email) do update set name = excluded.name", list(names.items()))
 
     def contact(self, email: str) -> dict[str, Any]:
         rows = list(self.db.table("contacts").rows_where("email = ?", [email]))

@@ -31,6 +31,8 @@ _CUT_LINES = re.compile(
     r"El .{0,200}escribió:|Il .{0,200}ha scritto:|Op .{0,200}schreef.{0,100}:|"
     r"(?:\*?(?:From|Von|De|Van|Da):\*? .+))\s*$",
     re.IGNORECASE)
+# Every quote header and quote the library knows has one of these on some line.
+_MAYBE_QUOTED = re.compile(r"^\s*>|:\s*$|@|^\s*-{2,}|^\s*_{5,}|^\s*\*?\w+:\*? ", re.M)
 _WRAPPED_ON = re.compile(r"^\s*On .{0,200}$\n^.{0,200}wrote:\s*$", re.MULTILINE | re.IGNORECASE)
 
 
@@ -44,10 +46,12 @@ def _source_text(message: InboundMessage) -> str:
 def strip_quotes(text: str) -> str:
     """The new text of a plain-text reply."""
     text = _WRAPPED_ON.sub("", text, count=1) if _WRAPPED_ON.search(text[:2000]) else text
-    try:
-        parsed = _PARSER.parse_reply(text=text)
-    except Exception:  # the library may trip on odd input; our own rules still apply
-        parsed = text
+    parsed = text
+    if _MAYBE_QUOTED.search(text):  # the library is the slow part: skip it for plain text
+        try:
+            parsed = _PARSER.parse_reply(text=text)
+        except Exception:  # the library may trip on odd input; our own rules still apply
+            parsed = text
     kept: list[str] = []
     for line in (parsed or "").splitlines():
         if line.lstrip().startswith(">") or _CUT_LINES.match(line):

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -117,6 +118,11 @@ protocol imap {{
 """
 
 
+def account(server: DovecotServer, number: int) -> ImapAccount:
+    return ImapAccount(server.host, server.port, f"user{number}", f"pw-user{number}",
+                       server.log)
+
+
 def _wait_for(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -129,16 +135,17 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
             time.sleep(0.1)
     tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
     process.kill()
-    pytest.fail(f"Dovecot did not start on port {port}:\n{tail}")
+    raise RuntimeError(f"Dovecot did not start on port {port}:\n{tail}")
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[DovecotServer]:
-    binary = shutil.which("dovecot") or ("/usr/sbin/dovecot"
-                                         if Path("/usr/sbin/dovecot").exists() else None)
-    if binary is None:
-        _missing("the dovecot binary is not installed (apt-get install dovecot-imapd)")
-    assert binary is not None
+def dovecot_binary() -> str | None:
+    found = shutil.which("dovecot")
+    return found or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
+
+
+@contextmanager
+def running_dovecot(binary: str) -> Iterator[DovecotServer]:
+    """Dovecot in the foreground from a fresh temp dir; stopped and removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="mailflow-dovecot-"))
     root.chmod(0o755)
     for sub in ("run", "state", "home"):
@@ -155,8 +162,8 @@ def dovecot() -> Iterator[DovecotServer]:
     with (root / "stdout.log").open("wb") as out:
         process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    _wait_for(port, process, log)
     try:
+        _wait_for(port, process, log)
         yield DovecotServer("127.0.0.1", port, root, passwd, log)
     finally:
         process.terminate()
@@ -168,10 +175,19 @@ def dovecot() -> Iterator[DovecotServer]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    binary = dovecot_binary()
+    if binary is None:
+        _missing("the dovecot binary is not installed (apt-get install dovecot-imapd)")
+    assert binary is not None
+    with running_dovecot(binary) as server:
+        yield server
+
+
 @pytest.fixture
 def imap_account(dovecot: DovecotServer) -> ImapAccount:
     """A user nobody else has used in this session: an empty mailbox."""
     number = next(_users)
     assert number <= USERS, "raise USERS in dovecot_server.py"
-    name = f"user{number}"
-    return ImapAccount(dovecot.host, dovecot.port, name, f"pw-{name}", dovecot.log)
+    return account(dovecot, number)

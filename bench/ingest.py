@@ -1,0 +1,195 @@
+"""Ingest benchmark: mailflow's IMAP ingest against a raw imapclient fetch of the same mail.
+
+    python3 bench/ingest.py [--count 2000] [--attachment-share 0.02] [--attachment-mb 1]
+
+Starts a private Dovecot (like the tests), fills a mailbox with intros (a share of
+them carrying a large attachment), then measures, each in its own process:
+
+  baseline   imapclient: SEARCH + batched FETCH BODY.PEEK[] of every message
+  baseline-parse   the same, plus email.message_from_bytes on each (the floor of any
+             importer that reads the mail)
+  mailflow   ingest(): fetch, parse, classify, record, move to the processed folder
+
+and prints mailflow's time as a ratio of the baseline, the bytes each downloaded,
+peak memory, and the duplicates created when the same messages arrive again.
+Figures are printed, never asserted: these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from imapclient import IMAPClient  # noqa: E402
+
+from tests.integration.dovecot_server import account, dovecot_binary, running_dovecot  # noqa: E402
+
+PARTNERS = ["bob@law.example", "carol@tax.example", "dan@it.example"]
+
+
+def intro(n: int, attachment: bytes | None) -> bytes:
+    partner = PARTNERS[n % len(PARTNERS)]
+    head = (f"From: Alice Adams <alice@firm.example>\r\nTo: Client {n} <client{n}@mail.example>,"
+            f" {partner}\r\nCc: referrals@firm.example\r\nSubject: Introduction {n}\r\n"
+            f"Date: Mon, 16 Nov 2026 09:00:00 +0000\r\nMessage-ID: <bench{n}@firm.example>\r\n"
+            "MIME-Version: 1.0\r\n")
+    text = f"Client {n}, meet our partner. Partner, client {n} needs help.\r\n\r\nAlice\r\n"
+    if attachment is None:
+        return (head + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + text).encode()
+    body = base64.encodebytes(attachment).replace(b"\n", b"\r\n")
+    return (head + 'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n" + text + "--b\r\n"
+            'Content-Type: application/pdf; name="scan.pdf"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n").encode() + body + b"--b--\r\n"
+
+
+def fill(host: str, port: int, user: str, password: str, count: int, share: float,
+         megabytes: float) -> int:
+    rng = random.Random(7)
+    blob = rng.randbytes(int(megabytes * 1024 * 1024))
+    client = IMAPClient(host, port=port, ssl=False)
+    client.login(user, password)
+    total = 0
+    for n in range(count):
+        raw = intro(n, blob if rng.random() < share else None)
+        total += len(raw)
+        client.append("INBOX", raw)
+    client.logout()
+    return total
+
+
+def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
+                   parse: bool = False) -> dict[str, float]:
+    import email
+
+    start = time.perf_counter()
+    client = IMAPClient(host, port=port, ssl=False)
+    client.login(user, password)
+    client.select_folder("INBOX", readonly=True)
+    uids = client.search(["ALL"])
+    downloaded = 0
+    for i in range(0, len(uids), batch):
+        for data in client.fetch(uids[i:i + batch], ["BODY.PEEK[]"]).values():
+            downloaded += len(data[b"BODY[]"])
+            if parse:
+                email.message_from_bytes(data[b"BODY[]"])
+    client.logout()
+    return {"seconds": time.perf_counter() - start, "messages": len(uids),
+            "downloaded": downloaded}
+
+
+def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
+                   workdir: str) -> dict[str, float]:
+    from mailflow.adapters.imap_mailbox import ImapMailbox
+    from mailflow.config import parse_config
+    from mailflow.ingest import ingest
+    from mailflow.wiring import build_app, folders_of
+
+    config = parse_config({
+        "tracker": "referrals@firm.example", "database": "bench.db",
+        "referrers": ["*@firm.example"], "outbox_dir": "outbox",
+        "partners": [{"email": p} for p in PARTNERS],
+        "imap": {"host": host, "port": port, "tls": "none", "username": user,
+                 "password": password, "batch_size": batch},
+    }, Path(workdir) / "mailflow.yaml")
+    app = build_app(config)
+    start = time.perf_counter()
+    box = ImapMailbox.connect(host, port, "none", user, password, "INBOX")
+    sizes: list[int] = []
+    original = box._fetch_batch
+
+    def counting(uids: list[int]):  # type: ignore[no-untyped-def]
+        fetched = original(uids)
+        sizes.extend(len(m.raw) for m in fetched)
+        return fetched
+
+    box._fetch_batch = counting  # type: ignore[method-assign]
+    report = ingest(box, app.handler, folders_of(config), datetime(2026, 11, 16, 10, tzinfo=UTC),
+                    batch)
+    box.close()
+    seconds = time.perf_counter() - start
+    referrals = len(app.store.referrals())
+    app.close()
+    return {"seconds": seconds, "messages": report.fetched, "downloaded": sum(sizes),
+            "referrals": referrals}
+
+
+def child(phase: str, args: argparse.Namespace) -> dict[str, float]:
+    """Run a phase in a fresh process so its peak memory is its own."""
+    command = [sys.executable, __file__, "--phase", phase, "--host", args.host, "--port",
+               str(args.port), "--user", args.user, "--password", args.password, "--batch",
+               str(args.batch), "--workdir", args.workdir]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--attachment-share", type=float, default=0.02)
+    parser.add_argument("--attachment-mb", type=float, default=1.0)
+    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--phase", choices=("baseline", "baseline-parse", "mailflow"))
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    parser.add_argument("--workdir")
+    args = parser.parse_args()
+    if args.phase:
+        if args.phase.startswith("baseline"):
+            result = phase_baseline(args.host, args.port, args.user, args.password, args.batch,
+                                    parse=args.phase == "baseline-parse")
+        else:
+            result = phase_mailflow(args.host, args.port, args.user, args.password, args.batch,
+                                    args.workdir)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+    binary = dovecot_binary()
+    if binary is None:
+        sys.exit("dovecot is not installed: apt-get install -y dovecot-imapd")
+    with running_dovecot(binary) as server, tempfile.TemporaryDirectory() as workdir:
+        user = account(server, 1)
+        args.host, args.port, args.user, args.password = (user.host, user.port,
+                                                          user.username, user.password)
+        args.workdir = workdir
+        print(f"filling a Dovecot mailbox with {args.count} intros "
+              f"({args.attachment_share:.0%} with {args.attachment_mb} MB attachments)...")
+        size = fill(user.host, user.port, user.username, user.password, args.count,
+                    args.attachment_share, args.attachment_mb)
+        base = child("baseline", args)
+        parsed = child("baseline-parse", args)
+        ours = child("mailflow", args)
+        fill(user.host, user.port, user.username, user.password, args.count,
+             args.attachment_share, args.attachment_mb)  # the same messages again
+        again = child("mailflow", args)
+    print(f"mailbox: {args.count} messages, {size / 1e6:.1f} MB")
+    print(f"baseline (raw imapclient batched fetch): {base['seconds']:.2f} s, "
+          f"{base['downloaded'] / 1e6:.1f} MB downloaded, peak RSS {base['peak_rss_mb']:.0f} MB")
+    print(f"mailflow ingest (fetch+parse+classify+store+move): {ours['seconds']:.2f} s, "
+          f"{ours['downloaded'] / 1e6:.1f} MB downloaded, peak RSS {ours['peak_rss_mb']:.0f} MB,"
+          f" {ours['referrals']} referrals")
+    print(f"baseline + stdlib parse of every message: {parsed['seconds']:.2f} s, "
+          f"peak RSS {parsed['peak_rss_mb']:.0f} MB")
+    print(f"ratio mailflow / raw fetch: {ours['seconds'] / base['seconds']:.2f}x time, "
+          f"{ours['downloaded'] / max(base['downloaded'], 1):.2f}x bytes")
+    print(f"ratio mailflow / fetch+parse: {ours['seconds'] / parsed['seconds']:.2f}x time")
+    print(f"same {args.count} messages delivered again: "
+          f"{again['referrals'] - ours['referrals']} duplicate referrals created")
+
+
+if __name__ == "__main__":
+    main()
