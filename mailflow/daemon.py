@@ -23,6 +23,10 @@ IDLE_RENEW_SECONDS = 9 * 60  # servers drop IDLE near 29 min, Office 365 sooner
 MAX_BACKOFF_SECONDS = 300
 
 
+class _Interrupted(Exception):
+    """Raised by the signal handler to leave a wait (IDLE, sleep) at once."""
+
+
 class Daemon:
     def __init__(self, app: App, since: datetime | None = None,
                  now: Callable[[], datetime] = clock.now) -> None:
@@ -30,6 +34,7 @@ class Daemon:
         self.since = since
         self.now = now
         self.stopping = False
+        self.busy = False
         self.mailbox: MailboxSource | None = None
         self.failures = 0
         imap = app.config.imap
@@ -37,12 +42,15 @@ class Daemon:
         self.use_idle = bool(imap and imap.idle)
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
-        log.info("signal %s: finishing the message in hand, then exiting", signum)
+        log.info("signal %s: finishing the work in hand, then exiting", signum)
         self.stopping = True
+        if not self.busy:
+            raise _Interrupted
 
     def cycle(self) -> None:
         """One guarded cycle; failures are reported and retried with backoff."""
         now = self.now()
+        self.busy = True
         try:
             if self.mailbox is None:
                 self.mailbox = open_mailbox(self.app.config)
@@ -55,6 +63,11 @@ class Daemon:
             urgent = isinstance(exc, MailboxError) and "password" in str(exc)
             log.error("cycle failed (%s in a row): %s", self.failures, exc)
             alerts.failure(self.app, now, str(exc), urgent)
+        finally:
+            self.busy = False
+
+    def close(self) -> None:
+        self._drop_mailbox()
 
     def _drop_mailbox(self) -> None:
         if self.mailbox is not None:
@@ -87,13 +100,15 @@ class Daemon:
         ticker.every(self.poll_interval).seconds.do(self.cycle)
         log.info("mailflow running: %s, polling every %ss%s", self.app.config.tracker,
                  self.poll_interval, " with IDLE" if self.use_idle else "")
-        self.cycle()
-        while not self.stopping:
-            ticker.run_pending()
-            if self.stopping:
-                break
-            backoff = min(MAX_BACKOFF_SECONDS, 5 * 2 ** self.failures) if self.failures else 0
-            wait = max(1.0, ticker.idle_seconds or 1.0, backoff)
-            self._wait(wait)
+        try:
+            self.cycle()
+            while not self.stopping:
+                ticker.run_pending()
+                if self.stopping:
+                    break
+                backoff = min(MAX_BACKOFF_SECONDS, 5 * 2 ** self.failures) if self.failures else 0
+                self._wait(max(1.0, ticker.idle_seconds or 1.0, backoff))
+        except _Interrupted:
+            pass
         self._drop_mailbox()
         log.info("mailflow stopped")

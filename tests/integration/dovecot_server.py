@@ -84,6 +84,7 @@ protocols = imap
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 log_path = {log}
 info_log_path = {log}
 mail_location = maildir:~/Maildir

@@ -1,0 +1,104 @@
+"""`mailflow run` as a process: IDLE wakes it, SIGTERM ends it cleanly; alerts once per incident."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from mailflow.config import load_config
+from mailflow.core.parse import parse_message
+from mailflow.daemon import Daemon
+from mailflow.wiring import build_app
+from tests.integration.dovecot_server import ImapAccount
+from tests.integration.smtp_server import SmtpPeer
+
+pytestmark = pytest.mark.dovecot
+INTRO = (b"From: Alice <alice@firm.example>\r\nTo: jane@gmail.com, bob@law.example\r\n"
+         b"Cc: referrals@firm.example\r\nSubject: Jane / Bob\r\n"
+         b"Message-ID: <d1@firm.example>\r\n\r\nJane, meet Bob.\r\n")
+
+
+def write_config(tmp_path: Path, imap: ImapAccount, extra: str = "") -> Path:
+    path = tmp_path / "mailflow.yaml"
+    path.write_text(f"""
+tracker: referrals@firm.example
+referrers: ["*@firm.example"]
+partners: [{{email: bob@law.example}}]
+imap: {{host: {imap.host}, port: {imap.port}, tls: none, username: {imap.username},
+        password_env: TEST_IMAP_PASSWORD, idle: true, poll_interval: 300}}
+{extra or "outbox_dir: outbox"}
+""")
+    return path
+
+
+def referrals(config: Path) -> list[dict[str, object]]:
+    done = subprocess.run([sys.executable, "-m", "mailflow.cli", "--config", str(config),
+                           "list", "--json"], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_idle_ingests_within_seconds_and_sigterm_exits_zero(tmp_path: Path,
+                                                            imap_account: ImapAccount) -> None:
+    config = write_config(tmp_path, imap_account)
+    env = {**os.environ, "TEST_IMAP_PASSWORD": imap_account.password}
+    with (tmp_path / "daemon.log").open("wb") as log:
+        daemon = subprocess.Popen([sys.executable, "-m", "mailflow.cli", "--config",
+                                   str(config), "run"], env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and b"running" not in (tmp_path / "daemon.log"
+                                                                  ).read_bytes():
+            time.sleep(0.2)
+        time.sleep(1.0)  # let it enter IDLE
+        delivered = time.monotonic()
+        imap_account.deliver(INTRO)
+        found: list[dict[str, object]] = []
+        while time.monotonic() < delivered + 30 and not found:
+            found = referrals(config)
+            time.sleep(0.3)
+        assert found, (tmp_path / "daemon.log").read_text()
+        waited = time.monotonic() - delivered
+        assert waited < 30  # polling alone would take 300 s; IDLE brought it in
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert "mailflow stopped" in (tmp_path / "daemon.log").read_text()
+
+
+@pytest.mark.smtp
+def test_login_failure_alerts_once_and_recovery_once(
+        tmp_path: Path, imap_account: ImapAccount, smtp_server: SmtpPeer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write_config(tmp_path, imap_account, f"""admin: ops@firm.example
+smtp: {{host: {smtp_server.host}, port: {smtp_server.port}, tls: none}}""")
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", "expired-password")
+    clock = [datetime(2026, 11, 23, 10, tzinfo=UTC)]
+    app = build_app(load_config(config))
+    daemon = Daemon(app, now=lambda: clock[0])
+    for _ in range(3):
+        daemon.cycle()
+        clock[0] += timedelta(minutes=5)
+    alerts = [parse_message(m.content) for m in smtp_server.messages]
+    assert [a.subject for a in alerts] == [
+        "mailflow needs attention: IMAP login failed for "
+        f"{imap_account.username} at {imap_account.host}: wrong username or password"]
+    assert app.store.meta("incident")
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    daemon.cycle()
+    daemon.cycle()
+    subjects = [parse_message(m.content).subject for m in smtp_server.messages]
+    assert subjects[1:] == ["mailflow recovered"]
+    assert app.store.meta("incident") is None and app.store.meta("last_success")
+    daemon.close()
+    app.close()
