@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
     app = build_app(config)
     try:
         if args.once:
-            report = run_cycle(app, now, since=args.since)
+            report = run_cycle(app, now, since=args.since, progress=_progress)
             kinds = ", ".join(f"{v} {k}" for k, v in sorted(report.ingest.by_kind.items()))
             return (f"read {report.ingest.fetched} messages ({kinds or 'nothing new'}); "
                     f"sent {len(report.dispatch.sent)}, deferred {report.dispatch.deferred}, "
@@ -49,6 +50,12 @@ def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
         return None
     finally:
         app.close()
+
+
+def _progress(count: int) -> None:
+    """A long first run (thousands of old messages) shows that it is moving."""
+    if count >= 1000 and count % 1000 < 200:
+        print(f"mailflow: read {count} messages so far...", file=sys.stderr, flush=True)
 
 
 def _referral(app: App, ref: str) -> Referral:

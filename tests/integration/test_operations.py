@@ -1,0 +1,108 @@
+"""Operator commands on a local Maildir: partners, close/reopen, outbox, status, export, --since."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from mailflow.cli import main
+
+CONFIG = """\
+tracker: referrals@firm.example
+timezone: Europe/London
+maildir: mail
+outbox_dir: outbox
+referrers: ["*@firm.example"]
+partners:
+  - {email: bob@law.example, name: Bob Smith, niche: estate planning}
+"""
+
+
+def intro(n: int, date: str, partner: str = "bob@law.example") -> bytes:
+    return (f"From: Alice <alice@firm.example>\r\nTo: c{n}@x.example, {partner}\r\n"
+            f"Cc: referrals@firm.example\r\nSubject: Intro {n}\r\nDate: {date}\r\n"
+            f"Message-ID: <op{n}@firm.example>\r\n\r\nMeet.\r\n").encode()
+
+
+@pytest.fixture
+def setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    (tmp_path / "mailflow.yaml").write_text(CONFIG)
+    for sub in ("new", "cur", "tmp"):
+        (tmp_path / "mail" / sub).mkdir(parents=True)
+    return tmp_path / "mailflow.yaml", tmp_path / "mail" / "new"
+
+
+def cli(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(["--config", str(config), *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_partners_cli_and_config_wins(setup: tuple[Path, Path],
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    config, _ = setup
+    code, out, _ = cli(capsys, config, "partners", "add", "frank@design.example",
+                       "frank@studio.example", "--name", "Frank Ode", "--niche", "branding")
+    assert code == 0 and "added" in out
+    code, _, err = cli(capsys, config, "partners", "edit", "bob@law.example", "--name", "B")
+    assert code == 2 and "edit it there (the config file wins)" in err
+    code, out, _ = cli(capsys, config, "partners", "edit", "frank@design.example",
+                       "frank@studio.example", "--name", "Frank Ode", "--niche", "brands")
+    assert code == 0 and "edited" in out
+    rows = {r["email"]: r for r in json.loads(cli(capsys, config, "partners", "--json")[1])}
+    assert rows["frank@design.example"]["niche"] == "brands"
+    assert rows["frank@design.example"]["emails"] == ["frank@design.example",
+                                                      "frank@studio.example"]
+    assert rows["bob@law.example"]["name"] == "Bob Smith"
+    code, _, err = cli(capsys, config, "partners", "remove", "bob@law.example")
+    assert code == 2 and "remove it there" in err
+    assert cli(capsys, config, "partners", "remove", "frank@design.example")[0] == 0
+    rows2 = json.loads(cli(capsys, config, "partners", "--json")[1])
+    assert [r["email"] for r in rows2] == ["bob@law.example"]
+
+
+def test_close_reopen_outbox_status_export(setup: tuple[Path, Path],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    config, new = setup
+    (new / "1").write_bytes(intro(1, "Mon, 23 Nov 2026 09:00:00 +0000"))
+    (new / "2").write_bytes(b"\x00\x01 not mail")
+    assert cli(capsys, config, "run", "--once", "--now", "2026-11-23T09:30:00+00:00")[0] == 0
+    pending = json.loads(cli(capsys, config, "outbox", "--json")[1])
+    assert {"partner_nudge", "escalation", "client_checkin"} <= {r["step"] for r in pending}
+    code, out, _ = cli(capsys, config, "close", "R-1", "--outcome", "won")
+    assert code == 0 and "closed (won)" in out
+    assert cli(capsys, config, "close", "R-1")[0] == 2  # already closed: one clear line
+    steps = {r["step"] for r in json.loads(cli(capsys, config, "outbox", "--json")[1])}
+    assert "partner_nudge" not in steps and "thank_partner" in steps
+    assert cli(capsys, config, "reopen", "R-1")[0] == 0
+    steps = {r["step"] for r in json.loads(cli(capsys, config, "outbox", "--json")[1])}
+    assert "partner_nudge" in steps and "thank_partner" not in steps
+    status = json.loads(cli(capsys, config, "status", "--json")[1])
+    assert status["quarantined"] == 1 and status["last_poll"].startswith("2026-11-23T09:30")
+    assert status["referrals"]["open"] == 1
+    quarantined = list((config.parent / "mail" / ".mailflow.quarantine" / "cur").iterdir())
+    assert len(quarantined) == 1  # kept, never deleted
+    exported = json.loads(cli(capsys, config, "export")[1])
+    assert exported["referrals"][0]["id"] == "R-1"
+    assert [e["kind"] for e in exported["referrals"][0]["events"]][:1] == ["intake"]
+    assert exported["ledger"][0]["given"] == 1
+    rows = list(csv.DictReader(io.StringIO(cli(capsys, config, "export", "--format",
+                                               "csv")[1])))
+    assert rows[0]["id"] == "R-1" and rows[0]["partner"] == "bob@law.example"
+
+
+def test_since_ignores_older_mail(setup: tuple[Path, Path],
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    config, new = setup
+    (new / "1").write_bytes(intro(1, "Mon, 02 Mar 2026 09:00:00 +0000"))
+    (new / "2").write_bytes(intro(2, "Mon, 23 Nov 2026 09:00:00 +0000"))
+    code, out, _ = cli(capsys, config, "run", "--once", "--now", "2026-11-23T10:00:00+00:00",
+                       "--since", "2026-11-01")
+    assert code == 0 and "1 intro" in out and "1 ignored" in out
+    listed = json.loads(cli(capsys, config, "list", "--json")[1])
+    assert [r["subject"] for r in listed] == ["Intro 2"]
