@@ -18,6 +18,15 @@ from mailflow.wiring import App, folders_of, open_mailbox
 log = logging.getLogger("mailflow.cycle")
 
 
+def _sent_folder(app: App, box: MailboxSource) -> Callable[[bytes], None] | None:
+    """Where a copy of each sent email goes, when `imap.sent_folder` is set."""
+    folder = app.config.imap.sent_folder if app.config.imap else None
+    append = getattr(box, "append", None)
+    if folder is None or append is None:
+        return None
+    return lambda raw: append(folder, raw)
+
+
 @dataclass
 class CycleReport:
     ingest: IngestReport = field(default_factory=IngestReport)
@@ -36,14 +45,14 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
         batch = app.config.imap.batch_size if app.config.imap else 200
         report.ingest = ingest(box, app.handler, folders_of(app.config), now,
                                batch, since, progress)
+        app.store.set_meta("last_poll", to_db(now) or "")
+        for referral_id in sorted(report.ingest.changed):
+            with app.store.atomic():
+                reconcile(app.store, referral_id, app.config, app.calendar, now)
+        report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box))
     finally:
         if own:
             box.close()
-    app.store.set_meta("last_poll", to_db(now) or "")
-    for referral_id in sorted(report.ingest.changed):
-        with app.store.atomic():
-            reconcile(app.store, referral_id, app.config, app.calendar, now)
-    report.dispatch = app.dispatcher().send_due(now)
     report.digests = send_digests(app, now)
     if report.dispatch.sent:
         app.store.set_meta("last_send", to_db(now) or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,11 +17,12 @@ from mailflow.config import Config
 from mailflow.context import person, referral_context
 from mailflow.core.addressing import split_address
 from mailflow.core.business_time import BusinessCalendar
+from mailflow.core.compose import to_bytes
 from mailflow.core.model import Address
 from mailflow.core.outgoing import OutgoingEmail
 from mailflow.core.tokens import reply_address
 from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION
-from mailflow.errors import TemplateError
+from mailflow.errors import MailflowError, TemplateError
 from mailflow.scheduling import NOTICE, add_notice
 
 log = logging.getLogger("mailflow.dispatch")
@@ -59,7 +61,9 @@ class Dispatcher:
     def domain(self) -> str:
         return split_address(self.config.tracker)[1]
 
-    def send_due(self, now: datetime) -> DispatchReport:
+    def send_due(self, now: datetime,
+                 keep_copy: Callable[[bytes], None] | None = None) -> DispatchReport:
+        """Send what is due; `keep_copy` files each sent email (the IMAP Sent folder)."""
         report = DispatchReport()
         groups: dict[str, list[OutboxRow]] = {}
         for row in self.store.due(now):
@@ -72,6 +76,11 @@ class Dispatcher:
         results = self.mailer.send_batch([email for email, _ in batch])
         for (email, rows), result in zip(batch, results, strict=True):
             self._record(email, rows, result.status, result.detail, now, report)
+            if result.status == "sent" and keep_copy is not None:
+                try:
+                    keep_copy(to_bytes(email))
+                except MailflowError as exc:  # the email went out; only the copy is missing
+                    log.warning("could not keep a copy of %s: %s", email.message_id, exc)
         return report
 
     # -- choosing and building ------------------------------------------------
@@ -86,7 +95,8 @@ class Dispatcher:
             referral = self.store.referral(row.referral_id)
             if row.recipient not in (referral.referrer, referral.client, referral.partner):
                 self._skip(row, "no longer a party to the referral", now)
-            elif self.store.opted_out(row.recipient, row.referral_id):
+            elif (self.store.opted_out(row.recipient, row.referral_id)
+                  and not row.step.startswith(f"{NOTICE}confirm")):  # the answer to "stop"
                 self._skip(row, "recipient said stop", now)
             elif self.store.contact(row.recipient).get("undeliverable"):
                 self._skip(row, "address bounced", now)

@@ -2,5 +2,6 @@
 
 from tests.integration.dovecot_server import dovecot, imap_account
 from tests.integration.smtp_server import smtp_server
+from tests.integration.world import world
 
-__all__ = ["dovecot", "imap_account", "smtp_server"]
+__all__ = ["dovecot", "imap_account", "smtp_server", "world"]
