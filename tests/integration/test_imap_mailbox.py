@@ -6,6 +6,7 @@ import email
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,86 @@ def test_idle_wakes_on_new_mail(imap_account: ImapAccount) -> None:
         assert woke and time.monotonic() - started < 15.0
     finally:
         box.close()
+
+
+def test_uidvalidity_change_rescans_without_duplicates(imap_account: ImapAccount,
+                                                        tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from mailflow.config import parse_config
+    from mailflow.ingest import ingest
+    from mailflow.wiring import build_app, folders_of
+
+    for n in range(3):
+        imap_account.deliver(message(n, b"Cc: referrals@firm.example\r\n"))
+    config = parse_config({"tracker": "referrals@firm.example", "outbox_dir": "o",
+                           "referrers": ["*@firm.example"],
+                           "imap": {"host": imap_account.host, "port": imap_account.port,
+                                    "tls": "none", "username": imap_account.username,
+                                    "password": imap_account.password,
+                                    "processed_folder": False}}, tmp_path / "m.yaml")
+    app = build_app(config)
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    box = connect(imap_account)
+    try:
+        first = ingest(box, app.handler, folders_of(config), now)
+        assert first.fetched == 3
+        real = box.uidvalidity()
+        app.store.set_cursor("INBOX", real + 1, 999)  # as if the folder had been rebuilt
+        again = ingest(box, app.handler, folders_of(config), now)
+        assert again.fetched == 3 and again.duplicates == 3
+        assert app.store.cursor("INBOX") == (real, first_uid_max(box))
+    finally:
+        box.close()
+        app.close()
+
+
+def first_uid_max(box: ImapMailbox) -> int:
+    return max(m.uid for batch in box.fetch_after(0, 100) for m in batch)
+
+
+def test_crash_half_way_resumes_without_duplicates(imap_account: ImapAccount,
+                                                   tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from mailflow.config import parse_config
+    from mailflow.ingest import ingest
+    from mailflow.wiring import build_app, folders_of
+
+    for n in range(10):
+        imap_account.deliver(message(n, b"Cc: referrals@firm.example\r\n")
+                             .replace(b"To: bob@law.example", b"To: bob@law.example, "
+                                      b"c" + str(n).encode() + b"@x.example"))
+    config = parse_config({"tracker": "referrals@firm.example", "outbox_dir": "o",
+                           "referrers": ["*@firm.example"], "database": "m.db",
+                           "imap": {"host": imap_account.host, "port": imap_account.port,
+                                    "tls": "none", "username": imap_account.username,
+                                    "password": imap_account.password}},
+                          tmp_path / "m.yaml")
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    app = build_app(config)
+    handler = app.handler
+    real = handler.handle
+    calls = {"n": 0}
+
+    def dies_on_the_sixth(message, at):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt("power cut")  # not caught by the per-message guard
+        return real(message, at)
+
+    handler.handle = dies_on_the_sixth  # type: ignore[method-assign]
+    box = connect(imap_account)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(box, handler, folders_of(config), now, batch_size=4)
+    box.close()
+    app.close()
+    app = build_app(config)  # a fresh process after the crash
+    box = connect(imap_account)
+    try:
+        ingest(box, app.handler, folders_of(config), now, batch_size=4)
+        assert len(app.store.referrals()) == 10
+        assert len(app.store.messages("intro")) == 10
+    finally:
+        box.close()
+        app.close()

@@ -100,3 +100,39 @@ def test_sent_mail_is_filed_in_the_sent_folder(world: World) -> None:
         assert len(client.search()) == len(world.sent()) > 0
     finally:
         client.logout()
+
+
+def test_one_email_lists_several_due_referrals_and_tags_pick_one(world: World) -> None:
+    world.deliver(INTRO)
+    world.deliver(INTRO.replace(b"jane@gmail.com", b"tom@bakery.example")
+                  .replace(b"Jane Doe", b"Tom Baker").replace(b"intro1@", b"intro2@"))
+    world.run("2026-11-23T10:00:00+00:00")
+    world.run("2026-11-24T10:30:00+00:00")
+    nudges = [m for m in world.sent_to("bob@law.example") if "2 referrals" in m.subject]
+    assert len(nudges) == 1 and "R-1" in nudges[0].text and "R-2" in nudges[0].text
+    # "done" without a tag changes nothing and asks which one
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: referrals@firm.example
+Subject: Re: {nudges[0].subject}
+Date: Tue, 24 Nov 2026 11:00:00 +0000
+Message-ID: <combo1@law.example>
+In-Reply-To: <{nudges[0].message_id}>
+
+done
+""".encode())
+    world.run("2026-11-24T11:30:00+00:00")
+    statuses = {r["id"]: r["status"] for r in world.cli_json("list")}  # type: ignore[union-attr]
+    assert statuses == {"R-1": "open", "R-2": "open"}
+    assert [m for m in world.sent_to("bob@law.example") if "Which referral" in m.subject]
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: referrals@firm.example
+Subject: Re: {nudges[0].subject}
+Date: Tue, 24 Nov 2026 12:00:00 +0000
+Message-ID: <combo2@law.example>
+In-Reply-To: <{nudges[0].message_id}>
+
+R-2 won, thanks
+""".encode())
+    world.run("2026-11-24T12:30:00+00:00")
+    statuses = {r["id"]: r["status"] for r in world.cli_json("list")}  # type: ignore[union-attr]
+    assert statuses == {"R-1": "open", "R-2": "closed"}
