@@ -74,11 +74,11 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
         needs = [{"tag": f"R-{rid}", "actor": e.actor, "text": e.detail}
                  for rid, e in store.events() if rid in ids and e.kind == "need"
                  and e.at >= since]
-        if not open_items and not needs and not flagged:
-            continue
+        catch_up = [r for r in rows if "catch-up" in r["flags"]]
+        if not open_items and not needs and not catch_up:
+            continue  # flags alone, week after week, are not news
         context = {"referrer": referrer, "open": open_items, "needs": needs,
-                   "ledger": rows, "flagged": flagged,
-                   "catch_up": [r for r in rows if "catch-up" in r["flags"]],
+                   "ledger": rows, "flagged": flagged, "catch_up": catch_up,
                    "max_given": max([r["given"] for r in rows] + [1]),
                    "date": now.astimezone(app.config.timezone).strftime("%-d %b %Y")}
         rendered = app.renderer.render("digest", context)
