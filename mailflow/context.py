@@ -30,7 +30,7 @@ def referral_context(store: Store, referral: Referral, recipient: str, tracker: 
     role = referral.role_of(recipient) or Role.REFERRER
     partner = find(store, referral.partner) if referral.partner else None
     notes = [e.detail for _, e in store.events(referral.id) if e.kind in ("note", "need")]
-    row = store.db.table("referrals").get(referral.id)
+    row = store.referral_row(referral.id)
     contacted_after = None
     if referral.contacted_at is not None:
         hours = (referral.contacted_at - referral.created_at).total_seconds() / 3600

@@ -69,13 +69,16 @@ class Dispatcher:
         for row in self.store.due(now):
             groups.setdefault(row.recipient, []).append(row)
         batch: list[tuple[OutgoingEmail, list[OutboxRow]]] = []
-        for recipient, rows in groups.items():
-            batch.extend(self._emails_for(recipient, rows, now, report))
+        with self.store.atomic():  # Message-IDs are on record before anything is sent
+            for recipient, rows in groups.items():
+                batch.extend(self._emails_for(recipient, rows, now, report))
         if not batch:
             return report
         results = self.mailer.send_batch([email for email, _ in batch])
-        for (email, rows), result in zip(batch, results, strict=True):
-            self._record(email, rows, result.status, result.detail, now, report)
+        with self.store.atomic():  # a crash here resends this batch once, same Message-IDs
+            for (email, rows), result in zip(batch, results, strict=True):
+                self._record(email, rows, result.status, result.detail, now, report)
+        for (email, _), result in zip(batch, results, strict=True):
             if result.status == "sent" and keep_copy is not None:
                 try:
                     keep_copy(to_bytes(email))

@@ -36,8 +36,15 @@ def records(store: Store) -> list[PartnerRecord]:
 
 
 def find(store: Store, email: str) -> PartnerRecord | None:
-    email = email.lower()
-    return next((p for p in records(store) if email in p.emails), None)
+    rows = store.query("select p.* from partners p join partner_emails e on e.partner_id = p.id "
+                       "where e.email = ?", [email.lower()])
+    if not rows:
+        return None
+    row = rows[0]
+    emails = tuple(r["email"] for r in store.query(
+        "select email from partner_emails where partner_id = ? order by email", [row["id"]]))
+    return PartnerRecord(row["id"], row["name"] or "", emails, row["niche"] or "",
+                         row["notes"] or "", row["domain"], row["source"] or "")
 
 
 def _save(store: Store, entry: PartnerEntry, source: str, existing: PartnerRecord | None) -> None:

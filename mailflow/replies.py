@@ -30,7 +30,7 @@ class ReplyPolicy:
 
 
 def _state(store: Store, referral_id: int) -> dict[str, object]:
-    row = store.db.table("referrals").get(referral_id)
+    row = store.referral_row(referral_id)
     return {k: row[k] for k in _STATE_FIELDS}
 
 

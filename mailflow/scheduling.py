@@ -26,7 +26,7 @@ def facts_of(store: Store, referral: Referral, config: Config) -> ReferralFacts:
     emails = [e for e in (referral.referrer, referral.client, referral.partner) if e]
     opted = frozenset(e for e in emails if store.opted_out(e, referral.id))
     undeliverable = frozenset(e for e in emails if store.contact(e).get("undeliverable"))
-    row = store.db.table("referrals").get(referral.id)
+    row = store.referral_row(referral.id)
     pauses = {r["email"]: from_db(r["until"]) for r in store.db.table("pauses").rows_where(
         "email in (" + ",".join("?" * len(emails)) + ")", emails)} if emails else {}
     brief = next((s for s in config.workflow.steps if s.once_per_partner

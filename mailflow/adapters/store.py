@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +74,25 @@ class Store:
         self.db.execute("PRAGMA busy_timeout = 5000")
         migrations.apply(self.db)
 
+    # Reads and hot writes use plain SQL: sqlite-utils' table helpers re-read the schema on
+    # every call, which measured as most of the dispatch time in bench/schedule.py.
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _update(self, table: str, key: str, value: Any, fields: dict[str, Any]) -> None:
+        if fields:
+            assignments = ", ".join(f"[{name}] = ?" for name in fields)
+            self.db.execute(f"update [{table}] set {assignments} where [{key}] = ?",
+                            [*fields.values(), value])
+
+    def referral_row(self, referral_id: int) -> dict[str, Any]:
+        rows = self.query("select * from referrals where id = ?", [referral_id])
+        if not rows:
+            raise KeyError(f"no referral {referral_id}")
+        return rows[0]
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         with self.db.atomic():
@@ -84,7 +103,7 @@ class Store:
 
     # meta -----------------------------------------------------------------
     def meta(self, key: str) -> str | None:
-        rows = list(self.db.table("meta").rows_where("key = ?", [key]))
+        rows = self.query("select value from meta where key = ?", [key])
         return rows[0]["value"] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
@@ -92,7 +111,7 @@ class Store:
 
     # cursors and messages ---------------------------------------------------
     def cursor(self, folder: str) -> tuple[int, int] | None:
-        rows = list(self.db.table("cursors").rows_where("folder = ?", [folder]))
+        rows = self.query("select * from cursors where folder = ?", [folder])
         return (rows[0]["uidvalidity"], rows[0]["last_uid"]) if rows else None
 
     def set_cursor(self, folder: str, uidvalidity: int, last_uid: int) -> None:
@@ -100,7 +119,7 @@ class Store:
             {"folder": folder, "uidvalidity": uidvalidity, "last_uid": last_uid}, pk="folder")
 
     def seen_message(self, message_id: str) -> dict[str, Any] | None:
-        rows = list(self.db.table("messages").rows_where("message_id = ?", [message_id]))
+        rows = self.query("select * from messages where message_id = ?", [message_id])
         return rows[0] if rows else None
 
     # The per-message writes below use plain SQL: sqlite-utils' insert/upsert re-read the
@@ -134,10 +153,10 @@ class Store:
         return self.referral(int(cursor.lastrowid))
 
     def referral(self, referral_id: int) -> Referral:
-        return _referral(self.db.table("referrals").get(referral_id))
+        return _referral(self.referral_row(referral_id))
 
     def find_referral(self, referral_id: int) -> Referral | None:
-        rows = list(self.db.table("referrals").rows_where("id = ?", [referral_id]))
+        rows = self.query("select * from referrals where id = ?", [referral_id])
         return _referral(rows[0]) if rows else None
 
     def referrals(self, status: str | None = None) -> list[Referral]:
@@ -149,7 +168,7 @@ class Store:
     def update_referral(self, referral_id: int, **fields: Any) -> Referral:
         row = {k: (to_db(v) if isinstance(v, datetime) else
                    str(v) if isinstance(v, (Status, Outcome)) else v) for k, v in fields.items()}
-        self.db.table("referrals").update(referral_id, row)
+        self._update("referrals", "id", referral_id, row)
         return self.referral(referral_id)
 
     def referrals_in_thread(self, message_ids: tuple[str, ...]) -> list[int]:
@@ -195,7 +214,7 @@ class Store:
             "on conflict(email) do update set name = excluded.name", list(names.items()))
 
     def contact(self, email: str) -> dict[str, Any]:
-        rows = list(self.db.table("contacts").rows_where("email = ?", [email]))
+        rows = self.query("select * from contacts where email = ?", [email])
         return rows[0] if rows else {"email": email, "name": "", "undeliverable": None}
 
     def mark_undeliverable(self, email: str, reason: str) -> None:
@@ -211,32 +230,31 @@ class Store:
 
     # outbox ---------------------------------------------------------------
     def outbox_rows(self, referral_id: int) -> list[OutboxRow]:
-        rows = self.db.table("outbox").rows_where("referral_id = ?", [referral_id], order_by="id")
+        rows = self.query("select * from outbox where referral_id = ? order by id", [referral_id])
         return [_outbox(r) for r in rows]
 
     def add_outbox(self, referral_id: int, step: str, recipient: str, due_at: datetime) -> None:
-        self.db.table("outbox").insert({"referral_id": referral_id, "step": step,
-                                  "recipient": recipient, "due_at": to_db(due_at),
-                                  "status": "pending", "attempts": 0}, ignore=True)
+        self.db.execute("insert or ignore into outbox (referral_id, step, recipient, due_at, "
+                        "status, attempts) values (?, ?, ?, ?, 'pending', 0)",
+                        [referral_id, step, recipient, to_db(due_at)])
 
     def update_outbox(self, row_id: int, **fields: Any) -> None:
         row = {k: (to_db(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
-        self.db.table("outbox").update(row_id, row)
+        self._update("outbox", "id", row_id, row)
 
     def due(self, now: datetime) -> list[OutboxRow]:
         """Pending steps due by `now`, through the (status, due_at) index."""
-        rows = self.db.execute(
+        rows = self.query(
             "select * from outbox where status = 'pending' and due_at <= ? order by due_at, id",
-            [to_db(now)]).fetchall()
-        columns = [c.name for c in self.db.table("outbox").columns]
-        return [_outbox(dict(zip(columns, r, strict=True))) for r in rows]
+            [to_db(now)])
+        return [_outbox(r) for r in rows]
 
     def pending(self) -> list[OutboxRow]:
-        rows = self.db.table("outbox").rows_where("status = 'pending'", order_by="due_at, id")
+        rows = self.query("select * from outbox where status = 'pending' order by due_at, id")
         return [_outbox(r) for r in rows]
 
     def outbox_where(self, where: str, params: list[Any]) -> list[OutboxRow]:
-        rows = self.db.table("outbox").rows_where(where, params, order_by="id")
+        rows = self.query(f"select * from outbox where {where} order by id", params)
         return [_outbox(r) for r in rows]
 
     def sent_count(self, referral_id: int) -> int:

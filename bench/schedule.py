@@ -1,0 +1,123 @@
+"""Scheduling benchmark: one cycle's "find due + render + send" against a raw smtplib loop.
+
+    python3 bench/schedule.py [--referrals 100000] [--due 1000]
+
+Builds a store of N open referrals with their pending steps (1,000 of them due now,
+each to a different partner), starts a real aiosmtpd peer, then measures in one run:
+
+  baseline   smtplib: the same number of pre-rendered messages over one connection
+  mailflow   Dispatcher.send_due(now): indexed due query, Jinja2 render, compose, SMTP
+  find due   the indexed query alone (best of 5)
+
+and prints the ratio. Figures are printed, never asserted: these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import smtplib
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mailflow.adapters.renderer import Renderer  # noqa: E402
+from mailflow.adapters.smtp_mailer import SmtpMailer  # noqa: E402
+from mailflow.adapters.store import Store, to_db  # noqa: E402
+from mailflow.config import parse_config  # noqa: E402
+from mailflow.core.compose import to_bytes  # noqa: E402
+from mailflow.core.model import Address  # noqa: E402
+from mailflow.core.outgoing import OutgoingEmail  # noqa: E402
+from mailflow.dispatch import Dispatcher  # noqa: E402
+from mailflow.scheduling import calendar_of  # noqa: E402
+from tests.integration.smtp_server import Behaviour, start_peer  # noqa: E402
+
+NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)  # a Tuesday, inside business hours
+
+
+def fill(store: Store, referrals: int, due: int) -> None:
+    created = to_db(NOW - timedelta(days=1))
+    store.db.conn.executemany(
+        "insert into referrals (id, status, direction, referrer, client, partner, subject, "
+        "created_at, intro_message_id, context, candidates, names) values "
+        "(?, 'open', 'given', 'alice@firm.example', ?, ?, ?, ?, ?, '', '[]', ?)",
+        [(n, f"client{n}@mail.example", f"partner{n}@firm{n % 5000}.example", f"Intro {n}",
+          created, f"intro{n}@firm.example",
+          json.dumps({f"client{n}@mail.example": f"Client {n}",
+                      f"partner{n}@firm{n % 5000}.example": f"Partner {n}"}))
+         for n in range(1, referrals + 1)])
+    later = [to_db(NOW + timedelta(days=d)) for d in (3, 6, 6, 20)]
+    steps = ("escalation", "partner_checkin", "client_checkin", "feedback_request")
+    rows = []
+    for n in range(1, referrals + 1):
+        partner = f"partner{n}@firm{n % 5000}.example"
+        nudge_due = to_db(NOW - timedelta(minutes=5)) if n <= due else later[0]
+        rows.append((n, "partner_nudge", partner, nudge_due))
+        for step, when in zip(steps, later, strict=True):
+            rows.append((n, step, f"client{n}@mail.example" if step == "client_checkin"
+                         else partner if step != "escalation" else "alice@firm.example", when))
+    store.db.conn.executemany(
+        "insert into outbox (referral_id, step, recipient, due_at, status, attempts) "
+        "values (?, ?, ?, ?, 'pending', 0)", rows)
+    store.db.conn.commit()
+
+
+def baseline(host: str, port: int, count: int) -> float:
+    messages = [to_bytes(OutgoingEmail(f"b{n}@bench", Address("referrals@firm.example"),
+                                       (Address(f"partner{n}@x.example"),), "[R-1] nudge",
+                                       "Hello\n" * 12, NOW)) for n in range(count)]
+    start = time.perf_counter()
+    client = smtplib.SMTP(host, port)
+    for n, raw in enumerate(messages):
+        client.sendmail("referrals@firm.example", [f"partner{n}@x.example"], raw)
+    client.quit()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--referrals", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = parse_config({"tracker": "referrals@firm.example", "database": "b.db",
+                               "maildir": "mail", "outbox_dir": "o",
+                               "referrers": ["*@firm.example"]}, Path(tmp) / "m.yaml")
+        store = Store(config.database)
+        started = time.perf_counter()
+        fill(store, args.referrals, args.due)
+        print(f"store: {args.referrals} referrals, {args.referrals * 5} pending steps, "
+              f"{args.due} due (built in {time.perf_counter() - started:.1f} s)")
+        finds = []
+        for _ in range(5):
+            started = time.perf_counter()
+            found = store.due(NOW)
+            finds.append(time.perf_counter() - started)
+        assert len(found) == args.due
+        controller, peer = start_peer(Behaviour())
+        try:
+            base = baseline(peer.host, peer.port, args.due)
+            mailer = SmtpMailer(peer.host, peer.port, "none", None, None)
+            dispatcher = Dispatcher(store, config, calendar_of(config), Renderer(), mailer,
+                                    "secret")
+            started = time.perf_counter()
+            report = dispatcher.send_due(NOW)
+            ours = time.perf_counter() - started
+        finally:
+            controller.stop()
+        store.close()
+    print(f"find due (indexed query, best of 5): {min(finds) * 1000:.1f} ms")
+    print(f"baseline (raw smtplib, {args.due} pre-rendered messages, one connection): "
+          f"{base:.2f} s")
+    print(f"mailflow (find due + render + compose + send + record): {ours:.2f} s, "
+          f"{len(report.sent)} sent")
+    print(f"ratio mailflow / baseline: {ours / base:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
