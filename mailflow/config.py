@@ -262,6 +262,11 @@ def _email(section: Section, name: str, value: str) -> str:
     return value.lower()
 
 
+def partner_entry(data: dict[str, Any], where: str = "command line") -> PartnerEntry:
+    """A partner validated exactly as the config file's `partners` entries are."""
+    return _partner(Section(where, "partner", {k: v for k, v in data.items() if v}))
+
+
 def _partner(section: Section) -> PartnerEntry:
     emails = section.strings("email")
     entry = PartnerEntry(

@@ -12,7 +12,7 @@ from typing import Any
 
 from mailflow import partners as partner_store
 from mailflow.adapters import clock
-from mailflow.config import Config, PartnerEntry
+from mailflow.config import Config, partner_entry
 from mailflow.core.model import Outcome, Referral, Status, parse_ref
 from mailflow.errors import UsageError
 from mailflow.scheduling import reconcile
@@ -128,8 +128,9 @@ def partners(config: Config, args: argparse.Namespace) -> Any:
     app = build_app(config)
     try:
         if args.action in ("add", "edit"):
-            entry = PartnerEntry(tuple(e.lower() for e in args.email), args.name, args.niche,
-                                 args.notes, args.domain)
+            entry = partner_entry({"email": args.email, "name": args.name,
+                                   "niche": args.niche, "notes": args.notes,
+                                   "domain": args.domain})
             done = partner_store.add_or_edit(app.store, entry, str(config.path))
             return f"{done} partner {entry.email[0]}"
         if args.action == "remove":

@@ -49,6 +49,8 @@ def test_partners_cli_and_config_wins(setup: tuple[Path, Path],
     code, out, _ = cli(capsys, config, "partners", "add", "frank@design.example",
                        "frank@studio.example", "--name", "Frank Ode", "--niche", "branding")
     assert code == 0 and "added" in out
+    code, _, err = cli(capsys, config, "partners", "add", "not-an-address")
+    assert code == 1 and 'partner.email: expected an email address, got "not-an-address"' in err
     code, _, err = cli(capsys, config, "partners", "edit", "bob@law.example", "--name", "B")
     assert code == 2 and "edit it there (the config file wins)" in err
     code, out, _ = cli(capsys, config, "partners", "edit", "frank@design.example",
