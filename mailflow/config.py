@@ -67,7 +67,7 @@ class ImapConfig:
     port: int
     tls: str
     username: str
-    password: Secret
+    password: Secret | None
     folder: str = "INBOX"
     processed_folder: str | None = "mailflow/processed"
     quarantine_folder: str = "mailflow/quarantine"
@@ -77,6 +77,7 @@ class ImapConfig:
     verify_certificates: bool = True
     ca_file: Path | None = None
     sent_folder: str | None = None
+    oauth2_token: Secret | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class SmtpConfig:
     verify_certificates: bool = True
     ca_file: Path | None = None
     timeout: float = 30.0
+    oauth2_token: Secret | None = None
 
 
 @dataclass(frozen=True)
@@ -213,10 +215,22 @@ def _secret(section: Section, key: str, required: bool) -> Secret | None:
                   literal=value if kind == "literal" else None)
 
 
+def _oauth2(section: Section) -> Secret | None:
+    """XOAUTH2: a command that prints a fresh access token (e.g. from oama or mutt_oauth2)."""
+    command = section.string("oauth2_token_command", None)
+    if command is None:
+        return None
+    if section.has("password") or section.has("password_env") or section.has("password_file") \
+            or section.has("password_command"):
+        raise section.error("oauth2_token_command", "give either a password or "
+                            "oauth2_token_command, not both")
+    return Secret(section.file, section.key("oauth2_token"), command=command)
+
+
 def _imap(section: Section, base: Path) -> ImapConfig:
     tls = section.choice("tls", TLS_MODES, "ssl")
-    password = _secret(section, "password", required=True)
-    assert password is not None
+    oauth2 = _oauth2(section)
+    password = _secret(section, "password", required=oauth2 is None)
     ca_file = section.string("ca_file", None)
     config = ImapConfig(
         host=section.string("host"),
@@ -234,6 +248,7 @@ def _imap(section: Section, base: Path) -> ImapConfig:
         verify_certificates=section.boolean("verify_certificates", True),
         ca_file=_path(base, ca_file) if ca_file else None,
         sent_folder=section.string("sent_folder", None),
+        oauth2_token=oauth2,
     )
     section.finish()
     return config
@@ -251,6 +266,7 @@ def _smtp(section: Section, base: Path) -> SmtpConfig:
         verify_certificates=section.boolean("verify_certificates", True),
         ca_file=_path(base, ca_file) if ca_file else None,
         timeout=section.number("timeout", 30.0),
+        oauth2_token=_oauth2(section),
     )
     section.finish()
     return config

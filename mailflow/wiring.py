@@ -39,9 +39,11 @@ def open_mailbox(config: Config) -> MailboxSource:
         from mailflow.adapters.imap_mailbox import ImapMailbox
         imap = config.imap
         return ImapMailbox.connect(imap.host, imap.port, imap.tls, imap.username,
-                                   imap.password.reveal(), imap.folder,
+                                   imap.password.reveal() if imap.password else "", imap.folder,
                                    verify_certificates=imap.verify_certificates,
-                                   ca_file=imap.ca_file)
+                                   ca_file=imap.ca_file,
+                                   oauth2_token=(imap.oauth2_token.reveal()
+                                                 if imap.oauth2_token else None))
     assert config.maildir is not None
     ensure_maildir(config.maildir)
     return MaildirMailbox(config.maildir)
@@ -53,7 +55,8 @@ def make_mailer(config: Config) -> Mailer:
         return SmtpMailer(smtp.host, smtp.port, smtp.tls, smtp.username,
                           smtp.password.reveal() if smtp.password else None,
                           verify_certificates=smtp.verify_certificates, ca_file=smtp.ca_file,
-                          timeout=smtp.timeout)
+                          timeout=smtp.timeout,
+                          oauth2_token=smtp.oauth2_token.reveal() if smtp.oauth2_token else None)
     assert config.outbox_dir is not None, "config validation requires smtp or outbox_dir"
     return FileMailer(config.outbox_dir)
 

@@ -85,7 +85,7 @@ class ImapMailbox:
     @classmethod
     def connect(cls, host: str, port: int, tls: str, username: str, password: str,
                 folder: str, *, verify_certificates: bool = True, ca_file: Path | None = None,
-                timeout: float = 30.0) -> ImapMailbox:
+                timeout: float = 30.0, oauth2_token: str | None = None) -> ImapMailbox:
         context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         if not verify_certificates:
             context.check_hostname = False
@@ -106,7 +106,10 @@ class ImapMailbox:
         try:
             if tls == "starttls":
                 client.starttls(context)
-            client.login(username, password)
+            if oauth2_token is not None:
+                client.oauth2_login(username, oauth2_token)
+            else:
+                client.login(username, password)
         except LoginError as exc:
             _quietly_close(client)
             raise MailboxError(f"IMAP login failed for {username} at {host}: wrong username "

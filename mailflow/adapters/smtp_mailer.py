@@ -27,10 +27,12 @@ def _answer(code: int, message: bytes | str) -> str:
 class SmtpMailer:
     def __init__(self, host: str, port: int, tls: str, username: str | None,
                  password: str | None, *, verify_certificates: bool = True,
-                 ca_file: Path | None = None, timeout: float = 30.0) -> None:
+                 ca_file: Path | None = None, timeout: float = 30.0,
+                 oauth2_token: str | None = None) -> None:
         self.host, self.port, self.tls = host, port, tls
         self.username, self.password = username, password
         self.timeout = timeout
+        self.oauth2_token = oauth2_token
         self.context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         if not verify_certificates:
             self.context.check_hostname = False
@@ -63,7 +65,10 @@ class SmtpMailer:
                                 "offer STARTTLS (refusing to send in plaintext)")
             client.starttls(context=self.context)
             client.ehlo()
-        if self.username:
+        if self.username and self.oauth2_token is not None:
+            token = f"user={self.username}\x01auth=Bearer {self.oauth2_token}\x01\x01"
+            client.auth("XOAUTH2", lambda challenge=None: token, initial_response_ok=True)
+        elif self.username:
             client.login(self.username, self.password or "")
 
     def _explain(self, exc: Exception) -> SendError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ class Behaviour:
     reject: dict[str, str] = field(default_factory=dict)   # address -> "550 5.1.1 ..."
     drop_after: int | None = None                         # close after N accepted messages
     credentials: tuple[str, str] | None = None
+    oauth2: tuple[str, str] | None = None                  # (user, access token) for XOAUTH2
 
 
 class RecordingHandler:
@@ -40,6 +42,15 @@ class RecordingHandler:
         self.sessions += 1
         session.host_name = hostname
         return responses
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        """XOAUTH2 as Gmail and Microsoft 365 speak it (initial response only)."""
+        expected = self.behaviour.oauth2
+        if expected is None or len(args) < 2:
+            return AuthResult(success=False, handled=False)
+        wanted = f"user={expected[0]}\x01auth=Bearer {expected[1]}\x01\x01"
+        given = base64.b64decode(args[1]).decode(errors="replace")  # args: mechanism, response
+        return AuthResult(success=given == wanted, handled=False, auth_data=expected[0])
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -85,7 +96,7 @@ def start_peer(behaviour: Behaviour) -> tuple[Controller, SmtpPeer]:
     handler = RecordingHandler(behaviour)
     port = free_port()
     kwargs: dict[str, Any] = {}
-    if behaviour.credentials is not None:
+    if behaviour.credentials is not None or behaviour.oauth2 is not None:
         # loopback tests: AUTH offered without TLS (aiosmtpd warns if it is also required)
         kwargs = {"authenticator": _authenticator(behaviour), "auth_require_tls": False}
     controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)

@@ -100,3 +100,17 @@ def test_file_outbox_is_idempotent(tmp_path: Path) -> None:
     assert len(files) == 1
     parsed = email.message_from_bytes(files[0].read_bytes())
     assert parsed["Message-ID"] == "<r1.partner_nudge.1@mailflow.firm.example>"
+
+
+def test_xoauth2() -> None:
+    controller, peer = start_peer(Behaviour(oauth2=("referrals@firm.example", "ya29.token")))
+    try:
+        good = SmtpMailer(peer.host, peer.port, "none", "referrals@firm.example", None,
+                          timeout=10, oauth2_token="ya29.token")
+        assert good.send_batch([outgoing(1)])[0].status == "sent"
+        stale = SmtpMailer(peer.host, peer.port, "none", "referrals@firm.example", None,
+                           timeout=10, oauth2_token="expired")
+        with pytest.raises(SendError, match="SMTP login failed"):
+            stale.check()
+    finally:
+        controller.stop()
