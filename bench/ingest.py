@@ -137,7 +137,7 @@ def child(phase: str, args: argparse.Namespace) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--attachment-share", type=float, default=0.02)
     parser.add_argument("--attachment-mb", type=float, default=1.0)
     parser.add_argument("--batch", type=int, default=200)
