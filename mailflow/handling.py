@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -10,9 +11,15 @@ from mailflow.adapters.store import Store
 from mailflow.core.addressing import Trackers
 from mailflow.core.authresults import sender_verified
 from mailflow.core.commands import parse_command
-from mailflow.core.correlate import Correlation, correlate, narrow_by_tag, subject_tag
+from mailflow.core.correlate import (
+    Correlation,
+    base_subject,
+    correlate,
+    narrow_by_tag,
+    subject_tag,
+)
 from mailflow.core.intake import Intro, PartnerDirectory, read_intro
-from mailflow.core.model import Classification, InboundMessage, Kind, Status
+from mailflow.core.model import Classification, InboundMessage, Kind, Referral, Status
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict, detect_robot
 from mailflow.core.tokens import TokenCheck, check_token
@@ -21,6 +28,7 @@ from mailflow.replies import ReplyPolicy, apply_reply, apply_robot
 from mailflow.scheduling import add_notice
 
 log = logging.getLogger("mailflow.handling")
+_REPLY = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
 
 
 @dataclass
@@ -108,7 +116,11 @@ class Handler:
                   for i in self.store.referrals_in_thread(message.thread_ids)]
         tag = subject_tag(message.subject)
         tagged = self.store.find_referral(tag) if tag is not None else None
-        return correlate(sender, token, token_referral, thread, tagged)
+        same: list[Referral] = []
+        if not thread and tagged is None and _REPLY.match(message.subject):
+            same = [r for r in self.store.open_with_subject(base_subject(message.subject))
+                    if r.role_of(sender) is not None and r.referrer != sender]
+        return correlate(sender, token, token_referral, thread, tagged, same)
 
     def _intro(self, message: InboundMessage, intro: Intro, now: datetime) -> Classification:
         created_at = message.date if message.date is not None and message.date <= now else now

@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from mailflow.adapters.migrations import migrations
+from mailflow.core.correlate import base_subject
 from mailflow.core.model import Event, Outcome, Referral, Status
 
 
@@ -170,6 +171,12 @@ class Store:
                    str(v) if isinstance(v, (Status, Outcome)) else v) for k, v in fields.items()}
         self._update("referrals", "id", referral_id, row)
         return self.referral(referral_id)
+
+    def open_with_subject(self, subject: str) -> list[Referral]:
+        """Referrals not closed whose intro subject folds to `subject` (see base_subject)."""
+        rows = self.query("select * from referrals where status != 'closed' and "
+                          "lower(subject) like ?", [f"%{subject[-40:]}"])
+        return [_referral(r) for r in rows if base_subject(r["subject"] or "") == subject]
 
     def referrals_in_thread(self, message_ids: tuple[str, ...]) -> list[int]:
         """Referrals whose intro, our mail or a recorded reply has one of these Message-IDs."""

@@ -38,9 +38,23 @@ def _of_sender(referrals: Sequence[Referral], sender: str) -> tuple[Referral, ..
     return tuple(r for r in referrals if r.role_of(sender) is not None)
 
 
+_REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|wg|fw|fwd|tr)\s*(\[\d+\])?\s*:\s*)+",
+                           re.IGNORECASE)
+
+
+def base_subject(subject: str) -> str:
+    """The subject without reply/forward prefixes, case and spacing folded."""
+    return " ".join(_REPLY_PREFIX.sub("", subject).split()).lower()
+
+
 def correlate(sender: str, token: TokenCheck | None, token_referral: Referral | None,
-              thread: Sequence[Referral], tagged: Referral | None) -> Correlation:
-    """Decide from what the shell looked up; only parties of a referral may act on it."""
+              thread: Sequence[Referral], tagged: Referral | None,
+              same_subject: Sequence[Referral] = ()) -> Correlation:
+    """Decide from what the shell looked up; only parties of a referral may act on it.
+
+    `same_subject` is the last resort for clients that drop In-Reply-To: open
+    referrals whose intro subject this reply repeats, counted only for their parties.
+    """
     if token is not None:
         if token.referral_id is None or token_referral is None:
             return Correlation(refused=f"forged-token: {token.problem or 'unknown referral'}")
@@ -53,6 +67,9 @@ def correlate(sender: str, token: TokenCheck | None, token_referral: Referral | 
                                    + ", ".join(r.tag for r in thread))
     if tagged is not None and tagged.role_of(sender) is not None:
         return Correlation((tagged,), "subject-tag")
+    mine = _of_sender(same_subject, sender)
+    if mine:
+        return Correlation(mine, "subject")
     return Correlation()
 
 

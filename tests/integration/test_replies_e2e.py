@@ -136,3 +136,30 @@ R-2 won, thanks
     world.run("2026-11-24T12:30:00+00:00")
     statuses = {r["id"]: r["status"] for r in world.cli_json("list")}  # type: ignore[union-attr]
     assert statuses == {"R-1": "open", "R-2": "closed"}
+
+
+def test_reply_all_without_threading_headers_still_counts_as_contact(world: World) -> None:
+    world.deliver(INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    world.deliver(b"""From: Bob Smith <bob@law.example>
+To: Alice Adams <alice@firm.example>, Jane Doe <jane@gmail.com>
+Cc: referrals@firm.example
+Subject: RE: Introduction: Jane / Bob
+Date: Mon, 23 Nov 2026 10:20:00 +0000
+Message-ID: <nothread@law.example>
+
+Lovely to meet you Jane - are you free on Thursday?
+""")
+    world.deliver(b"""From: Mallory <mallory@outside.example>
+To: referrals@firm.example
+Subject: Re: Introduction: Jane / Bob
+Date: Mon, 23 Nov 2026 10:25:00 +0000
+Message-ID: <nothread2@outside.example>
+
+done
+""")
+    world.run("2026-11-23T10:30:00+00:00")
+    shown = world.cli_json("show", "R-1")
+    assert isinstance(shown, dict)
+    assert shown["status"] == "contacted" and shown["contacted_at"].startswith("2026-11-23T10:20")
+    assert "closed" not in [e["kind"] for e in shown["events"]]
