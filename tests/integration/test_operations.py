@@ -108,3 +108,25 @@ def test_since_ignores_older_mail(setup: tuple[Path, Path],
     assert code == 0 and "1 intro" in out and "1 ignored" in out
     listed = json.loads(cli(capsys, config, "list", "--json")[1])
     assert [r["subject"] for r in listed] == ["Intro 2"]
+
+
+def test_a_broken_template_fails_check_and_only_its_step(setup: tuple[Path, Path],
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    config, new = setup
+    overrides = config.parent / "my-templates"
+    overrides.mkdir()
+    (overrides / "partner_brief.j2").write_text(
+        "{% block subject %}Hi {{ partner.frist_name }}{% endblock %}"
+        "{% block text %}x{% endblock %}")
+    config.write_text(config.read_text() + "templates_dir: my-templates\n")
+    code, _, err = cli(capsys, config, "check")
+    assert code == 1
+    assert "template: partner_brief.j2" in err and "frist_name" in err
+    (new / "1").write_bytes(intro(1, "Mon, 23 Nov 2026 09:00:00 +0000"))
+    assert cli(capsys, config, "run", "--once", "--now", "2026-11-23T09:30:00+00:00")[0] == 0
+    shown = json.loads(cli(capsys, config, "show", "R-1", "--json")[1])
+    steps = {r["step"]: r for r in shown["outbox"]}
+    assert steps["partner_brief"]["status"] == "failed"
+    assert "frist_name" in steps["partner_brief"]["detail"]
+    assert steps["acknowledgement"]["status"] == "sent"  # the cycle went on
