@@ -157,18 +157,22 @@ class ImapMailbox:
 
     def _fetch_batch(self, uids: list[int]) -> list[FetchedMessage]:
         try:
-            sizes = self.client.fetch(uids, ["RFC822.SIZE", "BODYSTRUCTURE"])
+            # sizes first: BODYSTRUCTURE is costly to parse, so only large messages get it
+            sizes = self.client.fetch(uids, ["RFC822.SIZE"])
             small = [u for u in uids if u in sizes
                      and int(sizes[u].get(b"RFC822.SIZE", 0)) <= WHOLE_MESSAGE_LIMIT]
+            small_set = set(small)
+            large = [u for u in uids if u in sizes and u not in small_set]
             whole = self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+            shapes = self.client.fetch(large, ["BODYSTRUCTURE"]) if large else {}
             out = []
             for uid in uids:
                 if uid not in sizes:
                     continue  # expunged by someone else meanwhile
                 if uid in whole:
                     out.append(FetchedMessage(uid, str(uid), bytes(whole[uid][b"BODY[]"])))
-                else:
-                    out.append(self._fetch_text_parts(uid, sizes[uid].get(b"BODYSTRUCTURE")))
+                elif uid in shapes:
+                    out.append(self._fetch_text_parts(uid, shapes[uid].get(b"BODYSTRUCTURE")))
             return out
         except IMAPClientError as exc:
             raise MailboxError(f"IMAP fetch failed: {exc}") from exc
