@@ -189,45 +189,53 @@ def _walk_bodies(message: Message) -> tuple[str, str | None, str | None, Message
     return text, html, report, forwarded, names
 
 
-def _get_all(message: Message, name: str) -> list[str]:
-    """Header values as stored: compat32 would wrap raw 8-bit values in lossy Header objects."""
-    wanted = name.lower()
-    return [str(v) for k, v in message.raw_items() if k.lower() == wanted]
+class _RawHeaders:
+    """Header values as stored, by lower-case name: compat32 would wrap raw 8-bit values
+    in lossy Header objects."""
 
+    def __init__(self, message: Message) -> None:
+        self.items = [(k.lower(), str(v)) for k, v in message.raw_items()]
+        self.by_name: dict[str, list[str]] = {}
+        for key, value in self.items:
+            self.by_name.setdefault(key, []).append(value)
 
-def _get(message: Message, name: str) -> str | None:
-    values = _get_all(message, name)
-    return values[0] if values else None
+    def all(self, name: str) -> list[str]:
+        return self.by_name.get(name.lower(), [])
+
+    def first(self, name: str) -> str | None:
+        values = self.by_name.get(name.lower())
+        return values[0] if values else None
 
 
 def _from_message(message: Message, raw_headers: bytes, require_sender: bool) -> InboundMessage:
     if not message.keys():
         raise MalformedMessage("no headers")
-    senders = parse_addresses(_get_all(message, "From"))
+    raw = _RawHeaders(message)
+    senders = parse_addresses(raw.all("From"))
     if require_sender and not senders:
         raise MalformedMessage("no readable From address")
-    message_id = normalize_message_id(_get(message, "Message-ID"))
+    message_id = normalize_message_id(raw.first("Message-ID"))
     missing = message_id is None
     if message_id is None:
         message_id = "sha256-" + hashlib.sha256(raw_headers).hexdigest()[:32] + "@mailflow.invalid"
     text, html, report, forwarded, names = _walk_bodies(message)
-    headers = tuple((k.lower(), decode_header_value(str(v))) for k, v in message.raw_items())
+    headers = tuple((k, decode_header_value(v)) for k, v in raw.items)
     delivered = tuple(
         a.email for a in parse_addresses(
-            _get_all(message, "Delivered-To") + _get_all(message, "X-Original-To")
+            raw.all("Delivered-To") + raw.all("X-Original-To")
         )
     )
     return InboundMessage(
         message_id=message_id,
-        subject=decode_header_value(_get(message, "Subject")),
+        subject=decode_header_value(raw.first("Subject")),
         from_=senders[0] if senders else None,
-        to=parse_addresses(_get_all(message, "To")),
-        cc=parse_addresses(_get_all(message, "Cc")),
-        reply_to=parse_addresses(_get_all(message, "Reply-To")),
+        to=parse_addresses(raw.all("To")),
+        cc=parse_addresses(raw.all("Cc")),
+        reply_to=parse_addresses(raw.all("Reply-To")),
         delivered_to=delivered,
-        in_reply_to=normalize_message_id(_get(message, "In-Reply-To")),
-        references=_message_ids(_get(message, "References")),
-        date=_parse_date(_get(message, "Date")),
+        in_reply_to=normalize_message_id(raw.first("In-Reply-To")),
+        references=_message_ids(raw.first("References")),
+        date=_parse_date(raw.first("Date")),
         headers=headers,
         content_type=message.get_content_type(),
         text=text.replace("\r\n", "\n"),
