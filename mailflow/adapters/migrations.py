@@ -57,3 +57,10 @@ def m003_undo(db: Any) -> None:
     db.table("undo").create({"id": int, "referral_id": int, "actor": str, "at": str,
                              "before": str}, pk="id")
     db.table("undo").create_index(["referral_id"])
+
+
+@migrations()
+def m004_thread_lookups(db: Any) -> None:
+    """Replies are matched to intros by Message-ID: index it (a scan per reply at 100k)."""
+    db.table("referrals").create_index(["intro_message_id"])
+    db.table("messages").create_index(["referral_id"])
