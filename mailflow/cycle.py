@@ -12,7 +12,7 @@ from mailflow.adapters.store import to_db
 from mailflow.dispatch import DispatchReport
 from mailflow.ingest import IngestReport, ingest
 from mailflow.ledger_report import send_digests
-from mailflow.scheduling import reconcile
+from mailflow.scheduling import reconcile, replan_if_config_changed
 from mailflow.wiring import App, folders_of, open_mailbox
 
 log = logging.getLogger("mailflow.cycle")
@@ -39,6 +39,7 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
               progress: Callable[[int], None] | None = None) -> CycleReport:
     """Ingest all new mail, then send everything due as of `now`."""
     report = CycleReport()
+    replan_if_config_changed(app.store, app.config, app.calendar, now)
     own = mailbox is None
     box = mailbox if mailbox is not None else open_mailbox(app.config)
     try:

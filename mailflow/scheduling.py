@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime, timedelta
@@ -69,13 +70,30 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
                                        "days before it was planned")
 
 
-def reconcile_open(store: Store, config: Config, calendar: BusinessCalendar,
-                   now: datetime) -> None:
-    """Re-plan every referral that can still get mail (after a start or a config change)."""
-    for referral in store.referrals():
-        if referral.status is not Status.CLOSED or any(
-                r.status == "pending" for r in store.outbox_rows(referral.id)):
-            reconcile(store, referral.id, config, calendar, now)
+def workflow_fingerprint(config: Config) -> str:
+    """What planning depends on in the config; a change means every open referral re-plans."""
+    parts = (config.workflow.steps, config.workflow.acknowledge_referrer,
+             config.workflow.catch_up_after_days, config.business_hours, str(config.timezone))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def replan_if_config_changed(store: Store, config: Config, calendar: BusinessCalendar,
+                             now: datetime) -> int:
+    """After an edit of the workflow or business hours, bring the whole outbox in line."""
+    fingerprint = workflow_fingerprint(config)
+    if store.meta("workflow") == fingerprint:
+        return 0
+    touched = 0
+    with store.atomic():
+        for referral in store.referrals():
+            if referral.status is not Status.CLOSED or any(
+                    r.status == "pending" for r in store.outbox_rows(referral.id)):
+                reconcile(store, referral.id, config, calendar, now)
+                touched += 1
+        store.set_meta("workflow", fingerprint)
+    if touched:
+        log.info("workflow or business hours changed: %s referrals re-planned", touched)
+    return touched
 
 
 def add_notice(store: Store, referral_id: int, recipient: str, kind: str, title: str,

@@ -130,3 +130,23 @@ def test_a_broken_template_fails_check_and_only_its_step(setup: tuple[Path, Path
     assert steps["partner_brief"]["status"] == "failed"
     assert "frist_name" in steps["partner_brief"]["detail"]
     assert steps["acknowledgement"]["status"] == "sent"  # the cycle went on
+
+
+def test_a_workflow_change_replans_what_is_pending(setup: tuple[Path, Path],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config, new = setup
+    (new / "1").write_bytes(intro(1, "Mon, 23 Nov 2026 09:00:00 +0000"))
+    assert cli(capsys, config, "run", "--once", "--now", "2026-11-23T09:30:00+00:00")[0] == 0
+    before = {r["step"]: r["due_at"] for r in json.loads(cli(capsys, config, "outbox",
+                                                            "--json")[1])}
+    assert before["partner_nudge"].startswith("2026-11-24T09:00")
+    config.write_text(config.read_text() + """workflow:
+  steps:
+    - {name: partner_nudge, to: partner, template: partner_nudge, after: 2 business days,
+       unless: [contacted, closed]}
+""")
+    assert cli(capsys, config, "run", "--once", "--now", "2026-11-23T10:30:00+00:00")[0] == 0
+    after = {r["step"]: r["due_at"] for r in json.loads(cli(capsys, config, "outbox",
+                                                           "--json")[1])}
+    assert after["partner_nudge"].startswith("2026-11-25T09:00")
+    assert "escalation" not in after and "client_checkin" not in after
