@@ -138,11 +138,15 @@ def screenshot(html: Path, png: Path) -> None:
         if os.environ.get("MAILFLOW_REQUIRE_DOVECOT") == "1":
             pytest.fail("chromium is required in CI (apt-get install chromium)")
         pytest.skip("chromium is not installed")
-    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--hide-scrollbars", f"--screenshot={png}", "--window-size=900,700",
-                           html.as_uri()], capture_output=True, timeout=120, check=False)
+    # as root, in a closed network: no sandbox, no background connections, a fresh profile
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--disable-dev-shm-usage",
+             f"--user-data-dir={png.parent / 'chromium-profile'}"]
+    done = subprocess.run([*flags, "--hide-scrollbars", f"--screenshot={png}",
+                           "--window-size=900,700", html.as_uri()], capture_output=True,
+                          timeout=120, check=False)
     assert png.exists() and png.stat().st_size > 5000, done.stderr[-2000:]
-    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                          html.as_uri()], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
+    dom = subprocess.run([*flags, "--dump-dom", html.as_uri()], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
     assert 'id="ledger"' in dom and "Carol Jones" in dom and "Bob Smith" in dom
