@@ -18,7 +18,7 @@ from mailflow.context import person, referral_context
 from mailflow.core.addressing import split_address
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.compose import to_bytes
-from mailflow.core.model import Address
+from mailflow.core.model import Address, Referral
 from mailflow.core.outgoing import OutgoingEmail
 from mailflow.core.tokens import reply_address
 from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION
@@ -57,6 +57,14 @@ class Dispatcher:
     mailer: Mailer
     secret: str
 
+    _seen: dict[int, Referral] = field(default_factory=dict)
+
+    def _referral(self, referral_id: int) -> Referral:
+        """Each referral read once per send: rows of one send share it (state does not move)."""
+        if referral_id not in self._seen:
+            self._seen[referral_id] = self.store.referral(referral_id)
+        return self._seen[referral_id]
+
     @property
     def domain(self) -> str:
         return split_address(self.config.tracker)[1]
@@ -65,6 +73,7 @@ class Dispatcher:
                  keep_copy: Callable[[bytes], None] | None = None) -> DispatchReport:
         """Send what is due; `keep_copy` files each sent email (the IMAP Sent folder)."""
         report = DispatchReport()
+        self._seen.clear()
         groups: dict[str, list[OutboxRow]] = {}
         for row in self.store.due(now):
             groups.setdefault(row.recipient, []).append(row)
@@ -95,7 +104,7 @@ class Dispatcher:
     def _sendable(self, rows: list[OutboxRow], now: datetime) -> list[OutboxRow]:
         kept = []
         for row in rows:
-            referral = self.store.referral(row.referral_id)
+            referral = self._referral(row.referral_id)
             if row.recipient not in (referral.referrer, referral.client, referral.partner):
                 self._skip(row, "no longer a party to the referral", now)
             elif (self.store.opted_out(row.recipient, row.referral_id)
@@ -142,7 +151,7 @@ class Dispatcher:
         return emails
 
     def _context(self, row: OutboxRow, now: datetime) -> dict[str, Any]:
-        referral = self.store.referral(row.referral_id)
+        referral = self._referral(row.referral_id)
         context = referral_context(self.store, referral, row.recipient, self.config.tracker,
                                    now, self.config.timezone)
         if row.step.startswith(NOTICE):
@@ -164,7 +173,7 @@ class Dispatcher:
 
     def _single(self, row: OutboxRow,
                 now: datetime) -> tuple[OutgoingEmail, list[OutboxRow]] | None:
-        referral = self.store.referral(row.referral_id)
+        referral = self._referral(row.referral_id)
         try:
             rendered = self.renderer.render(self._template(row), self._context(row, now))
         except TemplateError as exc:
@@ -199,7 +208,7 @@ class Dispatcher:
             kept.append(row)
         if not kept:
             return None
-        first = self.store.referral(kept[0].referral_id)
+        first = self._referral(kept[0].referral_id)
         context = referral_context(self.store, first, recipient, self.config.tracker, now,
                                    self.config.timezone)
         context["items"] = items
