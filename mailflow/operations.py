@@ -168,12 +168,16 @@ def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:
             "pending": len(store.pending()),
             "failed": len(store.outbox_where("status = 'failed'", [])),
             "quarantined": len(store.messages("quarantined")),
+            "quarantine": [{"message_id": m["message_id"], "reason": m["reason"],
+                            "seen_at": m["seen_at"]} for m in store.messages("quarantined")][-20:],
             "referrals": {s.value: len(store.referrals(s.value)) for s in Status},
             "incident": store.meta("incident"),
         }
         if args.json:
             return data
-        return "\n".join(f"{k:<12} {v}" for k, v in data.items())
+        lines = [f"{k:<12} {v}" for k, v in data.items() if k != "quarantine"]
+        lines += [f"  quarantined {q['message_id']}: {q['reason']}" for q in data["quarantine"]]
+        return "\n".join(lines)
     finally:
         app.close()
 

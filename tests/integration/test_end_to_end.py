@@ -161,3 +161,23 @@ Subject: [R-1] Tracking
     assert len(told) == 1
     world.run("2026-12-01T12:00:00+00:00")
     assert not world.sent_to("jane@gmail.com")  # undeliverable: never written to again
+
+
+def test_malformed_mail_goes_to_quarantine_and_the_cycle_goes_on(world: World) -> None:
+    world.imap.deliver(b"\x00\x01\x02 this is not an email\r\n")
+    world.deliver(INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    status = world.cli_json("status")
+    assert isinstance(status, dict) and status["quarantined"] == 1
+    assert status["referrals"]["open"] == 1  # the intro after it was handled
+    client = world.imap.client()
+    try:
+        client.select_folder("mailflow.quarantine", readonly=True)  # Dovecot's "." hierarchy
+        (uid,) = client.search()
+        assert b"this is not an email" in client.fetch([uid], ["RFC822"])[uid][b"RFC822"]
+        client.select_folder("INBOX", readonly=True)
+        assert client.search() == []  # nothing left behind, nothing deleted
+    finally:
+        client.logout()
+    (kept,) = status["quarantine"]
+    assert kept["reason"].startswith("malformed:")
