@@ -163,20 +163,21 @@ def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:
     app = build_app(config)
     try:
         store = app.store
-        data = {
+        quarantine = [{"message_id": m["message_id"], "reason": m["reason"],
+                       "seen_at": m["seen_at"]} for m in store.messages("quarantined")][-20:]
+        data: dict[str, Any] = {
             "last_poll": store.meta("last_poll"), "last_send": store.meta("last_send"),
             "pending": len(store.pending()),
             "failed": len(store.outbox_where("status = 'failed'", [])),
             "quarantined": len(store.messages("quarantined")),
-            "quarantine": [{"message_id": m["message_id"], "reason": m["reason"],
-                            "seen_at": m["seen_at"]} for m in store.messages("quarantined")][-20:],
+            "quarantine": quarantine,
             "referrals": {s.value: len(store.referrals(s.value)) for s in Status},
             "incident": store.meta("incident"),
         }
         if args.json:
             return data
         lines = [f"{k:<12} {v}" for k, v in data.items() if k != "quarantine"]
-        lines += [f"  quarantined {q['message_id']}: {q['reason']}" for q in data["quarantine"]]
+        lines += [f"  quarantined {q['message_id']}: {q['reason']}" for q in quarantine]
         return "\n".join(lines)
     finally:
         app.close()
