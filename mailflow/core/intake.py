@@ -59,6 +59,27 @@ class NotAnIntro:
     reason: str
 
 
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:On\s.{0,120}?,\s*|Am\s.{0,80}?\s(?:schrieb\s)?|Le\s.{0,80}?,\s*)"
+    r"(?P<who>[^<>\n]{0,80}?)\s*(?:<(?P<email>[^<>\s]+@[^<>\s]+)>)?\s*"
+    r"(?:wrote|schrieb|a écrit)\s*:\s*$|^\s*\*?From:\*?\s*(?P<who2>[^<>\n]*?)\s*"
+    r"<(?P<email2>[^<>\s]+@[^<>\s]+)>\s*$",
+    re.IGNORECASE | re.MULTILINE)
+
+
+def quoted_author(message: InboundMessage, parties: list[str]) -> str | None:
+    """Who wrote the message this one answers, read from its quote header, if a party."""
+    match = _ATTRIBUTION.search(message.text)
+    if match is None:
+        return None
+    email = (match.group("email") or match.group("email2") or "").lower()
+    if email:
+        return email if email in parties else None
+    who = " ".join((match.group("who") or match.group("who2") or "").split()).lower()
+    named = [a.email for a in message.recipients if a.name and a.name.lower() == who]
+    return named[0] if named and named[0] in parties else None
+
+
 def partner_hint(text: str) -> str | None:
     """The address named on a `partner: bob@x.example` line, if any."""
     match = _HINT.search(text)
@@ -115,6 +136,13 @@ def read_intro(message: InboundMessage, trackers: Trackers, referrer_patterns: t
         client = next(iter(_parties(original, trackers, {sender, origin})), None)
         return Intro(sender, (NewReferral(client, origin, Status.OPEN),), original.subject,
                      names, original, "received", "forward")
+    author = quoted_author(message, parties) if message.in_reply_to else None
+    if author is not None and len(parties) >= 2 and directory.partner_key(author) is not None:
+        # the referrer answered, with the tracker copied, an intro a partner sent *them*
+        # (a client's question answered with an intro stays a given referral)
+        client = next(p for p in parties if p != author)
+        return Intro(sender, (NewReferral(client, author, Status.OPEN),), message.subject,
+                     names, message, "received", "reply")
     if detail == RECEIVED_DETAIL:
         if len(parties) < 2:
             return NotAnIntro("no-parties: a received referral needs the partner and the client")
