@@ -92,6 +92,13 @@ def apply_reply(store: Store, referral: Referral, message: InboundMessage, text:
         if sender != referral.referrer:
             add_notice(store, referral.id, referral.referrer, "relay", "A new need",
                        f"{sender} spotted a new need: {effect.need}", now)
+    if effect.refused and not effect.help_needed:
+        # a word that changes nothing is answered, once, rather than ignored in silence
+        add_notice(store, referral.id, sender, "refused", "Nothing changed",
+                   f"Thanks for your reply. As the {role} on {referral.tag} you can't use "
+                   f"that word ({effect.refused}), so nothing changed; "
+                   f"{referral.referrer} can. Anything else you write is passed on to them.",
+                   now, once=True)
     if effect.help_needed:
         add_notice(store, referral.id, sender, "help", "Reply words", WORDS_HELP, now,
                    once=True)

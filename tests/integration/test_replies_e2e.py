@@ -163,3 +163,17 @@ done
     assert isinstance(shown, dict)
     assert shown["status"] == "contacted" and shown["contacted_at"].startswith("2026-11-23T10:20")
     assert "closed" not in [e["kind"] for e in shown["events"]]
+
+
+def test_a_word_the_role_may_not_use_changes_nothing_and_is_answered_once(world: World) -> None:
+    world.deliver(INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    for n in (1, 2):
+        reply(world, "Jane Doe <jane@gmail.com>", "Won!", n, hour=10 + n)
+        world.run(f"2026-11-23T1{n}:30:00+00:00")
+    shown = world.cli_json("show", "R-1")
+    assert isinstance(shown, dict) and shown["status"] == "open"
+    refused = [e for e in shown["events"] if e["kind"] == "refused"]
+    assert len(refused) == 2 and "client may not say 'won'" in refused[0]["detail"]
+    answers = [m for m in world.sent_to("jane@gmail.com") if "Nothing changed" in m.subject]
+    assert len(answers) == 1
