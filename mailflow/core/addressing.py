@@ -31,9 +31,6 @@ class Trackers:
                 return detail or ""
         return None
 
-    def found_in(self, emails: Iterable[str]) -> list[str]:
-        return [e for e in emails if self.matches(e)]
-
 
 def matches_pattern(email: str, pattern: str) -> bool:
     """`*@domain` matches the domain and its subdomains' exact name; anything else is exact."""

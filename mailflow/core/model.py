@@ -14,9 +14,6 @@ class Address:
     email: str
     name: str = ""
 
-    def formatted(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
-
 
 @dataclass(frozen=True)
 class InboundMessage:
