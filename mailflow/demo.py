@@ -15,7 +15,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from mailflow.adapters.maildir_mailbox import ensure_maildir
-from mailflow.adapters.store import to_db
 from mailflow.config import load_config
 from mailflow.cycle import run_cycle
 from mailflow.views import referral_line
@@ -164,8 +163,7 @@ def run_demo(keep: Path | None = None) -> str:
     ensure_maildir(root / "mail")
     config = load_config(root / "mailflow.yaml")
     app = build_app(config)
-    lines = [f"mailflow demo: {DAYS} days of referrals, simulated from "
-             f"{START:%a %d %b %Y} (files in {root})", ""]
+    lines = [f"mailflow demo: {DAYS} days of referrals, simulated from {START:%a %d %b %Y}", ""]
     pending = sorted(STORY, key=lambda m: m.day)
     delivered = 0
     try:
@@ -189,8 +187,9 @@ def run_demo(keep: Path | None = None) -> str:
         lines += ["", "mailflow list:"]
         lines += [referral_line(r, ZONE) for r in app.store.referrals()]
         sent = len(list((root / "outbox").glob("*.eml")))
-        lines += ["", f"{sent} emails written to {root / 'outbox'}; "
-                  f"database {config.database}; last cycle {to_db(now - step)}"]
+        where = (f"kept in {root} (outbox/, mail/, mailflow.db)" if keep is not None
+                 else "use --keep DIR to look at them")
+        lines += ["", f"{sent} emails sent to the file outbox; {where}"]
     finally:
         app.close()
         if keep is None:

@@ -15,17 +15,16 @@ from mailflow.adapters import clock
 from mailflow.config import Config, partner_entry
 from mailflow.core.model import Outcome, Referral, Status, parse_ref
 from mailflow.errors import UsageError
+from mailflow.resources import example_config
 from mailflow.scheduling import reconcile
 from mailflow.views import outbox_dict, referral_dict, referral_line, show_text
 from mailflow.wiring import App, build_app
-
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "config.example.yaml"
 
 
 def init(path: Path) -> str:
     if path.exists():
         raise UsageError(f"{path} already exists; not overwriting it")
-    path.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text(example_config().read_text(encoding="utf-8"), encoding="utf-8")
     return (f"wrote {path}: set tracker, imap and smtp (host, username, password_env), "
             f"then run `mailflow --config {path} check`")
 

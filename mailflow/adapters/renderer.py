@@ -9,8 +9,7 @@ from typing import Any
 import jinja2
 
 from mailflow.errors import TemplateError
-
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+from mailflow.resources import templates_dir
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class Renderer:
 
     def __init__(self, override_dir: Path | None = None) -> None:
         search = [str(override_dir)] if override_dir else []
-        search.append(str(BUILTIN_TEMPLATES))
+        search.append(str(templates_dir()))
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(search),
             undefined=jinja2.StrictUndefined,
