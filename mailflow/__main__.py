@@ -1,0 +1,7 @@
+"""`python3 -m mailflow` is the `mailflow` command (handy before the script is on PATH)."""
+
+import sys
+
+from mailflow.cli import main
+
+sys.exit(main())
