@@ -18,6 +18,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from mailflow.adapters.mailbox import FetchedMessage
+from mailflow.adapters.tls import client_context, tls_problem
 from mailflow.errors import MailboxError
 
 log = logging.getLogger("mailflow.imap")
@@ -86,10 +87,7 @@ class ImapMailbox:
     def connect(cls, host: str, port: int, tls: str, username: str, password: str,
                 folder: str, *, verify_certificates: bool = True, ca_file: Path | None = None,
                 timeout: float = 30.0, oauth2_token: str | None = None) -> ImapMailbox:
-        context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-        if not verify_certificates:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        context = client_context(verify_certificates, ca_file)
         where = f"{host}:{port}"
         try:
             client = IMAPClient(host, port=port, ssl=tls == "ssl", ssl_context=context,
@@ -100,7 +98,7 @@ class ImapMailbox:
             raise MailboxError(f"cannot connect to {where}: connection refused") from exc
         except ssl.SSLError as exc:
             raise MailboxError(f"TLS failed with {where}: "
-                               f"{getattr(exc, 'reason', None) or exc}") from exc
+                               f"{tls_problem(exc)}") from exc
         except OSError as exc:
             raise MailboxError(f"cannot connect to {where}: {exc}") from exc
         try:
@@ -117,7 +115,7 @@ class ImapMailbox:
         except ssl.SSLError as exc:
             _quietly_close(client)
             raise MailboxError(f"TLS failed with {where}: "
-                               f"{getattr(exc, 'reason', None) or exc}") from exc
+                               f"{tls_problem(exc)}") from exc
         except (IMAPClientError, OSError) as exc:
             _quietly_close(client)
             if tls == "starttls":

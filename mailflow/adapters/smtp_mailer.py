@@ -9,6 +9,7 @@ import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
+from mailflow.adapters.tls import client_context, tls_problem
 from mailflow.core.compose import to_bytes
 from mailflow.core.outgoing import OutgoingEmail, SendResult
 from mailflow.errors import SendError
@@ -33,10 +34,7 @@ class SmtpMailer:
         self.username, self.password = username, password
         self.timeout = timeout
         self.oauth2_token = oauth2_token
-        self.context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-        if not verify_certificates:
-            self.context.check_hostname = False
-            self.context.verify_mode = ssl.CERT_NONE
+        self.context = client_context(verify_certificates, ca_file)
 
     def _where(self) -> str:
         return f"{self.host}:{self.port}"
@@ -78,8 +76,7 @@ class SmtpMailer:
             return SendError(f"SMTP login failed for {self.username} at {self.host}: wrong "
                              "username or password")
         if isinstance(exc, ssl.SSLError):
-            return SendError(f"TLS failed with {self._where()}: "
-                             f"{getattr(exc, 'reason', None) or exc}")
+            return SendError(f"TLS failed with {self._where()}: {tls_problem(exc)}")
         if isinstance(exc, socket.gaierror):
             return SendError(f"unknown host {self.host}")
         if isinstance(exc, ConnectionRefusedError):

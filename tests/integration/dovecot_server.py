@@ -48,6 +48,8 @@ class DovecotServer:
     root: Path
     passwd_file: Path
     log: Path
+    tls_port: int | None = None   # implicit TLS (imaps), when started with a certificate
+    certificate: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,18 @@ class ImapAccount:
             client.logout()
 
 
-def _config(root: Path, port: int, passwd: Path, log: Path) -> str:
+def _tls_settings(root: Path) -> str:
+    """A self-signed certificate for 127.0.0.1: clients must be given it (ca_file) to trust it."""
+    key, cert = root / "key.pem", root / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\nssl_min_protocol = TLSv1.2\n"
+
+
+def _config(root: Path, port: int, passwd: Path, log: Path,
+            tls_port: int | None = None) -> str:
     mail_user = pwd.getpwnam(MAIL_USER)
     return f"""
 base_dir = {root}/run
@@ -81,7 +94,7 @@ state_dir = {root}/state
 instance_name = mailflow-test-{port}
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+{_tls_settings(root) if tls_port else "ssl = no"}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -107,7 +120,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port or 0}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -145,7 +160,7 @@ def dovecot_binary() -> str | None:
 
 
 @contextmanager
-def running_dovecot(binary: str) -> Iterator[DovecotServer]:
+def running_dovecot(binary: str, tls: bool = False) -> Iterator[DovecotServer]:
     """Dovecot in the foreground from a fresh temp dir; stopped and removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="mailflow-dovecot-"))
     root.chmod(0o755)
@@ -159,13 +174,15 @@ def running_dovecot(binary: str) -> Iterator[DovecotServer]:
     log = root / "dovecot.log"
     port = free_port()
     conf = root / "dovecot.conf"
-    conf.write_text(_config(root, port, passwd, log))
+    tls_port = free_port() if tls else None
+    conf.write_text(_config(root, port, passwd, log, tls_port))
     with (root / "stdout.log").open("wb") as out:
         process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         _wait_for(port, process, log)
-        yield DovecotServer("127.0.0.1", port, root, passwd, log)
+        yield DovecotServer("127.0.0.1", port, root, passwd, log, tls_port,
+                            root / "cert.pem" if tls else None)
     finally:
         process.terminate()
         try:
@@ -183,6 +200,17 @@ def dovecot() -> Iterator[DovecotServer]:
         _missing("the dovecot binary is not installed (apt-get install dovecot-imapd)")
     assert binary is not None
     with running_dovecot(binary) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls() -> Iterator[DovecotServer]:
+    """A second Dovecot with a self-signed certificate: STARTTLS on `port`, TLS on `tls_port`."""
+    binary = dovecot_binary()
+    if binary is None or shutil.which("openssl") is None:
+        _missing("dovecot and openssl are needed for the TLS tests")
+    assert binary is not None
+    with running_dovecot(binary, tls=True) as server:
         yield server
 
 

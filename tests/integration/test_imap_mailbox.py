@@ -12,7 +12,7 @@ import pytest
 
 from mailflow.adapters.imap_mailbox import ImapMailbox
 from mailflow.errors import MailboxError
-from tests.integration.dovecot_server import ImapAccount, free_port
+from tests.integration.dovecot_server import DovecotServer, ImapAccount, account, free_port
 
 pytestmark = pytest.mark.dovecot
 
@@ -228,3 +228,17 @@ def test_crash_half_way_resumes_without_duplicates(imap_account: ImapAccount,
     finally:
         box.close()
         app.close()
+
+
+def test_tls_certificates_are_verified(dovecot_tls: DovecotServer) -> None:
+    user = account(dovecot_tls, 1)
+    assert dovecot_tls.tls_port is not None and dovecot_tls.certificate is not None
+    for tls, port in (("ssl", dovecot_tls.tls_port), ("starttls", dovecot_tls.port)):
+        untrusted = r"TLS failed .*certificate verify failed: self.signed certificate"
+        with pytest.raises(MailboxError, match=untrusted):
+            ImapMailbox.connect(user.host, port, tls, user.username, user.password, "INBOX",
+                                timeout=10)
+        trusted = ImapMailbox.connect(user.host, port, tls, user.username, user.password,
+                                      "INBOX", ca_file=dovecot_tls.certificate, timeout=10)
+        assert trusted.uidvalidity() > 0
+        trusted.close()
