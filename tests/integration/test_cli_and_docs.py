@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailflow.cli import build_parser, main
-from tests.integration.dovecot_server import ImapAccount, free_port
+from tests.integration.dovecot_server import DovecotServer, ImapAccount, account, free_port
 from tests.integration.smtp_server import SmtpPeer
 
 ROOT = Path(__file__).parents[2]
@@ -143,3 +143,21 @@ def test_unknown_referral_is_a_usage_error(tmp_path: Path,
     path.write_text("tracker: referrals@firm.example\nmaildir: m\noutbox_dir: o\n")
     assert main(["--config", str(path), "show", "R-99"]) == 2
     assert "no referral R-99" in capsys.readouterr().err
+
+
+@pytest.mark.dovecot
+def test_check_names_an_untrusted_certificate(tmp_path: Path, dovecot_tls: DovecotServer,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    user = account(dovecot_tls, 2)
+    path = tmp_path / "mailflow.yaml"
+    path.write_text(f"""tracker: referrals@firm.example
+outbox_dir: outbox
+imap: {{host: {user.host}, port: {dovecot_tls.tls_port}, tls: ssl, username: {user.username},
+        password: {user.password}}}
+""")
+    assert main(["--config", str(path), "check"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "TLS failed" in err[0] and "certificate verify failed: self-signed" in err[0]
+    path.write_text(path.read_text().replace("}\n", f", ca_file: {dovecot_tls.certificate}}}\n"))
+    assert main(["--config", str(path), "check"]) == 0
