@@ -91,7 +91,7 @@ def test_password_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sourc
 
 
 def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no such file .*mailflow init"):
+    with pytest.raises(ConfigError, match=r"no such file .*mailflow init"):
         load_config(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("tracker: [unclosed\n")
