@@ -37,6 +37,29 @@ def _text_part(text: str, subtype: str) -> MIMENonMultipart:
     return part
 
 
+def fold(name: str, value: str, limit: int = 78) -> str:
+    """`Name: value` folded at spaces into lines of at most `limit` characters where possible.
+
+    Values here are ASCII (non-ASCII parts are RFC 2047 encoded first), so a plain fold is
+    enough; the email package's folding was most of the cost of composing (bench/schedule.py).
+    """
+    words = " ".join(value.split()).split(" ")
+    lines, line = [], f"{name}:"
+    for word in words:
+        if len(line) + 1 + len(word) > limit and line != f"{name}:":
+            lines.append(line)
+            line = " " + word
+        else:
+            line += " " + word
+    lines.append(line)
+    return "\r\n".join(lines)
+
+
+def _encoded(text: str) -> str:
+    """ASCII text as it is; anything else as RFC 2047 encoded words."""
+    return text if text.isascii() else Header(text, "utf-8").encode()  # words <= 75 chars
+
+
 def to_bytes(email: OutgoingEmail) -> bytes:
     body: MIMENonMultipart | MIMEMultipart
     if email.html:
@@ -45,20 +68,21 @@ def to_bytes(email: OutgoingEmail) -> bytes:
         body.attach(_text_part(email.html, "html"))
     else:
         body = _text_part(email.text, "plain")
-    body["From"] = format_address(email.sender)
-    body["To"] = ", ".join(format_address(a) for a in email.to)
-    if email.reply_to is not None:
-        body["Reply-To"] = format_address(email.reply_to)
-    subject = email.subject
-    body["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
-    body["Date"] = format_datetime(email.date)
-    body["Message-ID"] = f"<{email.message_id}>"
-    if email.in_reply_to:
-        body["In-Reply-To"] = f"<{email.in_reply_to}>"
-    if email.references:
-        body["References"] = " ".join(f"<{r}>" for r in email.references)
-    body["Auto-Submitted"] = "auto-generated"
-    body["X-Auto-Response-Suppress"] = "All"
-    body[LOOP_HEADER] = email.loop_value
-    # CRLF on the wire: smtplib sends bytes as they are (it only fixes line ends in str)
-    return body.as_bytes(policy=SMTP_COMPAT)
+    headers = [
+        ("From", format_address(email.sender)),
+        ("To", ", ".join(format_address(a) for a in email.to)),
+        *([("Reply-To", format_address(email.reply_to))] if email.reply_to else []),
+        ("Subject", _encoded(email.subject)),
+        ("Date", format_datetime(email.date)),
+        ("Message-ID", f"<{email.message_id}>"),
+        *([("In-Reply-To", f"<{email.in_reply_to}>")] if email.in_reply_to else []),
+        *([("References", " ".join(f"<{r}>" for r in email.references))]
+          if email.references else []),
+        ("Auto-Submitted", "auto-generated"),
+        ("X-Auto-Response-Suppress", "All"),
+        (LOOP_HEADER, email.loop_value),
+    ]
+    head = "".join(fold(name, value) + "\r\n" for name, value in headers).encode("ascii")
+    # the MIME part brings MIME-Version, Content-Type and the encoded body; CRLF on the
+    # wire because smtplib sends bytes as they are (it only fixes line ends in str)
+    return head + body.as_bytes(policy=SMTP_COMPAT)
