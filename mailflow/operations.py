@@ -6,6 +6,8 @@ import argparse
 import csv
 import io
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,16 @@ from mailflow.resources import example_config
 from mailflow.scheduling import reconcile
 from mailflow.views import outbox_dict, referral_dict, referral_line, show_text
 from mailflow.wiring import App, build_app
+
+
+@contextmanager
+def opened(config: Config) -> Iterator[App]:
+    """The app for one command, closed whatever happens."""
+    app = build_app(config)
+    try:
+        yield app
+    finally:
+        app.close()
 
 
 def init(path: Path) -> str:
@@ -36,8 +48,7 @@ def check(config: Config, args: argparse.Namespace) -> str:
 
 def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
     from mailflow.cycle import run_cycle
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         if args.once:
             report = run_cycle(app, now, since=args.since, progress=_progress)
             kinds = ", ".join(f"{v} {k}" for k, v in sorted(report.ingest.by_kind.items()))
@@ -47,8 +58,6 @@ def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
         from mailflow.daemon import Daemon
         Daemon(app, since=args.since).run_forever()
         return None
-    finally:
-        app.close()
 
 
 def _progress(count: int) -> None:
@@ -66,23 +75,17 @@ def _referral(app: App, ref: str) -> Referral:
 
 
 def list_referrals(config: Config, args: argparse.Namespace) -> Any:
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         referrals = app.store.referrals(args.status)
         if args.json:
             return [referral_dict(r, config.timezone) for r in referrals]
         return "\n".join(referral_line(r, config.timezone) for r in referrals) or "no referrals"
-    finally:
-        app.close()
 
 
 def show(config: Config, args: argparse.Namespace) -> Any:
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         data = referral_dict(_referral(app, args.ref), config.timezone, app.store, True)
         return data if args.json else show_text(data)
-    finally:
-        app.close()
 
 
 def set_state(app: App, referral: Referral, now: datetime, **changes: Any) -> None:
@@ -96,8 +99,7 @@ def set_state(app: App, referral: Referral, now: datetime, **changes: Any) -> No
 
 
 def close(config: Config, args: argparse.Namespace) -> str:
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         referral = _referral(app, args.ref)
         if referral.status is Status.CLOSED:
             raise UsageError(f"{referral.tag} is already closed ({referral.outcome})")
@@ -105,27 +107,21 @@ def close(config: Config, args: argparse.Namespace) -> str:
         set_state(app, referral, now, status=Status.CLOSED, outcome=Outcome(args.outcome),
                   closed_at=now)
         return f"{referral.tag} closed ({args.outcome}); thank-yous go out with the next cycle"
-    finally:
-        app.close()
 
 
 def reopen(config: Config, args: argparse.Namespace) -> str:
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         referral = _referral(app, args.ref)
         if referral.status is not Status.CLOSED:
             raise UsageError(f"{referral.tag} is not closed")
         status = Status.CONTACTED if referral.contacted_at else Status.OPEN
         set_state(app, referral, clock.now(), status=status, outcome=None, closed_at=None)
         return f"{referral.tag} reopened ({status})"
-    finally:
-        app.close()
 
 
 def partners(config: Config, args: argparse.Namespace) -> Any:
     from mailflow.ledger_report import partner_rows
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         if args.action in ("add", "edit"):
             entry = partner_entry({"email": args.email, "name": args.name,
                                    "niche": args.niche, "notes": args.notes,
@@ -142,25 +138,19 @@ def partners(config: Config, args: argparse.Namespace) -> Any:
             f"{r['email']:<28} {r['name'][:20]:<20} given {r['given']:>3}  received "
             f"{r['received']:>3}  won {r['won']:>3}  {' '.join(r['flags'])}" for r in rows
         ) or "no partners"
-    finally:
-        app.close()
 
 
 def outbox(config: Config, args: argparse.Namespace) -> Any:
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         rows = [outbox_dict(r, config.timezone) for r in app.store.pending()]
         if args.json:
             return rows
         return "\n".join(f"{r['due_at']}  {r['referral']:<6} {r['step']:<18} to {r['recipient']}"
                          for r in rows) or "nothing pending"
-    finally:
-        app.close()
 
 
 def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         store = app.store
         quarantine = [{"message_id": m["message_id"], "reason": m["reason"],
                        "seen_at": m["seen_at"]} for m in store.messages("quarantined")][-20:]
@@ -178,14 +168,11 @@ def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:
         lines = [f"{k:<12} {v}" for k, v in data.items() if k != "quarantine"]
         lines += [f"  quarantined {q['message_id']}: {q['reason']}" for q in quarantine]
         return "\n".join(lines)
-    finally:
-        app.close()
 
 
 def export(config: Config, args: argparse.Namespace) -> str:
     from mailflow.ledger_report import partner_rows
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         referrals = [referral_dict(r, config.timezone, app.store, True)
                      for r in app.store.referrals()]
         if args.format == "json":
@@ -199,21 +186,16 @@ def export(config: Config, args: argparse.Namespace) -> str:
         writer.writeheader()
         writer.writerows(referrals)
         return out.getvalue().rstrip("\n")
-    finally:
-        app.close()
 
 
 def report(config: Config, args: argparse.Namespace, now: datetime) -> str:
     from mailflow.ledger_report import build_report
-    app = build_app(config)
-    try:
+    with opened(config) as app:
         digests = build_report(app, now)
         if args.html:
             Path(args.html).write_text("\n".join(d.html for d in digests.values()),
                                        encoding="utf-8")
         return "\n\n".join(d.text for d in digests.values()) or "nothing to report"
-    finally:
-        app.close()
 
 
 def demo(args: argparse.Namespace) -> str:
