@@ -1,142 +1,315 @@
 """Reply words: read from the start of a reply's new text, forgiving of filler.
 
-Rule: the first line that is not a greeting is split into short clauses (at
-commas, dashes, "!" and "."); the first clause that is a reply word wins,
-looking at no more than the first three clauses. A word right after a negation
-("not done", "haven't contacted") never counts. Anything else is a note.
+The input is already the new text (see `reply_text.new_text`); nothing here looks
+at quotes. The rule, in order:
+
+1. Empty text is no command (None).
+2. Greeting lines ("Hi Alice,", "Dear Bob", "Good morning,") are skipped. If the
+   first remaining line is a bare number or a bare address, it is a `choice`.
+   A line starting `need:` is a `need` with the rest of that line as text.
+3. The *window* is the first 200 characters from there, cut into sentences (at
+   ".", "!", "?" and line ends). Sentences that only greet or thank ("Thanks!",
+   "Hi Alice") are passed over; the next two sentences are read. A sentence that
+   ends in "?" is a question and never counts ("Done?", "Contacted? Not yet").
+4. Each sentence is cut into clauses at commas, semicolons and dashes, and each
+   clause is tried in turn:
+   - *structured words* at the start of the clause: `snooze [for] [N|a|one…]
+     [d|days|w|weeks]` (7 days without a number), `rating N`, `N/5`, `N stars`,
+     `★★★★` (1..5; anything else is a note), `stop`, `stop all` (only with words
+     like "please", "emails", "sending"; "Stop by the office" is no stop),
+     `reopen`, `undo` (with "please"/"thanks" around them);
+   - *reply words* anywhere in a clause of at most eight words: done / complete /
+     completed; won / engaged / hired / signed; lost / no fit / not a fit /
+     declined; contacted / called / spoke / spoken / in touch; met only as the
+     clause's first word ("Met on Tuesday", not "We met at a conference").
+     Only filler may stand before the word in its clause: pronouns, "yes", "all",
+     "job", "have been", "just", "finally", a name… A negation or hedge right
+     before it ("not", "never", "haven't", "almost", "will be", "once") or a
+     future right after it ("done by Friday", "signed soon") makes it no
+     command: "I'm not done yet" and "The meeting is done" are notes.
+     "won't" is not "won"; "metadata" and "Meeting" are not "met".
+5. Otherwise the reply is a `note` carrying the whole text. Its
+   `looks_like_command` is true when the text is at most three words with no
+   sentence in it and one of them is a reply word misspelt by one letter (two
+   for long words) or a word used wrongly ("rating nine", "reopen it now?"),
+   so the sender can be told the words once.
+
+A `need:` line anywhere in the reply also fills `need` on whatever command was
+found ("Won! need: a property lawyer").
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, replace
 
 CLOSING = {
-    "done": "done", "complete": "done", "completed": "done", "closed": "done",
+    "done": "done", "complete": "done", "completed": "done", "all done": "done",
     "won": "won", "engaged": "won", "hired": "won", "signed": "won",
     "lost": "lost", "no fit": "lost", "not a fit": "lost", "declined": "lost",
 }
-CONTACTED = ("contacted", "called", "met", "spoke", "spoken", "in touch")
-GREETING = re.compile(r"^(hi|hello|hey|dear|thanks|thank you|many thanks|cheers|ok|okay|"
-                      r"yes|great|sure|sorry|update|good news|bad news|fyi)\b[\w ]{0,20}$",
-                      re.IGNORECASE)
-NEGATION = re.compile(r"\b(not|never|no|isn't|isnt|aren't|haven't|havent|hasn't|didn't|"
-                      r"didnt|won't|not yet|yet to)\s+(\w+\s+)?$", re.IGNORECASE)
-_CLAUSE_SPLIT = re.compile(r"\s*(?:[,;!?.:]\s+|[,;!?]|\s[-\u2013\u2014]+\s|\.$)\s*")
-_WORD = r"(?<![\w-])({})(?![\w-])"
-_SNOOZE = re.compile(r"^snooze(?:\s+for)?(?:\s+(\d+|a|an|one|two|three|four)\s*"
-                     r"(d|day|days|w|wk|week|weeks))?\b", re.IGNORECASE)
-_RATING = re.compile(r"^(?:rating|rate|rated)\s*:?\s*(\d+)(?:\s*/\s*5)?\b|^(\d+)\s*/\s*5\b|"
-                     r"^(\d+)\s*stars?\b|^(★+)", re.IGNORECASE)
-_NEED = re.compile(r"^need\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
-_EMAIL = re.compile(r"^<?([^\s<>@]+@[^\s<>@]+\.[^\s<>@]+?)>?\.?$")
-KNOWN_WORDS = ("done", "complete", "won", "engaged", "hired", "signed", "lost", "declined",
-               "contacted", "called", "spoke", "snooze", "stop", "rating", "need", "reopen",
-               "undo")
-_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+CONTACTED = ("contacted", "called", "spoke", "spoken", "in touch", "met")
+KNOWN_WORDS = ("done", "complete", "completed", "won", "engaged", "hired", "signed", "lost",
+               "declined", "contacted", "called", "spoke", "snooze", "stop", "rating",
+               "need", "reopen", "undo")
+
+# words that may stand before a reply word in its clause
+_FILLER = frozenset({
+    "yes", "yep", "yeah", "yup", "ok", "okay", "so", "and", "also", "well", "great", "good",
+    "news", "update", "status", "fyi", "re", "now", "just", "already", "finally", "officially",
+    "successfully", "both", "all", "job", "deal", "contract", "engagement", "client", "partner",
+    "it", "it's", "its", "is", "was", "has", "have", "had", "been", "we", "we've", "weve",
+    "we're", "were", "i", "i've", "ive", "i'm", "im", "they", "they've", "they're", "she", "he",
+    "she's", "he's", "you", "a", "the", "that's", "thats", "this", "are", "got", "today",
+    "yesterday", "earlier", "indeed", "actually", "happy", "glad", "pleased", "to", "report",
+    "confirm", "confirmed",
+})
+# capitalised words at a clause start that are things, not names
+_NOT_NAMES = frozenset({"meeting", "call", "paperwork", "proposal", "review", "form", "forms",
+                        "document", "documents", "application", "quote", "invoice", "payment",
+                        "nothing", "which", "what", "who", "when", "if", "once", "project",
+                        "work", "report", "question", "interview", "appointment"})
+_NEGATION = re.compile(
+    r"(?:\bnot|\bnever|\bno|n't|\bnot yet|\byet to|\balmost|\bnearly|\bhardly|\bbarely|"
+    r"\bwill|\bwould|\bshould|\bcould|\bmight|\bmay|\bonce|\bwhen|\bif|\buntil|\bsoon|\bbe|"
+    r"\bhopefully|\bpartly|\bpartially|\bhalf|\bwhether|\bbefore)\s*$",
+    re.IGNORECASE)
+_FUTURE_AFTER = re.compile(
+    r"^\s*(?:by|soon|yet|later|tomorrow|next|when|once|if|shortly|until|till|eventually|"
+    r"contact|touch|track|sight)\b", re.IGNORECASE)
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening|day)|morning|afternoon|"
+    r"thanks|thank you|thanks a lot|many thanks|thx|cheers|ok|okay|yes|great|sure|sorry|"
+    r"update|quick update|good news|bad news|fyi|all good|perfect|excellent|brilliant|"
+    r"bonjour|hallo|hola|ciao|hoi)\b[\w .'-]{0,30}$",
+    re.IGNORECASE)
+_SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
+_CLAUSE_SPLIT = re.compile(r"\s*(?:[,;]|\s[-\u2013\u2014]+\s|[\u2013\u2014]|\s-\s?|^-\s)\s*")
+_WORD = r"(?<![\w'-])({})(?![\w'-])"
+
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+            "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_NUMBER = r"(\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten)"
+_SNOOZE = re.compile(
+    rf"^(?:please\s+)?snooze(?:\s+(?:it|this|for|me))*(?:\s+{_NUMBER}\s*"
+    r"(d|days?|w|wks?|weeks?|m|months?)\b)?", re.IGNORECASE)
+_RATING = re.compile(
+    rf"^(?:rating|rate|rated|score)\s*[:=]?\s*{_NUMBER}(?:\s*(?:/|out of)\s*5)?\b"
+    r"|^(\d{1,2})\s*(?:/|out of)\s*5\b|^(\d{1,2})\s*stars?\b"
+    r"|^([★⭐*]{1,9})[☆✩ ]*$|^([★⭐]+)", re.IGNORECASE)
+_POLITE = r"(?:\s+(?:please|pls|thanks|thank you|now|it|this|that|the referral|referral))*"
+_STOP = re.compile(
+    r"^(?:please\s+)?(?:stop|unsubscribe)(\s+all)?"
+    r"(?:\s+(?:please|pls|now|it|this|these|that|them|sending|emailing|mailing|contacting|"
+    r"the|all|of|emails?|e-?mails?|reminders?|messages?|nudges?|follow-?ups?|me|us|thanks|"
+    r"thank you|for (?:this|me)|referrals?))*$", re.IGNORECASE)
+_REOPEN = re.compile(rf"^(?:please\s+)?re-?open{_POLITE}$", re.IGNORECASE)
+_UNDO = re.compile(rf"^(?:oops\s+|please\s+|sorry\s+)*undo{_POLITE}$", re.IGNORECASE)
+_NEED = re.compile(r"^\W*need\s*[:\-\u2013\u2014]\s*(\S.*)$", re.IGNORECASE | re.MULTILINE)
+_CHOICE_NUMBER = re.compile(r"^(?:#|no\.?\s*|number\s+|option\s+)?(\d{1,2})[.)]?$", re.IGNORECASE)
+_EMAIL = re.compile(r"^<?(?:mailto:)?([^\s<>@,;]+@[^\s<>@,;]+\.[^\s<>@,;.]+)>?\.?$",
+                    re.IGNORECASE)
+# real words one letter away from a reply word: not taken for a mistype
+_COMMON = frozenset({
+    "almost", "call", "calls", "close", "closed", "code", "contact", "cost", "costs", "date",
+    "design", "dine", "dome", "don", "dove", "dune", "engage", "fine", "gone", "hope", "host",
+    "last", "late", "line", "list", "lone", "lose", "lots", "love", "lust", "meet", "mine",
+    "most", "nine", "node", "none", "nope", "note", "one", "post", "rate", "rated", "rates",
+    "send", "sent", "shop", "sign", "signal", "signs", "son", "step", "steps", "sure", "toe",
+    "ton", "tone", "top", "undone", "wan", "wont", "yet",
+})
+_WINDOW = 200
+_ANY_WORD = re.compile(
+    _WORD.format("|".join(re.escape(w) for w in (*KNOWN_WORDS, *CLOSING, *CONTACTED))),
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Command:
-    word: str
-    outcome: str | None = None
-    days: int | None = None
-    rating: int | None = None
-    text: str = ""
-    looks_like_command: bool = False
+    """One reply word, canonical, with what it carries."""
+
+    word: str            # done won lost contacted snooze stop stop_all rating need reopen
+    #                      undo choice note
+    outcome: str | None = None   # "done" | "won" | "lost" for closing words
+    days: int | None = None      # snooze length in calendar days
+    rating: int | None = None    # 1..5
+    text: str = ""               # the need, the note (whole text) or the choice answer
+    looks_like_command: bool = False  # a short note that is probably a mistyped word
     need: str | None = None  # a "need: ..." line anywhere in the reply, besides the word
-
-
-def _first_line(text: str) -> tuple[str, str]:
-    """The first line that says something, and everything from it on."""
-    lines = [line.strip() for line in text.strip().splitlines()]
-    for index, line in enumerate(lines):
-        if not line:
-            continue
-        cleaned = line.rstrip(",.!:")
-        if GREETING.match(cleaned) and index + 1 < len(lines) and len(cleaned.split()) <= 4:
-            continue
-        return line, "\n".join(lines[index:]).strip()
-    return "", ""
-
-
-def _word_in(clause: str) -> Command | None:
-    lowered = clause.lower().strip(" .!*\"'")
-    for phrase in sorted(CLOSING, key=len, reverse=True):
-        match = re.search(_WORD.format(re.escape(phrase)), lowered)
-        if match and not NEGATION.search(lowered[:match.start()]):
-            return Command(CLOSING[phrase], outcome=CLOSING[phrase])
-    for phrase in CONTACTED:
-        match = re.search(_WORD.format(re.escape(phrase)), lowered)
-        if match and not NEGATION.search(lowered[:match.start()]):
-            if phrase == "met" and match.start() > 0:
-                continue  # "met" only as the clause's first word: "we met" is too loose
-            return Command("contacted")
-    return None
-
-
-def _structured(line: str, rest: str) -> Command | None:
-    lowered = line.lower().strip(" .!")
-    if lowered == "stop all" or lowered.startswith("stop all "):
-        return Command("stop_all")
-    if lowered in ("stop", "unsubscribe") or re.match(r"^stop\b[\s.,!]", lowered + " "):
-        return Command("stop")
-    if lowered in ("reopen", "re-open"):
-        return Command("reopen")
-    if lowered == "undo":
-        return Command("undo")
-    snooze = _SNOOZE.match(lowered)
-    if snooze:
-        amount, unit = snooze.group(1), snooze.group(2)
-        count = 1 if amount is None else _NUMBERS.get(amount) or int(amount)
-        days = 7 if unit is None else count * (7 if unit.startswith("w") else 1)
-        return Command("snooze", days=days)
-    rating = _RATING.match(lowered)
-    if rating:
-        stars = rating.group(4)
-        value = len(stars) if stars else int(next(g for g in rating.groups()[:3] if g))
-        if 1 <= value <= 5:
-            return Command("rating", rating=value)
-        return Command("note", text=rest)
-    need = _NEED.match(rest)
-    if need:
-        return Command("need", text=need.group(1).strip())
-    if lowered.isdigit():
-        return Command("choice", text=lowered)
-    email = _EMAIL.match(lowered)
-    if email:
-        return Command("choice", text=email.group(1))
-    return None
 
 
 def parse_command(text: str) -> Command | None:
     """The reply word at the start of `text` (already stripped of quotes), or a note."""
     command = _parse(text)
-    if command is None or command.word == "need":
+    if command is None or command.word in ("need", "choice"):
         return command
-    need_line = re.search(r"^\W*need\s*:\s*(.+)$", text, re.IGNORECASE | re.MULTILINE)
-    return replace(command, need=need_line.group(1).strip()) if need_line else command
-
-
-def _looks_mistyped(line: str) -> bool:
-    words = line.lower().strip(" .!").split()
-    return bool(words) and len(words) <= 3 and bool(
-        difflib.get_close_matches(words[0], KNOWN_WORDS, n=1, cutoff=0.75))
+    need = _NEED.search(text)
+    if need is None:
+        return command
+    if command.word == "note":
+        return Command("need", text=need.group(1).strip())
+    return replace(command, need=need.group(1).strip())
 
 
 def _parse(text: str) -> Command | None:
-    line, rest = _first_line(text)
-    if not line:
+    whole = text.strip()
+    if not whole:
         return None
-    structured = _structured(line, rest)
-    if structured is not None:
-        return structured
-    clauses = [c for c in _CLAUSE_SPLIT.split(line) if c and c.strip()][:3]
-    for clause in clauses:
-        if len(clause.split()) > 8:
+    # typographic apostrophes ("haven\u2019t", "won\u2019t") read like plain ones
+    lines = [line.strip() for line in whole.replace("\u2019", "'").splitlines()]
+    start = 0
+    while start < len(lines) - 1 and (not lines[start] or _is_greeting(lines[start])):
+        start += 1
+    first = lines[start]
+    direct = _first_line_command(first)
+    if direct is not None:
+        return direct
+    window = "\n".join(lines[start:])[:_WINDOW]
+    read = 0
+    for sentence in _SENTENCES.split(window):
+        sentence = sentence.strip()
+        if not sentence or _is_greeting(sentence):
+            continue
+        read += 1
+        if read > 2:
             break
-        found = _word_in(clause)
+        if sentence.endswith("?"):
+            continue
+        found = _sentence_command(sentence)
+        if found is not None:
+            return replace(found, text=whole) if found.word == "note" else found
+    return Command("note", text=whole, looks_like_command=_looks_mistyped(whole))
+
+
+def _is_greeting(line: str) -> bool:
+    """A line or sentence that only greets or thanks ("Hi Alice,", "Thanks a lot!")."""
+    cleaned = line.strip().rstrip(",.!:;").strip()
+    return (bool(cleaned) and len(cleaned.split()) <= 5 and bool(_GREETING.match(cleaned))
+            and not _ANY_WORD.search(cleaned))
+
+
+def _first_line_command(line: str) -> Command | None:
+    """Answers that take the whole first line: a choice or a need."""
+    cleaned = line.strip().strip("*_").strip()
+    number = _CHOICE_NUMBER.match(cleaned)
+    if number:
+        return Command("choice", text=number.group(1))
+    email = _EMAIL.match(cleaned)
+    if email:
+        return Command("choice", text=email.group(1).lower())
+    need = _NEED.match(cleaned)
+    if need:
+        return Command("need", text=need.group(1).strip())
+    return None
+
+
+def _sentence_command(sentence: str) -> Command | None:
+    for clause in [c for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip()][:4]:
+        clause = clause.strip().strip("\"'*_()[]").strip()
+        found = _structured(clause) or _reply_word(clause)
         if found is not None:
             return found
-    return Command("note", text=rest, looks_like_command=rest == line and _looks_mistyped(line))
+    return None
+
+
+def _number(token: str) -> int:
+    return _NUMBERS[token.lower()] if token.lower() in _NUMBERS else int(token)
+
+
+def _structured(clause: str) -> Command | None:
+    lowered = " ".join(clause.lower().rstrip(".!").split())
+    stop = _STOP.match(lowered)
+    if stop:
+        return Command("stop_all" if stop.group(1) else "stop")
+    if _REOPEN.match(lowered):
+        return Command("reopen")
+    if _UNDO.match(lowered):
+        return Command("undo")
+    snooze = _SNOOZE.match(lowered)
+    if snooze:
+        amount, unit = snooze.group(1), snooze.group(2)
+        if unit is None:
+            return Command("snooze", days=7)
+        count = _number(amount)
+        per = 30 if unit.startswith("m") else 7 if unit.startswith("w") else 1
+        return Command("snooze", days=max(1, min(count * per, 365)))
+    rating = _RATING.match(lowered)
+    if rating:
+        groups = rating.groups()
+        stars = groups[3] or groups[4]
+        value = len(stars) if stars is not None else _number(next(g for g in groups[:3] if g))
+        if 1 <= value <= 5:
+            return Command("rating", rating=value)
+        return Command("note", looks_like_command=True)  # the caller fills in the text
+    return None
+
+
+def _reply_word(clause: str) -> Command | None:
+    words = clause.split()
+    if not words or len(words) > 8:
+        return None
+    lowered = clause.lower()
+    candidates: list[tuple[int, int, str]] = []
+    for phrase in [*CLOSING, *CONTACTED]:
+        for match in re.finditer(_WORD.format(re.escape(phrase)), lowered):
+            candidates.append((match.start(), -len(phrase), phrase))
+    for position, _, phrase in sorted(candidates):  # leftmost first, then longest
+        before, after = clause[:position], clause[position + len(phrase):]
+        if phrase == "met" and before.strip():
+            continue  # "met" only as the clause's first word
+        if not _clean_prefix(before) or _FUTURE_AFTER.match(after):
+            continue
+        if phrase in CLOSING:
+            return Command(CLOSING[phrase], outcome=CLOSING[phrase])
+        return Command("contacted")
+    return None
+
+
+def _clean_prefix(before: str) -> bool:
+    """True when only filler (or a name) stands before a reply word, and no negation."""
+    if _NEGATION.search(before.lower().rstrip(" ,")):
+        return False
+    tokens = re.findall(r"[\w']+", before)
+    if len(tokens) > 4:
+        return False
+    for index, token in enumerate(tokens):
+        lowered = token.lower()
+        if lowered in _FILLER:
+            continue
+        if token[:1].isupper() and lowered not in _NOT_NAMES and (index == 0 or index == 1):
+            continue  # a name: "Jane signed today"
+        return False
+    return True
+
+
+def _distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count one)."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _looks_mistyped(text: str) -> bool:
+    """A short note that is probably a reply word gone wrong."""
+    if "\n" in text.strip() or re.search(r"[.!?]\s+\S", text):
+        return False
+    words = [w.strip(".,!?:;*\"'").lower() for w in text.split()]
+    words = [w for w in words if w]
+    if not words or len(words) > 3:
+        return False
+    if words[0] in ("rating", "snooze", "need", "reopen", "undo", "stop"):
+        return True  # a known word used the wrong way: "rating 9", "need a lawyer"
+    for word in words:
+        if word in _COMMON or word in KNOWN_WORDS or len(word) < 3:
+            continue  # a real word, or a reply word used on purpose ("not done yet")
+        limit = 1 if len(word) <= 5 else 2
+        if any(_distance(word, known) <= limit for known in KNOWN_WORDS):
+            return True
+    return False
