@@ -105,7 +105,8 @@ _STOP = re.compile(
     r"thank you|for (?:this|me)|referrals?))*$", re.IGNORECASE)
 _REOPEN = re.compile(rf"^(?:please\s+)?re-?open{_POLITE}$", re.IGNORECASE)
 _UNDO = re.compile(rf"^(?:oops\s+|please\s+|sorry\s+)*undo{_POLITE}$", re.IGNORECASE)
-_NEED = re.compile(r"^\W*need\s*[:\-\u2013\u2014]\s*(\S.*)$", re.IGNORECASE | re.MULTILINE)
+_NEED = re.compile(r"^[^\w\n]*need[ \t]*[:\-\u2013\u2014][ \t]*(\S.*)$",
+                   re.IGNORECASE | re.MULTILINE)
 _CHOICE_NUMBER = re.compile(r"^(?:#|no\.?\s*|number\s+|option\s+)?(\d{1,2})[.)]?$", re.IGNORECASE)
 _EMAIL = re.compile(r"^<?(?:mailto:)?([^\s<>@,;]+@[^\s<>@,;]+\.[^\s<>@,;.]+)>?\.?$",
                     re.IGNORECASE)
@@ -119,6 +120,7 @@ _COMMON = frozenset({
     "ton", "tone", "top", "undone", "wan", "wont", "yet",
 })
 _WINDOW = 200
+_HEAD = 2000  # greeting lines are skipped within this many characters
 _ANY_WORD = re.compile(
     _WORD.format("|".join(re.escape(w) for w in (*KNOWN_WORDS, *CLOSING, *CONTACTED))),
     re.IGNORECASE)
@@ -156,7 +158,8 @@ def _parse(text: str) -> Command | None:
     if not whole:
         return None
     # typographic apostrophes ("haven\u2019t", "won\u2019t") read like plain ones
-    lines = [line.strip() for line in whole.replace("\u2019", "'").splitlines()]
+    head = whole[:_HEAD].replace("\u2019", "'")  # the start is all we read
+    lines = [line.strip() for line in head.splitlines()]
     start = 0
     while start < len(lines) - 1 and (not lines[start] or _is_greeting(lines[start])):
         start += 1
@@ -307,7 +310,7 @@ def _looks_mistyped(text: str) -> bool:
     if words[0] in ("rating", "snooze", "need", "reopen", "undo", "stop"):
         return True  # a known word used the wrong way: "rating 9", "need a lawyer"
     for word in words:
-        if word in _COMMON or word in KNOWN_WORDS or len(word) < 3:
+        if word in _COMMON or word in KNOWN_WORDS or not 3 <= len(word) <= 12:
             continue  # a real word, or a reply word used on purpose ("not done yet")
         limit = 1 if len(word) <= 5 else 2
         if any(_distance(word, known) <= limit for known in KNOWN_WORDS):
