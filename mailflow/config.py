@@ -114,6 +114,8 @@ class StepConfig:
     since: str = "intake"
     unless: tuple[str, ...] = ()
     once_per_partner: bool = False
+    grace_amount: float = 2
+    grace_unit: str = "business days"
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ class WorkflowConfig:
     digest_every_days: int = 7
     catch_up_after_days: int = 90
     slow_contact_hours: float = 48.0
+    max_notices_per_recipient_per_day: int = 3
+    history_after_days: int = 14
+    max_partners_per_intro: int = 5
 
 
 @dataclass(frozen=True)
@@ -330,13 +335,20 @@ def _business_hours(section: Section | None) -> BusinessHours:
     return hours
 
 
-def _step(section: Section) -> StepConfig:
-    after = section.string("after", "0 hours")
-    match = _DELAY.match(after)
+def _delay(section: Section, key: str, default: str) -> tuple[float, str]:
+    """A delay such as "1 business day" as (amount, plural unit)."""
+    text = section.string(key, default)
+    match = _DELAY.match(text)
     if not match:
-        raise section.error("after", 'expected a delay like "1 business day", "3 business '
-                                     f'hours", "7 days" or "2 hours", got "{after}"')
+        raise section.error(key, 'expected a delay like "1 business day", "3 business '
+                                 f'hours", "7 days" or "2 hours", got "{text}"')
     unit = match.group(2) if match.group(2).endswith("s") else match.group(2) + "s"
+    return float(match.group(1)), unit
+
+
+def _step(section: Section, grace: tuple[float, str] = (2, "business days")) -> StepConfig:
+    amount, unit = _delay(section, "after", "0 hours")
+    grace_amount, grace_unit = _delay(section, "grace", f"{grace[0]:g} {grace[1]}")
     unless = section.strings("unless", ())
     for condition in unless:
         if condition not in STEP_CONDITIONS:
@@ -347,11 +359,13 @@ def _step(section: Section) -> StepConfig:
         name=name,
         to=Role(section.choice("to", tuple(r.value for r in Role))),
         template=section.string("template", name),
-        after_amount=float(match.group(1)),
+        after_amount=amount,
         after_unit=unit,
         since=section.choice("since", STEP_ANCHORS, "intake"),
         unless=unless,
         once_per_partner=section.boolean("once_per_partner", False),
+        grace_amount=grace_amount,
+        grace_unit=grace_unit,
     )
     section.finish()
     return step
@@ -360,7 +374,9 @@ def _step(section: Section) -> StepConfig:
 def _workflow(section: Section | None) -> WorkflowConfig:
     if section is None:
         return WorkflowConfig(steps=default_steps())
-    steps = tuple(_step(s) for s in section.items("steps")) if section.has("steps") else None
+    grace = _delay(section, "grace", "2 business days")
+    steps = (tuple(_step(s, grace) for s in section.items("steps"))
+             if section.has("steps") else None)
     if steps is not None and len({s.name for s in steps}) != len(steps):
         raise section.error("steps", "step names must be unique")
     config = WorkflowConfig(
@@ -372,6 +388,10 @@ def _workflow(section: Section | None) -> WorkflowConfig:
         digest_every_days=section.integer("digest_every_days", 7, minimum=0),
         catch_up_after_days=section.integer("catch_up_after_days", 90, minimum=1),
         slow_contact_hours=section.number("slow_contact_hours", 48.0),
+        max_notices_per_recipient_per_day=section.integer(
+            "max_notices_per_recipient_per_day", 3, minimum=1),
+        history_after_days=section.integer("history_after_days", 14, minimum=0),
+        max_partners_per_intro=section.integer("max_partners_per_intro", 5, minimum=1),
     )
     section.finish()
     return config

@@ -27,6 +27,16 @@ def _sent_folder(app: App, box: MailboxSource) -> Callable[[bytes], None] | None
     return lambda raw: append(folder, raw)
 
 
+def plan_marked(app: App, now: datetime) -> int:
+    """Re-plan every referral marked by a change; each plan commits with its mark's removal."""
+    marked = app.store.marked_for_planning()
+    for referral_id in marked:
+        with app.store.atomic():
+            reconcile(app.store, referral_id, app.config, app.calendar, now)
+            app.store.unmark_for_planning(referral_id)
+    return len(marked)
+
+
 @dataclass
 class CycleReport:
     ingest: IngestReport = field(default_factory=IngestReport)
@@ -47,9 +57,7 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
         report.ingest = ingest(box, app.handler, folders_of(app.config), now,
                                batch, since, progress)
         app.store.set_meta("last_poll", to_db(now) or "")
-        for referral_id in sorted(report.ingest.changed):
-            with app.store.atomic():
-                reconcile(app.store, referral_id, app.config, app.calendar, now)
+        plan_marked(app, now)
         report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box))
     finally:
         if own:

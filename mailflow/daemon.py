@@ -15,7 +15,7 @@ from mailflow import alerts
 from mailflow.adapters import clock
 from mailflow.adapters.mailbox import MailboxSource
 from mailflow.cycle import run_cycle
-from mailflow.errors import MailboxError, MailflowError
+from mailflow.errors import ConfigError, MailboxError, MailflowError
 from mailflow.wiring import App, open_mailbox
 
 log = logging.getLogger("mailflow.daemon")
@@ -57,12 +57,22 @@ class Daemon:
             run_cycle(self.app, now, self.mailbox, self.since)
             self.failures = 0
             alerts.success(self.app, now)
-        except MailflowError as exc:
+        except ConfigError:
+            raise  # only a mistake in the configuration stops the daemon
+        except Exception as exc:  # anything else: report, back off, try again
             self.failures += 1
             self._drop_mailbox()
             urgent = isinstance(exc, MailboxError) and "password" in str(exc)
-            log.error("cycle failed (%s in a row): %s", self.failures, exc)
-            alerts.failure(self.app, now, str(exc), urgent)
+            if isinstance(exc, MailflowError):
+                log.error("cycle failed (%s in a row): %s", self.failures, exc)
+            else:
+                log.exception("cycle failed (%s in a row) on an unexpected error",
+                              self.failures)
+            try:
+                alerts.failure(self.app, now, f"{type(exc).__name__}: {exc}"
+                               if not isinstance(exc, MailflowError) else str(exc), urgent)
+            except Exception:
+                log.exception("could not record or send the alert")
         finally:
             self.busy = False
 

@@ -8,21 +8,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from mailflow.adapters.mailer import Mailer
 from mailflow.adapters.renderer import Renderer
 from mailflow.adapters.store import OutboxRow, Store
-from mailflow.config import Config
+from mailflow.config import Config, StepConfig
 from mailflow.context import person, referral_context
 from mailflow.core.addressing import split_address
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.compose import to_bytes
 from mailflow.core.model import Address, Referral
-from mailflow.core.outgoing import OutgoingEmail
+from mailflow.core.outgoing import OutgoingEmail, SendResult
 from mailflow.core.tokens import reply_address
 from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION
-from mailflow.errors import MailflowError, TemplateError
 from mailflow.scheduling import NOTICE, add_notice
 
 log = logging.getLogger("mailflow.dispatch")
@@ -69,36 +69,50 @@ class Dispatcher:
     def domain(self) -> str:
         return split_address(self.config.tracker)[1]
 
+    @cached_property
+    def installation(self) -> str:
+        return self.store.installation_id()
+
+    @property
+    def _steps(self) -> dict[str, StepConfig]:
+        return {s.name: s for s in self.config.workflow.steps}
+
     def send_due(self, now: datetime,
                  keep_copy: Callable[[bytes], None] | None = None) -> DispatchReport:
-        """Send what is due; `keep_copy` files each sent email (the IMAP Sent folder)."""
+        """Send what is due; `keep_copy` files each sent email (the IMAP Sent folder).
+
+        Each email is recorded as soon as the mailer reports on it, in its own
+        transaction: a crash mid-batch resends at most the one email in flight.
+        """
         report = DispatchReport()
         self._seen.clear()
         groups: dict[str, list[OutboxRow]] = {}
-        for row in self.store.due(now):
-            groups.setdefault(row.recipient, []).append(row)
         batch: list[tuple[OutgoingEmail, list[OutboxRow]]] = []
         with self.store.atomic():  # Message-IDs are on record before anything is sent
+            for row in self.store.due(now):
+                groups.setdefault(row.recipient, []).append(row)
             for recipient, rows in groups.items():
-                batch.extend(self._emails_for(recipient, rows, now, report))
+                batch.extend(self._guarded_emails_for(recipient, rows, now, report))
         if not batch:
             return report
-        results = self.mailer.send_batch([email for email, _ in batch])
-        with self.store.atomic():  # a crash here resends this batch once, same Message-IDs
-            for (email, rows), result in zip(batch, results, strict=True):
+
+        def record(index: int, result: SendResult) -> None:
+            email, rows = batch[index]
+            with self.store.atomic():
                 self._record(email, rows, result.status, result.detail, now, report)
-        for (email, _), result in zip(batch, results, strict=True):
             if result.status == "sent" and keep_copy is not None:
                 try:
-                    keep_copy(to_bytes(email))
-                except MailflowError as exc:  # the email went out; only the copy is missing
+                    keep_copy(to_bytes(email, utf8=True))
+                except Exception as exc:  # the email went out; only the copy is missing
                     log.warning("could not keep a copy of %s: %s", email.message_id, exc)
+
+        self.mailer.send_batch([email for email, _ in batch], on_result=record)
         return report
 
     # -- choosing and building ------------------------------------------------
-    def _skip(self, row: OutboxRow, why: str, now: datetime) -> None:
-        self.store.update_outbox(row.id, status="skipped", detail=why)
-        self.store.add_event(row.referral_id, now, "skipped", "mailflow",
+    def _skip(self, row: OutboxRow, why: str, now: datetime, status: str = "skipped") -> None:
+        self.store.update_outbox(row.id, status=status, detail=why)
+        self.store.add_event(row.referral_id, now, status, "mailflow",
                              f"{row.step} to {row.recipient}: {why}")
 
     def _sendable(self, rows: list[OutboxRow], now: datetime) -> list[OutboxRow]:
@@ -120,18 +134,66 @@ class Dispatcher:
                 kept.append(row)
         return kept
 
+    def _grace(self, row: OutboxRow) -> tuple[float, str]:
+        step = self._steps.get(row.step)
+        return (step.grace_amount, step.grace_unit) if step else (2, "business days")
+
+    def _timely(self, rows: list[OutboxRow], now: datetime) -> list[OutboxRow]:
+        """Steps still worth sending: not past their grace period, not superseded.
+
+        A step later than its grace is recorded as missed; of several due steps to one
+        person about one referral only the latest is sent, the others are superseded.
+        """
+        fresh = []
+        for row in rows:
+            amount, unit = self._grace(row)
+            deadline = self.calendar.add(row.due_at, amount, unit)
+            if now > deadline:
+                due = row.due_at.astimezone(self.config.timezone).strftime("%a %d %b %H:%M")
+                self._skip(row, f"due {due}, more than {amount:g} {unit} ago", now, "missed")
+            else:
+                fresh.append(row)
+        latest: dict[int, OutboxRow] = {}
+        for row in fresh:
+            if row.referral_id not in latest or (row.due_at, row.id) >= (
+                    latest[row.referral_id].due_at, latest[row.referral_id].id):
+                latest[row.referral_id] = row
+        for row in fresh:
+            if latest[row.referral_id] is not row:
+                self._skip(row, f"superseded by {latest[row.referral_id].step}", now,
+                           "superseded")
+        return [row for row in fresh if latest[row.referral_id] is row]
+
     def _day_start(self, now: datetime) -> datetime:
         local = now.astimezone(self.config.timezone)
         return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def _guarded_emails_for(self, recipient: str, rows: list[OutboxRow], now: datetime,
+                            report: DispatchReport
+                            ) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
+        """One person's emails; a failure here fails their rows only, with the reason."""
+        try:
+            with self.store.atomic():
+                return self._emails_for(recipient, rows, now, report)
+        except Exception as exc:
+            log.exception("could not prepare the emails to %s", recipient)
+            for row in rows:
+                self.store.update_outbox(row.id, status="failed",
+                                         detail=f"error: {type(exc).__name__}: {exc}"[:500])
+            report.failed += len(rows)
+            return []
 
     def _emails_for(self, recipient: str, rows: list[OutboxRow], now: datetime,
                     report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
         rows = self._sendable(rows, now)
         notices = [r for r in rows if r.step.startswith(NOTICE)]
-        emails = [e for e in (self._single(r, now) for r in notices) if e is not None]
-        # answers to what the person just did are not held to the daily limit
-        responses = [r for r in rows if r.step in RESPONSE_STEPS]
-        regular = [r for r in rows if r not in notices and r not in responses]
+        emails = self._notice_emails(recipient, notices, now, report)
+        # answers to what the person just did go out at once, any hour, beyond the daily cap
+        responses = self._timely([r for r in rows if r.step in RESPONSE_STEPS], now)
+        regular = [r for r in rows if r not in notices and r.step not in RESPONSE_STEPS]
+        if regular and not self.calendar.is_open(now):
+            regular = []  # still pending: they go out when business hours begin
+        regular = self._timely(regular, now)
         if regular and (self.store.sent_to_since(recipient, self._day_start(now))
                         >= self.config.workflow.max_per_recipient_per_day):
             tomorrow = self.calendar.next_opening(self._day_start(now) + timedelta(days=1))
@@ -139,23 +201,42 @@ class Dispatcher:
                 self.store.update_outbox(row.id, due_at=tomorrow)
             report.deferred += len(regular)
             regular = []
-        group = responses + regular
-        if len(group) == 1:
-            single = self._single(group[0], now)
-            if single is not None:
-                emails.append(single)
-        elif group:
-            combined = self._combined(recipient, group, now)
-            if combined is not None:
-                emails.append(combined)
+        emails.extend(self._one_email(recipient, responses + regular, now))
         return emails
+
+    def _notice_emails(self, recipient: str, notices: list[OutboxRow], now: datetime,
+                       report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
+        """Notices one by one up to the daily cap; beyond it the rest folded into one email."""
+        if not notices:
+            return []
+        cap = self.config.workflow.max_notices_per_recipient_per_day
+        allowed = cap - self.store.notices_sent_to_since(recipient, self._day_start(now))
+        if allowed <= 0:
+            tomorrow = self._day_start(now) + timedelta(days=1)
+            for row in notices:
+                self.store.update_outbox(row.id, due_at=tomorrow)
+            report.deferred += len(notices)
+            return []
+        singles = notices if len(notices) <= allowed else notices[:allowed - 1]
+        emails = [e for e in (self._single(r, now) for r in singles) if e is not None]
+        emails.extend(self._one_email(recipient, notices[len(singles):], now))
+        return emails
+
+    def _one_email(self, recipient: str, rows: list[OutboxRow],
+                   now: datetime) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
+        """`rows` as one email: the step itself when alone, else a combined email."""
+        if not rows:
+            return []
+        email = (self._single(rows[0], now) if len(rows) == 1
+                 else self._combined(recipient, rows, now))
+        return [email] if email is not None else []
 
     def _context(self, row: OutboxRow, now: datetime) -> dict[str, Any]:
         referral = self._referral(row.referral_id)
         context = referral_context(self.store, referral, row.recipient, self.config.tracker,
                                    now, self.config.timezone)
         if row.step.startswith(NOTICE):
-            context.update(json.loads(row.detail or "{}"))
+            context.update(json.loads(row.payload or "{}"))
         return context
 
     def _template(self, row: OutboxRow) -> str:
@@ -164,7 +245,7 @@ class Dispatcher:
         step = next((s for s in self.config.workflow.steps if s.name == row.step), None)
         return step.template if step else row.step
 
-    def _render_failed(self, row: OutboxRow, exc: TemplateError, now: datetime) -> None:
+    def _render_failed(self, row: OutboxRow, exc: Exception, now: datetime) -> None:
         log.error("R-%s %s to %s: template failed: %s", row.referral_id, row.step,
                   row.recipient, exc)
         self.store.update_outbox(row.id, status="failed", detail=f"template: {exc}")
@@ -176,13 +257,14 @@ class Dispatcher:
         referral = self._referral(row.referral_id)
         try:
             rendered = self.renderer.render(self._template(row), self._context(row, now))
-        except TemplateError as exc:
+        except Exception as exc:  # one email's data or template fails that email alone
             self._render_failed(row, exc, now)
             return None
         subject = rendered.subject
         if f"[{referral.tag}]" not in subject:
             subject = f"[{referral.tag}] {subject}"
-        message_id = row.message_id or f"r{referral.id}.{row.step}.1@mailflow.{self.domain}"
+        message_id = row.message_id or (f"r{referral.id}.{row.step}.{row.id}."
+                                        f"{self.installation}@mailflow.{self.domain}")
         email = OutgoingEmail(
             message_id=message_id, sender=Address(self.config.tracker, "mailflow"),
             to=(self._address(referral, row.recipient),), subject=subject, text=rendered.text,
@@ -200,7 +282,7 @@ class Dispatcher:
         for row in rows:
             try:
                 rendered = self.renderer.render(self._template(row), self._context(row, now))
-            except TemplateError as exc:
+            except Exception as exc:
                 self._render_failed(row, exc, now)
                 continue
             items.append({"tag": f"R-{row.referral_id}", "subject": rendered.subject,
@@ -214,7 +296,8 @@ class Dispatcher:
         context["items"] = items
         rendered = self.renderer.render("combined", context)
         digest = hashlib.sha256(",".join(str(r.id) for r in kept).encode()).hexdigest()[:10]
-        message_id = kept[0].message_id or f"c{kept[0].id}.{digest}@mailflow.{self.domain}"
+        message_id = kept[0].message_id or (f"c{kept[0].id}.{digest}.{self.installation}"
+                                            f"@mailflow.{self.domain}")
         for row in kept:
             self.store.update_outbox(row.id, message_id=message_id)
         email = OutgoingEmail(

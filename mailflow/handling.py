@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from mailflow.adapters.store import Store
@@ -33,7 +33,11 @@ _REPLY = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
 
 @dataclass
 class Handler:
-    """Classifies and records messages; remembers which referrals changed."""
+    """Classifies and records messages; marks the referrals they change for planning.
+
+    The mark is a row written in the message's own transaction, so no crash can
+    separate a change from the re-planning of its follow-up.
+    """
 
     store: Store
     trackers: Trackers
@@ -41,12 +45,7 @@ class Handler:
     secret: str
     policy: ReplyPolicy
     trust_authentication_results: str | None = None
-    changed: set[int] = field(default_factory=set)
     _directory: PartnerDirectory | None = None
-
-    def take_changed(self) -> set[int]:
-        changed, self.changed = self.changed, set()
-        return changed
 
     def handle(self, message: InboundMessage, now: datetime) -> Classification:
         sender = message.from_.email if message.from_ else ""
@@ -92,14 +91,14 @@ class Handler:
                 return Classification(Kind.REPLY, "reply: ambiguous, no tag",
                                       referrals[0].id)
         for referral in referrals:
-            self.changed.add(referral.id)
+            self.store.mark_for_planning([referral.id])
             apply_reply(self.store, referral, message, text, sender, now, self.policy)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
 
     def _robot(self, message: InboundMessage, robot: RobotVerdict,
                now: datetime) -> Classification:
         touched = apply_robot(self.store, message, robot, now)
-        self.changed.update(touched)
+        self.store.mark_for_planning(touched)
         return Classification(Kind.IGNORED, robot.reason, touched[0] if touched else None)
 
     def _correlate(self, message: InboundMessage, sender: str) -> Correlation:
@@ -143,6 +142,6 @@ class Handler:
             partners = {n.partner for n in intro.referrals if n.partner}
             self._directory = replace(self._directory,
                                       history=self._directory.history | partners)
-        self.changed.update(ids)
+        self.store.mark_for_planning(ids)
         return Classification(Kind.INTRO, f"intro: {len(ids)} referral(s)", ids[0])
 

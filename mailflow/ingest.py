@@ -10,6 +10,7 @@ from datetime import datetime
 
 from mailflow.adapters.mailbox import FetchedMessage, MailboxSource
 from mailflow.adapters.maildir_mailbox import NO_UIDS
+from mailflow.adapters.store import Store
 from mailflow.core.model import Classification, Kind
 from mailflow.core.parse import MalformedMessage, parse_message
 from mailflow.handling import Handler
@@ -22,7 +23,6 @@ class IngestReport:
     fetched: int = 0
     duplicates: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
-    changed: set[int] = field(default_factory=set)
 
     def count(self, kind: str) -> None:
         self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
@@ -76,20 +76,47 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
 
 
 def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
-                    folders: Folders, uidvalidity: int, now: datetime,
-                    since: datetime | None, report: IngestReport) -> str | None:
-    """Handle one message; whatever goes wrong, it is kept and recorded, never lost."""
+                   folders: Folders, uidvalidity: int, now: datetime,
+                   since: datetime | None, report: IngestReport) -> str | None:
+    """Handle one message; whatever goes wrong, it is kept and recorded, never lost.
+
+    The guard starts at the raw bytes: parsing, the duplicate lookup and the handler all
+    run inside it, in one savepoint, so a failure anywhere leaves no half-written trace.
+    """
     store = handler.store
     try:
-        message = parse_message(fetched.raw)
-    except MalformedMessage as exc:
-        message_id = _raw_id(fetched.raw)
-        if store.seen_message(message_id) is None:
-            store.record_message(message_id, mailbox.folder, uidvalidity, fetched.uid,
-                                 Kind.QUARANTINED, f"malformed: {exc}", None, now)
-            log.warning("uid %s quarantined: malformed: %s", fetched.uid, exc)
+        with store.atomic():
+            return _handle(fetched, mailbox, handler, folders, uidvalidity, now, since, report)
+    except Exception as exc:  # a bug on one message must not stop the queue
+        reason = (f"malformed: {exc}" if isinstance(exc, MalformedMessage)
+                  else f"error: {type(exc).__name__}: {exc}")
+        if isinstance(exc, MalformedMessage):
+            log.warning("uid %s quarantined: %s", fetched.uid, reason)
+        else:
+            log.exception("uid %s quarantined after an error", fetched.uid)
+        _quarantine(fetched, mailbox, store, uidvalidity, now, reason[:500])
         report.count(Kind.QUARANTINED)
         return folders.quarantine
+
+
+def _quarantine(fetched: FetchedMessage, mailbox: MailboxSource, store: Store,
+                uidvalidity: int, now: datetime, reason: str) -> None:
+    """Record a quarantined message under an id made from its bytes (its own may be bad)."""
+    message_id = _raw_id(fetched.raw)
+    try:
+        with store.atomic():
+            if store.seen_message(message_id) is None:
+                store.record_message(message_id, mailbox.folder, uidvalidity, fetched.uid,
+                                     Kind.QUARANTINED, reason, None, now)
+    except Exception:  # even the record failed: the move to quarantine still keeps the mail
+        log.exception("uid %s: could not record the quarantine", fetched.uid)
+
+
+def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
+            folders: Folders, uidvalidity: int, now: datetime,
+            since: datetime | None, report: IngestReport) -> str | None:
+    store = handler.store
+    message = parse_message(fetched.raw)
     if store.seen_message(message.message_id) is not None:
         report.duplicates += 1
         return folders.processed
@@ -98,19 +125,10 @@ def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Han
                              Kind.IGNORED, "before-since: older than --since", None, now)
         report.count(Kind.IGNORED)
         return None
-    try:
-        with store.atomic():
-            result: Classification = handler.handle(message, now)
-            store.record_message(message.message_id, mailbox.folder, uidvalidity, fetched.uid,
-                                 result.kind, result.reason, result.referral_id, now)
-    except Exception as exc:  # a bug on one message must not stop the queue
-        log.exception("uid %s (%s) quarantined after an error", fetched.uid, message.message_id)
-        store.record_message(message.message_id, mailbox.folder, uidvalidity, fetched.uid,
-                             Kind.QUARANTINED, f"error: {type(exc).__name__}: {exc}", None, now)
-        report.count(Kind.QUARANTINED)
-        return folders.quarantine
+    result: Classification = handler.handle(message, now)
+    store.record_message(message.message_id, mailbox.folder, uidvalidity, fetched.uid,
+                         result.kind, result.reason, result.referral_id, now)
     report.count(result.kind)
-    report.changed.update(handler.take_changed())
     if result.kind is Kind.QUARANTINED:
         return folders.quarantine
     return folders.processed

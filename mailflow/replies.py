@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from mailflow.adapters.store import Store, from_db, to_db
+from mailflow.adapters.store import Store, to_db
 from mailflow.core.commands import parse_command
 from mailflow.core.model import InboundMessage, Referral, Role, Status
 from mailflow.core.reply_rules import ReplyEffect, decide_reply
@@ -16,6 +16,7 @@ from mailflow.scheduling import add_notice
 
 log = logging.getLogger("mailflow.replies")
 UNDO_WINDOW = timedelta(hours=24)
+MAX_PAUSE = timedelta(days=30)  # a longer absence is met again by the next auto-reply
 WORDS_HELP = ("I didn't recognise that as one of the reply words, so nothing changed.\n\n"
               "The words are: done, won, lost (or no fit), contacted, snooze 2 weeks, stop, "
               "stop all, rating 1-5, need: WHAT, reopen, undo.\n"
@@ -105,24 +106,38 @@ def apply_reply(store: Store, referral: Referral, message: InboundMessage, text:
     return effect
 
 
-def _referrals_for_robot(store: Store, message: InboundMessage,
-                         robot: RobotVerdict) -> list[Referral]:
-    ids = list(message.thread_ids)
-    if robot.original_message_id:
-        ids.insert(0, robot.original_message_id)
-    return [store.referral(i) for i in store.referrals_in_thread(tuple(ids))]
+def _ours_to(store: Store, message_ids: list[str], recipient: str | None) -> list[Referral]:
+    """Referrals whose email from mailflow, with one of these Message-IDs, went to `recipient`
+    (anyone when None). Robot mail acts only on mail we sent: a stranger cannot know
+    those ids, so a forged bounce or out-of-office changes nothing."""
+    rows = store.sent_with_message_ids(message_ids)
+    ids = dict.fromkeys(r.referral_id for r in rows
+                        if recipient is None or r.recipient == recipient)
+    return [store.referral(i) for i in ids]
 
 
 def apply_robot(store: Store, message: InboundMessage, robot: RobotVerdict,
                 now: datetime) -> list[int]:
-    """Bounces mark addresses undeliverable; dated out-of-office replies pause steps."""
-    referrals = _referrals_for_robot(store, message, robot)
+    """Bounces mark addresses undeliverable; dated out-of-office replies pause steps.
+
+    Both only when they answer an email mailflow sent to that very address.
+    """
     sender = message.from_.email if message.from_ else ""
+    thread = list(message.thread_ids)
     if robot.kind == "bounce" and robot.permanent:
-        for address in robot.failed_recipients:
+        original = [robot.original_message_id] if robot.original_message_id else []
+        sent = store.sent_with_message_ids(original)
+        failed = [a for a in robot.failed_recipients if a in {r.recipient for r in sent}]
+        referrals = [store.referral(i) for i in dict.fromkeys(r.referral_id for r in sent
+                                                               if r.recipient in failed)]
+        if not failed:
+            log.info("%s: bounce ignored: it names no email mailflow sent to %s",
+                     message.message_id, ", ".join(robot.failed_recipients) or "anyone")
+            return []
+        for address in failed:
             store.mark_undeliverable(address, robot.reason)
         for referral in referrals:
-            for address in robot.failed_recipients:
+            for address in failed:
                 store.add_event(referral.id, now, "bounce", address, robot.reason)
                 if address != referral.referrer:
                     add_notice(store, referral.id, referral.referrer, "bounce",
@@ -132,17 +147,20 @@ def apply_robot(store: Store, message: InboundMessage, robot: RobotVerdict,
                                "that address again; could you check it?", now, once=True)
         return [r.id for r in referrals]
     if robot.kind == "auto-reply" and robot.returns_on is not None and sender:
-        until = datetime.combine(robot.returns_on, datetime.min.time(), now.tzinfo)
-        current = list(store.db.table("pauses").rows_where("email = ?", [sender]))
-        if not current or (from_db(current[0]["until"]) or now) < until:
-            store.db.table("pauses").upsert({"email": sender, "until": to_db(until),
-                                             "reason": robot.reason}, pk="email")
-        touched = [r for r in store.referrals() if r.role_of(sender) is not None
-                   and r.status is not Status.CLOSED]
+        if not _ours_to(store, thread, sender):
+            log.info("%s: out-of-office ignored: not an answer to our email to %s",
+                     message.message_id, sender)
+            return []
+        until = datetime.combine(min(robot.returns_on, now.date() + MAX_PAUSE),
+                                 datetime.min.time(), now.tzinfo)
+        current = store.paused_until(sender)
+        if current is None or current < until:
+            store.pause(sender, until, robot.reason)
+        touched = store.open_referrals_of(sender)
         for referral in touched:
             store.add_event(referral.id, now, "out-of-office", sender,
-                            f"away until {robot.returns_on.isoformat()}")
+                            f"away until {until.date().isoformat()}")
         return [r.id for r in touched]
-    for referral in referrals:
+    for referral in _ours_to(store, thread, None):
         store.add_event(referral.id, now, "robot", sender, robot.reason)
     return []

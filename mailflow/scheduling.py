@@ -28,14 +28,13 @@ def facts_of(store: Store, referral: Referral, config: Config) -> ReferralFacts:
     opted = frozenset(e for e in emails if store.opted_out(e, referral.id))
     undeliverable = frozenset(e for e in emails if store.contact(e).get("undeliverable"))
     row = store.referral_row(referral.id)
-    pauses = {r["email"]: from_db(r["until"]) for r in store.db.table("pauses").rows_where(
-        "email in (" + ",".join("?" * len(emails)) + ")", emails)} if emails else {}
+    pauses = store.pauses_of(emails)
     brief = next((s for s in config.workflow.steps if s.once_per_partner
                   and s.to is Role.PARTNER), None)
     briefed = bool(brief and referral.partner and store.step_exists_for_partner(
         brief.name, referral.partner, referral.id))
     return ReferralFacts(referral, briefed, opted, undeliverable, from_db(row["snoozed_until"]),
-                         {k: v for k, v in pauses.items() if v is not None})
+                         pauses)
 
 
 def reconcile(store: Store, referral_id: int, config: Config, calendar: BusinessCalendar,
@@ -107,5 +106,5 @@ def add_notice(store: Store, referral_id: int, recipient: str, kind: str, title:
     store.add_outbox(referral_id, f"{prefix}.{len(rows) + 1}", recipient, now)
     row = store.outbox_where("referral_id = ? and step = ? and recipient = ?",
                              [referral_id, f"{prefix}.{len(rows) + 1}", recipient])[0]
-    store.update_outbox(row.id, detail=json.dumps({"title": title, "body": body}))
+    store.update_outbox(row.id, payload=json.dumps({"title": title, "body": body}))
     return True

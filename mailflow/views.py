@@ -43,8 +43,8 @@ def referral_dict(referral: Referral, zone: ZoneInfo, store: Store | None = None
 def outbox_dict(row: OutboxRow, zone: ZoneInfo) -> dict[str, Any]:
     return {"referral": f"R-{row.referral_id}", "step": row.step, "recipient": row.recipient,
             "due_at": iso(row.due_at, zone), "status": row.status,
-            "sent_at": iso(row.sent_at, zone), "detail": row.detail if row.status != "pending"
-            or not row.step.startswith("notice.") else ""}
+            "sent_at": iso(row.sent_at, zone), "detail": row.detail,
+            "message_id": row.message_id}
 
 
 def referral_line(referral: Referral, zone: ZoneInfo) -> str:

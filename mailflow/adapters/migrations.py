@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlite_utils.migrations import Migrations
@@ -64,3 +65,19 @@ def m004_thread_lookups(db: Any) -> None:
     """Replies are matched to intros by Message-ID: index it (a scan per reply at 100k)."""
     db.table("referrals").create_index(["intro_message_id"])
     db.table("messages").create_index(["referral_id"])
+
+
+@migrations()
+def m005_durable_planning_and_payloads(db: Any) -> None:
+    """Planning marks written with the change; notice text apart from send errors; an
+    installation id for Message-IDs."""
+    db.table("replan").create({"referral_id": int}, pk="referral_id")
+    db.table("outbox").add_column("payload", str)
+    db.execute("update outbox set payload = detail, detail = '' "
+               "where step like 'notice.%' and detail like '{%'")
+    db.table("outbox").create_index(["recipient", "step"])
+    db.table("outbox").create_index(["recipient", "sent_at"])
+    for column in ("referrer", "client", "partner"):
+        db.table("referrals").create_index([column])
+    db.execute("insert or ignore into meta (key, value) values ('installation', ?)",
+               [secrets.token_hex(6)])

@@ -9,8 +9,9 @@ import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
+from mailflow.adapters.mailer import OnResult
 from mailflow.adapters.tls import client_context, tls_problem
-from mailflow.core.compose import to_bytes
+from mailflow.core.compose import NeedsSmtpUtf8, to_bytes, wire_address
 from mailflow.core.outgoing import OutgoingEmail, SendResult
 from mailflow.errors import SendError
 
@@ -91,9 +92,21 @@ class SmtpMailer:
             log.debug("QUIT failed after a successful check", exc_info=True)
 
     def _send_one(self, client: smtplib.SMTP, email: OutgoingEmail) -> SendResult:
+        utf8 = client.has_extn("smtputf8")
+        try:  # composing is guarded per email: one odd address fails only its own email
+            data = to_bytes(email, utf8=utf8)
+            sender = wire_address(email.sender.email)
+            recipients = [wire_address(a.email) for a in email.to]
+        except NeedsSmtpUtf8 as exc:
+            return SendResult(email.message_id, "failed", f"{exc}, and {self.host} does not "
+                              "offer SMTPUTF8 for international addresses")
+        except Exception as exc:
+            return SendResult(email.message_id, "failed",
+                              f"could not compose: {type(exc).__name__}: {exc}")
+        options = ["SMTPUTF8"] if utf8 and not all(
+            a.isascii() for a in (sender, *recipients)) else []
         try:
-            refused = client.sendmail(email.sender.email, [a.email for a in email.to],
-                                      to_bytes(email))
+            refused = client.sendmail(sender, recipients, data, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, message = next(iter(exc.recipients.values()))
             status = "failed" if code >= 500 else "retry"
@@ -107,7 +120,8 @@ class SmtpMailer:
                               _answer(code, message))
         return SendResult(email.message_id, "sent")
 
-    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[SendResult]:
+    def send_batch(self, emails: Sequence[OutgoingEmail],
+                   on_result: OnResult | None = None) -> list[SendResult]:
         if not emails:
             return []
         client = self._connect()
@@ -116,6 +130,8 @@ class SmtpMailer:
             for email in emails:
                 try:
                     results.append(self._send_one(client, email))
+                    if on_result is not None:
+                        on_result(len(results) - 1, results[-1])
                 except (smtplib.SMTPServerDisconnected, OSError) as exc:
                     log.warning("SMTP connection lost after %s of %s emails: %s",
                                 len(results), len(emails), exc)
@@ -127,4 +143,7 @@ class SmtpMailer:
                 log.debug("QUIT failed", exc_info=True)
         lost = [SendResult(e.message_id, "retry", "connection lost before sending")
                 for e in emails[len(results):]]
+        if on_result is not None:
+            for offset, result in enumerate(lost):
+                on_result(len(results) + offset, result)
         return results + lost

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,18 @@ import sqlite_utils
 from mailflow.adapters.migrations import migrations
 from mailflow.core.correlate import base_subject
 from mailflow.core.model import Event, Outcome, Referral, Status
+
+
+def _create_private(path: Path) -> None:
+    """The database holds personal data and the HMAC secret: owner-only (SQLite gives its
+    WAL and shared-memory files the database file's mode)."""
+    try:
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        elif path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError:
+        pass  # not ours to fix (a read-only copy, another owner): SQLite reports real errors
 
 
 def to_db(moment: datetime | None) -> str | None:
@@ -37,7 +50,8 @@ class OutboxRow:
     attempts: int
     message_id: str | None
     sent_at: datetime | None
-    detail: str
+    detail: str  # why it was skipped or failed: text for people, never data
+    payload: str = ""  # a notice's title and body (JSON); empty for workflow steps
 
 
 def _referral(row: dict[str, Any]) -> Referral:
@@ -59,21 +73,29 @@ def _outbox(row: dict[str, Any]) -> OutboxRow:
     assert due is not None
     return OutboxRow(row["id"], row["referral_id"], row["step"], row["recipient"], due,
                      row["status"], row["attempts"] or 0, row["message_id"],
-                     from_db(row["sent_at"]), row["detail"] or "")
+                     from_db(row["sent_at"]), row["detail"] or "", row.get("payload") or "")
 
 
 class Store:
     """The one database; every write for one message goes through one `atomic()` block."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.db = sqlite_utils.Database(path)
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 30_000) -> None:
         if str(path) != ":memory:":
-            self.db.enable_wal()
-            # WAL + NORMAL: a commit survives a crash of mailflow; only a power cut can lose
-            # the last commits, which the UID cursor and Message-IDs then simply redo
-            self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA busy_timeout = 5000")
-        migrations.apply(self.db)
+            _create_private(Path(path))
+        self.db = sqlite_utils.Database(path)
+        # autocommit outside `atomic()`: no implicit transaction is ever left open, and
+        # every write transaction is begun explicitly, IMMEDIATE (see `atomic`)
+        self.db.conn.isolation_level = None
+        self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if str(path) != ":memory:":
+            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.db.execute("PRAGMA journal_mode = wal")
+            # FULL: a commit is on disk before mail is moved out of the inbox, so a power
+            # cut cannot roll back a record whose message is already in the processed folder
+            self.db.execute("PRAGMA synchronous = FULL")
+        if migrations.pending(self.db):
+            with self.atomic():
+                migrations.apply(self.db)
 
     # Reads and hot writes use plain SQL: sqlite-utils' table helpers re-read the schema on
     # every call, which measured as most of the dispatch time in bench/schedule.py.
@@ -96,8 +118,24 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One transaction (a savepoint when nested) that takes the write lock up front.
+
+        Under WAL a deferred transaction that reads and then writes cannot wait for the
+        lock (SQLITE_BUSY whatever busy_timeout says); BEGIN IMMEDIATE waits instead.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
@@ -109,6 +147,22 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.table("meta").upsert({"key": key, "value": value}, pk="key")
+
+    def installation_id(self) -> str:
+        """A random id made with the database: it makes our Message-IDs unique to it."""
+        return self.meta("installation") or "0"
+
+    # planning marks -------------------------------------------------------
+    def mark_for_planning(self, referral_ids: Sequence[int]) -> None:
+        self.db.conn.executemany("insert or ignore into replan (referral_id) values (?)",
+                                 [(i,) for i in referral_ids])
+
+    def marked_for_planning(self) -> list[int]:
+        return [r[0] for r in self.db.execute(
+            "select referral_id from replan order by referral_id").fetchall()]
+
+    def unmark_for_planning(self, referral_id: int) -> None:
+        self.db.execute("delete from replan where referral_id = ?", [referral_id])
 
     # cursors and messages ---------------------------------------------------
     def cursor(self, folder: str) -> tuple[int, int] | None:
@@ -235,6 +289,34 @@ class Store:
         sql = "select 1 from opt_outs where email = ? and referral_id in (0, ?)"
         return self.db.execute(sql, [email, referral_id]).fetchone() is not None
 
+    # pauses (out of office) ---------------------------------------------------
+    def paused_until(self, email: str) -> datetime | None:
+        rows = self.query("select until from pauses where email = ?", [email])
+        return from_db(rows[0]["until"]) if rows else None
+
+    def pauses_of(self, emails: Sequence[str]) -> dict[str, datetime]:
+        if not emails:
+            return {}
+        rows = self.query("select email, until from pauses where email in ("
+                          + ",".join("?" * len(emails)) + ")", list(emails))
+        return {r["email"]: until for r in rows if (until := from_db(r["until"])) is not None}
+
+    def pause(self, email: str, until: datetime, reason: str) -> None:
+        self.db.execute("insert into pauses (email, until, reason) values (?, ?, ?) "
+                        "on conflict(email) do update set until = excluded.until, "
+                        "reason = excluded.reason", [email, to_db(until), reason])
+
+    def open_referrals_of(self, email: str) -> list[Referral]:
+        rows = self.query("select * from referrals where status != 'closed' and "
+                          "(referrer = ? or client = ? or partner = ?) order by id",
+                          [email, email, email])
+        return [_referral(r) for r in rows]
+
+    def clear_undeliverable(self, email: str) -> bool:
+        cursor = self.db.execute("update contacts set undeliverable = null where email = ? "
+                                 "and undeliverable is not null", [email])
+        return cursor.rowcount > 0
+
     # outbox ---------------------------------------------------------------
     def outbox_rows(self, referral_id: int) -> list[OutboxRow]:
         rows = self.query("select * from outbox where referral_id = ? order by id", [referral_id])
@@ -274,6 +356,22 @@ class Store:
     def sent_to_since(self, recipient: str, since: datetime) -> int:
         sql = ("select count(distinct message_id) from outbox where recipient = ? "
                "and status = 'sent' and sent_at >= ?")
+        return int(self.db.execute(sql, [recipient, to_db(since)]).fetchone()[0])
+
+    def sent_with_message_ids(self, message_ids: Sequence[str]) -> list[OutboxRow]:
+        """Outbox rows mailflow sent (or is sending) under any of these Message-IDs."""
+        ids = [m for m in message_ids if m][:50]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.query(f"select * from outbox where message_id in ({marks}) "
+                          "and status = 'sent' order by id", ids)
+        return [_outbox(r) for r in rows]
+
+    def notices_sent_to_since(self, recipient: str, since: datetime) -> int:
+        """Notice emails (confirmations, relays, help…) sent to `recipient` since `since`."""
+        sql = ("select count(distinct message_id) from outbox where recipient = ? "
+               "and status = 'sent' and sent_at >= ? and step like 'notice.%'")
         return int(self.db.execute(sql, [recipient, to_db(since)]).fetchone()[0])
 
     def step_exists_for_partner(self, step: str, partner: str, other_than: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.charset import QP, Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -17,18 +18,48 @@ _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
 
 
-def format_address(address: Address) -> str:
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+_UNSAFE_ID = re.compile(r"[\x00-\x20\x7f<>]")
+
+
+class NeedsSmtpUtf8(ValueError):
+    """An address whose local part is not ASCII: only an SMTPUTF8 server can take it."""
+
+
+def wire_address(email: str) -> str:
+    """`email` as it goes on the wire: an international domain in IDNA (xn--) form."""
+    local, at, domain = email.rpartition("@")
+    if not at or domain.isascii():
+        return email
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError as exc:
+        raise ValueError(f"{email}: the domain cannot be written in IDNA form") from exc
+
+
+def needs_smtputf8(email: str) -> bool:
+    return not wire_address(email).isascii()
+
+
+def format_address(address: Address, utf8: bool = False) -> str:
     """`Name <email>` with the name RFC 2047-encoded when it is not ASCII.
 
     Each address is encoded on its own, so two non-ASCII names in one header can
-    never be folded into one (CPython gh-100884).
+    never be folded into one (CPython gh-100884). A non-ASCII local part is written
+    as UTF-8 (RFC 6532) when `utf8`, and raises NeedsSmtpUtf8 otherwise.
     """
-    if not address.name:
-        return address.email
-    if address.name.isascii():
-        name = address.name.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{name}" <{address.email}>'
-    return f"{Header(address.name, 'utf-8').encode()} <{address.email}>"
+    email = wire_address(_CONTROL.sub("", address.email))
+    if not email.isascii() and not utf8:
+        raise NeedsSmtpUtf8(f"{email} is not an ASCII address")
+    name = _CONTROL.sub("", address.name).strip()
+    if not name:
+        return email
+    if name.isascii():
+        name = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{name}" <{email}>'
+    return f"{Header(name, 'utf-8').encode()} <{email}>"
 
 
 def _text_part(text: str, subtype: str) -> MIMENonMultipart:
@@ -60,7 +91,12 @@ def _encoded(text: str) -> str:
     return text if text.isascii() else Header(text, "utf-8").encode()  # words <= 75 chars
 
 
-def to_bytes(email: OutgoingEmail) -> bytes:
+def _writable_id(message_id: str, utf8: bool) -> bool:
+    return (message_id.isascii() or utf8) and not _UNSAFE_ID.search(message_id)
+
+
+def to_bytes(email: OutgoingEmail, utf8: bool = False) -> bytes:
+    """The email as bytes; `utf8` allows UTF-8 addresses (for an SMTPUTF8 server or a file)."""
     body: MIMENonMultipart | MIMEMultipart
     if email.html:
         body = MIMEMultipart("alternative")
@@ -68,21 +104,25 @@ def to_bytes(email: OutgoingEmail) -> bytes:
         body.attach(_text_part(email.html, "html"))
     else:
         body = _text_part(email.text, "plain")
+    # ids from inbound mail may hold anything: only ones safe to write are echoed back
+    in_reply_to = email.in_reply_to if email.in_reply_to and _writable_id(email.in_reply_to,
+                                                                           utf8) else None
+    references = [r for r in email.references if _writable_id(r, utf8)]
     headers = [
-        ("From", format_address(email.sender)),
-        ("To", ", ".join(format_address(a) for a in email.to)),
-        *([("Reply-To", format_address(email.reply_to))] if email.reply_to else []),
-        ("Subject", _encoded(email.subject)),
+        ("From", format_address(email.sender, utf8)),
+        ("To", ", ".join(format_address(a, utf8) for a in email.to)),
+        *([("Reply-To", format_address(email.reply_to, utf8))] if email.reply_to else []),
+        ("Subject", _encoded(_CONTROL.sub(" ", email.subject))),
         ("Date", format_datetime(email.date)),
         ("Message-ID", f"<{email.message_id}>"),
-        *([("In-Reply-To", f"<{email.in_reply_to}>")] if email.in_reply_to else []),
-        *([("References", " ".join(f"<{r}>" for r in email.references))]
-          if email.references else []),
+        *([("In-Reply-To", f"<{in_reply_to}>")] if in_reply_to else []),
+        *([("References", " ".join(f"<{r}>" for r in references))] if references else []),
         ("Auto-Submitted", "auto-generated"),
         ("X-Auto-Response-Suppress", "All"),
         (LOOP_HEADER, email.loop_value),
     ]
-    head = "".join(fold(name, value) + "\r\n" for name, value in headers).encode("ascii")
+    head = "".join(fold(name, value) + "\r\n" for name, value in headers).encode(
+        "utf-8" if utf8 else "ascii")
     # the MIME part brings MIME-Version, Content-Type and the encoded body; CRLF on the
     # wire because smtplib sends bytes as they are (it only fixes line ends in str)
     return head + body.as_bytes(policy=SMTP_COMPAT)

@@ -19,6 +19,12 @@ from mailflow.core.html_text import html_to_text
 from mailflow.core.model import Address, InboundMessage
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (NUL, ESC, DEL…), which no name or subject needs."""
+    return _CONTROL.sub("", text)
 
 
 class MalformedMessage(ValueError):
@@ -38,20 +44,29 @@ def decode_bytes(payload: bytes, charset: str | None) -> str:
     return payload.decode("latin-1")
 
 
+def unescape_8bit(value: str) -> str:
+    """A header value with raw 8-bit bytes (RFC 6532 or a sloppy client) as real text.
+
+    compat32 keeps such bytes as lone surrogates, which no encoder (SQLite, SMTP, a
+    terminal) accepts; every header is passed through here before anything reads it.
+    """
+    if value.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    raw = value.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("windows-1252", errors="replace").encode(
+            "utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def decode_header_value(value: str | None) -> str:
     """Decode RFC 2047 encoded words in any charset; unknown charsets degrade, never raise."""
     if value is None:
         return ""
-    value = str(value)
+    value = unescape_8bit(str(value))
     if value.isascii() and "=?" not in value:  # the common case: nothing to decode
         return " ".join(value.split())
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
-        # raw 8-bit header (RFC 6532 or a sloppy client): compat32 kept the bytes as surrogates
-        raw = value.encode("ascii", "surrogateescape")
-        try:
-            value = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            value = raw.decode("windows-1252", errors="replace")
     try:
         chunks = decode_header(value)
     except Exception:  # a broken encoded word: keep the raw text
@@ -100,7 +115,8 @@ def parse_addresses(values: list[str]) -> tuple[Address, ...]:
         if "@" not in addr or addr in seen:
             continue
         seen.add(addr)
-        found.append(Address(addr, decode_header_value(name).strip('"').strip()))
+        found.append(Address(printable(addr),
+                             printable(decode_header_value(name)).strip('"').strip()))
     return tuple(found)
 
 
@@ -167,9 +183,9 @@ def _walk_bodies(message: Message) -> tuple[str, str | None, str | None, Message
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             inner = part.get_payload()
             if isinstance(inner, list):
-                report = "\n".join(str(block) for block in inner)
+                report = "\n".join(unescape_8bit(str(block)) for block in inner)
             else:
-                report = str(inner)
+                report = unescape_8bit(str(inner))
             continue
         if part.is_multipart():
             payload = part.get_payload()
@@ -194,7 +210,8 @@ class _RawHeaders:
     in lossy Header objects."""
 
     def __init__(self, message: Message) -> None:
-        self.items = [(k.lower(), str(v)) for k, v in message.raw_items()]
+        self.items = [(unescape_8bit(str(k)).lower(), unescape_8bit(str(v)))
+                      for k, v in message.raw_items()]
         self.by_name: dict[str, list[str]] = {}
         for key, value in self.items:
             self.by_name.setdefault(key, []).append(value)
@@ -227,7 +244,7 @@ def _from_message(message: Message, raw_headers: bytes, require_sender: bool) ->
     )
     return InboundMessage(
         message_id=message_id,
-        subject=decode_header_value(raw.first("Subject")),
+        subject=printable(decode_header_value(raw.first("Subject"))),
         from_=senders[0] if senders else None,
         to=parse_addresses(raw.all("To")),
         cc=parse_addresses(raw.all("Cc")),

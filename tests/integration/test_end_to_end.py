@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mailflow.cli import main
 from tests.integration.world import INTRO, World
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
@@ -104,6 +105,7 @@ def test_auto_reply_storm_and_bounce(world: World) -> None:
     world.deliver(INTRO)
     world.run("2026-11-23T10:00:00+00:00")
     before = len(world.sent())
+    brief = world.sent_to("bob@law.example")[0].message_id
     for n in range(5):
         world.deliver(f"""From: Bob Smith <bob@law.example>
 To: referrals@firm.example
@@ -111,7 +113,7 @@ Subject: Automatic reply: [R-1] How referrals work
 Auto-Submitted: auto-replied
 Date: Mon, 23 Nov 2026 10:0{n}:00 +0000
 Message-ID: <ooo{n}@law.example>
-In-Reply-To: <intro1@firm.example>
+In-Reply-To: <{brief}>
 
 I am out of the office until 7 December 2026 with limited access to email.
 """.encode())
@@ -121,7 +123,9 @@ I am out of the office until 7 December 2026 with limited access to email.
     assert isinstance(outbox, list)
     nudge = next(r for r in outbox if r["step"] == "partner_nudge")
     assert nudge["due_at"] >= "2026-12-07"  # moved to after the return date
-    world.deliver(b"""From: Mail Delivery System <MAILER-DAEMON@mx.gmail.example>
+    world.run("2026-11-30T12:00:00+00:00")  # the client check-in goes to jane
+    checkin = world.sent_to("jane@gmail.com")[-1].message_id
+    world.deliver(f"""From: Mail Delivery System <MAILER-DAEMON@mx.gmail.example>
 To: referrals@firm.example
 Subject: Undelivered Mail Returned to Sender
 Date: Mon, 23 Nov 2026 11:10:00 +0000
@@ -147,20 +151,22 @@ Diagnostic-Code: smtp; 550 5.1.1 user unknown
 --B
 Content-Type: text/rfc822-headers
 
-Message-ID: <r1.acknowledgement.1@mailflow.firm.example>
+Message-ID: <{checkin}>
 In-Reply-To: <intro1@firm.example>
 Subject: [R-1] Tracking
 
 --B--
-""")
-    world.run("2026-11-23T12:00:00+00:00")
+""".encode())
+    world.run("2026-11-30T13:00:00+00:00")
     shown = world.cli_json("show", "R-1")
     assert isinstance(shown, dict)
     assert any(e["kind"] == "bounce" for e in shown["events"])
     told = [m for m in world.sent_to("alice@firm.example") if "bounced" in m.subject]
     assert len(told) == 1
+    written = len(world.sent_to("jane@gmail.com"))
+    assert main(["--config", str(world.config), "close", "R-1"]) == 0
     world.run("2026-12-01T12:00:00+00:00")
-    assert not world.sent_to("jane@gmail.com")  # undeliverable: never written to again
+    assert len(world.sent_to("jane@gmail.com")) == written  # undeliverable: never again
 
 
 def test_malformed_mail_goes_to_quarantine_and_the_cycle_goes_on(world: World) -> None:
