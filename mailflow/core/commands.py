@@ -75,7 +75,7 @@ _NEGATION = re.compile(
     r"\bhopefully|\bpartly|\bpartially|\bhalf|\bwhether|\bbefore)\s*$",
     re.IGNORECASE)
 _FUTURE_AFTER = re.compile(
-    r"^\s*(?:by|soon|yet|later|tomorrow|next|when|once|if|shortly|until|till|eventually|"
+    r"^[ \t]*(?:by|soon|yet|later|tomorrow|next|when|once|if|shortly|until|till|eventually|"
     r"contact|touch|track|sight)\b", re.IGNORECASE)
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening|day)|morning|afternoon|"
@@ -207,6 +207,7 @@ def _first_line_command(line: str) -> Command | None:
 
 
 def _sentence_command(sentence: str) -> Command | None:
+    sentence = " ".join(sentence.split())  # one space between words: the split stays linear
     for clause in [c for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip()][:4]:
         clause = clause.strip().strip("\"'*_()[]").strip()
         found = _structured(clause) or _reply_word(clause)

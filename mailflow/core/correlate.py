@@ -38,7 +38,7 @@ def _of_sender(referrals: Sequence[Referral], sender: str) -> tuple[Referral, ..
     return tuple(r for r in referrals if r.role_of(sender) is not None)
 
 
-_REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|wg|fw|fwd|tr)\s*(\[\d+\])?\s*:\s*)+",
+_REPLY_PREFIX = re.compile(r"^[ \t]*((re|aw|sv|antw|wg|fw|fwd|tr)\s*(\[\d+\])?\s*:\s*)+",
                            re.IGNORECASE)
 
 

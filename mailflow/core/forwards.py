@@ -8,18 +8,19 @@ forwarded message:"), Thunderbird ("-------- Original Message --------" /
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from mailflow.core.model import Address, InboundMessage
 from mailflow.core.parse import parse_addresses
 
 _MARKERS = re.compile(
-    r"^\s*(?:-+\s*Forwarded message\s*-+|Begin forwarded message:|-+\s*Original Message\s*-+|"
+    r"^[ \t]*(?:-+\s*Forwarded message\s*-+|Begin forwarded message:|-+\s*Original Message\s*-+|"
     r"-+\s*Forwarded Message\s*-+|_{10,}|-+\s*Weitergeleitete Nachricht\s*-+|"
-    r"-+\s*Message transféré\s*-+|-+\s*Mensaje reenviado\s*-+)\s*$",
+    r"-+\s*Message transféré\s*-+|-+\s*Mensaje reenviado\s*-+)[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_HEADER_LINE = re.compile(r"^\s*[>*]*\s*\*?([A-Za-z][A-Za-z -]{0,20}?)\*?\s*:\s*(.*)$")
+_HEADER_LINE = re.compile(r"^[\s>*]*([A-Za-z][A-Za-z -]{0,20}?)\*?[ \t]*:[ \t]*(.*)$")
 _FIELDS = {
     "from": "from", "von": "from", "de": "from", "van": "from",
     "to": "to", "an": "to", "à": "to", "para": "to", "aan": "to",
@@ -65,7 +66,7 @@ def _addresses(value: str) -> tuple[Address, ...]:
 
 def inline_forward(text: str) -> InboundMessage | None:
     """The forwarded original found in a plain-text body, or None."""
-    for marker in _MARKERS.finditer(text):
+    for marker in itertools.islice(_MARKERS.finditer(text), 3):  # each reads the rest: few
         lines = text[marker.end():].lstrip("\r\n").splitlines()
         fields, body_start = _header_block(lines)
         senders = _addresses(fields.get("from", ""))
@@ -80,7 +81,7 @@ def inline_forward(text: str) -> InboundMessage | None:
             text="\n".join(lines[body_start:]),
         )
     # Outlook without a rule line: the block itself starts with "From:" then "Sent:"
-    match = re.search(r"^\s*\*?From:\*?\s.*\n\s*\*?(?:Sent|Date):", text, re.MULTILINE)
+    match = re.search(r"^[ \t]*\*?From:\*?[ \t].*\n[ \t]*\*?(?:Sent|Date):", text, re.MULTILINE)
     if match:
         lines = text[match.start():].splitlines()
         fields, body_start = _header_block(lines)

@@ -10,7 +10,7 @@ from mailflow.core.addressing import Trackers, is_referrer, split_address
 from mailflow.core.forwards import forwarded_original
 from mailflow.core.model import InboundMessage, Status
 
-_HINT = re.compile(r"^\W*partner\s*[:=]\s*<?([^\s<>,;]+@[^\s<>,;]+?)>?[.,;]?\s*$",
+_HINT = re.compile(r"^[^\w\n]*partner[ \t]*[:=][ \t]*<?([^\s<>,;@]+@[^\s<>,;]+?)>?[.,;]?[ \t]*$",
                    re.IGNORECASE | re.MULTILINE)
 RECEIVED_DETAIL = "received"
 
@@ -60,10 +60,11 @@ class NotAnIntro:
 
 
 _ATTRIBUTION = re.compile(
-    r"^\s*(?:On\s.{0,120}?,\s*|Am\s.{0,80}?\s(?:schrieb\s)?|Le\s.{0,80}?,\s*)"
-    r"(?P<who>[^<>\n]{0,80}?)\s*(?:<(?P<email>[^<>\s]+@[^<>\s]+)>)?\s*"
-    r"(?:wrote|schrieb|a écrit)\s*:\s*$|^\s*\*?From:\*?\s*(?P<who2>[^<>\n]*?)\s*"
-    r"<(?P<email2>[^<>\s]+@[^<>\s]+)>\s*$",
+    r"^[ \t]*(?:On[ \t].{0,120}?,[ \t]*|Am[ \t].{0,80}?[ \t](?:schrieb[ \t])?"
+    r"|Le[ \t].{0,80}?,[ \t]*)"
+    r"(?P<who>[^<>\n]{0,80}?)[ \t]*(?:<(?P<email>[^<>\s@]+@[^<>\s]+)>)?[ \t]*"
+    r"(?:wrote|schrieb|a écrit)[ \t]*:[ \t]*$|^[ \t]*\*?From:\*?[ \t]*(?P<who2>[^<>\n]*?)[ \t]*"
+    r"<(?P<email2>[^<>\s@]+@[^<>\s]+)>[ \t]*$",
     re.IGNORECASE | re.MULTILINE)
 
 

@@ -15,6 +15,7 @@ from email.header import decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from mailflow.core.budget import HTML_BUDGET, REPORT_BUDGET, TEXT_BUDGET
 from mailflow.core.html_text import html_to_text
 from mailflow.core.model import Address, InboundMessage
 
@@ -80,8 +81,9 @@ def decode_header_value(value: str | None) -> str:
     return " ".join("".join(out).split())
 
 
-_SIMPLE_ADDRESS = re.compile(r"^\s*(?:([^<>,;:\\\"()@=]*?)\s*<([^<>\s,;:\"()]+@[^<>\s,;:\"()]+)>"
-                             r"|([^<>\s,;:\"()]+@[^<>\s,;:\"()]+))\s*$")
+# matched against a stripped item: no two parts can take the same characters (linear)
+_SIMPLE_ADDRESS = re.compile(r"(?:([^<>,;:\\\"()@=]*)<([^<>\s,;:\"()@]+@[^<>\s,;:\"()]+)>"
+                             r"|([^<>\s,;:\"()@]+@[^<>\s,;:\"()]+))")
 
 
 def _split_simple(value: str) -> list[tuple[str, str]] | None:
@@ -95,10 +97,10 @@ def _split_simple(value: str) -> list[tuple[str, str]] | None:
     for item in value.split(","):
         if not item.strip():
             continue
-        match = _SIMPLE_ADDRESS.match(item)
+        match = _SIMPLE_ADDRESS.fullmatch(item.strip())
         if match is None:
             return None
-        pairs.append((match.group(1) or "", match.group(2) or match.group(3)))
+        pairs.append(((match.group(1) or "").strip(), match.group(2) or match.group(3)))
     return pairs
 
 
@@ -144,11 +146,11 @@ def _parse_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def _part_text(part: Message) -> str:
+def _part_text(part: Message, budget: int) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    return decode_bytes(payload, part.get_content_charset())
+    return decode_bytes(payload[:budget * 4], part.get_content_charset())[:budget]
 
 
 def _is_attachment(part: Message) -> bool:
@@ -197,11 +199,11 @@ def _walk_bodies(message: Message) -> tuple[str, str | None, str | None, Message
             names.append(decode_header_value(filename) if filename else "")
             continue
         if ctype == "text/plain" and text is None:
-            text = _part_text(part)
+            text = _part_text(part, TEXT_BUDGET)
         elif ctype == "text/html" and html is None:
-            html = _part_text(part)
+            html = _part_text(part, HTML_BUDGET)
     if text is None:
-        text = html_to_text(html) if html else ""
+        text = html_to_text(html)[:TEXT_BUDGET] if html else ""
     return text, html, report, forwarded, names
 
 
@@ -257,7 +259,7 @@ def _from_message(message: Message, raw_headers: bytes, require_sender: bool) ->
         content_type=message.get_content_type(),
         text=text.replace("\r\n", "\n"),
         html=html,
-        report=report,
+        report=report[:REPORT_BUDGET] if report else report,
         forwarded=(
             _from_message(forwarded, forwarded.as_bytes()[:4096], require_sender=False)
             if forwarded is not None and forwarded.keys() else None

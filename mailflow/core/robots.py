@@ -45,7 +45,7 @@ class RobotVerdict:
 _AUTO_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-response-suppress",
                  "x-ms-exchange-inbox-rules-loop", "x-ms-exchange-generated-message-source")
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(out of (?:the )?office|automatic reply|auto:|auto[- ]?reply|abwesenheitsnotiz|"
+    r"^[ \t]*(out of (?:the )?office|automatic reply|auto:|auto[- ]?reply|abwesenheitsnotiz|"
     r"automatische antwort|réponse automatique|absence|respuesta automática|"
     r"fuera de la oficina|risposta automatica|fuori sede|automatisch antwoord|afwezig|"
     r"resposta automática|frånvaro|autosvar)(?!\w)", re.IGNORECASE)
@@ -106,25 +106,25 @@ _DELAY_TEXT = re.compile(r"delayed mail|will be retried|still being retried|will
 _PERMANENT_TEXT = re.compile(r"permanent (?:error|failure)|permanently|i've given up|"
                              r"has given up", re.IGNORECASE)
 _COPY_MARKER = re.compile(
-    r"^\s*-{2,}\s*(?:below this line is a copy|this is a copy of|original message|"
+    r"^[ \t]*-{2,}\s*(?:below this line is a copy|this is a copy of|original message|"
     r"undelivered message|headers of the)", re.IGNORECASE | re.MULTILINE)
 _ENHANCED = r"[245]\.\d{1,3}\.\d{1,3}"
 _STATUS = re.compile(rf"^{_ENHANCED}$")
 _CODE_PAIR = re.compile(rf"\b[45][0-5]\d[ -]#?({_ENHANCED})\b")
 _QMAIL_CODE = re.compile(rf"\(#({_ENHANCED})\)")
-_STATUS_LINE = re.compile(rf"^\s*Status:\s*({_ENHANCED})\b", re.IGNORECASE | re.MULTILINE)
-_SMTP_CODE = re.compile(r"(?:said:|error|response was:?|^)\s*([45][0-5]\d)[ -]",
+_STATUS_LINE = re.compile(rf"^[ \t]*Status:\s*({_ENHANCED})\b", re.IGNORECASE | re.MULTILINE)
+_SMTP_CODE = re.compile(r"(?:said:|error|response was:?|^)[ \t]*([45][0-5]\d)[ -]",
                         re.IGNORECASE | re.MULTILINE)
 _ADDR = r"[A-Za-z0-9._%+'=-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _FAILED_TEXT = [  # strongest first; each names the address that failed
-    re.compile(rf"^\s*<({_ADDR})>:", re.MULTILINE),  # Postfix, qmail
+    re.compile(rf"^[ \t]*<({_ADDR})>:", re.MULTILINE),  # Postfix, qmail
     re.compile(rf"(?:was ?n[o']t|was not|could ?n[o']t be|could not be) delivered to\s+"
                rf"<?({_ADDR})", re.IGNORECASE),  # Gmail, Exchange
     re.compile(rf"(?:address(?:\(es\))? failed|recipients? or groups|recipients? failed):"
                rf"\s*\n(?:\s*\n)?[^\n<@]*<?({_ADDR})", re.IGNORECASE),  # Exim, Exchange
     re.compile(rf"RCPT TO:\s*<({_ADDR})>", re.IGNORECASE),
 ]
-_MSGID_LINE = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
+_MSGID_LINE = re.compile(r"^[ \t]*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 _REPORT_TYPE = re.compile(r"report-type\s*=\s*\"?([\w.-]+)", re.IGNORECASE)
 
 
