@@ -90,10 +90,22 @@ class Handler:
                            f'"{referrals[0].tag} {command.word}".', now)
                 return Classification(Kind.REPLY, "reply: ambiguous, no tag",
                                       referrals[0].id)
+        proven = self._proven(message, correlation, sender)
         for referral in referrals:
             self.store.mark_for_planning([referral.id])
-            apply_reply(self.store, referral, message, text, sender, now, self.policy)
+            apply_reply(self.store, referral, message, text, sender, now, self.policy, proven)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
+
+    def _proven(self, message: InboundMessage, correlation: Correlation, sender: str) -> bool:
+        """Whether the sender shows they got our email: a signed reply address, or a reply
+        to a Message-ID we sent them (random per installation: a forger cannot know it).
+        Also true when our server vouched for From (unauthenticated mail never gets this
+        far) or when tokens are off."""
+        if (correlation.how == "token" or self.trust_authentication_results is not None
+                or not self.policy.require_tokens):
+            return True
+        return any(row.recipient == sender
+                   for row in self.store.sent_with_message_ids(message.thread_ids))
 
     def _robot(self, message: InboundMessage, robot: RobotVerdict,
                now: datetime) -> Classification:

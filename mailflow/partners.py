@@ -6,6 +6,7 @@ every start, and the CLI refuses to edit them (it says to edit the file).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from mailflow.adapters.store import Store
@@ -63,11 +64,20 @@ def _save(store: Store, entry: PartnerEntry, source: str, existing: PartnerRecor
                                                 pk="email")
 
 
-def seed_from_config(store: Store, entries: tuple[PartnerEntry, ...]) -> None:
+def seed_from_config(store: Store, entries: tuple[PartnerEntry, ...]) -> bool:
+    """Write the config's partners into the store, only when they changed since last time.
+
+    So a read-only command (`list`, `show`…) beside the running daemon never writes.
+    """
+    fingerprint = hashlib.sha256(repr(entries).encode()).hexdigest()
+    if store.meta("partners_seed") == fingerprint:
+        return False
     with store.atomic():
         for entry in entries:
             existing = next((p for p in (find(store, e) for e in entry.email) if p), None)
             _save(store, entry, "config", existing)
+        store.set_meta("partners_seed", fingerprint)
+    return True
 
 
 def add_or_edit(store: Store, entry: PartnerEntry, config_file: str) -> str:

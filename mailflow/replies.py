@@ -28,6 +28,7 @@ _STATE_FIELDS = ("status", "outcome", "contacted_at", "closed_at", "snoozed_unti
 @dataclass(frozen=True)
 class ReplyPolicy:
     confirm_replies: bool = True
+    require_tokens: bool = False  # reply_tokens: plus — state changes need a signed address
 
 
 def _state(store: Store, referral_id: int) -> dict[str, object]:
@@ -60,12 +61,13 @@ def _contact_seen(store: Store, referral: Referral, message: InboundMessage,
 
 
 def apply_reply(store: Store, referral: Referral, message: InboundMessage, text: str,
-                sender: str, now: datetime, policy: ReplyPolicy) -> ReplyEffect:
+                sender: str, now: datetime, policy: ReplyPolicy,
+                proven: bool = True) -> ReplyEffect:
     role = referral.role_of(sender)
     assert role is not None, "correlate only passes referrals the sender is a party to"
     if role is Role.PARTNER:
         referral = _contact_seen(store, referral, message, now)
-    effect = decide_reply(referral, role, sender, parse_command(text), now)
+    effect = decide_reply(referral, role, sender, parse_command(text), now, proven)
     log.info("%s reply from %s: %s", referral.tag, sender, effect.event_kind)
     confirmation = effect.confirmation
     if effect.undo:
@@ -100,6 +102,11 @@ def apply_reply(store: Store, referral: Referral, message: InboundMessage, text:
                    f"that word ({effect.refused}), so nothing changed; "
                    f"{referral.referrer} can. Anything else you write is passed on to them.",
                    now, once=True)
+    if effect.unproven:
+        add_notice(store, referral.id, sender, "unproven", "Nothing changed",
+                   f"Thanks for your reply about {referral.tag}. To change a referral, please "
+                   "reply to an email mailflow sent you: its reply address shows that the "
+                   "answer is really yours. Nothing changed this time.", now, once=True)
     if effect.help_needed:
         add_notice(store, referral.id, sender, "help", "Reply words", WORDS_HELP, now,
                    once=True)

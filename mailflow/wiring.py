@@ -81,7 +81,8 @@ class App:
     @property
     def handler(self) -> Handler:
         return Handler(self.store, Trackers(self.config.trackers), self.config.referrers,
-                       self.secret, ReplyPolicy(self.config.workflow.confirm_replies),
+                       self.secret, ReplyPolicy(self.config.workflow.confirm_replies,
+                                   self.config.reply_tokens == "plus"),
                        self.config.trust_authentication_results)
 
     def dispatcher(self) -> Dispatcher:

@@ -19,21 +19,29 @@ class Rendered:
     html: str | None
 
 
+def _environment(search: list[str], autoescape: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        undefined=jinja2.StrictUndefined,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
 class Renderer:
-    """Renders `<name>.j2`; a directory from the config overrides the built-in files."""
+    """Renders `<name>.j2`; a directory from the config overrides the built-in files.
+
+    Escaping follows the output kind, not the file name: the `html` block is always
+    rendered with autoescape on, `subject` and `text` (plain text) with it off.
+    """
 
     def __init__(self, override_dir: Path | None = None) -> None:
         search = [str(override_dir)] if override_dir else []
         search.append(str(templates_dir()))
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(search),
-            undefined=jinja2.StrictUndefined,
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html",),
-                                                default_for_string=False),
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
+        self.env = _environment(search, autoescape=False)
+        self.html_env = _environment(search, autoescape=True)
 
     def names(self) -> list[str]:
         return sorted(n[:-3] for n in self.env.list_templates(extensions=["j2"])
@@ -50,8 +58,9 @@ class Renderer:
             text = "".join(blocks["text"](ctx)).strip() + "\n"
             html = None
             if "html" in blocks:
-                with_html = template.new_context(context)
-                html = "".join(blocks["html"](with_html)).strip() or None
+                escaped = self.html_env.get_template(f"{name}.j2")
+                html = "".join(escaped.blocks["html"](escaped.new_context(context))).strip()
+                html = html or None
         except jinja2.TemplateNotFound as exc:
             raise TemplateError(f"template {name}.j2 not found") from exc
         except jinja2.TemplateError as exc:

@@ -146,7 +146,8 @@ class Store:
         return rows[0]["value"] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.table("meta").upsert({"key": key, "value": value}, pk="key")
+        self.db.execute("insert into meta (key, value) values (?, ?) on conflict(key) "
+                        "do update set value = excluded.value", [key, value])
 
     def installation_id(self) -> str:
         """A random id made with the database: it makes our Message-IDs unique to it."""

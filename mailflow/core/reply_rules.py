@@ -17,6 +17,9 @@ ALLOWED: dict[Role, frozenset[str]] = {
                               "stop", "stop_all", "undo", "rating", "reopen", "choice"}),
 }
 CLOSING = frozenset({"done", "won", "lost"})
+# Words that change a referral: only believed from a signed reply address (or a sender our
+# server authenticated). "stop" is not among them: a stop is always honoured.
+NEEDS_PROOF = CLOSING | {"contacted", "snooze", "reopen", "undo", "choice", "rating"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class ReplyEffect:
     opt_out: str | None = None  # "referral" | "all"
     undo: bool = False
     need: str | None = None  # a need reported alongside another word
+    unproven: bool = False  # a state-changing word without a token or authenticated sender
 
 
 def _choice(referral: Referral, answer: str) -> str | None:
@@ -43,8 +47,17 @@ def _choice(referral: Referral, answer: str) -> str | None:
 
 
 def decide_reply(referral: Referral, role: Role, sender: str, command: Command | None,
-                 now: datetime) -> ReplyEffect:
-    """The effect of `command` said by `sender` (in `role`) on `referral` at `now`."""
+                 now: datetime, proven: bool = True) -> ReplyEffect:
+    """The effect of `command` said by `sender` (in `role`) on `referral` at `now`.
+
+    `proven`: the reply came through the sender's signed reply address, or our server
+    authenticated its From; without that a state-changing word changes nothing.
+    """
+    if (not proven and command is not None and command.word in NEEDS_PROOF
+            and command.word in ALLOWED[role]):
+        return ReplyEffect(event_kind="refused", unproven=True,
+                           event_detail=f"{command.word!r} not acted on: the reply did not "
+                                        "come through a signed reply address")
     effect = _decide(referral, role, sender, command, now)
     if command is not None and command.need and "need" in ALLOWED[role]:
         return replace(effect, need=command.need)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from mailflow.core.addressing import split_address
 
 _TOKEN = re.compile(r"^r(\d+)\.([0-9a-z]{10})$")
+_TOKEN_LIKE = re.compile(r"^r\d+(?:\.|$)")
 MAC_LENGTH = 10
 
 
@@ -40,6 +41,8 @@ def check_token(detail: str, secret: str, sender: str) -> TokenCheck | None:
     """None when `detail` is not a token at all; else the verified referral or the problem."""
     match = _TOKEN.match(detail.lower())
     if match is None:
+        if _TOKEN_LIKE.match(detail.lower()):  # shaped like a token: never fall back
+            return TokenCheck(None, f"malformed reply token {detail[:40]!r}")
         return None
     referral_id = int(match.group(1))
     if hmac.compare_digest(match.group(2), _mac(secret, referral_id, sender)):

@@ -29,6 +29,7 @@ class Behaviour:
     drop_after: int | None = None                         # close after N accepted messages
     credentials: tuple[str, str] | None = None
     oauth2: tuple[str, str] | None = None                  # (user, access token) for XOAUTH2
+    smtputf8: bool = True                                  # offer SMTPUTF8 (RFC 6531)
 
 
 class RecordingHandler:
@@ -99,6 +100,7 @@ def start_peer(behaviour: Behaviour) -> tuple[Controller, SmtpPeer]:
     if behaviour.credentials is not None or behaviour.oauth2 is not None:
         # loopback tests: AUTH offered without TLS (aiosmtpd warns if it is also required)
         kwargs = {"authenticator": _authenticator(behaviour), "auth_require_tls": False}
+    kwargs["enable_SMTPUTF8"] = behaviour.smtputf8
     controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     return controller, SmtpPeer("127.0.0.1", port, handler, behaviour)

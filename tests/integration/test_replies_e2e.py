@@ -10,9 +10,11 @@ pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
 
 
 def reply(world: World, sender: str, body: str, n: int, day: int = 23, hour: int = 11,
-          to: str = "referrals@firm.example") -> None:
+          to: str | None = None) -> None:
+    """A reply to mailflow's email: to the sender's signed reply address unless `to`."""
+    address = sender.rpartition("<")[2].rstrip(">")
     world.deliver(f"""From: {sender}
-To: {to}
+To: {to or world.reply_address(address)}
 Subject: Re: [R-1] Introduction: Jane / Bob
 Date: Mon, {day} Nov 2026 {hour}:00:00 +0000
 Message-ID: <reply{n}@people.example>

@@ -35,8 +35,8 @@ def test_default_timeline(world: World) -> None:
     for now in business_hours(datetime(2026, 11, 23, 10, tzinfo=LON),
                               datetime(2026, 12, 1, 10, tzinfo=LON)):
         world.run(now)
-    world.deliver(b"""From: Bob Smith <bob@law.example>
-To: referrals@firm.example
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: {world.reply_address("bob@law.example")}
 Subject: Re: [R-1] How is it going with Jane Doe?
 Date: Tue, 01 Dec 2026 10:40:00 +0000
 Message-ID: <bob-done@law.example>
@@ -46,7 +46,7 @@ Done, thanks!
 
 On Mon, 30 Nov 2026, mailflow wrote:
 > Reply won, lost or done.
-""")
+""".encode())
     for now in business_hours(datetime(2026, 12, 1, 11, tzinfo=LON),
                               datetime(2026, 12, 18, 16, tzinfo=LON)):
         world.run(now)

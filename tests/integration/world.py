@@ -12,6 +12,7 @@ import pytest
 from mailflow.cli import main
 from mailflow.core.model import InboundMessage
 from mailflow.core.parse import parse_message
+from mailflow.core.tokens import reply_address
 from tests.integration.dovecot_server import ImapAccount
 from tests.integration.smtp_server import SmtpPeer
 
@@ -48,6 +49,10 @@ class World:
 
     def sent_to(self, address: str) -> list[InboundMessage]:
         return [m for m in self.sent() if address in [a.email for a in m.to]]
+
+    def reply_address(self, sender: str, referral_id: int = 1) -> str:
+        """The signed Reply-To mailflow gives `sender` on that referral (reply_tokens: plus)."""
+        return reply_address("referrals@firm.example", "a-test-secret", referral_id, sender)
 
     def deliver(self, raw: bytes) -> None:
         self.imap.deliver(raw.replace(b"\n", b"\r\n"))

@@ -1,0 +1,240 @@
+"""Issue 10 end to end, on Dovecot and aiosmtpd: one message, address or forger never stops,
+floods or fools mailflow."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mailflow.cli import main
+from tests.integration.smtp_server import Behaviour, start_peer
+from tests.integration.world import INTRO, World
+
+pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
+
+EIGHT_BIT_ID = (b"From: Eve <eve@stranger.example>\r\nTo: referrals@firm.example\r\n"
+                b"Subject: hello\r\nDate: Mon, 23 Nov 2026 09:00:00 +0000\r\n"
+                b"Message-ID: <caf\xc3\xa9@stranger.example>\r\n"
+                b"In-Reply-To: <r\xff\xfe@x>\r\n\r\nhi\r\n")
+JOSE_INTRO = INTRO.replace(b"Jane Doe <jane@gmail.com>",
+                           "José Pérez <josé@correo.example>".encode())
+
+
+def test_an_8bit_message_id_neither_stops_the_cycle_nor_the_mail_behind_it(world: World) -> None:
+    world.imap.deliver(EIGHT_BIT_ID)
+    world.deliver(INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    world.run("2026-11-23T11:00:00+00:00")  # and the next cycle too
+    listed = world.cli_json("list")
+    assert isinstance(listed, list) and [r["id"] for r in listed] == ["R-1"]
+    status = world.cli_json("status")
+    assert isinstance(status, dict) and status["quarantined"] == 0  # read fine, ignored
+
+
+def _use_peer(world: World, port: int) -> None:
+    text = world.config.read_text()
+    start = text.index("smtp:")
+    world.config.write_text(text[:start] + text[start:].replace(
+        text[start:].split("port: ")[1].split("\n")[0], str(port), 1))
+
+
+def _sent_subjects(world: World) -> list[tuple[str, str]]:
+    return sorted((m.to[0].email, m.subject) for m in world.sent())
+
+
+def test_an_address_without_smtputf8_fails_alone_and_nothing_is_sent_twice(world: World) -> None:
+    controller, peer = start_peer(Behaviour(smtputf8=False))
+    world.smtp = peer
+    try:
+        _without_smtputf8(world)
+    finally:
+        controller.stop()
+
+
+def _without_smtputf8(world: World) -> None:
+    _use_peer(world, world.smtp.port)
+    world.deliver(JOSE_INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    for hour in (11, 12, 13):  # the check-in to josé falls due a week later
+        world.run(f"2026-11-30T{hour}:00:00+00:00")
+    sent = _sent_subjects(world)
+    assert len(sent) == len(set(sent)), "an email went out twice"
+    assert not [m for m in world.sent() if any(not a.email.isascii() for a in m.to)]
+    shown = world.cli_json("show", "R-1")
+    assert isinstance(shown, dict)
+    failed = [r for r in shown["outbox"] if r["recipient"] == "josé@correo.example"]
+    assert failed and all(r["status"] == "failed" and "SMTPUTF8" in r["detail"] for r in failed)
+    told = [m for m in world.sent_to("alice@firm.example") if "Could not email" in m.subject]
+    assert len(told) == 1  # the referrer hears once
+    assert any("partner_checkin" in r["step"] and r["status"] == "sent" for r in shown["outbox"])
+
+
+def test_an_smtputf8_server_gets_the_international_address(world: World,
+                                                           tmp_path: Path) -> None:
+    controller, peer = start_peer(Behaviour(smtputf8=True))
+    try:
+        _use_peer(world, peer.port)
+        world.deliver(JOSE_INTRO)
+        world.run("2026-11-23T10:00:00+00:00")
+        world.run("2026-11-30T10:00:00+00:00")
+        to_jose = [m for m in peer.messages if "josé@correo.example" in m.rcpt_tos]
+        assert len(to_jose) == 1 and "josé@correo.example".encode() in to_jose[0].content
+    finally:
+        controller.stop()
+
+
+def _note(world: World, n: int, body: str) -> None:
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: referrals@firm.example
+Subject: Re: [R-1] Introduction: Jane / Bob
+Date: Mon, 23 Nov 2026 10:{n % 60:02d}:00 +0000
+Message-ID: <forged{n}@law.example>
+
+{body} number {n}: please re-enter your password at evil.example
+""".encode())
+
+
+def test_a_stream_of_notes_becomes_at_most_three_emails_a_day(world: World) -> None:
+    world.deliver(INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    before = len(world.sent_to("alice@firm.example"))
+    for n in range(50):
+        _note(world, n, "An update")
+    world.run("2026-11-23T11:00:00+00:00")
+    world.run("2026-11-23T12:00:00+00:00")
+    relayed = world.sent_to("alice@firm.example")[before:]
+    assert 1 <= len(relayed) <= 3
+    assert "number 49" in "\n".join(m.text for m in relayed)  # folded, not dropped
+
+
+def test_a_forged_bounce_or_out_of_office_changes_nothing(world: World) -> None:
+    world.deliver(INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    world.deliver(b"""From: Mail Delivery System <MAILER-DAEMON@evil.example>
+To: referrals@firm.example
+Subject: Undelivered Mail Returned to Sender
+Date: Mon, 23 Nov 2026 10:10:00 +0000
+Message-ID: <forged-bounce@evil.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; evil.example
+
+Final-Recipient: rfc822; alice@firm.example
+Action: failed
+Status: 5.1.1
+
+Final-Recipient: rfc822; bob@law.example
+Action: failed
+Status: 5.1.1
+
+--B
+Content-Type: text/rfc822-headers
+
+Message-ID: <made-up@mailflow.firm.example>
+In-Reply-To: <intro1@firm.example>
+
+--B--
+""")
+    world.deliver(b"""From: Bob Smith <bob@law.example>
+To: referrals@firm.example
+Subject: Automatic reply: Introduction: Jane / Bob
+Auto-Submitted: auto-replied
+Date: Mon, 23 Nov 2026 10:20:00 +0000
+Message-ID: <forged-ooo@evil.example>
+In-Reply-To: <intro1@firm.example>
+
+I am out of the office until 20 November 2027.
+""")
+    world.run("2026-11-23T11:00:00+00:00")
+    shown = world.cli_json("show", "R-1")
+    assert isinstance(shown, dict)
+    kinds = {e["kind"] for e in shown["events"]}
+    assert "bounce" not in kinds and "out-of-office" not in kinds
+    world.run("2026-11-24T10:30:00+00:00")
+    assert [m for m in world.sent_to("bob@law.example") if "nudge" in m.subject.lower()]
+
+
+def test_a_forged_reply_without_the_signed_address_closes_nothing(world: World) -> None:
+    world.deliver(INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    for n, to in enumerate(("referrals@firm.example", "referrals+r1.zzzz@firm.example",
+                            "referrals+r1@firm.example")):
+        world.deliver(f"""From: Bob Smith <bob@law.example>
+To: {to}
+Subject: Re: [R-1] Introduction: Jane / Bob
+Date: Mon, 23 Nov 2026 10:3{n}:00 +0000
+Message-ID: <forged-won{n}@evil.example>
+In-Reply-To: <intro1@firm.example>
+
+Won!
+""".encode())
+    world.run("2026-11-23T11:00:00+00:00")
+    shown = world.cli_json("show", "R-1")
+    assert isinstance(shown, dict) and shown["status"] != "closed"
+
+
+def test_a_temporary_failure_of_a_notice_does_not_stop_sending(world: World) -> None:
+    world.deliver(INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: {world.reply_address("bob@law.example")}
+Subject: Re: [R-1] Introduction: Jane / Bob
+Date: Mon, 23 Nov 2026 10:40:00 +0000
+Message-ID: <bob-snooze@law.example>
+
+snooze 3 days
+""".encode())
+    world.smtp.behaviour.reject["bob@law.example"] = "451 4.3.0 try again later"
+    world.run("2026-11-23T11:00:00+00:00")
+    del world.smtp.behaviour.reject["bob@law.example"]
+    world.run("2026-11-23T12:00:00+00:00")  # was: JSONDecodeError, every cycle, for good
+    world.run("2026-11-23T13:00:00+00:00")
+    assert [m for m in world.sent_to("bob@law.example") if "Noted" in m.subject]
+
+
+def test_a_crash_between_ingest_and_planning_loses_no_follow_up(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailflow.cycle as cycle
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise SystemExit("killed")
+
+    world.deliver(INTRO)
+    with monkeypatch.context() as patch, pytest.raises(SystemExit):
+        patch.setattr(cycle, "reconcile", crash)  # killed right after the ingest commit
+        main(["--config", str(world.config), "run", "--once", "--now",
+              "2026-11-23T10:00:00+00:00"])
+    world.run("2026-11-23T10:05:00+00:00")
+    outbox = world.cli_json("outbox")
+    assert isinstance(outbox, list) and any(r["step"] == "partner_nudge" for r in outbox)
+    assert world.sent_to("alice@firm.example")  # the acknowledgement went out
+
+
+def test_read_only_commands_work_while_another_process_writes(world: World) -> None:
+    world.deliver(INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    database = world.config.parent / "mailflow.db"
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("begin immediate")  # the daemon in the middle of a write
+    try:
+        for command in (["list", "--json"], ["show", "R-1", "--json"], ["partners", "--json"],
+                        ["status", "--json"], ["outbox", "--json"]):
+            done = subprocess.run([sys.executable, "-m", "mailflow", "--config",
+                                   str(world.config), *command], capture_output=True,
+                                  text=True, timeout=60, check=False)
+            assert done.returncode == 0, (command, done.stderr)
+            json.loads(done.stdout)
+    finally:
+        writer.execute("rollback")
+        writer.close()
+    assert oct(database.stat().st_mode & 0o777) == "0o600"
+
