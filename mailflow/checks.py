@@ -32,11 +32,18 @@ def check_templates(renderer: Renderer) -> list[str]:
     return problems
 
 
+def check_step_templates(renderer: Renderer, config: Config) -> list[str]:
+    """Every workflow step names a template that exists."""
+    names = set(renderer.names())
+    return [f"workflow.steps: {step.name}: template {step.template}.j2 not found"
+            for step in config.workflow.steps if step.template not in names]
+
+
 def run_checks(config: Config) -> str:
     ok: list[str] = [f"config: {config.path} is valid"]
     problems: list[str] = []
     renderer = Renderer(config.templates_dir)
-    template_problems = check_templates(renderer)
+    template_problems = check_templates(renderer) + check_step_templates(renderer, config)
     problems += template_problems
     if not template_problems:
         ok.append(f"templates: {len(renderer.names())} render")

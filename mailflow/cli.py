@@ -15,6 +15,7 @@ from typing import Any
 from mailflow import operations
 from mailflow.adapters import clock
 from mailflow.config import Config, load_config
+from mailflow.core.parse import printable
 from mailflow.errors import MailflowError, UsageError
 from mailflow.logs import setup_logging
 
@@ -96,6 +97,15 @@ def _with_config(handler: Callable[[Config, argparse.Namespace], Any]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # files mailflow writes (database, outbox, reports) hold personal data: owner-only
+    previous = os.umask(0o077)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_format, args.verbose,
                   logging.INFO if args.command == "run" else logging.WARNING)
@@ -122,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     if isinstance(result, str):
-        print(result)
+        print(printable(result))  # text from mail never drives the terminal (ESC, NUL…)
     elif result is not None:
         _print_json(result)
     return 0

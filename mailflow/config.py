@@ -18,6 +18,7 @@ from mailflow.core.model import Role
 from mailflow.errors import ConfigError
 
 TLS_MODES = ("ssl", "starttls", "none")
+COMMAND_TIMEOUT = 30  # seconds a password_command / oauth2_token_command may take
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DELAY_UNITS = ("business days", "business hours", "days", "hours")
 STEP_ANCHORS = ("intake", "contacted", "closed")
@@ -52,8 +53,12 @@ class Secret:
                 raise ConfigError(self.file, f"{self.key}_file",
                                   f"cannot read {self.path}: {exc.strerror}") from exc
         if self.command is not None:
-            done = subprocess.run(self.command, shell=True, capture_output=True, text=True,
-                                  timeout=60, check=False)
+            try:
+                done = subprocess.run(self.command, shell=True, capture_output=True,
+                                      text=True, timeout=COMMAND_TIMEOUT, check=False)
+            except subprocess.TimeoutExpired as exc:
+                raise ConfigError(self.file, f"{self.key}_command",
+                                  f"command did not finish within {COMMAND_TIMEOUT} s") from exc
             if done.returncode != 0:
                 raise ConfigError(self.file, f"{self.key}_command",
                                   f"command exited with status {done.returncode}")

@@ -45,6 +45,7 @@ class Handler:
     secret: str
     policy: ReplyPolicy
     trust_authentication_results: str | None = None
+    max_partners_per_intro: int = 5
     _directory: PartnerDirectory | None = None
 
     def handle(self, message: InboundMessage, now: datetime) -> Classification:
@@ -68,7 +69,8 @@ class Handler:
             return self._reply(message, correlation, sender, now)
         if self._directory is None:
             self._directory = directory_from_store(self.store)
-        decision = read_intro(message, self.trackers, self.referrers, self._directory)
+        decision = read_intro(message, self.trackers, self.referrers, self._directory,
+                              self.max_partners_per_intro)
         if isinstance(decision, Intro):
             return self._intro(message, decision, now)
         return Classification(Kind.IGNORED, decision.reason)

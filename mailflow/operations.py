@@ -184,8 +184,15 @@ def export(config: Config, args: argparse.Namespace) -> str:
                   "subject", "created_at", "contacted_at", "closed_at"]
         writer = csv.DictWriter(out, fields, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(referrals)
+        writer.writerows([{k: _csv_cell(v) for k, v in r.items()} for r in referrals])
         return out.getvalue().rstrip("\n")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: one starting with = + - @ is never a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def report(config: Config, args: argparse.Namespace, now: datetime) -> str:

@@ -83,7 +83,8 @@ class App:
         return Handler(self.store, Trackers(self.config.trackers), self.config.referrers,
                        self.secret, ReplyPolicy(self.config.workflow.confirm_replies,
                                    self.config.reply_tokens == "plus"),
-                       self.config.trust_authentication_results)
+                       self.config.trust_authentication_results,
+                       self.config.workflow.max_partners_per_intro)
 
     def dispatcher(self) -> Dispatcher:
         if self.mailer is None:

@@ -102,21 +102,28 @@ def _parties(message: InboundMessage, trackers: Trackers, exclude: set[str]) -> 
             if not trackers.matches(a.email) and a.email not in exclude]
 
 
-def assign_roles(parties: list[str], directory: PartnerDirectory,
-                 hint: str | None) -> tuple[NewReferral, ...]:
-    """Directory first, then history, then the hint; ambiguous → needs_partner."""
+MAX_CANDIDATES = 20  # listed in "which is the partner?"; an intro to more is no intro
+
+
+def assign_roles(parties: list[str], directory: PartnerDirectory, hint: str | None,
+                 max_partners: int = 5) -> tuple[NewReferral, ...]:
+    """Directory first, then history, then the hint; ambiguous → needs_partner.
+
+    More than `max_partners` partners on one intro is asked about too: one message
+    must not fan out into hundreds of referrals and thousands of emails.
+    """
     if hint is not None and hint in parties:
         partners = [hint]
     else:
         partners = [p for p in parties if directory.partner_key(p) is not None]
     clients = [p for p in parties if p not in partners]
-    if partners and clients:
+    if partners and clients and len(partners) <= max_partners:
         return tuple(NewReferral(clients[0], p, Status.OPEN) for p in partners)
-    return (NewReferral(None, None, Status.NEEDS_PARTNER, tuple(parties)),)
+    return (NewReferral(None, None, Status.NEEDS_PARTNER, tuple(parties[:MAX_CANDIDATES])),)
 
 
 def read_intro(message: InboundMessage, trackers: Trackers, referrer_patterns: tuple[str, ...],
-               directory: PartnerDirectory) -> Intro | NotAnIntro:
+               directory: PartnerDirectory, max_partners: int = 5) -> Intro | NotAnIntro:
     """Decide whether `message` is an intro and what it creates (pure)."""
     detail = _tracker_reached(message, trackers)
     if detail is None:
@@ -133,7 +140,8 @@ def read_intro(message: InboundMessage, trackers: Trackers, referrer_patterns: t
         origin = original.from_.email
         if origin == sender or is_referrer(origin, referrer_patterns):
             parties = _parties(original, trackers, {sender, origin})
-            return _given(sender, parties, directory, message, original, names, "forward")
+            return _given(sender, parties, directory, message, original, names, "forward",
+                          max_partners)
         client = next(iter(_parties(original, trackers, {sender, origin})), None)
         return Intro(sender, (NewReferral(client, origin, Status.OPEN),), original.subject,
                      names, original, "received", "forward")
@@ -149,16 +157,16 @@ def read_intro(message: InboundMessage, trackers: Trackers, referrer_patterns: t
             return NotAnIntro("no-parties: a received referral needs the partner and the client")
         return Intro(sender, (NewReferral(parties[1], parties[0], Status.OPEN),),
                      message.subject, names, message, "received", "plus-address")
-    return _given(sender, parties, directory, message, message, names, "direct")
+    return _given(sender, parties, directory, message, message, names, "direct", max_partners)
 
 
 def _given(sender: str, parties: list[str], directory: PartnerDirectory,
            message: InboundMessage, source: InboundMessage, names: dict[str, str],
-           how: str) -> Intro | NotAnIntro:
+           how: str, max_partners: int) -> Intro | NotAnIntro:
     if len(parties) < 2:
         who = f"only {parties[0]}" if parties else "nobody"
         return NotAnIntro(f"no-parties: {who} besides the referrer and the tracker")
     hint = partner_hint(source.text) or partner_hint(message.text)
-    referrals = assign_roles(parties, directory, hint)
+    referrals = assign_roles(parties, directory, hint, max_partners)
     return Intro(sender, referrals, source.subject or message.subject, names, source,
                  "given", how)

@@ -24,7 +24,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def printable(text: str) -> str:
-    """`text` without control characters (NUL, ESC, DEL…), which no name or subject needs."""
+    """`text` without control characters (NUL, ESC, DEL…) but tab and newline, which no
+    name, subject or terminal line needs."""
     return _CONTROL.sub("", text)
 
 

@@ -97,3 +97,16 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
     bad.write_text("tracker: [unclosed\n")
     with pytest.raises(ConfigError, match=r"bad.yaml: line \d+: not valid YAML"):
         load_config(bad)
+
+
+def test_a_hanging_password_command_is_one_clear_error(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailflow.config as config_module
+    monkeypatch.setattr(config_module, "COMMAND_TIMEOUT", 0.5)
+    imap = {**{k: v for k, v in IMAP.items() if k != "password_env"},
+            "password_command": "sleep 30"}
+    config = parse_config({"tracker": "referrals@firm.example", "outbox_dir": "o", "imap": imap},
+                          tmp_path / "mailflow.yaml")
+    assert config.imap is not None and config.imap.password is not None
+    with pytest.raises(ConfigError, match=r"imap.password_command: command did not finish"):
+        config.imap.password.reveal()

@@ -78,3 +78,24 @@ def test_intake(name: str, results: dict[str, tuple[str, str, list[Any]]]) -> No
             assert expected["context_contains"] in referral.context
         if "context_excludes" in expected:
             assert expected["context_excludes"] not in referral.context
+
+
+def test_an_intro_to_hundreds_of_partners_asks_instead_of_fanning_out() -> None:
+    from mailflow.core.addressing import Trackers
+    from mailflow.core.intake import Intro, PartnerDirectory, read_intro
+    from mailflow.core.model import Status
+    from mailflow.core.parse import parse_message
+
+    many = ", ".join(f"p{n}@partners.example" for n in range(500))
+    raw = (f"From: Alice <alice@firm.example>\r\nTo: jane@gmail.com, {many}\r\n"
+           "Cc: referrals@firm.example\r\nSubject: Intro\r\nMessage-ID: <m@x>\r\n\r\nMeet.\r\n")
+    directory = PartnerDirectory(by_domain={"partners.example": "p"})
+    intro = read_intro(parse_message(raw.encode()), Trackers(("referrals@firm.example",)),
+                       ("*@firm.example",), directory, max_partners=5)
+    assert isinstance(intro, Intro) and len(intro.referrals) == 1
+    assert intro.referrals[0].status is Status.NEEDS_PARTNER
+    assert len(intro.referrals[0].candidates) <= 20
+    few = read_intro(parse_message(raw.replace(many, "p1@partners.example, p2@partners.example")
+                                   .encode()), Trackers(("referrals@firm.example",)),
+                     ("*@firm.example",), directory, max_partners=5)
+    assert isinstance(few, Intro) and len(few.referrals) == 2

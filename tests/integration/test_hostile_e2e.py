@@ -3,6 +3,8 @@ floods or fools mailflow."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 import subprocess
@@ -238,3 +240,52 @@ def test_read_only_commands_work_while_another_process_writes(world: World) -> N
         writer.close()
     assert oct(database.stat().st_mode & 0o777) == "0o600"
 
+
+
+SCRIPT_INTRO = (INTRO.replace(b"Jane Doe <jane@gmail.com>",
+                              b'"<img src=x onerror=alert(1)>" <jane@gmail.com>')
+                .replace(b"Subject: Introduction: Jane / Bob",
+                         b"Subject: =HYPERLINK(\"http://evil.example\") \x1b[2J<script>x</script>"))
+
+
+def test_hostile_text_is_escaped_in_html_and_inert_in_csv_and_terminal(
+        world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    world.deliver(SCRIPT_INTRO)
+    world.run("2026-11-23T10:00:00+00:00")
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: {world.reply_address("bob@law.example")}
+Subject: Re: [R-1] hello
+Date: Mon, 23 Nov 2026 10:40:00 +0000
+Message-ID: <bob-need@law.example>
+
+contacted
+need: <script>alert("need")</script>
+""".encode())
+    world.run("2026-11-23T11:00:00+00:00")
+    capsys.readouterr()
+    html = tmp_path / "report.html"
+    assert main(["--config", str(world.config), "report", "--html", str(html)]) == 0
+    page = html.read_text()
+    assert "<script>" not in page and "<img" not in page
+    world.run("2026-11-30T10:00:00+00:00")  # the weekly digest, with the need in it
+    digest = next(m for m in world.sent_to("alice@firm.example") if "this week" in m.subject)
+    assert digest.html and "&lt;script&gt;" in digest.html and "<script>" not in digest.html
+    capsys.readouterr()
+    assert main(["--config", str(world.config), "export", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["subject"].startswith("'=HYPERLINK")
+    assert main(["--config", str(world.config), "list"]) == 0
+    assert main(["--config", str(world.config), "show", "R-1"]) == 0
+    assert "\x1b" not in capsys.readouterr().out
+
+
+def test_check_names_a_step_whose_template_is_missing(world: World,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    text = world.config.read_text()
+    world.config.write_text(text + """workflow:
+  steps:
+    - {name: partner_nudge, to: partner, template: no_such_template, after: 1 business day}
+""")
+    assert main(["--config", str(world.config), "check"]) != 0
+    err = capsys.readouterr().err
+    assert "partner_nudge: template no_such_template.j2 not found" in err
