@@ -102,3 +102,75 @@ smtp: {{host: {smtp_server.host}, port: {smtp_server.port}, tls: none}}""")
     assert app.store.meta("incident") is None and app.store.meta("last_success")
     daemon.close()
     app.close()
+
+
+def _intro(n: int) -> bytes:
+    return INTRO.replace(b"<d1@firm.example>", f"<d{n}.busy@firm.example>".encode())
+
+
+def test_the_cli_beside_the_idle_daemon_never_meets_a_locked_database(
+        tmp_path: Path, imap_account: ImapAccount) -> None:
+    config = write_config(tmp_path, imap_account)
+    env = {**os.environ, "TEST_IMAP_PASSWORD": imap_account.password}
+    with (tmp_path / "daemon.log").open("wb") as log:
+        daemon = subprocess.Popen([sys.executable, "-m", "mailflow.cli", "--config",
+                                   str(config), "run"], env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and b"running" not in (tmp_path / "daemon.log"
+                                                                  ).read_bytes():
+            time.sleep(0.2)
+        commands = [["list", "--json"], ["show", "R-1", "--json"], ["partners", "--json"],
+                    ["status", "--json"], ["outbox", "--json"], ["close", "R-1"],
+                    ["reopen", "R-1"]]
+        failures = []
+        for n in range(6):
+            imap_account.deliver(_intro(n))
+            for command in commands:
+                done = subprocess.run([sys.executable, "-m", "mailflow.cli", "--config",
+                                       str(config), *command], capture_output=True, text=True,
+                                      env=env, timeout=60, check=False)
+                if "locked" in done.stderr or "Traceback" in done.stderr:
+                    failures.append((command, done.stderr))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(referrals(config)) < 6:
+            time.sleep(0.3)
+        assert not failures, failures[0]
+        assert len(referrals(config)) == 6
+        assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    log_text = (tmp_path / "daemon.log").read_text()
+    assert "locked" not in log_text and "Traceback" not in log_text, log_text
+
+
+def test_the_daemon_survives_a_bug_in_a_cycle(tmp_path: Path, imap_account: ImapAccount,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailflow.daemon as daemon_module
+
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    app = build_app(load_config(write_config(tmp_path, imap_account)))
+    calls: list[int] = []
+
+    def broken(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        raise UnicodeEncodeError("utf-8", "x", 0, 1, "a bug nobody foresaw")
+
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(daemon_module, "run_cycle", broken)
+            daemon = Daemon(app, now=lambda: datetime(2026, 11, 23, 10, tzinfo=UTC))
+            daemon.cycle()  # logged, counted, no exception out of the loop
+            daemon.cycle()
+        assert daemon.failures == 2 and len(calls) == 2
+        assert app.store.meta("failing_since")
+        imap_account.deliver(INTRO)
+        daemon.cycle()  # the bug is gone: the next cycle works and the failure is cleared
+        assert daemon.failures == 0 and len(app.store.referrals()) == 1
+    finally:
+        daemon.close()
+        app.close()
