@@ -51,9 +51,26 @@ def failure(app: App, now: datetime, problem: str, urgent: bool = False) -> None
 def success(app: App, now: datetime) -> None:
     store = app.store
     incident = store.meta("incident")
-    store.db.execute("delete from meta where key in ('failing_since', 'incident')")
+    store.delete_meta("failing_since", "incident")
     store.set_meta("last_success", to_db(now) or "")
     if incident:
         log.error("RECOVERED: mailflow works again (incident: %s)", incident)
         _email_admin(app, now, "mailflow recovered",
                      f"mailflow works again as of {to_db(now)}.\nThe incident was: {incident}")
+
+
+def _duration(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
+
+
+def returned(app: App, now: datetime, last_cycle: datetime) -> None:
+    """After an outage (no cycle for longer than alert_after_minutes), say how long."""
+    away = now - last_cycle
+    if away < timedelta(minutes=app.config.alert_after_minutes):
+        return
+    problem = (f"mailflow was away for {_duration(away)} (last cycle {to_db(last_cycle)}); "
+               "steps that fell due meanwhile are sent if still timely, else recorded as "
+               "missed")
+    log.warning("%s", problem)
+    _email_admin(app, now, f"mailflow is back after {_duration(away)}", problem + ".")

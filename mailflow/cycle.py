@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from mailflow import alerts
 from mailflow.adapters.mailbox import MailboxSource
 from mailflow.adapters.store import to_db
 from mailflow.dispatch import DispatchReport
@@ -49,13 +50,16 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
               progress: Callable[[int], None] | None = None) -> CycleReport:
     """Ingest all new mail, then send everything due as of `now`."""
     report = CycleReport()
+    last_poll = app.store.meta("last_poll")
+    if last_poll:
+        alerts.returned(app, now, datetime.fromisoformat(last_poll))
     replan_if_config_changed(app.store, app.config, app.calendar, now)
     own = mailbox is None
     box = mailbox if mailbox is not None else open_mailbox(app.config)
     try:
         batch = app.config.imap.batch_size if app.config.imap else 200
-        report.ingest = ingest(box, app.handler, folders_of(app.config), now,
-                               batch, since, progress)
+        report.ingest = ingest(box, app.handler, folders_of(app.config), now, batch, since,
+                               progress, timedelta(days=app.config.workflow.history_after_days))
         app.store.set_meta("last_poll", to_db(now) or "")
         plan_marked(app, now)
         report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box))

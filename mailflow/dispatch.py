@@ -28,6 +28,9 @@ from mailflow.scheduling import NOTICE, add_notice
 log = logging.getLogger("mailflow.dispatch")
 MAX_BACKOFF = timedelta(hours=6)
 RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
+# Notices that answer what the person just did go out at once, any hour; the others
+# (relayed news, bounce and failure notices, the first-run summary) wait for business hours.
+ANSWER_NOTICES = frozenset({"confirm", "help", "refused", "which", "unproven"})
 
 
 def _body_only(text: str) -> str:
@@ -46,6 +49,8 @@ class DispatchReport:
     deferred: int = 0
     failed: int = 0
     retried: int = 0
+    missed: int = 0
+    superseded: int = 0
 
 
 @dataclass
@@ -138,7 +143,8 @@ class Dispatcher:
         step = self._steps.get(row.step)
         return (step.grace_amount, step.grace_unit) if step else (2, "business days")
 
-    def _timely(self, rows: list[OutboxRow], now: datetime) -> list[OutboxRow]:
+    def _timely(self, rows: list[OutboxRow], now: datetime,
+                report: DispatchReport) -> list[OutboxRow]:
         """Steps still worth sending: not past their grace period, not superseded.
 
         A step later than its grace is recorded as missed; of several due steps to one
@@ -151,6 +157,7 @@ class Dispatcher:
             if now > deadline:
                 due = row.due_at.astimezone(self.config.timezone).strftime("%a %d %b %H:%M")
                 self._skip(row, f"due {due}, more than {amount:g} {unit} ago", now, "missed")
+                report.missed += 1
             else:
                 fresh.append(row)
         latest: dict[int, OutboxRow] = {}
@@ -162,6 +169,7 @@ class Dispatcher:
             if latest[row.referral_id] is not row:
                 self._skip(row, f"superseded by {latest[row.referral_id].step}", now,
                            "superseded")
+                report.superseded += 1
         return [row for row in fresh if latest[row.referral_id] is row]
 
     def _day_start(self, now: datetime) -> datetime:
@@ -186,14 +194,17 @@ class Dispatcher:
     def _emails_for(self, recipient: str, rows: list[OutboxRow], now: datetime,
                     report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
         rows = self._sendable(rows, now)
-        notices = [r for r in rows if r.step.startswith(NOTICE)]
+        open_now = self.calendar.is_open(now)
+        notices = [r for r in rows if r.step.startswith(NOTICE)
+                   and (open_now or r.step.split(".")[1] in ANSWER_NOTICES)]
         emails = self._notice_emails(recipient, notices, now, report)
         # answers to what the person just did go out at once, any hour, beyond the daily cap
-        responses = self._timely([r for r in rows if r.step in RESPONSE_STEPS], now)
-        regular = [r for r in rows if r not in notices and r.step not in RESPONSE_STEPS]
-        if regular and not self.calendar.is_open(now):
+        responses = self._timely([r for r in rows if r.step in RESPONSE_STEPS], now, report)
+        regular = [r for r in rows if not r.step.startswith(NOTICE)
+                   and r.step not in RESPONSE_STEPS]
+        if regular and not open_now:
             regular = []  # still pending: they go out when business hours begin
-        regular = self._timely(regular, now)
+        regular = self._timely(regular, now, report)
         if regular and (self.store.sent_to_since(recipient, self._day_start(now))
                         >= self.config.workflow.max_per_recipient_per_day):
             tomorrow = self.calendar.next_opening(self._day_start(now) + timedelta(days=1))

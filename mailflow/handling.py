@@ -25,7 +25,7 @@ from mailflow.core.robots import RobotVerdict, detect_robot
 from mailflow.core.tokens import TokenCheck, check_token
 from mailflow.partners import directory_from_store
 from mailflow.replies import ReplyPolicy, apply_reply, apply_robot
-from mailflow.scheduling import add_notice
+from mailflow.scheduling import add_notice, summarise_history
 
 log = logging.getLogger("mailflow.handling")
 _REPLY = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
@@ -46,6 +46,7 @@ class Handler:
     policy: ReplyPolicy
     trust_authentication_results: str | None = None
     max_partners_per_intro: int = 5
+    history_before: datetime | None = None  # first run: intros older than this are history
     _directory: PartnerDirectory | None = None
 
     def handle(self, message: InboundMessage, now: datetime) -> Classification:
@@ -79,6 +80,7 @@ class Handler:
                now: datetime) -> Classification:
         text = new_text(message)
         referrals, text = narrow_by_tag(correlation.referrals, text)
+        referrals = self._follow_up_target(referrals, text, sender)
         if len(referrals) > 1:
             # one email listed several referrals: a reply word must say which one
             command = parse_command(text)
@@ -97,6 +99,15 @@ class Handler:
             self.store.mark_for_planning([referral.id])
             apply_reply(self.store, referral, message, text, sender, now, self.policy, proven)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
+
+    def _follow_up_target(self, referrals: tuple[Referral, ...], text: str,
+                          sender: str) -> tuple[Referral, ...]:
+        """`follow up R-7`, said to the first-run summary, picks R-7 (one of the sender's)."""
+        command = parse_command(text)
+        if command is None or command.word != "follow_up" or not command.text.isdigit():
+            return referrals
+        target = self.store.find_referral(int(command.text))
+        return (target,) if target is not None and target.referrer == sender else referrals
 
     def _proven(self, message: InboundMessage, correlation: Correlation, sender: str) -> bool:
         """Whether the sender shows they got our email: a signed reply address, or a reply
@@ -137,6 +148,8 @@ class Handler:
 
     def _intro(self, message: InboundMessage, intro: Intro, now: datetime) -> Classification:
         created_at = message.date if message.date is not None and message.date <= now else now
+        history = (self.history_before is not None and intro.direction == "given"
+                   and created_at < self.history_before)
         context = new_text(intro.source) if intro.source.text else ""
         self.store.remember_names(dict(intro.names))
         ids = []
@@ -145,10 +158,12 @@ class Handler:
                 status=new.status, direction=intro.direction, referrer=intro.referrer,
                 client=new.client, partner=new.partner, subject=intro.subject,
                 created_at=created_at, intro_message_id=message.message_id, context=context,
-                candidates=new.candidates, names=dict(intro.names))
+                candidates=new.candidates, names=dict(intro.names), history=history)
             detail = (f"{intro.direction} intro ({intro.how}): client {new.client}, "
                       f"partner {new.partner}" if new.status is not Status.NEEDS_PARTNER
                       else "needs partner: " + ", ".join(new.candidates))
+            if history:
+                detail += " (history: found on the first run, not followed up)"
             self.store.add_event(referral.id, now, "intake", intro.referrer, detail)
             log.info("%s created from %s: %s", referral.tag, message.message_id, detail)
             ids.append(referral.id)
@@ -157,5 +172,8 @@ class Handler:
             self._directory = replace(self._directory,
                                       history=self._directory.history | partners)
         self.store.mark_for_planning(ids)
+        if history:
+            summarise_history(self.store, intro.referrer, ids, created_at, now)
+            return Classification(Kind.INTRO, f"history: {len(ids)} referral(s)", ids[0])
         return Classification(Kind.INTRO, f"intro: {len(ids)} referral(s)", ids[0])
 

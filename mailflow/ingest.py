@@ -6,7 +6,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mailflow.adapters.mailbox import FetchedMessage, MailboxSource
 from mailflow.adapters.maildir_mailbox import NO_UIDS
@@ -22,6 +22,7 @@ log = logging.getLogger("mailflow.ingest")
 class IngestReport:
     fetched: int = 0
     duplicates: int = 0
+    history: int = 0  # intros a first run found old: recorded, never chased
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def count(self, kind: str) -> None:
@@ -38,18 +39,35 @@ def _raw_id(raw: bytes) -> str:
     return "sha256-" + hashlib.sha256(raw).hexdigest()[:32] + "@mailflow.invalid"
 
 
+def _history_before(store: Store, first_run: bool, now: datetime,
+                    history_after: timedelta) -> datetime | None:
+    """On a first run, intros dated before this are history; kept until the run completes,
+    so a first run killed half-way goes on with the same rule."""
+    stored = store.meta("history_before")
+    if stored:
+        return datetime.fromisoformat(stored)
+    if not first_run:
+        return None
+    cutoff = now - history_after
+    store.set_meta("history_before", cutoff.isoformat())
+    return cutoff
+
+
 def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: datetime,
            batch_size: int = 200, since: datetime | None = None,
-           progress: Callable[[int], None] | None = None) -> IngestReport:
+           progress: Callable[[int], None] | None = None,
+           history_after: timedelta = timedelta(days=14)) -> IngestReport:
     """Fetch everything above the stored cursor; record, then move, then advance the cursor.
 
     A crash between any two of these steps is harmless: a re-fetched message is
-    recognised by its Message-ID and only moved.
+    recognised by its Message-ID and only moved. On a first run (no cursor yet) intros
+    older than `history_after` are recorded as history.
     """
     store = handler.store
     report = IngestReport()
     uidvalidity = mailbox.uidvalidity()
     cursor = store.cursor(mailbox.folder)
+    handler.history_before = _history_before(store, cursor is None, now, history_after)
     last_uid = 0
     if cursor is not None and cursor[0] == uidvalidity and uidvalidity != NO_UIDS:
         last_uid = cursor[1]
@@ -72,6 +90,9 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
             store.set_cursor(mailbox.folder, uidvalidity, batch[-1].uid)
         if progress is not None:
             progress(report.fetched)
+    if handler.history_before is not None:
+        store.delete_meta("history_before")
+        handler.history_before = None
     return report
 
 
@@ -129,6 +150,8 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
     store.record_message(message.message_id, mailbox.folder, uidvalidity, fetched.uid,
                          result.kind, result.reason, result.referral_id, now)
     report.count(result.kind)
+    if result.reason.startswith("history:"):
+        report.history += 1
     if result.kind is Kind.QUARANTINED:
         return folders.quarantine
     return folders.processed

@@ -8,7 +8,7 @@ import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +51,29 @@ def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
     with opened(config) as app:
         if args.once:
             report = run_cycle(app, now, since=args.since, progress=_progress)
-            kinds = ", ".join(f"{v} {k}" for k, v in sorted(report.ingest.by_kind.items()))
-            return (f"read {report.ingest.fetched} messages ({kinds or 'nothing new'}); "
-                    f"sent {len(report.dispatch.sent)}, deferred {report.dispatch.deferred}, "
-                    f"failed {report.dispatch.failed}")
+            return _cycle_summary(report)
         from mailflow.daemon import Daemon
         Daemon(app, since=args.since).run_forever()
         return None
+
+
+def _cycle_summary(report: Any) -> str:
+    """What one `run --once` did, in words."""
+    ingest, dispatch = report.ingest, report.dispatch
+    kinds = dict(ingest.by_kind)
+    parts = []
+    if ingest.history:
+        recent = kinds.get("intro", 0) - ingest.history
+        parts.append(f"{ingest.history} earlier intros recorded as history, "
+                     f"{recent} recent ones followed up")
+        kinds.pop("intro", None)
+    parts += [f"{v} {k}" for k, v in sorted(kinds.items())]
+    line = (f"read {ingest.fetched} messages ({', '.join(parts) or 'nothing new'}); "
+            f"sent {len(dispatch.sent) + len(report.digests)}, deferred {dispatch.deferred}, "
+            f"failed {dispatch.failed}")
+    if dispatch.missed or dispatch.superseded:
+        line += f"; {dispatch.missed} too late (missed), {dispatch.superseded} superseded"
+    return line
 
 
 def _progress(count: int) -> None:
@@ -145,8 +161,15 @@ def outbox(config: Config, args: argparse.Namespace) -> Any:
         rows = [outbox_dict(r, config.timezone) for r in app.store.pending()]
         if args.json:
             return rows
-        return "\n".join(f"{r['due_at']}  {r['referral']:<6} {r['step']:<18} to {r['recipient']}"
-                         for r in rows) or "nothing pending"
+        lines = [f"{r['due_at']}  {r['referral']:<6} {r['step']:<18} to {r['recipient']}"
+                 for r in rows] or ["nothing pending"]
+        late = [outbox_dict(r, config.timezone) for r in app.store.not_sent_since(
+            clock.now() - timedelta(days=14))]
+        if late:
+            lines += ["", "not sent (last 14 days):"] + [
+                f"{r['due_at']}  {r['referral']:<6} {r['step']:<18} to {r['recipient']}: "
+                f"{r['status']}, {r['detail']}" for r in late]
+        return "\n".join(lines)
 
 
 def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:

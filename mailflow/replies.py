@@ -19,10 +19,10 @@ UNDO_WINDOW = timedelta(hours=24)
 MAX_PAUSE = timedelta(days=30)  # a longer absence is met again by the next auto-reply
 WORDS_HELP = ("I didn't recognise that as one of the reply words, so nothing changed.\n\n"
               "The words are: done, won, lost (or no fit), contacted, snooze 2 weeks, stop, "
-              "stop all, rating 1-5, need: WHAT, reopen, undo.\n"
+              "stop all, rating 1-5, need: WHAT, reopen, undo, follow up.\n"
               "Anything longer is kept as a note and passed on.")
 _STATE_FIELDS = ("status", "outcome", "contacted_at", "closed_at", "snoozed_until", "partner",
-                 "client")
+                 "client", "history", "plan_from")
 
 
 @dataclass(frozen=True)

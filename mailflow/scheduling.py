@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from mailflow.adapters.store import Store, from_db
 from mailflow.config import Config
@@ -108,3 +109,29 @@ def add_notice(store: Store, referral_id: int, recipient: str, kind: str, title:
                              [referral_id, f"{prefix}.{len(rows) + 1}", recipient])[0]
     store.update_outbox(row.id, payload=json.dumps({"title": title, "body": body}))
     return True
+
+
+HISTORY_LISTED = 20  # tags named in the first-run summary; the count covers the rest
+
+
+def summarise_history(store: Store, referrer: str, new_ids: list[int], intro_at: datetime,
+                      now: datetime) -> None:
+    """Keep one pending summary per referrer of the old intros a first run found."""
+    pending = store.pending_notice(referrer, "history")
+    data: dict[str, Any] = json.loads(pending.payload) if pending is not None else {
+        "count": 0, "tags": [], "first": intro_at.date().isoformat()}
+    data["count"] += len(new_ids)
+    data["tags"] = (data["tags"] + [f"R-{i}" for i in new_ids])[:HISTORY_LISTED]
+    data["first"] = min(data["first"], intro_at.date().isoformat())
+    listed = ", ".join(data["tags"]) + (", …" if data["count"] > len(data["tags"]) else "")
+    data["title"] = f"I found {data['count']} earlier introductions"
+    data["body"] = (
+        f"Reading the mailbox for the first time, I found {data['count']} introductions "
+        f"you made before I started (the oldest from {data['first']}): {listed}.\n\n"
+        "They are in your ledger, and I won't chase anyone about them. To have me follow "
+        f"one up as if it were new, reply \"follow up {data['tags'][0]}\" (with its tag).")
+    if pending is None:
+        add_notice(store, new_ids[0], referrer, "history", data["title"], data["body"], now)
+        pending = store.pending_notice(referrer, "history")
+    assert pending is not None
+    store.update_outbox(pending.id, payload=json.dumps(data))

@@ -81,3 +81,10 @@ def m005_durable_planning_and_payloads(db: Any) -> None:
         db.table("referrals").create_index([column])
     db.execute("insert or ignore into meta (key, value) values ('installation', ?)",
                [secrets.token_hex(6)])
+
+
+@migrations()
+def m006_history(db: Any) -> None:
+    """Intros found old on a first run are history; "follow up" plans from a new start."""
+    db.table("referrals").add_column("history", int, not_null_default=0)
+    db.table("referrals").add_column("plan_from", str)

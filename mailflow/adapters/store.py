@@ -65,6 +65,7 @@ def _referral(row: dict[str, Any]) -> Referral:
         contacted_at=from_db(row["contacted_at"]), closed_at=from_db(row["closed_at"]),
         context=row["context"] or "", candidates=tuple(json.loads(row["candidates"] or "[]")),
         names=json.loads(row["names"] or "{}"), direction=row["direction"] or "given",
+        history=bool(row.get("history")), plan_from=from_db(row.get("plan_from")),
     )
 
 
@@ -149,6 +150,10 @@ class Store:
         self.db.execute("insert into meta (key, value) values (?, ?) on conflict(key) "
                         "do update set value = excluded.value", [key, value])
 
+    def delete_meta(self, *keys: str) -> None:
+        self.db.execute(f"delete from meta where key in ({','.join('?' * len(keys))})",
+                        list(keys))
+
     def installation_id(self) -> str:
         """A random id made with the database: it makes our Message-IDs unique to it."""
         return self.meta("installation") or "0"
@@ -195,7 +200,9 @@ class Store:
     # referrals ------------------------------------------------------------
     def add_referral(self, **fields: Any) -> Referral:
         row = dict(fields)
-        for key in ("created_at", "contacted_at", "closed_at"):
+        if "history" in row:
+            row["history"] = int(row["history"])
+        for key in ("created_at", "contacted_at", "closed_at", "plan_from"):
             if key in row:
                 row[key] = to_db(row[key])
         row["candidates"] = json.dumps(list(row.get("candidates", ())))
@@ -223,7 +230,8 @@ class Store:
 
     def update_referral(self, referral_id: int, **fields: Any) -> Referral:
         row = {k: (to_db(v) if isinstance(v, datetime) else
-                   str(v) if isinstance(v, (Status, Outcome)) else v) for k, v in fields.items()}
+                   str(v) if isinstance(v, (Status, Outcome)) else
+                   int(v) if isinstance(v, bool) else v) for k, v in fields.items()}
         self._update("referrals", "id", referral_id, row)
         return self.referral(referral_id)
 
@@ -343,6 +351,12 @@ class Store:
         rows = self.query("select * from outbox where status = 'pending' order by due_at, id")
         return [_outbox(r) for r in rows]
 
+    def not_sent_since(self, since: datetime) -> list[OutboxRow]:
+        """Steps recorded as missed or superseded that were due after `since`."""
+        rows = self.query("select * from outbox where status in ('missed', 'superseded') "
+                          "and due_at >= ? order by due_at, id", [to_db(since)])
+        return [_outbox(r) for r in rows]
+
     def outbox_where(self, where: str, params: list[Any]) -> list[OutboxRow]:
         rows = self.query(f"select * from outbox where {where} order by id", params)
         return [_outbox(r) for r in rows]
@@ -368,6 +382,13 @@ class Store:
         rows = self.query(f"select * from outbox where message_id in ({marks}) "
                           "and status = 'sent' order by id", ids)
         return [_outbox(r) for r in rows]
+
+    def pending_notice(self, recipient: str, kind: str) -> OutboxRow | None:
+        """The first pending notice of `kind` to `recipient`, if any."""
+        rows = self.query("select * from outbox where recipient = ? and status = 'pending' "
+                          "and step like ? order by id limit 1",
+                          [recipient, f"notice.{kind}.%"])
+        return _outbox(rows[0]) if rows else None
 
     def notices_sent_to_since(self, recipient: str, since: datetime) -> int:
         """Notice emails (confirmations, relays, help…) sent to `recipient` since `since`."""

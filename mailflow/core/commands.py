@@ -51,7 +51,7 @@ CLOSING = {
 CONTACTED = ("contacted", "called", "spoke", "spoken", "in touch", "met")
 KNOWN_WORDS = ("done", "complete", "completed", "won", "engaged", "hired", "signed", "lost",
                "declined", "contacted", "called", "spoke", "snooze", "stop", "rating",
-               "need", "reopen", "undo")
+               "need", "reopen", "undo", "follow")
 
 # words that may stand before a reply word in its clause
 _FILLER = frozenset({
@@ -104,6 +104,8 @@ _STOP = re.compile(
     r"the|all|of|emails?|e-?mails?|reminders?|messages?|nudges?|follow-?ups?|me|us|thanks|"
     r"thank you|for (?:this|me)|referrals?))*$", re.IGNORECASE)
 _REOPEN = re.compile(rf"^(?:please\s+)?re-?open{_POLITE}$", re.IGNORECASE)
+_FOLLOW_UP = re.compile(rf"^(?:please\s+)?follow[ -]?up(?:\s+(?:on\s+)?\[?r-(\d+)\]?)?{_POLITE}$",
+                        re.IGNORECASE)
 _UNDO = re.compile(rf"^(?:oops\s+|please\s+|sorry\s+)*undo{_POLITE}$", re.IGNORECASE)
 _NEED = re.compile(r"^[^\w\n]*need[ \t]*[:\-\u2013\u2014][ \t]*(\S.*)$",
                    re.IGNORECASE | re.MULTILINE)
@@ -229,6 +231,9 @@ def _structured(clause: str) -> Command | None:
         return Command("reopen")
     if _UNDO.match(lowered):
         return Command("undo")
+    follow_up = _FOLLOW_UP.match(lowered)
+    if follow_up:
+        return Command("follow_up", text=follow_up.group(1) or "")
     snooze = _SNOOZE.match(lowered)
     if snooze:
         amount, unit = snooze.group(1), snooze.group(2)

@@ -124,6 +124,8 @@ class Referral:
     candidates: tuple[str, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
     direction: str = "given"
+    history: bool = False  # found old on a first run: in the ledger, never chased
+    plan_from: datetime | None = None  # "follow up": steps count from here, not the intro
 
     @property
     def tag(self) -> str:

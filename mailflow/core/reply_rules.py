@@ -14,12 +14,14 @@ ALLOWED: dict[Role, frozenset[str]] = {
                              "stop", "stop_all", "undo"}),
     Role.CLIENT: frozenset({"rating", "done", "stop", "stop_all", "note", "undo"}),
     Role.REFERRER: frozenset({"contacted", "done", "won", "lost", "snooze", "need", "note",
-                              "stop", "stop_all", "undo", "rating", "reopen", "choice"}),
+                              "stop", "stop_all", "undo", "rating", "reopen", "choice",
+                              "follow_up"}),
 }
 CLOSING = frozenset({"done", "won", "lost"})
 # Words that change a referral: only believed from a signed reply address (or a sender our
 # server authenticated). "stop" is not among them: a stop is always honoured.
-NEEDS_PROOF = CLOSING | {"contacted", "snooze", "reopen", "undo", "choice", "rating"}
+NEEDS_PROOF = CLOSING | {"contacted", "snooze", "reopen", "undo", "choice", "rating",
+                         "follow_up"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,13 @@ def _decide(referral: Referral, role: Role, sender: str, command: Command | None
         status = Status.CONTACTED if referral.contacted_at else Status.OPEN
         return ReplyEffect({"status": status, "outcome": None, "closed_at": None}, "reopened",
                            f"reopened by {sender}", confirmation=f"Reopened {referral.tag}.")
+    if word == "follow_up":
+        if not referral.history:
+            return ReplyEffect(event_kind="reply", event_detail="follow up: already followed")
+        return ReplyEffect({"history": False, "plan_from": now}, "follow-up",
+                           f"followed up from now on, asked by {sender}",
+                           confirmation=f"I'll follow up on {referral.tag} from now on, as if "
+                                        "the introduction were new.")
     if word == "undo":
         return ReplyEffect(event_kind="undo", event_detail=f"undo asked by {sender}", undo=True)
     if word == "choice":

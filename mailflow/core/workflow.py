@@ -39,8 +39,8 @@ class PlannedStep:
 
 
 def _anchor(referral: Referral, since: str) -> datetime | None:
-    return {"intake": referral.created_at, "contacted": referral.contacted_at,
-            "closed": referral.closed_at}[since]
+    return {"intake": referral.plan_from or referral.created_at,
+            "contacted": referral.contacted_at, "closed": referral.closed_at}[since]
 
 
 def _blocked(step: StepConfig, facts: ReferralFacts, recipient: str) -> bool:
@@ -58,9 +58,9 @@ def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: Business
          acknowledge_referrer: bool = True) -> list[PlannedStep]:
     """Every step this referral should have, with its due time, given its state now."""
     referral = facts.referral
-    if referral.direction != "given":
-        return []
-    start = calendar.next_opening(referral.created_at)
+    if referral.direction != "given" or referral.history:
+        return []  # received referrals and old intros found on a first run: ledger only
+    start = calendar.next_opening(referral.plan_from or referral.created_at)
     if referral.status is Status.NEEDS_PARTNER:
         return [PlannedStep(PARTNER_QUESTION, referral.referrer, start)]
     planned: list[PlannedStep] = []
@@ -91,5 +91,5 @@ def role_words(role: Role) -> tuple[str, ...]:
         Role.PARTNER: ("contacted", "won", "lost", "done", "snooze 2 weeks", "need: WHAT"),
         Role.CLIENT: ("rating 1-5", "done", "stop"),
         Role.REFERRER: ("done", "won", "lost", "contacted", "snooze 2 weeks", "stop",
-                        "reopen"),
+                        "reopen", "follow up"),
     }[role]
