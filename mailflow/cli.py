@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     close.add_argument("--outcome", choices=("done", "won", "lost"), default="done")
     reopen = sub.add_parser("reopen", help="reopen a closed referral")
     reopen.add_argument("ref", metavar="REF")
+    unbounce = sub.add_parser("unbounce", help="clear an address's bounce flag")
+    unbounce.add_argument("email", metavar="EMAIL")
     partners = sub.add_parser("partners", help="the partner directory and ledger")
     partners.add_argument("--json", action="store_true")
     psub = partners.add_subparsers(dest="action", metavar="ACTION")
@@ -118,6 +120,7 @@ def _main(argv: Sequence[str] | None) -> int:
         "close": _with_config(operations.close),
         "reopen": _with_config(operations.reopen),
         "partners": _with_config(operations.partners),
+        "unbounce": _with_config(operations.unbounce),
         "outbox": _with_config(operations.outbox),
         "status": _with_config(lambda c, a: operations.status(c, a, clock.now())),
         "export": _with_config(operations.export),

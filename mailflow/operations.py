@@ -135,6 +135,19 @@ def reopen(config: Config, args: argparse.Namespace) -> str:
         return f"{referral.tag} reopened ({status})"
 
 
+def unbounce(config: Config, args: argparse.Namespace) -> str:
+    """Clear an address's bounce flag (say, after the person fixed their mailbox)."""
+    email = args.email.strip().lower()
+    with opened(config) as app, app.store.atomic():
+        if not app.store.clear_undeliverable(email):
+            raise UsageError(f"{email} is not marked as bouncing")
+        for referral in app.store.open_referrals_of(email):
+            app.store.add_event(referral.id, clock.now(), "unbounced", "operator",
+                                f"{email} may be written to again")
+            app.store.mark_for_planning([referral.id])
+    return f"{email} may be written to again; its open referrals are re-planned at the next cycle"
+
+
 def partners(config: Config, args: argparse.Namespace) -> Any:
     from mailflow.ledger_report import partner_rows
     with opened(config) as app:

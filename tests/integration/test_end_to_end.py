@@ -167,6 +167,9 @@ Subject: [R-1] Tracking
     assert main(["--config", str(world.config), "close", "R-1"]) == 0
     world.run("2026-12-01T12:00:00+00:00")
     assert len(world.sent_to("jane@gmail.com")) == written  # undeliverable: never again
+    assert main(["--config", str(world.config), "unbounce", "jane@gmail.com"]) == 0
+    assert main(["--config", str(world.config), "unbounce", "jane@gmail.com"]) == 2  # once
+
 
 
 def test_malformed_mail_goes_to_quarantine_and_the_cycle_goes_on(world: World) -> None:
