@@ -10,3 +10,5 @@ in the mailbox, never read for meaning.
 TEXT_BUDGET = 64 * 1024
 HTML_BUDGET = 512 * 1024  # HTML is verbose; the text it turns into is held to TEXT_BUDGET
 REPORT_BUDGET = 16 * 1024  # a delivery-status report
+RAW_BUDGET = 4 * 1024 * 1024  # bytes of a message handed to the MIME parser
+BASE64_LINES_KEPT = 1200  # of a longer base64 run (an attachment): about 90 KB decoded

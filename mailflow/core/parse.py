@@ -15,7 +15,13 @@ from email.header import decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from mailflow.core.budget import HTML_BUDGET, REPORT_BUDGET, TEXT_BUDGET
+from mailflow.core.budget import (
+    BASE64_LINES_KEPT,
+    HTML_BUDGET,
+    RAW_BUDGET,
+    REPORT_BUDGET,
+    TEXT_BUDGET,
+)
 from mailflow.core.html_text import html_to_text
 from mailflow.core.model import Address, InboundMessage
 
@@ -270,8 +276,39 @@ def _from_message(message: Message, raw_headers: bytes, require_sender: bool) ->
     )
 
 
+# a run of base64 lines longer than we keep; possessive, so the engine keeps no
+# backtracking state per line (a greedy group held 150 MB on a 50 MB attachment)
+_BASE64_RUN = re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}={0,2}\r?\n){%d,}+"
+                         % (BASE64_LINES_KEPT + 1))
+
+
+def within_budget(raw: bytes) -> bytes:
+    """`raw` cut down for parsing: runs of base64 lines (attachments) to their first
+    BASE64_LINES_KEPT lines, then RAW_BUDGET bytes.
+
+    The email package holds several copies of what it parses (a 50 MB message peaked
+    near 400 MB); what is cut is attachment data and text far past the text budget.
+    """
+    if len(raw) <= RAW_BUDGET:
+        return raw
+    kept: list[bytes] = []
+    size = position = 0
+    for run in _BASE64_RUN.finditer(raw):
+        end = run.start()
+        for _ in range(BASE64_LINES_KEPT):
+            end = raw.index(b"\n", end) + 1
+        kept.append(raw[position:end])
+        size += end - position
+        position = run.end()
+        if size >= RAW_BUDGET:
+            break
+    kept.append(raw[position:position + max(0, RAW_BUDGET - size)])
+    return b"".join(kept)[:RAW_BUDGET]
+
+
 def parse_message(raw: bytes) -> InboundMessage:
     """Parse a whole message; raises MalformedMessage when there is nothing to work with."""
+    raw = within_budget(raw)
     if not raw.strip():
         raise MalformedMessage("empty message")
     head_end = raw.find(b"\n\n")

@@ -139,3 +139,25 @@ def test_mutated_corpus_mail_never_raises(path: Path, flips: list[tuple[int, int
     for position, value in flips:
         raw[position % len(raw)] = value
     handle(bytes(raw))
+
+
+def test_a_huge_attachment_is_never_held_in_memory_whole() -> None:
+    import base64
+    import os
+    import tracemalloc
+
+    data = base64.encodebytes(os.urandom(15_000_000)).replace(b"\n", b"\r\n")
+    raw = (b"From: A <a@firm.example>\r\nTo: b@x.example\r\nSubject: big\r\n"
+           b"Message-ID: <big@x>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+           b"Content-Type: text/plain\r\n\r\nhello\r\n--B\r\nContent-Type: application/pdf\r\n"
+           b"Content-Disposition: attachment; filename=x.pdf\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" + data + b"\r\n--B--\r\n")
+    tracemalloc.start()
+    try:
+        message = parse_message(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert message.text.strip() == "hello" and message.attachment_names == ("x.pdf",)
+    assert peak < len(raw) / 10, f"{peak / 1e6:.0f} MB to parse a {len(raw) / 1e6:.0f} MB mail"
