@@ -110,7 +110,7 @@ def send_digests(app: App, now: datetime) -> list[str]:
 
     if not app.calendar.is_open(now):
         return []
-    due = [r for r in {x.referrer for x in app.store.referrals()} if digest_due(app, r, now)]
+    due = [r for r in app.store.referrers() if digest_due(app, r, now)]
     if not due:
         return []
     digests = build_report(app, now)

@@ -256,6 +256,11 @@ class Store:
                 return found
         return found
 
+    def referrers(self) -> list[str]:
+        """Everyone who made a referral, read from the referrer index alone."""
+        rows = self.db.execute("select distinct referrer from referrals order by referrer")
+        return [r[0] for r in rows.fetchall()]
+
     def past_partners(self) -> frozenset[str]:
         rows = self.db.execute("select distinct partner from referrals where partner is not null")
         return frozenset(r[0] for r in rows.fetchall())
