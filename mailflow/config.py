@@ -244,7 +244,7 @@ def _imap(section: Section, base: Path) -> ImapConfig:
     ca_file = section.string("ca_file", None)
     config = ImapConfig(
         host=section.string("host"),
-        port=section.integer("port", 993 if tls == "ssl" else 143, minimum=1),
+        port=section.integer("port", 993 if tls == "ssl" else 143, minimum=1, maximum=65535),
         tls=tls,
         username=section.string("username"),
         password=password,
@@ -269,7 +269,8 @@ def _smtp(section: Section, base: Path) -> SmtpConfig:
     ca_file = section.string("ca_file", None)
     config = SmtpConfig(
         host=section.string("host"),
-        port=section.integer("port", {"ssl": 465, "starttls": 587, "none": 25}[tls], minimum=1),
+        port=section.integer("port", {"ssl": 465, "starttls": 587, "none": 25}[tls], minimum=1,
+                             maximum=65535),
         tls=tls,
         username=section.string("username", None),
         password=_secret(section, "password", required=False),
@@ -418,6 +419,8 @@ def parse_config(data: Any, path: Path) -> Config:
     outbox_dir = top.string("outbox_dir", None)
     if smtp is not None and outbox_dir is not None:
         raise top.error("outbox_dir", "give either smtp or outbox_dir, not both")
+    if smtp is None and outbox_dir is None:
+        raise top.error("smtp", "no way to send: add an `smtp:` section or `outbox_dir: PATH`")
     templates_dir = top.string("templates_dir", None)
     admin = top.string("admin", None)
     secret = _secret(top, "secret", required=False)
@@ -451,19 +454,31 @@ def parse_config(data: Any, path: Path) -> Config:
     return config
 
 
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """Where a YAML mistake is: the parser gives up at one line, often lines after the
+    mistake, so the start of the construct it was reading is named too."""
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    if problem is None:
+        return "(yaml)"
+    if context is not None and context.line != problem.line:
+        return f"line {problem.line + 1} (in what starts at line {context.line + 1})"
+    return f"line {problem.line + 1}"
+
+
 def load_config(path: Path) -> Config:
     """Read and validate `path`; every problem is a ConfigError naming file and key."""
+    where_file = str(path.resolve())
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ConfigError(str(path), "", "no such file (create one with `mailflow init`)") from exc
+        raise ConfigError(where_file, "", "no such file (create one with `mailflow init`)") \
+            from exc
     except OSError as exc:
-        raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from exc
+        raise ConfigError(where_file, "", f"cannot read: {exc.strerror}") from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
-        raise ConfigError(str(path), where, f"not valid YAML: {getattr(exc, 'problem', exc)}") \
-            from exc
+        raise ConfigError(where_file, _yaml_where(exc),
+                          f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     return parse_config(data, path.resolve())

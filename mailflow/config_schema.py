@@ -58,7 +58,8 @@ class Section:
             raise self.error(name, f"expected a non-empty string, got {_describe(value)}")
         return value.strip()
 
-    def integer(self, name: str, default: Any = _MISSING, minimum: int | None = None) -> Any:
+    def integer(self, name: str, default: Any = _MISSING, minimum: int | None = None,
+                maximum: int | None = None) -> Any:
         value = self.raw(name, default)
         if value is default and default is not _MISSING:
             return value
@@ -66,6 +67,8 @@ class Section:
             raise self.error(name, f"expected an integer, got {_describe(value)}")
         if minimum is not None and value < minimum:
             raise self.error(name, f"expected an integer >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.error(name, f"expected an integer <= {maximum}, got {value}")
         return value
 
     def number(self, name: str, default: Any = _MISSING) -> Any:

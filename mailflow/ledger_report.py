@@ -33,8 +33,12 @@ def ledger(app: App, now: datetime) -> list[PartnerLedger]:
 
 def partner_rows(app: App, now: datetime) -> list[dict[str, Any]]:
     zone = app.config.timezone
+    directory = {r.emails[0] if r.emails else str(r.id): r for r in records(app.store)}
     return [{
         "email": row.key, "emails": list(row.emails), "name": row.name, "niche": row.niche,
+        "notes": directory[row.key].notes if row.key in directory else "",
+        "domain": directory[row.key].domain if row.key in directory else None,
+        "source": directory[row.key].source if row.key in directory else "",
         "given": row.given, "received": row.received, "open": row.open, "won": row.won,
         "lost": row.lost, "done": row.done,
         "median_hours_to_contact": row.median_hours_to_contact,

@@ -151,15 +151,22 @@ def unbounce(config: Config, args: argparse.Namespace) -> str:
 def partners(config: Config, args: argparse.Namespace) -> Any:
     from mailflow.ledger_report import partner_rows
     with opened(config) as app:
-        if args.action in ("add", "edit"):
-            entry = partner_entry({"email": args.email, "name": args.name,
-                                   "niche": args.niche, "notes": args.notes,
-                                   "domain": args.domain})
-            done = partner_store.add_or_edit(app.store, entry, str(config.path))
-            return f"{done} partner {entry.email[0]}"
+        changes = {"name": args.name, "niche": args.niche, "notes": args.notes,
+                   "domain": args.domain} if args.action in ("add", "edit") else {}
+        if args.action == "add":
+            entry = partner_entry({"email": args.email, **changes})
+            partner_store.add(app.store, entry, str(config.path))
+            return f"added partner {_describe_partner(entry)}"
+        if args.action == "edit":
+            emails = tuple(e.strip().lower() for e in args.email)
+            entry = partner_store.edit(app.store, emails, changes, str(config.path))
+            return f"edited partner {_describe_partner(entry)}"
         if args.action == "remove":
+            gone = partner_store.find(app.store, args.email.lower())
             partner_store.remove(app.store, args.email.lower(), str(config.path))
-            return f"removed partner {args.email}"
+            assert gone is not None
+            return (f"removed partner {', '.join(gone.emails)}"
+                    + (f" ({gone.name})" if gone.name else ""))
         rows = partner_rows(app, clock.now())
         if args.json:
             return rows
@@ -167,6 +174,12 @@ def partners(config: Config, args: argparse.Namespace) -> Any:
             f"{r['email']:<28} {r['name'][:20]:<20} given {r['given']:>3}  received "
             f"{r['received']:>3}  won {r['won']:>3}  {' '.join(r['flags'])}" for r in rows
         ) or "no partners"
+
+
+def _describe_partner(entry: Any) -> str:
+    fields = [f"{k} {getattr(entry, k)!r}" for k in ("name", "niche", "notes", "domain")
+              if getattr(entry, k)]
+    return ", ".join(entry.email) + (f": {'; '.join(fields)}" if fields else "")
 
 
 def outbox(config: Config, args: argparse.Namespace) -> Any:

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 
 from mailflow.adapters.store import Store
-from mailflow.config import PartnerEntry
+from mailflow.config import PartnerEntry, partner_entry
 from mailflow.core.intake import PartnerDirectory
 from mailflow.errors import UsageError
 
@@ -80,15 +80,37 @@ def seed_from_config(store: Store, entries: tuple[PartnerEntry, ...]) -> bool:
     return True
 
 
-def add_or_edit(store: Store, entry: PartnerEntry, config_file: str) -> str:
-    """Add or edit a CLI-managed partner; config-defined partners are refused."""
-    existing = next((p for p in (find(store, e) for e in entry.email) if p), None)
+def _existing(store: Store, emails: tuple[str, ...], config_file: str) -> PartnerRecord | None:
+    existing = next((p for p in (find(store, e) for e in emails) if p), None)
     if existing is not None and existing.source == "config":
         raise UsageError(f"{existing.emails[0]} is defined in {config_file}; "
                          "edit it there (the config file wins)")
+    return existing
+
+
+def add(store: Store, entry: PartnerEntry, config_file: str) -> None:
+    """Add a CLI-managed partner; an address already known is refused (use edit)."""
+    if _existing(store, entry.email, config_file) is not None:
+        raise UsageError(f"{entry.email[0]} is already a partner; use `partners edit` "
+                         "to change it")
+    with store.atomic():
+        _save(store, entry, "cli", None)
+
+
+def edit(store: Store, emails: tuple[str, ...], changes: dict[str, str | None],
+         config_file: str) -> PartnerEntry:
+    """Change only the fields given in `changes` of a known CLI-managed partner."""
+    existing = _existing(store, emails, config_file)
+    if existing is None:
+        raise UsageError(f"no partner with address {emails[0]}; use `partners add`")
+    current = {"email": list(dict.fromkeys((*existing.emails, *emails))),
+               "name": existing.name, "niche": existing.niche, "notes": existing.notes,
+               "domain": existing.domain}
+    current.update({k: v for k, v in changes.items() if v is not None})
+    entry = partner_entry(current)
     with store.atomic():
         _save(store, entry, "cli", existing)
-    return "edited" if existing else "added"
+    return entry
 
 
 def remove(store: Store, email: str, config_file: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -95,8 +97,24 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("tracker: [unclosed\n")
-    with pytest.raises(ConfigError, match=r"bad.yaml: line \d+: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"bad.yaml: line 2 \(in what starts at line 1\): "
+                                          "not valid YAML"):
         load_config(bad)
+    bad.write_text("tracker: a@b.example\nimap:\n  host: x\n port: 1\n  user: y\n")
+    with pytest.raises(ConfigError, match=rf"^{tmp_path}/bad.yaml: line 4 "):  # absolute
+        load_config(bad)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({**BASE, "outbox_dir": None}, "smtp: no way to send: add an `smtp:` section"),
+    ({**{k: v for k, v in BASE.items() if k != "outbox_dir"},
+      "smtp": {"host": "s.example", "port": 99999}}, "smtp.port: expected an integer <= 65535"),
+])
+def test_sending_is_configured_and_ports_are_ports(tmp_path: Path, data: dict[str, Any],
+                                                   message: str) -> None:
+    data = {k: v for k, v in data.items() if v is not None}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(data, tmp_path / "mailflow.yaml")
 
 
 def test_a_hanging_password_command_is_one_clear_error(tmp_path: Path,

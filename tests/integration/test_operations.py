@@ -150,3 +150,22 @@ def test_a_workflow_change_replans_what_is_pending(setup: tuple[Path, Path],
                                                            "--json")[1])}
     assert after["partner_nudge"].startswith("2026-11-25T09:00")
     assert "escalation" not in after and "client_checkin" not in after
+
+
+def test_partners_add_and_edit_never_lose_a_field(setup: tuple[Path, Path],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    config, _ = setup
+    code, out, _ = cli(capsys, config, "partners", "add", "gina@g.example", "--name", "Gina",
+                       "--niche", "pensions")
+    assert code == 0 and "added partner gina@g.example" in out
+    code, _, err = cli(capsys, config, "partners", "add", "gina@g.example")
+    assert code == 2 and "already a partner; use `partners edit`" in err
+    code, _, err = cli(capsys, config, "partners", "edit", "nobody@g.example", "--notes", "x")
+    assert code == 2 and "no partner with address nobody@g.example" in err
+    code, out, _ = cli(capsys, config, "partners", "edit", "gina@g.example", "--notes", "hi")
+    assert code == 0
+    rows = {r["email"]: r for r in json.loads(cli(capsys, config, "partners", "--json")[1])}
+    assert (rows["gina@g.example"]["name"], rows["gina@g.example"]["niche"],
+            rows["gina@g.example"]["notes"]) == ("Gina", "pensions", "hi")
+    code, out, _ = cli(capsys, config, "partners", "remove", "gina@g.example")
+    assert code == 0 and out.strip() == "removed partner gina@g.example (Gina)"
