@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mailflow import operations
+from mailflow import __version__, operations
 from mailflow.adapters import clock
 from mailflow.config import Config, load_config
 from mailflow.core.parse import printable
@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "email: CC a tracking address, mailflow does the rest.")
     parser.add_argument("--config", help="config file (default $MAILFLOW_CONFIG or "
                         f"./{DEFAULT_CONFIG})")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument("--version", action="version", version=f"mailflow {__version__}")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="log lines as readable text (default) or JSON for log shippers")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     init = sub.add_parser("init", help="write a commented starter config")
@@ -134,10 +136,16 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         return 130
-    if isinstance(result, str):
-        print(printable(result))  # text from mail never drives the terminal (ESC, NUL…)
-    elif result is not None:
-        _print_json(result)
+    try:
+        if isinstance(result, str):
+            print(printable(result))  # text from mail never drives the terminal (ESC, NUL…)
+        elif result is not None:
+            _print_json(result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `mailflow export | head -1`: the reader has had enough
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
+        return 0
     return 0
 
 

@@ -69,8 +69,9 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
     report.digests = send_digests(app, now)
     if report.dispatch.sent:
         app.store.set_meta("last_send", to_db(now) or "")
-    log.info("cycle at %s: %s fetched, %s duplicates, %s; %s sent, %s deferred, %s failed",
-             now.isoformat(timespec="minutes"), report.ingest.fetched, report.ingest.duplicates,
-             report.ingest.by_kind, len(report.dispatch.sent), report.dispatch.deferred,
-             report.dispatch.failed)
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.ingest.by_kind.items()))
+    log.info("cycle at %s: %s fetched (%s), %s duplicates; %s sent, %s deferred, %s failed, "
+             "%s missed", now.isoformat(timespec="minutes"), report.ingest.fetched,
+             kinds or "nothing new", report.ingest.duplicates, len(report.dispatch.sent),
+             report.dispatch.deferred, report.dispatch.failed, report.dispatch.missed)
     return report

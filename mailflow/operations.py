@@ -214,9 +214,31 @@ def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:
         }
         if args.json:
             return data
-        lines = [f"{k:<12} {v}" for k, v in data.items() if k != "quarantine"]
-        lines += [f"  quarantined {q['message_id']}: {q['reason']}" for q in quarantine]
-        return "\n".join(lines)
+        return _status_text(data, config)
+
+
+def _local(value: str | None, config: Config) -> str:
+    """A stored UTC timestamp as local time in the configured zone, or "never"."""
+    if not value:
+        return "never"
+    return datetime.fromisoformat(value).astimezone(config.timezone).strftime(
+        "%a %d %b %Y %H:%M %Z")
+
+
+def _status_text(data: dict[str, Any], config: Config) -> str:
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in data["referrals"].items())
+    incident = data["incident"]
+    lines = [
+        f"last poll     {_local(data['last_poll'], config)}",
+        f"last send     {_local(data['last_send'], config)}",
+        f"referrals     {counts}",
+        f"outbox        {data['pending']} pending, {data['failed']} failed",
+        f"quarantined   {data['quarantined']} messages",
+        f"incident      {incident.split(' ', 1)[1] if incident else 'none'}",
+    ]
+    lines += [f"  {_local(q['seen_at'], config)}  {q['message_id']}: {q['reason']}"
+              for q in data["quarantine"]]
+    return "\n".join(lines)
 
 
 def export(config: Config, args: argparse.Namespace) -> str:
