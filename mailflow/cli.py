@@ -1,4 +1,10 @@
-"""`mailflow [--config PATH] COMMAND`: the stable command-line contract of PRODUCT.md."""
+"""`mailflow [--config PATH] COMMAND`: the stable command-line contract of PRODUCT.md.
+
+Built on click (what rq, sqlite-utils and pip-tools use): every command and option
+has its help text, `MAILFLOW_CONFIG` is the `--config` option's environment variable,
+and exit codes are 0 (success), 1 (a runtime failure, one line on stderr) and 2 (a
+usage mistake). Each command maps its options to an `operations` function.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
+
 from mailflow import __version__, operations
 from mailflow.adapters import clock
 from mailflow.config import Config, load_config
@@ -20,132 +28,252 @@ from mailflow.errors import MailflowError, UsageError
 from mailflow.logs import setup_logging
 
 DEFAULT_CONFIG = "mailflow.yaml"
+STATUSES = ("needs_partner", "open", "contacted", "closed")
 
 
-def _moment(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+class Moment(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """An ISO-8601 time; without an offset it is UTC."""
+
+    name = "ISO-8601"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"not an ISO-8601 time: {value!r}", param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mailflow", description="Referral follow-up over "
-                                     "email: CC a tracking address, mailflow does the rest.")
-    parser.add_argument("--config", help="config file (default $MAILFLOW_CONFIG or "
-                        f"./{DEFAULT_CONFIG})")
-    parser.add_argument("--version", action="version", version=f"mailflow {__version__}")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text",
-                        help="log lines as readable text (default) or JSON for log shippers")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    init = sub.add_parser("init", help="write a commented starter config")
-    init.add_argument("path", nargs="?", help=f"where (default ./{DEFAULT_CONFIG})")
-    sub.add_parser("check", help="validate config and templates, reach IMAP and SMTP")
-    run = sub.add_parser("run", help="the daemon; --once for one cycle")
-    run.add_argument("--once", action="store_true", help="one cycle, then exit")
-    run.add_argument("--now", type=_moment, help="pretend it is this time (ISO-8601)")
-    run.add_argument("--since", type=_moment, help="ignore mail dated before this")
-    listing = sub.add_parser("list", help="referrals")
-    listing.add_argument("--status", choices=("needs_partner", "open", "contacted", "closed"))
-    listing.add_argument("--json", action="store_true")
-    show = sub.add_parser("show", help="one referral with its history")
-    show.add_argument("ref", metavar="REF")
-    show.add_argument("--json", action="store_true")
-    close = sub.add_parser("close", help="close a referral")
-    close.add_argument("ref", metavar="REF")
-    close.add_argument("--outcome", choices=("done", "won", "lost"), default="done")
-    reopen = sub.add_parser("reopen", help="reopen a closed referral")
-    reopen.add_argument("ref", metavar="REF")
-    unbounce = sub.add_parser("unbounce", help="clear an address's bounce flag")
-    unbounce.add_argument("email", metavar="EMAIL")
-    partners = sub.add_parser("partners", help="the partner directory and ledger")
-    partners.add_argument("--json", action="store_true")
-    psub = partners.add_subparsers(dest="action", metavar="ACTION")
-    for action in ("add", "edit"):
-        p = psub.add_parser(action, help=f"{action} a partner")
-        p.add_argument("email", nargs="+")
-        p.add_argument("--name", help="display name")
-        p.add_argument("--niche", help="what they do, e.g. estate planning")
-        p.add_argument("--notes", help="what makes a good referral for them")
-        p.add_argument("--domain", help="every address at this domain is this partner")
-    remove = psub.add_parser("remove", help="remove a partner added with the CLI")
-    remove.add_argument("email")
-    outbox = sub.add_parser("outbox", help="what will be sent, and when")
-    outbox.add_argument("--json", action="store_true")
-    status = sub.add_parser("status", help="last poll and send, pending, failed, quarantined")
-    status.add_argument("--json", action="store_true")
-    export = sub.add_parser("export", help="referrals, events and ledger")
-    export.add_argument("--format", choices=("json", "csv"), default="json")
-    report = sub.add_parser("report", help="the referrer's digest, on demand")
-    report.add_argument("--html", metavar="FILE", help="also write the HTML report here")
-    demo = sub.add_parser("demo", help="the whole story on a local Maildir, in seconds")
-    demo.add_argument("--keep", metavar="DIR", help="leave the demo files in DIR")
-    return parser
+def _config_path(ctx: click.Context) -> Path:
+    given = ctx.find_root().params.get("config")
+    return Path(given) if given else Path(DEFAULT_CONFIG)
 
 
-def config_path(args: argparse.Namespace) -> Path:
-    return Path(args.config or os.environ.get("MAILFLOW_CONFIG") or DEFAULT_CONFIG)
+def _run(ctx: click.Context, handler: Callable[[Config, argparse.Namespace], Any],
+         **params: Any) -> Any:
+    """Load the config and call `handler` with the command's options; `main` prints the
+    result (text as it is, anything else as JSON)."""
+    return handler(load_config(_config_path(ctx)), argparse.Namespace(**params))
 
 
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+def _json_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--json", "json_output", is_flag=True,
+                        help=f"print {what} as JSON (a stable shape for scripts)")
 
 
-def _with_config(handler: Callable[[Config, argparse.Namespace], Any]
-                 ) -> Callable[[argparse.Namespace], Any]:
-    def run(args: argparse.Namespace) -> Any:
-        return handler(load_config(config_path(args)), args)
-    return run
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mailflow")
+@click.option("--config", envvar="MAILFLOW_CONFIG", metavar="PATH",
+              help=f"the config file (default: $MAILFLOW_CONFIG, else ./{DEFAULT_CONFIG})")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="log lines as readable text or JSON for log shippers")
+@click.option("-v", "--verbose", is_flag=True, help="debug logging")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, log_format: str, verbose: bool) -> None:
+    """Referral follow-up over email: CC a tracking address, mailflow does the rest."""
+    command = ctx.invoked_subcommand
+    setup_logging(log_format, verbose, logging.INFO if command == "run" else logging.WARNING)
+
+
+@cli.command()
+@click.argument("path", required=False, metavar="[PATH]")
+@click.pass_context
+def init(ctx: click.Context, path: str | None) -> Any:
+    """Write a commented starter config (default ./mailflow.yaml); never overwrites."""
+    return operations.init(Path(path) if path else _config_path(ctx))
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> Any:
+    """Validate config and templates, log in to IMAP and SMTP; one line per problem."""
+    return _run(ctx, operations.check)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="one cycle (ingest, plan, send), then exit")
+@click.option("--now", type=Moment(), help="with --once: act as if it were this time")
+@click.option("--since", type=Moment(), help="ignore (do not even record) mail dated before")
+@click.pass_context
+def run(ctx: click.Context, once: bool, now: datetime | None, since: datetime | None) -> Any:
+    """The daemon: IDLE where the server has it, polling otherwise; --once for one cycle."""
+    return _run(ctx, lambda c, a: operations.run(c, a, now or clock.now()), once=once, since=since)
+
+
+@cli.command(name="list")
+@click.option("--status", type=click.Choice(STATUSES), help="only referrals in this state")
+@_json_option("the referrals")
+@click.pass_context
+def list_command(ctx: click.Context, status: str | None, json_output: bool) -> Any:
+    """Referrals, oldest first."""
+    return _run(ctx, operations.list_referrals, status=status, json=json_output)
+
+
+@cli.command()
+@click.argument("ref", metavar="REF")
+@_json_option("the referral, its events and its outbox")
+@click.pass_context
+def show(ctx: click.Context, ref: str, json_output: bool) -> Any:
+    """One referral with its events and pending steps (REF is its tag, like R-42)."""
+    return _run(ctx, operations.show, ref=ref, json=json_output)
+
+
+@cli.command()
+@click.argument("ref", metavar="REF")
+@click.option("--outcome", type=click.Choice(["done", "won", "lost"]), default="done",
+              show_default=True, help="how it turned out")
+@click.pass_context
+def close(ctx: click.Context, ref: str, outcome: str) -> Any:
+    """Close a referral by hand; the thank-yous follow (REF is its tag, like R-42)."""
+    return _run(ctx, operations.close, ref=ref, outcome=outcome)
+
+
+@cli.command()
+@click.argument("ref", metavar="REF")
+@click.pass_context
+def reopen(ctx: click.Context, ref: str) -> Any:
+    """Reopen a closed referral (REF is its tag, like R-42)."""
+    return _run(ctx, operations.reopen, ref=ref)
+
+
+@cli.command()
+@click.argument("email", metavar="EMAIL")
+@click.pass_context
+def unbounce(ctx: click.Context, email: str) -> Any:
+    """Clear an address's bounce flag so that it may be written to again."""
+    return _run(ctx, operations.unbounce, email=email)
+
+
+@cli.group(invoke_without_command=True)
+@_json_option("the directory with the ledger")
+@click.pass_context
+def partners(ctx: click.Context, json_output: bool) -> Any:
+    """The partner directory with the ledger and flags; add, edit or remove CLI partners."""
+    if ctx.invoked_subcommand is None:
+        return _run(ctx, operations.partners, action=None, json=json_output)
+    return None
+
+
+def _partner_fields(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--name", help="display name"),
+        click.option("--niche", help="what they do, e.g. estate planning"),
+        click.option("--notes", help="what makes a good referral for them"),
+        click.option("--domain", help="every address at this domain is this partner"),
+    ]):
+        command = option(command)
+    return command
+
+
+@partners.command()
+@click.argument("email", nargs=-1, required=True, metavar="EMAIL...")
+@_partner_fields
+@click.pass_context
+def add(ctx: click.Context, /, email: tuple[str, ...], **fields: str | None) -> Any:
+    """Add a partner (one or more addresses); refuses one already known."""
+    return _run(ctx, operations.partners, action="add", email=list(email), json=False, **fields)
+
+
+@partners.command()
+@click.argument("email", nargs=-1, required=True, metavar="EMAIL...")
+@_partner_fields
+@click.pass_context
+def edit(ctx: click.Context, /, email: tuple[str, ...], **fields: str | None) -> Any:
+    """Change the fields given of a known CLI partner; the others stay as they are."""
+    return _run(ctx, operations.partners, action="edit", email=list(email), json=False, **fields)
+
+
+@partners.command()
+@click.argument("email", metavar="EMAIL")
+@click.pass_context
+def remove(ctx: click.Context, email: str) -> Any:
+    """Remove a partner added with the CLI (config partners are edited in the file)."""
+    return _run(ctx, operations.partners, action="remove", email=email, json=False)
+
+
+@cli.command()
+@_json_option("the pending steps")
+@click.pass_context
+def outbox(ctx: click.Context, json_output: bool) -> Any:
+    """What will be sent, to whom and when; and what was missed or superseded lately."""
+    return _run(ctx, operations.outbox, json=json_output)
+
+
+@cli.command()
+@_json_option("the status")
+@click.pass_context
+def status(ctx: click.Context, json_output: bool) -> Any:
+    """Last poll and send, pending and failed steps, quarantined messages."""
+    return _run(ctx, lambda c, a: operations.status(c, a, clock.now()), json=json_output)
+
+
+@cli.command()
+@click.option("--format", "format_", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True, help="json: referrals, events and ledger; csv: referrals")
+@click.pass_context
+def export(ctx: click.Context, format_: str) -> Any:
+    """Referrals, events and the ledger, for a backup or a spreadsheet."""
+    return _run(ctx, operations.export, format=format_)
+
+
+@cli.command()
+@click.option("--html", metavar="FILE", help="also write the HTML report to FILE")
+@click.pass_context
+def report(ctx: click.Context, html: str | None) -> Any:
+    """Each referrer's digest, on demand."""
+    return _run(ctx, lambda c, a: operations.report(c, a, clock.now()), html=html)
+
+
+@cli.command()
+@click.option("--keep", metavar="DIR", help="leave the Maildir, outbox and database in DIR")
+@click.pass_context
+def demo(ctx: click.Context, keep: str | None) -> Any:
+    """The four-week story on a local Maildir and a file outbox, in seconds."""
+    return operations.demo(argparse.Namespace(keep=keep))
+
+
+def _emit(result: Any) -> None:
+    if isinstance(result, str):
+        print(printable(result))  # text from mail never drives the terminal (ESC, NUL…)
+    elif result is not None:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status (0, 1 runtime failure, 2 usage mistake)."""
     # files mailflow writes (database, outbox, reports) hold personal data: owner-only
     previous = os.umask(0o077)
     try:
-        return _main(argv)
+        return _main(list(argv) if argv is not None else sys.argv[1:])
     finally:
         os.umask(previous)
 
 
-def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.log_format, args.verbose,
-                  logging.INFO if args.command == "run" else logging.WARNING)
-    commands: dict[str, Callable[[argparse.Namespace], Any]] = {
-        "init": lambda a: operations.init(Path(a.path or config_path(a))),
-        "check": _with_config(operations.check),
-        "run": _with_config(lambda c, a: operations.run(c, a, a.now or clock.now())),
-        "list": _with_config(operations.list_referrals),
-        "show": _with_config(operations.show),
-        "close": _with_config(operations.close),
-        "reopen": _with_config(operations.reopen),
-        "partners": _with_config(operations.partners),
-        "unbounce": _with_config(operations.unbounce),
-        "outbox": _with_config(operations.outbox),
-        "status": _with_config(lambda c, a: operations.status(c, a, clock.now())),
-        "export": _with_config(operations.export),
-        "report": _with_config(lambda c, a: operations.report(c, a, clock.now())),
-        "demo": lambda a: operations.demo(a),
-    }
+def _main(argv: list[str]) -> int:
     try:
-        result = commands[args.command](args)
+        with cli.make_context("mailflow", argv) as ctx:
+            result = cli.invoke(ctx)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 1
     except MailflowError as exc:
         print(f"mailflow: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         return 130
     try:
-        if isinstance(result, str):
-            print(printable(result))  # text from mail never drives the terminal (ESC, NUL…)
-        elif result is not None:
-            _print_json(result)
+        _emit(result)
         sys.stdout.flush()
     except BrokenPipeError:  # `mailflow export | head -1`: the reader has had enough
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
-        return 0
     return 0
 
 

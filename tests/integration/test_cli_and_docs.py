@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import pytest
 
-from mailflow.cli import build_parser, main
+from mailflow.cli import cli, main
 from tests.integration.dovecot_server import DovecotServer, ImapAccount, account, free_port
 from tests.integration.smtp_server import SmtpPeer
 
@@ -37,10 +38,48 @@ def test_demo_keep_leaves_the_files(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_every_command_is_in_the_readme() -> None:
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    for name in sub.choices:  # type: ignore[union-attr]
+    for name in cli.commands:
         assert f"`{name}" in README, f"command {name} is not documented in README.md"
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((*prefix, name))
+        if isinstance(command, click.Group):
+            found += _commands(command, (*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(cli), ids=" ".join)
+def test_every_command_and_option_explains_itself(command: tuple[str, ...],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--help"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith(f"Usage: mailflow {' '.join(command)}")
+    target: click.Command = cli
+    for name in command:
+        assert isinstance(target, click.Group)
+        target = target.commands[name]
+    assert target.help, f"{command} has no description"
+    for param in target.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"{command} {param.opts} has no help text"
+    # the README's command table names each option of the top-level commands
+    if len(command) == 1:
+        row = " ".join(line for line in README.splitlines()
+                       if line.startswith((f"| `{command[0]} ", f"| `{command[0]}`")))
+        for param in target.params:
+            if isinstance(param, click.Option) and param.opts[0] != "--help":
+                assert param.opts[0] in row, f"README's row for {command[0]} lacks {param.opts[0]}"
+
+
+def test_exit_codes_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0 and "mailflow" in capsys.readouterr().out
+    assert main(["no-such-command"]) == 2
+    assert main(["list", "--status", "bogus"]) == 2
+    assert main(["--config", "/nonexistent/mailflow.yaml", "list"]) == 1
+    assert "no such file" in capsys.readouterr().err
 
 
 def test_every_config_key_is_in_the_example() -> None:
