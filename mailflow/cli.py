@@ -228,11 +228,13 @@ def report(ctx: click.Context, html: str | None) -> Any:
 
 
 @cli.command()
-@click.option("--keep", metavar="DIR", help="leave the Maildir, outbox and database in DIR")
+@click.option("--keep", metavar="DIR", help="leave the Maildir, outbox and database in DIR "
+              "(a new or empty directory)")
+@click.option("--force", is_flag=True, help="with --keep: use a directory that is not empty")
 @click.pass_context
-def demo(ctx: click.Context, keep: str | None) -> Any:
+def demo(ctx: click.Context, keep: str | None, force: bool) -> Any:
     """The four-week story on a local Maildir and a file outbox, in seconds."""
-    return operations.demo(argparse.Namespace(keep=keep))
+    return operations.demo(argparse.Namespace(keep=keep, force=force))
 
 
 def _emit(result: Any) -> None:

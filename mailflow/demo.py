@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import shutil
 import tempfile
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from mailflow.adapters.maildir_mailbox import ensure_maildir
 from mailflow.config import load_config
 from mailflow.cycle import run_cycle
+from mailflow.errors import UsageError
 from mailflow.views import referral_line
 from mailflow.wiring import build_app
 
@@ -147,16 +149,35 @@ def _describe(actor: str, detail: str) -> str:
     why = WHY.get(name) or {"confirm": "confirms a reply", "relay": "passes news on",
                             "help": "lists the reply words", "bounce": "bounce notice"}.get(name)
     if why and rest:
-        return f"{name} to {rest} ({why})"[:100]
-    return f"{actor}: {detail}"[:100]
+        return f"{name} to {rest} ({why})"
+    return f"{actor}: {detail}"
 
 
 def _timeline_line(at: datetime, kind: str, tag: str, text: str) -> str:
-    return f"{at.astimezone(ZONE):%a %d %b %H:%M}  {kind:<13} {tag:<5} {text}"
+    """One timeline entry; long text wraps under itself, never cut mid-word."""
+    head = f"{at.astimezone(ZONE):%a %d %b %H:%M}  {kind:<13} {tag:<5} "
+    return textwrap.fill(" ".join(text.split()), width=100, initial_indent=head,
+                         subsequent_indent=" " * len(head), break_long_words=False,
+                         break_on_hyphens=False)
 
 
-def run_demo(keep: Path | None = None) -> str:
+def _prepare(keep: Path, force: bool) -> None:
+    """`--keep DIR`: a new or empty directory, or (with --force) one with other files;
+    never a file, and never someone else's mailflow.yaml."""
+    if keep.exists() and not keep.is_dir():
+        raise UsageError(f"--keep {keep}: is a file; give a directory")
+    if keep.is_dir() and any(keep.iterdir()) and not force:
+        raise UsageError(f"--keep {keep}: the directory is not empty (add --force to use it)")
+    config = keep / "mailflow.yaml"
+    if config.exists() and config.read_text(encoding="utf-8") != CONFIG:
+        raise UsageError(f"--keep {keep}: holds a mailflow.yaml that is not the demo's; "
+                         "not overwriting it")
+
+
+def run_demo(keep: Path | None = None, force: bool = False) -> str:
     """Run the story; returns the timeline and the final list."""
+    if keep is not None:
+        _prepare(keep, force)
     root = keep if keep is not None else Path(tempfile.mkdtemp(prefix="mailflow-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     (root / "mailflow.yaml").write_text(CONFIG, encoding="utf-8")
@@ -177,7 +198,7 @@ def run_demo(keep: Path | None = None) -> str:
                 _deliver(root / "mail", mail, at, delivered)
                 who = email.utils.parseaddr(mail.sender)[0]
                 first = mail.body.splitlines()[0]
-                lines.append(_timeline_line(at, "email in", "", f"{who}: {first[:60]}"))
+                lines.append(_timeline_line(at, "email in", "", f"{who}: {first}"))
             run_cycle(app, now)
             for referral_id, event in app.store.events():
                 if event.at == now.astimezone(event.at.tzinfo):

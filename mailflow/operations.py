@@ -278,4 +278,4 @@ def report(config: Config, args: argparse.Namespace, now: datetime) -> str:
 
 def demo(args: argparse.Namespace) -> str:
     from mailflow.demo import run_demo
-    return run_demo(Path(args.keep) if args.keep else None)
+    return run_demo(Path(args.keep) if args.keep else None, bool(getattr(args, "force", False)))

@@ -200,3 +200,30 @@ imap: {{host: {user.host}, port: {dovecot_tls.tls_port}, tls: ssl, username: {us
     assert "TLS failed" in err[0] and "certificate verify failed: self-signed" in err[0]
     path.write_text(path.read_text().replace("}\n", f", ca_file: {dovecot_tls.certificate}}}\n"))
     assert main(["--config", str(path), "check"]) == 0
+
+
+def test_demo_keep_refuses_a_file_a_busy_directory_and_a_foreign_config(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("mine")
+    assert main(["demo", "--keep", str(a_file)]) == 2
+    assert "is a file" in capsys.readouterr().err and a_file.read_text() == "mine"
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "mailflow.yaml").write_text("tracker: me@mine.example\n")
+    assert main(["demo", "--keep", str(busy)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main(["demo", "--keep", str(busy), "--force"]) == 2
+    assert "not the demo's" in capsys.readouterr().err
+    assert (busy / "mailflow.yaml").read_text() == "tracker: me@mine.example\n"
+    again = tmp_path / "again"
+    assert main(["demo", "--keep", str(again)]) == 0
+    assert main(["demo", "--keep", str(again), "--force"]) == 0  # its own demo: fine
+
+
+def test_demo_timeline_wraps_and_never_cuts_a_word(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "erin@wealth.example" in out and "Are you free Thursday" in " ".join(out.split())
+    assert all(len(line) <= 100 or " " not in line[40:] for line in out.splitlines()
+               if line[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
