@@ -12,15 +12,13 @@ from mailflow.core.commands import parse_command
 from mailflow.core.model import InboundMessage, Referral, Role, Status
 from mailflow.core.reply_rules import ReplyEffect, decide_reply
 from mailflow.core.robots import RobotVerdict
+from mailflow.core.vocabulary import words_help
 from mailflow.scheduling import add_notice
 
 log = logging.getLogger("mailflow.replies")
 UNDO_WINDOW = timedelta(hours=24)
 MAX_PAUSE = timedelta(days=30)  # a longer absence is met again by the next auto-reply
-WORDS_HELP = ("I didn't recognise that as one of the reply words, so nothing changed.\n\n"
-              "The words are: done, won, lost (or no fit), contacted, snooze 2 weeks, stop, "
-              "stop all, rating 1-5, need: WHAT, reopen, undo, follow up.\n"
-              "Anything longer is kept as a note and passed on.")
+WORDS_HELP = words_help()
 _STATE_FIELDS = ("status", "outcome", "contacted_at", "closed_at", "snoozed_until", "partner",
                  "client", "history", "plan_from")
 

@@ -43,15 +43,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-CLOSING = {
-    "done": "done", "complete": "done", "completed": "done", "all done": "done",
-    "won": "won", "engaged": "won", "hired": "won", "signed": "won",
-    "lost": "lost", "no fit": "lost", "not a fit": "lost", "declined": "lost",
-}
-CONTACTED = ("contacted", "called", "spoke", "spoken", "in touch", "met")
-KNOWN_WORDS = ("done", "complete", "completed", "won", "engaged", "hired", "signed", "lost",
-               "declined", "contacted", "called", "spoke", "snooze", "stop", "rating",
-               "need", "reopen", "undo", "follow")
+from mailflow.core.vocabulary import CLOSING_WORDS, VOCABULARY, Word, phrases
+
+PHRASES = phrases()  # what people type -> the word (vocabulary.py)
+CLOSING = {phrase: word for phrase, word in PHRASES.items() if word in CLOSING_WORDS}
+CONTACTED = tuple(phrase for phrase, word in PHRASES.items() if word == "contacted")
+# words a mistyped reply is compared with: every phrase of one word, and the first word
+# of each word with a grammar of its own (snooze, rating, follow…)
+KNOWN_WORDS = tuple(dict.fromkeys(
+    [p for p in PHRASES if " " not in p]
+    + [w.shown.split()[0].rstrip(":") for w in VOCABULARY if not w.phrases
+       and w.shown[:1].isalpha() and w.word not in ("note", "choice")]))
 
 # words that may stand before a reply word in its clause
 _FILLER = frozenset({
@@ -124,8 +126,7 @@ _COMMON = frozenset({
 _WINDOW = 200
 _HEAD = 2000  # greeting lines are skipped within this many characters
 _ANY_WORD = re.compile(
-    _WORD.format("|".join(re.escape(w) for w in (*KNOWN_WORDS, *CLOSING, *CONTACTED))),
-    re.IGNORECASE)
+    _WORD.format("|".join(re.escape(w) for w in (*KNOWN_WORDS, *PHRASES))), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,9 @@ class Command:
     need: str | None = None  # a "need: ..." line anywhere in the reply, besides the word
 
 
-def parse_command(text: str) -> Command | None:
+def parse_command(text: str, vocabulary: tuple[Word, ...] = VOCABULARY) -> Command | None:
     """The reply word at the start of `text` (already stripped of quotes), or a note."""
-    command = _parse(text)
+    command = _parse(text, PHRASES if vocabulary is VOCABULARY else phrases(vocabulary))
     if command is None or command.word in ("need", "choice"):
         return command
     need = _NEED.search(text)
@@ -155,7 +156,7 @@ def parse_command(text: str) -> Command | None:
     return replace(command, need=need.group(1).strip())
 
 
-def _parse(text: str) -> Command | None:
+def _parse(text: str, table: dict[str, str]) -> Command | None:
     whole = text.strip()
     if not whole:
         return None
@@ -180,7 +181,7 @@ def _parse(text: str) -> Command | None:
             break
         if sentence.endswith("?"):
             continue
-        found = _sentence_command(sentence)
+        found = _sentence_command(sentence, table)
         if found is not None:
             return replace(found, text=whole) if found.word == "note" else found
     return Command("note", text=whole, looks_like_command=_looks_mistyped(whole))
@@ -208,11 +209,11 @@ def _first_line_command(line: str) -> Command | None:
     return None
 
 
-def _sentence_command(sentence: str) -> Command | None:
+def _sentence_command(sentence: str, table: dict[str, str]) -> Command | None:
     sentence = " ".join(sentence.split())  # one space between words: the split stays linear
     for clause in [c for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip()][:4]:
         clause = clause.strip().strip("\"'*_()[]").strip()
-        found = _structured(clause) or _reply_word(clause)
+        found = _structured(clause) or _reply_word(clause, table)
         if found is not None:
             return found
     return None
@@ -253,13 +254,13 @@ def _structured(clause: str) -> Command | None:
     return None
 
 
-def _reply_word(clause: str) -> Command | None:
+def _reply_word(clause: str, table: dict[str, str]) -> Command | None:
     words = clause.split()
     if not words or len(words) > 8:
         return None
     lowered = clause.lower()
     candidates: list[tuple[int, int, str]] = []
-    for phrase in [*CLOSING, *CONTACTED]:
+    for phrase in table:
         for match in re.finditer(_WORD.format(re.escape(phrase)), lowered):
             candidates.append((match.start(), -len(phrase), phrase))
     for position, _, phrase in sorted(candidates):  # leftmost first, then longest
@@ -268,9 +269,8 @@ def _reply_word(clause: str) -> Command | None:
             continue  # "met" only as the clause's first word
         if not _clean_prefix(before) or _FUTURE_AFTER.match(after):
             continue
-        if phrase in CLOSING:
-            return Command(CLOSING[phrase], outcome=CLOSING[phrase])
-        return Command("contacted")
+        word = table[phrase]
+        return Command(word, outcome=word if word in CLOSING_WORDS else None)
     return None
 
 

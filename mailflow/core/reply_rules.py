@@ -8,20 +8,13 @@ from typing import Any
 
 from mailflow.core.commands import Command
 from mailflow.core.model import Outcome, Referral, Role, Status
+from mailflow.core.vocabulary import CLOSING_WORDS, VOCABULARY, Word, allowed, needs_proof
 
-ALLOWED: dict[Role, frozenset[str]] = {
-    Role.PARTNER: frozenset({"contacted", "done", "won", "lost", "snooze", "need", "note",
-                             "stop", "stop_all", "undo"}),
-    Role.CLIENT: frozenset({"rating", "done", "stop", "stop_all", "note", "undo"}),
-    Role.REFERRER: frozenset({"contacted", "done", "won", "lost", "snooze", "need", "note",
-                              "stop", "stop_all", "undo", "rating", "reopen", "choice",
-                              "follow_up"}),
-}
-CLOSING = frozenset({"done", "won", "lost"})
+ALLOWED: dict[Role, frozenset[str]] = {role: allowed(role) for role in Role}
+CLOSING = CLOSING_WORDS
 # Words that change a referral: only believed from a signed reply address (or a sender our
 # server authenticated). "stop" is not among them: a stop is always honoured.
-NEEDS_PROOF = CLOSING | {"contacted", "snooze", "reopen", "undo", "choice", "rating",
-                         "follow_up"}
+NEEDS_PROOF = needs_proof()
 
 
 @dataclass(frozen=True)
@@ -49,19 +42,24 @@ def _choice(referral: Referral, answer: str) -> str | None:
 
 
 def decide_reply(referral: Referral, role: Role, sender: str, command: Command | None,
-                 now: datetime, proven: bool = True) -> ReplyEffect:
+                 now: datetime, proven: bool = True,
+                 vocabulary: tuple[Word, ...] = VOCABULARY) -> ReplyEffect:
     """The effect of `command` said by `sender` (in `role`) on `referral` at `now`.
 
     `proven`: the reply came through the sender's signed reply address, or our server
     authenticated its From; without that a state-changing word changes nothing.
     """
-    if (not proven and command is not None and command.word in NEEDS_PROOF
-            and command.word in ALLOWED[role]):
+    may_say = allowed(role, vocabulary)
+    if command is not None and command.word not in may_say:
+        return ReplyEffect(event_kind="refused",
+                           event_detail=f"{role} may not say {command.word!r}; nothing changed",
+                           refused=f"{role} may not say {command.word}")
+    if not proven and command is not None and command.word in needs_proof(vocabulary):
         return ReplyEffect(event_kind="refused", unproven=True,
                            event_detail=f"{command.word!r} not acted on: the reply did not "
                                         "come through a signed reply address")
     effect = _decide(referral, role, sender, command, now)
-    if command is not None and command.need and "need" in ALLOWED[role]:
+    if command is not None and command.need and "need" in may_say:
         return replace(effect, need=command.need)
     return effect
 
@@ -71,10 +69,6 @@ def _decide(referral: Referral, role: Role, sender: str, command: Command | None
     if command is None:
         return ReplyEffect(event_kind="reply", event_detail="(empty reply)")
     word = command.word
-    if word not in ALLOWED[role]:
-        return ReplyEffect(event_kind="refused",
-                           event_detail=f"{role} may not say {word!r}; nothing changed",
-                           refused=f"{role} may not say {word}")
     closed = referral.status is Status.CLOSED
     if word in CLOSING:
         if closed:

@@ -14,6 +14,7 @@ from datetime import datetime
 from mailflow.config import StepConfig
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
+from mailflow.core.vocabulary import listed_words
 
 ACKNOWLEDGEMENT = "acknowledgement"
 PARTNER_QUESTION = "partner_question"
@@ -87,9 +88,4 @@ def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: Business
 
 def role_words(role: Role) -> tuple[str, ...]:
     """The reply words a recipient in `role` may use (shown in their emails)."""
-    return {
-        Role.PARTNER: ("contacted", "won", "lost", "done", "snooze 2 weeks", "need: WHAT"),
-        Role.CLIENT: ("rating 1-5", "done", "stop"),
-        Role.REFERRER: ("done", "won", "lost", "contacted", "snooze 2 weeks", "stop",
-                        "reopen", "follow up"),
-    }[role]
+    return listed_words(role)
