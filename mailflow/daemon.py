@@ -12,7 +12,7 @@ from types import FrameType
 import schedule
 
 from mailflow import alerts
-from mailflow.adapters import clock
+from mailflow.adapters import clock, systemd
 from mailflow.adapters.mailbox import MailboxSource
 from mailflow.cycle import run_cycle
 from mailflow.errors import ConfigError, MailboxError, MailflowError
@@ -40,6 +40,7 @@ class Daemon:
         imap = app.config.imap
         self.poll_interval = imap.poll_interval if imap else 60
         self.use_idle = bool(imap and imap.idle)
+        self.watchdog = systemd.watchdog_seconds()
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         log.info("signal %s: finishing the work in hand, then exiting", signum)
@@ -112,13 +113,19 @@ class Daemon:
                  self.poll_interval, " with IDLE" if self.use_idle else "")
         try:
             self.cycle()
+            systemd.notify("READY=1")
             while not self.stopping:
+                systemd.notify("WATCHDOG=1")  # a loop stuck anywhere stops these: restart
                 ticker.run_pending()
                 if self.stopping:
                     break
                 backoff = min(MAX_BACKOFF_SECONDS, 5 * 2 ** self.failures) if self.failures else 0
-                self._wait(max(1.0, ticker.idle_seconds or 1.0, backoff))
+                wait = max(1.0, ticker.idle_seconds or 1.0, backoff)
+                if self.watchdog is not None:
+                    wait = min(wait, self.watchdog / 2)  # ping well within the watchdog
+                self._wait(wait)
         except _Interrupted:
             pass
+        systemd.notify("STOPPING=1")
         self._drop_mailbox()
         log.info("mailflow stopped")
