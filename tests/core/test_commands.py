@@ -182,3 +182,12 @@ def test_need_alongside_another_word() -> None:
     command = parse_command("Won! Tom signed.\nneed: a Spanish property lawyer")
     assert command is not None and command.word == "won"
     assert command.need == "a Spanish property lawyer"
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("snooze 2 months", 60), ("snooze a month", 30), ("snooze 3 weeks", 21),
+    ("snooze 10 days", 10), ("snooze", 7), ("snooze 24 months", 365),
+])
+def test_snooze_lengths(text: str, days: int) -> None:
+    command = parse_command(text)
+    assert command is not None and (command.word, command.days) == ("snooze", days)

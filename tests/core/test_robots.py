@@ -161,3 +161,28 @@ def test_empty_return_path_alone_is_not_a_bounce() -> None:
 def test_mailer_daemon_is_always_a_robot() -> None:
     verdict = _detect("From: mailer-daemon@mx.example\nSubject: Note", "Quota at 90%.")
     assert verdict is not None and verdict.kind == "bounce" and not verdict.permanent
+
+
+def _dsn(action: str, status: str) -> RobotVerdict | None:
+    raw = ("From: MAILER-DAEMON@mx.example\r\nTo: referrals@firm.example\r\n"
+           "Subject: Delivery Status Notification\r\nMessage-ID: <d@mx.example>\r\n"
+           "MIME-Version: 1.0\r\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+           "--B\r\nContent-Type: text/plain\r\n\r\nA notice.\r\n"
+           "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+           f"Final-Recipient: rfc822; jane@x.example\r\nAction: {action}\r\n"
+           f"Status: {status}\r\n\r\n--B--\r\n")
+    return detect_robot(parse_message(raw.encode()), OWN, TODAY)
+
+
+@pytest.mark.parametrize(("action", "status", "permanent"), [
+    ("failed", "5.1.1", True), ("failed", "5.7.1", True), ("delayed", "4.4.7", False),
+    ("failed", "4.4.7", False), ("delivered", "2.0.0", False), ("relayed", "5.0.0", False),
+])
+def test_dsn_permanence_comes_from_action_and_status(action: str, status: str,
+                                                     permanent: bool) -> None:
+    verdict = _dsn(action, status)
+    assert verdict is not None and verdict.kind == "bounce"
+    assert verdict.permanent is permanent
+    assert (verdict.failed_recipients == ("jane@x.example",)) is (action in ("failed",
+                                                                             "delayed"))
