@@ -45,18 +45,24 @@ def referrals(config: Path) -> list[dict[str, object]]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
+def start_daemon(tmp_path: Path, config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`mailflow run` as a process, logging to tmp_path/daemon.log, once it says it runs."""
+    with (tmp_path / "daemon.log").open("wb") as log:
+        daemon = subprocess.Popen([sys.executable, "-m", "mailflow.cli", "--config",
+                                   str(config), "run"], env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and b"running" not in (tmp_path / "daemon.log"
+                                                              ).read_bytes():
+        time.sleep(0.2)
+    return daemon
+
+
 def test_idle_ingests_within_seconds_and_sigterm_exits_zero(tmp_path: Path,
                                                             imap_account: ImapAccount) -> None:
     config = write_config(tmp_path, imap_account)
     env = {**os.environ, "TEST_IMAP_PASSWORD": imap_account.password}
-    with (tmp_path / "daemon.log").open("wb") as log:
-        daemon = subprocess.Popen([sys.executable, "-m", "mailflow.cli", "--config",
-                                   str(config), "run"], env=env, stdout=log, stderr=log)
+    daemon = start_daemon(tmp_path, config, env)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and b"running" not in (tmp_path / "daemon.log"
-                                                                  ).read_bytes():
-            time.sleep(0.2)
         time.sleep(1.0)  # let it enter IDLE
         delivered = time.monotonic()
         imap_account.deliver(INTRO)
@@ -112,14 +118,8 @@ def test_the_cli_beside_the_idle_daemon_never_meets_a_locked_database(
         tmp_path: Path, imap_account: ImapAccount) -> None:
     config = write_config(tmp_path, imap_account)
     env = {**os.environ, "TEST_IMAP_PASSWORD": imap_account.password}
-    with (tmp_path / "daemon.log").open("wb") as log:
-        daemon = subprocess.Popen([sys.executable, "-m", "mailflow.cli", "--config",
-                                   str(config), "run"], env=env, stdout=log, stderr=log)
+    daemon = start_daemon(tmp_path, config, env)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and b"running" not in (tmp_path / "daemon.log"
-                                                                  ).read_bytes():
-            time.sleep(0.2)
         commands = [["list", "--json"], ["show", "R-1", "--json"], ["partners", "--json"],
                     ["status", "--json"], ["outbox", "--json"], ["close", "R-1"],
                     ["reopen", "R-1"]]
