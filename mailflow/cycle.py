@@ -32,9 +32,13 @@ def plan_marked(app: App, now: datetime) -> int:
     """Re-plan every referral marked by a change; each plan commits with its mark's removal."""
     marked = app.store.marked_for_planning()
     for referral_id in marked:
-        with app.store.atomic():
-            reconcile(app.store, referral_id, app.config, app.calendar, now)
-            app.store.unmark_for_planning(referral_id)
+        try:  # one referral that cannot be planned keeps its mark and stops no other
+            with app.store.atomic():
+                reconcile(app.store, referral_id, app.config, app.calendar, now)
+                app.store.unmark_for_planning(referral_id)
+        except Exception:
+            log.exception("R-%s could not be planned; it is tried again next cycle",
+                          referral_id)
     return len(marked)
 
 
