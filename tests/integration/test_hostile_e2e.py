@@ -9,6 +9,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,38 @@ def test_check_names_a_step_whose_template_is_missing(world: World,
     assert main(["--config", str(world.config), "check"]) != 0
     err = capsys.readouterr().err
     assert "partner_nudge: template no_such_template.j2 not found" in err
+
+
+def test_an_imap_connection_dropped_mid_ingest_loses_and_duplicates_nothing(
+        world: World) -> None:
+    import socket
+
+    from mailflow.config import load_config
+    from mailflow.cycle import run_cycle
+    from mailflow.errors import MailflowError
+    from mailflow.wiring import build_app, open_mailbox
+
+    text = world.config.read_text().replace("  idle: false\n", "  idle: false\n  batch_size: 2\n")
+    world.config.write_text(text)
+    for n in range(5):
+        world.deliver(INTRO.replace(b"<intro1@firm.example>", f"<drop{n}@firm.example>".encode())
+                      .replace(b"Introduction: Jane / Bob", f"Intro {n}".encode()))
+    app = build_app(load_config(world.config))
+    try:
+        box = open_mailbox(app.config)
+
+        def drop_the_line(count: int) -> None:  # after the first batch, the server is gone
+            box.client._imap.sock.shutdown(socket.SHUT_RDWR)  # type: ignore[attr-defined]
+
+        start = datetime(2026, 11, 23, 10, tzinfo=UTC)
+        try:
+            with pytest.raises(MailflowError):
+                run_cycle(app, start, box, progress=drop_the_line)
+        finally:
+            box.client._imap.sock.close()  # type: ignore[attr-defined]  # the dead line
+        assert 1 <= len(app.store.referrals()) < 5
+        run_cycle(app, start)  # the next cycle reconnects and goes on from the cursor
+        assert len(app.store.referrals()) == 5
+        assert len({r.subject for r in app.store.referrals()}) == 5
+    finally:
+        app.close()
