@@ -12,7 +12,8 @@ from mailflow.wiring import make_mailer, open_mailbox
 
 def digest_sample() -> dict[str, object]:
     row = {"email": "bob@law.example", "name": "Bob Smith", "given": 4, "received": 0,
-           "won": 2, "median_hours_to_contact": 5.0, "flags": ["never-refers-back"]}
+           "won": 2, "lost": 1, "done": 1, "median_hours_to_contact": 5.0,
+           "average_rating": 4.5, "flags": ["never-refers-back"]}
     return {"referrer": "alice@firm.example", "date": "23 Nov 2026",
             "open": [{"tag": "R-42", "client": "jane@gmail.com", "partner": "bob@law.example",
                       "status": "open", "days": 16, "stale": True}],

@@ -19,7 +19,14 @@ from mailflow.core.model import Outcome, Referral, Status, parse_ref
 from mailflow.errors import UsageError
 from mailflow.resources import example_config
 from mailflow.scheduling import reconcile
-from mailflow.views import outbox_dict, referral_dict, referral_line, show_text
+from mailflow.views import (
+    outbox_dict,
+    outbox_table,
+    partners_table,
+    referral_dict,
+    referrals_table,
+    show_text,
+)
 from mailflow.wiring import App, build_app
 
 
@@ -95,7 +102,7 @@ def list_referrals(config: Config, args: argparse.Namespace) -> Any:
         referrals = app.store.referrals(args.status)
         if args.json:
             return [referral_dict(r, config.timezone) for r in referrals]
-        return "\n".join(referral_line(r, config.timezone) for r in referrals) or "no referrals"
+        return referrals_table(referrals, config.timezone) if referrals else "no referrals"
 
 
 def show(config: Config, args: argparse.Namespace) -> Any:
@@ -170,10 +177,7 @@ def partners(config: Config, args: argparse.Namespace) -> Any:
         rows = partner_rows(app, clock.now())
         if args.json:
             return rows
-        return "\n".join(
-            f"{r['email']:<28} {r['name'][:20]:<20} given {r['given']:>3}  received "
-            f"{r['received']:>3}  won {r['won']:>3}  {' '.join(r['flags'])}" for r in rows
-        ) or "no partners"
+        return partners_table(rows) if rows else "no partners"
 
 
 def _describe_partner(entry: Any) -> str:
@@ -187,14 +191,11 @@ def outbox(config: Config, args: argparse.Namespace) -> Any:
         rows = [outbox_dict(r, config.timezone) for r in app.store.pending()]
         if args.json:
             return rows
-        lines = [f"{r['due_at']}  {r['referral']:<6} {r['step']:<18} to {r['recipient']}"
-                 for r in rows] or ["nothing pending"]
+        lines = [outbox_table(rows) if rows else "nothing pending"]
         late = [outbox_dict(r, config.timezone) for r in app.store.not_sent_since(
             clock.now() - timedelta(days=14))]
         if late:
-            lines += ["", "not sent (last 14 days):"] + [
-                f"{r['due_at']}  {r['referral']:<6} {r['step']:<18} to {r['recipient']}: "
-                f"{r['status']}, {r['detail']}" for r in late]
+            lines += ["", "not sent (last 14 days):", outbox_table(late, with_status=True)]
         return "\n".join(lines)
 
 
@@ -252,7 +253,7 @@ def export(config: Config, args: argparse.Namespace) -> str:
                                "ledger": partner_rows(app, clock.now())}, indent=2)
         out = io.StringIO()
         fields = ["id", "status", "outcome", "direction", "referrer", "client", "partner",
-                  "subject", "created_at", "contacted_at", "closed_at"]
+                  "subject", "created_at", "contacted_at", "closed_at", "rating"]
         writer = csv.DictWriter(out, fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows([{k: _csv_cell(v) for k, v in r.items()} for r in referrals])

@@ -74,3 +74,45 @@ def show_text(data: dict[str, Any]) -> str:
         for row in pending:
             lines.append(f"    {row['due_at']}  {row['step']:<18} to {row['recipient']}")
     return "\n".join(lines)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Rows as aligned columns under a header line (the last column is not padded)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    def line(cells: list[str]) -> str:
+        padded = [c.ljust(w) for c, w in zip(cells[:-1], widths, strict=False)]
+        return "  ".join([*padded, cells[-1]]).rstrip()
+    return "\n".join([line(headers), *(line(r) for r in rows)])
+
+
+def _number(value: Any, spec: str = "g") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def partners_table(rows: list[dict[str, Any]]) -> str:
+    """The directory with the ledger: given, received, won, lost, done, contact, rating."""
+    return table(
+        ["PARTNER", "NAME", "NICHE", "GIVEN", "RECEIVED", "WON", "LOST", "DONE",
+         "CONTACT (H)", "RATING", "FLAGS"],
+        [[r["email"], r["name"], r["niche"], str(r["given"]), str(r["received"]), str(r["won"]),
+          str(r["lost"]), str(r["done"]), _number(r["median_hours_to_contact"], ".0f"),
+          _number(r["average_rating"], ".1f"), " ".join(r["flags"])] for r in rows])
+
+
+def referrals_table(referrals: list[Referral], zone: ZoneInfo) -> str:
+    return table(["REF", "STATUS", "CREATED", "CLIENT", "PARTNER", "SUBJECT"], [
+        [r.tag, str(r.status) + (f"/{r.outcome}" if r.outcome else ""),
+         r.created_at.astimezone(zone).strftime("%Y-%m-%d"), r.client or "?", r.partner or "?",
+         r.subject] for r in referrals])
+
+
+def outbox_table(rows: list[dict[str, Any]], with_status: bool = False) -> str:
+    def when(value: str) -> str:
+        return value[:16].replace("T", " ")
+    if with_status:
+        return table(["DUE", "REF", "STEP", "TO", "STATUS", "WHY"], [
+            [when(r["due_at"]), r["referral"], r["step"], r["recipient"], r["status"],
+             r["detail"]] for r in rows])
+    return table(["DUE", "REF", "STEP", "TO"], [
+        [when(r["due_at"]), r["referral"], r["step"], r["recipient"]] for r in rows])

@@ -119,13 +119,20 @@ def test_scripted_quarter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "never-refers-back" in carol["flags"] and "never-refers-back" not in bob["flags"]
     assert "slow-to-contact" in carol["flags"] and "slow-to-contact" not in bob["flags"]
     assert "catch-up" in dan["flags"]  # nothing from Dan since day 2
-    assert carol["ratings"] == [2]
+    assert carol["ratings"] == [2] and carol["average_rating"] == 2
+    # the ledger as people read it: a table with lost, done and the mean rating
+    table = q.cli("partners").splitlines()
+    assert table[0].split() == ["PARTNER", "NAME", "NICHE", "GIVEN", "RECEIVED", "WON", "LOST",
+                                "DONE", "CONTACT", "(H)", "RATING", "FLAGS"]
+    carol_line = next(line for line in table if line.startswith("carol@tax.example"))
+    assert " 2.0 " in carol_line
     # the weekly digest went out, and says the same
     digests = sorted((tmp_path / "outbox").glob("digest.*.eml"))
     assert len(digests) >= 4  # weekly, on the days a cycle ran
     last = parse_message(digests[-1].read_bytes())
     assert "never-refers-back" in last.text and "Carol Jones" in last.text
     assert last.html is not None and "<table" in last.html and "<script" not in last.html
+    assert 'class="rating">2.0<' in last.html and 'class="lost">1<' in last.html
     # the on-demand report, rendered in a real browser
     html = tmp_path / "report.html"
     assert "Partner ledger" in q.cli("report", "--html", str(html))
