@@ -32,8 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from collections.abc import Iterator  # noqa: E402
+
 from imapclient import IMAPClient  # noqa: E402
 
+from bench import realistic  # noqa: E402
 from tests.integration.dovecot_server import account, dovecot_binary, running_dovecot  # noqa: E402
 
 PARTNERS = ["bob@law.example", "carol@tax.example", "dan@it.example"]
@@ -56,18 +59,30 @@ def intro(n: int, attachment: bytes | None) -> bytes:
 
 
 def fill(host: str, port: int, user: str, password: str, count: int, share: float,
-         megabytes: float) -> int:
-    rng = random.Random(7)
-    blob = rng.randbytes(int(megabytes * 1024 * 1024))
+         megabytes: float, fresh: bool = False) -> int:
     client = IMAPClient(host, port=port, ssl=False)
     client.login(user, password)
     total = 0
-    for n in range(count):
-        raw = intro(n, blob if rng.random() < share else None)
+    for raw in mailbox(count, share, megabytes, fresh):
         total += len(raw)
         client.append("INBOX", raw)
     client.logout()
     return total
+
+
+def mailbox(count: int, share: float, megabytes: float, fresh: bool) -> Iterator[bytes]:
+    """The realistic mailbox (bench/realistic.py) or, with `fresh`, fresh intros only."""
+    if not fresh:
+        return realistic.messages(count, attachment_share=share, attachment_mb=megabytes)[1]
+    rng = random.Random(7)
+    blob = rng.randbytes(int(megabytes * 1024 * 1024))
+    return (intro(n, blob if rng.random() < share else None) for n in range(count))
+
+
+def partner_entries(fresh: bool) -> list[dict[str, object]]:
+    if fresh:
+        return [{"email": p} for p in PARTNERS]
+    return realistic.directory(300, random.Random(7)).partners
 
 
 def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
@@ -91,7 +106,7 @@ def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
 
 
 def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
-                   workdir: str) -> dict[str, float]:
+                   workdir: str, fresh: bool = False) -> dict[str, float]:
     from mailflow.adapters.imap_mailbox import ImapMailbox
     from mailflow.config import parse_config
     from mailflow.ingest import ingest
@@ -100,7 +115,7 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
     config = parse_config({
         "tracker": "referrals@firm.example", "database": "bench.db",
         "referrers": ["*@firm.example"], "outbox_dir": "outbox",
-        "partners": [{"email": p} for p in PARTNERS],
+        "partners": partner_entries(fresh),
         "imap": {"host": host, "port": port, "tls": "none", "username": user,
                  "password": password, "batch_size": batch},
     }, Path(workdir) / "mailflow.yaml")
@@ -118,19 +133,23 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
     box._fetch_batch = counting  # type: ignore[method-assign]
     report = ingest(box, app.handler, folders_of(config), datetime(2026, 11, 16, 10, tzinfo=UTC),
                     batch)
+    from mailflow.cycle import plan_marked
+    planned = time.perf_counter()
+    plan_marked(app, datetime(2026, 11, 16, 10, tzinfo=UTC))  # ingest's follow-up: planning
+    planning = time.perf_counter() - planned
     box.close()
     seconds = time.perf_counter() - start
     referrals = len(app.store.referrals())
     app.close()
     return {"seconds": seconds, "messages": report.fetched, "downloaded": sum(sizes),
-            "referrals": referrals}
+            "referrals": referrals, "planning_seconds": planning}
 
 
 def child(phase: str, args: argparse.Namespace) -> dict[str, float]:
     """Run a phase in a fresh process so its peak memory is its own."""
     command = [sys.executable, __file__, "--phase", phase, "--host", args.host, "--port",
                str(args.port), "--user", args.user, "--password", args.password, "--batch",
-               str(args.batch), "--workdir", args.workdir]
+               str(args.batch), "--workdir", args.workdir, *(["--fresh"] if args.fresh else [])]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -141,6 +160,9 @@ def main() -> None:
     parser.add_argument("--attachment-share", type=float, default=0.02)
     parser.add_argument("--attachment-mb", type=float, default=1.0)
     parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--fresh", action="store_true",
+                        help="fresh intros to three partners (the old toy mailbox) instead of "
+                        "the realistic one")
     parser.add_argument("--phase", choices=("baseline", "baseline-parse", "mailflow"))
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
@@ -154,7 +176,7 @@ def main() -> None:
                                     parse=args.phase == "baseline-parse")
         else:
             result = phase_mailflow(args.host, args.port, args.user, args.password, args.batch,
-                                    args.workdir)
+                                    args.workdir, args.fresh)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
@@ -166,15 +188,16 @@ def main() -> None:
         args.host, args.port, args.user, args.password = (user.host, user.port,
                                                           user.username, user.password)
         args.workdir = workdir
-        print(f"filling a Dovecot mailbox with {args.count} intros "
+        kind = "fresh intros" if args.fresh else "realistic messages (bench/realistic.py)"
+        print(f"filling a Dovecot mailbox with {args.count} {kind} "
               f"({args.attachment_share:.0%} with {args.attachment_mb} MB attachments)...")
         size = fill(user.host, user.port, user.username, user.password, args.count,
-                    args.attachment_share, args.attachment_mb)
+                    args.attachment_share, args.attachment_mb, args.fresh)
         base = child("baseline", args)
         parsed = child("baseline-parse", args)
         ours = child("mailflow", args)
         fill(user.host, user.port, user.username, user.password, args.count,
-             args.attachment_share, args.attachment_mb)  # the same messages again
+             args.attachment_share, args.attachment_mb, args.fresh)  # the same messages again
         again = child("mailflow", args)
     print(f"mailbox: {args.count} messages, {size / 1e6:.1f} MB")
     print(f"baseline (raw imapclient batched fetch): {base['seconds']:.2f} s, "
@@ -187,6 +210,9 @@ def main() -> None:
     print(f"ratio mailflow / raw fetch: {ours['seconds'] / base['seconds']:.2f}x time, "
           f"{ours['downloaded'] / max(base['downloaded'], 1):.2f}x bytes")
     print(f"ratio mailflow / fetch+parse: {ours['seconds'] / parsed['seconds']:.2f}x time")
+    per_message = ours["seconds"] / max(ours["messages"], 1) * 1000
+    print(f"per message: {per_message:.2f} ms ingest; planning the follow-up of what changed: "
+          f"{ours['planning_seconds']:.2f} s")
     print(f"same {args.count} messages delivered again: "
           f"{again['referrals'] - ours['referrals']} duplicate referrals created")
 
