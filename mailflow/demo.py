@@ -186,7 +186,7 @@ def run_demo(keep: Path | None = None, force: bool = False) -> str:
     app = build_app(config)
     lines = [f"mailflow demo: {DAYS} days of referrals, simulated from {START:%a %d %b %Y}", ""]
     pending = sorted(STORY, key=lambda m: m.day)
-    delivered = 0
+    delivered = emails = 0
     try:
         step = timedelta(hours=1)
         now = START
@@ -199,15 +199,28 @@ def run_demo(keep: Path | None = None, force: bool = False) -> str:
                 who = email.utils.parseaddr(mail.sender)[0]
                 first = mail.body.splitlines()[0]
                 lines.append(_timeline_line(at, "email in", "", f"{who}: {first}"))
-            run_cycle(app, now)
+            report = run_cycle(app, now)
             for referral_id, event in app.store.events():
-                if event.at == now.astimezone(event.at.tzinfo):
+                if event.at == now.astimezone(event.at.tzinfo) and event.kind != "sent":
                     lines.append(_timeline_line(now, event.kind, f"R-{referral_id}",
                                                 _describe(event.actor, event.detail)))
+            # one line per email that left, a combined one listing its referrals
+            for recipient, tags, steps in report.dispatch.sent:
+                kind = "sent" if "," not in tags else "sent combined"
+                reasons = ", ".join(_describe("", f"{s} to {recipient}").split(" (", 1)[-1]
+                                    .rstrip(")") for s in steps.split(", "))
+                lines.append(_timeline_line(now, kind, tags if "," not in tags else "",
+                                            f"{steps} to {recipient}"
+                                            + (f" ({reasons})" if reasons else "")
+                                            + (f" about {tags}" if "," in tags else "")))
+            for referrer in report.digests:
+                lines.append(_timeline_line(now, "sent digest", "",
+                                            f"the weekly digest to {referrer}"))
+            emails += len(report.dispatch.sent) + len(report.digests)
             now += step
         lines += ["", "mailflow list:"]
         lines += [referral_line(r, ZONE) for r in app.store.referrals()]
-        sent = len(list((root / "outbox").glob("*.eml")))
+        sent = emails  # each one a line above (a kept demo run again sends nothing new)
         where = (f"kept in {root} (outbox/, mail/, mailflow.db)" if keep is not None
                  else "use --keep DIR to look at them")
         lines += ["", f"{sent} emails sent to the file outbox; {where}"]

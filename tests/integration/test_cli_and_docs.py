@@ -227,3 +227,13 @@ def test_demo_timeline_wraps_and_never_cuts_a_word(capsys: pytest.CaptureFixture
     assert "erin@wealth.example" in out and "Are you free Thursday" in " ".join(out.split())
     assert all(len(line) <= 100 or " " not in line[40:] for line in out.splitlines()
                if line[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+
+
+def test_demo_counts_agree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--keep", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    sent = re.compile(r"^\w{3} \d\d \w{3} \d\d:\d\d  sent")
+    lines = [line for line in out.splitlines() if sent.match(line)]
+    files = list((tmp_path / "d" / "outbox").glob("*.eml"))
+    assert f"{len(files)} emails sent" in out and len(lines) == len(files)
+    assert sum("sent digest" in line for line in lines) == 3
