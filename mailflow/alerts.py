@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from mailflow.adapters.store import to_db
+from mailflow.core.addressing import split_address
 from mailflow.core.model import Address
 from mailflow.core.outgoing import OutgoingEmail
 from mailflow.wiring import App
@@ -22,7 +23,8 @@ def _email_admin(app: App, now: datetime, subject: str, body: str) -> None:
         mailer = app.mailer or app.dispatcher().mailer
         stamp = now.strftime("%Y%m%d%H%M%S")
         mailer.send_batch([OutgoingEmail(
-            f"alert.{stamp}@mailflow.invalid", Address(app.config.tracker, "mailflow"),
+            f"alert.{stamp}.{app.store.installation_id()}@mailflow."
+            f"{split_address(app.config.tracker)[1]}", Address(app.config.tracker, "mailflow"),
             (Address(admin),), subject, body + "\n", now, loop_value="alert")])
     except Exception as exc:  # SMTP may be the very thing that is down
         log.error("could not email the admin about it: %s", exc)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from mailflow.adapters.store import to_db
+from mailflow.core.addressing import split_address
 from mailflow.core.ledger import LedgerThresholds, PartnerLedger, compute_ledger
 from mailflow.core.model import Event, Status
 from mailflow.partners import records
@@ -125,8 +127,9 @@ def send_digests(app: App, now: datetime) -> list[str]:
             mark_digest_sent(app, referrer, now)  # nothing to say: skip this period
             continue
         stamp = now.astimezone(app.config.timezone).strftime("%Y%m%d")
-        local = referrer.replace("@", ".at.")
-        email = OutgoingEmail(f"digest.{local}.{stamp}@mailflow.invalid",
+        who = hashlib.sha256(referrer.encode()).hexdigest()[:10]  # any address, ASCII id
+        email = OutgoingEmail(f"digest.{who}.{stamp}.{app.store.installation_id()}"
+                              f"@mailflow.{split_address(app.config.tracker)[1]}",
                               Address(app.config.tracker, "mailflow"), (Address(referrer),),
                               digest.subject, digest.text, now, html=digest.html,
                               loop_value="digest")
