@@ -96,16 +96,15 @@ def _cycle(config: Path, now: str, env: dict[str, str], kill_after: float | None
 def _step_key(message_id: str) -> str:
     """What was sent, without the parts that make the Message-ID unique.
 
-    `r3.partner_nudge.17.<install>` → `r3.partner_nudge` (step, row, installation);
-    `r3.notice.confirm.1.20.<install>` → `r3.notice.confirm.1`; `c12.<digest>.<install>`
-    (a combined email) → `c12`; digests and alerts as they are.
+    Every id mailflow mints ends in the installation id (random per database), which
+    is dropped; `r3.partner_nudge.17` → `r3.partner_nudge` (and the row id);
+    `r3.notice.confirm.1.20` → `r3.notice.confirm.1`; `c12.<digest>` (a combined
+    email) → `c12`; `digest.<who>.<day>` and `alert.<time>` stay as they are.
     """
-    parts = message_id.split("@")[0].split(".")
-    if parts[0].startswith("r") and parts[0][1:].isdigit():
-        return ".".join(parts[:-2])
-    if parts[0].startswith("c") and parts[0][1:].isdigit():
-        return parts[0]
-    return message_id
+    parts = message_id.split("@")[0].split(".")[:-1]
+    if parts and parts[0][:1] in ("r", "c") and parts[0][1:].isdigit():
+        return ".".join(parts[:-1]) if parts[0][0] == "r" else parts[0]
+    return ".".join(parts)
 
 
 def run_scenario(server: DovecotServer, user: int, workdir: Path, rng: random.Random | None,
