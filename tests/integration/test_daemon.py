@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,24 +47,31 @@ def referrals(config: Path) -> list[dict[str, object]]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-def start_daemon(tmp_path: Path, config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`mailflow run` as a process, logging to tmp_path/daemon.log, once it says it runs."""
+@contextmanager
+def running_daemon(tmp_path: Path, config: Path,
+                   env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`mailflow run` as a process logging to tmp_path/daemon.log, once it says it runs;
+    killed afterwards if the test did not stop it."""
     with (tmp_path / "daemon.log").open("wb") as log:
         daemon = subprocess.Popen([sys.executable, "-m", "mailflow.cli", "--config",
                                    str(config), "run"], env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and b"running" not in (tmp_path / "daemon.log"
-                                                              ).read_bytes():
-        time.sleep(0.2)
-    return daemon
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and b"running" not in (tmp_path / "daemon.log"
+                                                                  ).read_bytes():
+            time.sleep(0.2)
+        yield daemon
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
 
 
 def test_idle_ingests_within_seconds_and_sigterm_exits_zero(tmp_path: Path,
                                                             imap_account: ImapAccount) -> None:
     config = write_config(tmp_path, imap_account)
     env = {**os.environ, "TEST_IMAP_PASSWORD": imap_account.password}
-    daemon = start_daemon(tmp_path, config, env)
-    try:
+    with running_daemon(tmp_path, config, env) as daemon:
         time.sleep(1.0)  # let it enter IDLE
         delivered = time.monotonic()
         imap_account.deliver(INTRO)
@@ -75,10 +84,6 @@ def test_idle_ingests_within_seconds_and_sigterm_exits_zero(tmp_path: Path,
         assert waited < 30  # polling alone would take 300 s; IDLE brought it in
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=20) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
     assert "mailflow stopped" in (tmp_path / "daemon.log").read_text()
 
 
@@ -118,8 +123,7 @@ def test_the_cli_beside_the_idle_daemon_never_meets_a_locked_database(
         tmp_path: Path, imap_account: ImapAccount) -> None:
     config = write_config(tmp_path, imap_account)
     env = {**os.environ, "TEST_IMAP_PASSWORD": imap_account.password}
-    daemon = start_daemon(tmp_path, config, env)
-    try:
+    with running_daemon(tmp_path, config, env) as daemon:
         commands = [["list", "--json"], ["show", "R-1", "--json"], ["partners", "--json"],
                     ["status", "--json"], ["outbox", "--json"], ["close", "R-1"],
                     ["reopen", "R-1"]]
@@ -140,10 +144,6 @@ def test_the_cli_beside_the_idle_daemon_never_meets_a_locked_database(
         assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=20) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
     log_text = (tmp_path / "daemon.log").read_text()
     assert "locked" not in log_text and "Traceback" not in log_text, log_text
 
