@@ -10,7 +10,7 @@ from datetime import datetime
 from mailflow.adapters.store import Store
 from mailflow.core.addressing import Trackers
 from mailflow.core.authresults import sender_verified
-from mailflow.core.commands import parse_command
+from mailflow.core.commands import Command, parse_command
 from mailflow.core.correlate import (
     Correlation,
     base_subject,
@@ -80,30 +80,28 @@ class Handler:
                now: datetime) -> Classification:
         text = new_text(message)
         referrals, text = narrow_by_tag(correlation.referrals, text)
-        referrals = self._follow_up_target(referrals, text, sender)
-        if len(referrals) > 1:
-            # one email listed several referrals: a reply word must say which one
-            command = parse_command(text)
-            if command is not None and command.word != "note":
-                for referral in referrals:
-                    self.store.add_event(referral.id, now, "refused", sender,
-                                         f"{command.word!r} without a tag in a combined email")
-                add_notice(self.store, referrals[0].id, sender, "which", "Which referral?",
-                           "Your reply answered an email about several referrals, so I "
-                           "changed nothing. Please start your reply with the tag, e.g. "
-                           f'"{referrals[0].tag} {command.word}".', now)
-                return Classification(Kind.REPLY, "reply: ambiguous, no tag",
-                                      referrals[0].id)
+        command = parse_command(text)
+        referrals = self._follow_up_target(referrals, command, sender)
+        # one email listed several referrals: a reply word must say which one
+        if len(referrals) > 1 and command is not None and command.word != "note":
+            for referral in referrals:
+                self.store.add_event(referral.id, now, "refused", sender,
+                                     f"{command.word!r} without a tag in a combined email")
+            add_notice(self.store, referrals[0].id, sender, "which", "Which referral?",
+                       "Your reply answered an email about several referrals, so I "
+                       "changed nothing. Please start your reply with the tag, e.g. "
+                       f'"{referrals[0].tag} {command.word}".', now)
+            return Classification(Kind.REPLY, "reply: ambiguous, no tag",
+                                  referrals[0].id)
         proven = self._proven(message, correlation, sender)
         for referral in referrals:
             self.store.mark_for_planning([referral.id])
             apply_reply(self.store, referral, message, text, sender, now, self.policy, proven)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
 
-    def _follow_up_target(self, referrals: tuple[Referral, ...], text: str,
+    def _follow_up_target(self, referrals: tuple[Referral, ...], command: Command | None,
                           sender: str) -> tuple[Referral, ...]:
         """`follow up R-7`, said to the first-run summary, picks R-7 (one of the sender's)."""
-        command = parse_command(text)
         if command is None or command.word != "follow_up" or not command.text.isdigit():
             return referrals
         target = self.store.find_referral(int(command.text))

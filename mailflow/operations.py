@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailflow import partners as partner_store
 from mailflow.adapters import clock
@@ -28,6 +28,9 @@ from mailflow.views import (
     show_text,
 )
 from mailflow.wiring import App, build_app
+
+if TYPE_CHECKING:  # the cycle is imported only by `run`, to keep the other commands light
+    from mailflow.cycle import CycleReport
 
 
 @contextmanager
@@ -64,7 +67,7 @@ def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
         return None
 
 
-def _cycle_summary(report: Any) -> str:
+def _cycle_summary(report: CycleReport) -> str:
     """What one `run --once` did, in words."""
     ingest, dispatch = report.ingest, report.dispatch
     kinds = dict(ingest.by_kind)
@@ -169,9 +172,7 @@ def partners(config: Config, args: argparse.Namespace) -> Any:
             entry = partner_store.edit(app.store, emails, changes, str(config.path))
             return f"edited partner {_describe_partner(entry)}"
         if args.action == "remove":
-            gone = partner_store.find(app.store, args.email.lower())
-            partner_store.remove(app.store, args.email.lower(), str(config.path))
-            assert gone is not None
+            gone = partner_store.remove(app.store, args.email.lower(), str(config.path))
             return (f"removed partner {', '.join(gone.emails)}"
                     + (f" ({gone.name})" if gone.name else ""))
         rows = partner_rows(app, clock.now())

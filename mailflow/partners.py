@@ -113,7 +113,8 @@ def edit(store: Store, emails: tuple[str, ...], changes: dict[str, str | None],
     return entry
 
 
-def remove(store: Store, email: str, config_file: str) -> None:
+def remove(store: Store, email: str, config_file: str) -> PartnerRecord:
+    """Remove a CLI-managed partner; returns what was removed."""
     existing = find(store, email)
     if existing is None:
         raise UsageError(f"no partner with address {email}")
@@ -122,6 +123,7 @@ def remove(store: Store, email: str, config_file: str) -> None:
     with store.atomic():
         store.db.execute("delete from partner_emails where partner_id = ?", [existing.id])
         store.db.table("partners").delete(existing.id)
+    return existing
 
 
 def directory_from_store(store: Store) -> PartnerDirectory:
