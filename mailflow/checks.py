@@ -18,7 +18,7 @@ def digest_sample() -> dict[str, object]:
             "open": [{"tag": "R-42", "client": "jane@gmail.com", "partner": "bob@law.example",
                       "status": "open", "days": 16, "stale": True}],
             "needs": [{"tag": "R-41", "actor": "bob@law.example", "text": "estate lawyer"}],
-            "ledger": [row], "flagged": [row], "catch_up": [row], "max_given": 4}
+            "ledger": [row], "flagged": [row], "catch_up": [row], "max_count": 4}
 
 
 def check_templates(renderer: Renderer) -> list[str]:

@@ -19,6 +19,14 @@ from mailflow.errors import ConfigError
 
 TLS_MODES = ("ssl", "starttls", "none")
 COMMAND_TIMEOUT = 30  # seconds a password_command / oauth2_token_command may take
+COMMAND_MESSAGE_CHARS = 200  # of the failed command's own last line of stderr, shown
+
+
+def _last_line(stderr: str) -> str:
+    """The failed command's own explanation, one line, printable, bounded."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    return "".join(c for c in last if c.isprintable())[:COMMAND_MESSAGE_CHARS]
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DELAY_UNITS = ("business days", "business hours", "days", "hours")
 STEP_ANCHORS = ("intake", "contacted", "closed")
@@ -60,8 +68,10 @@ class Secret:
                 raise ConfigError(self.file, f"{self.key}_command",
                                   f"command did not finish within {COMMAND_TIMEOUT} s") from exc
             if done.returncode != 0:
+                said = _last_line(done.stderr)
                 raise ConfigError(self.file, f"{self.key}_command",
-                                  f"command exited with status {done.returncode}")
+                                  f"command exited with status {done.returncode}"
+                                  + (f": {said}" if said else ""))
             return done.stdout.strip()
         raise ConfigError(self.file, self.key, "no password source given")
 

@@ -85,7 +85,8 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
             continue  # flags alone, week after week, are not news
         context = {"referrer": referrer, "open": open_items, "needs": needs,
                    "ledger": rows, "flagged": flagged, "catch_up": catch_up,
-                   "max_given": max([r["given"] for r in rows] + [1]),
+                   "max_count": max([r["given"] for r in rows]
+                                    + [r["received"] for r in rows] + [1]),
                    "date": now.astimezone(app.config.timezone).strftime("%-d %b %Y")}
         rendered = app.renderer.render("digest", context)
         digests[referrer] = Digest(referrer, rendered.subject, rendered.text,

@@ -110,8 +110,9 @@ class ImapMailbox:
                 client.login(username, password)
         except LoginError as exc:
             _quietly_close(client)
-            raise MailboxError(f"IMAP login failed for {username} at {host}: wrong username "
-                               "or password") from exc
+            wrong = ("the access token was refused (expired or for another account?)"
+                     if oauth2_token is not None else "wrong username or password")
+            raise MailboxError(f"IMAP login failed for {username} at {host}: {wrong}") from exc
         except ssl.SSLError as exc:
             _quietly_close(client)
             raise MailboxError(f"TLS failed with {where}: "

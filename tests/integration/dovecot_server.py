@@ -85,8 +85,28 @@ def _tls_settings(root: Path) -> str:
     return f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\nssl_min_protocol = TLSv1.2\n"
 
 
+def _passdb(root: Path, passwd: Path, introspection_url: str | None) -> str:
+    """passwd-file users, or (XOAUTH2 tests) tokens checked by an introspection server."""
+    if introspection_url is None:
+        return f"""auth_mechanisms = plain login
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {passwd}
+}}"""
+    oauth2 = root / "dovecot-oauth2.conf.ext"
+    oauth2.write_text(f"introspection_mode = post\nintrospection_url = {introspection_url}\n"
+                      "username_attribute = username\nactive_attribute = active\n"
+                      "active_value = true\n")
+    return f"""auth_mechanisms = xoauth2 oauthbearer
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {oauth2}
+}}"""
+
+
 def _config(root: Path, port: int, passwd: Path, log: Path,
-            tls_port: int | None = None) -> str:
+            tls_port: int | None = None, introspection_url: str | None = None) -> str:
     mail_user = pwd.getpwnam(MAIL_USER)
     return f"""
 base_dir = {root}/run
@@ -96,7 +116,6 @@ listen = 127.0.0.1
 protocols = imap
 {_tls_settings(root) if tls_port else "ssl = no"}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
 auth_failure_delay = 0
 log_path = {log}
 info_log_path = {log}
@@ -105,10 +124,7 @@ mail_plugins =
 first_valid_uid = 1
 default_internal_user = dovecot
 default_login_user = dovenull
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {passwd}
-}}
+{_passdb(root, passwd, introspection_url)}
 userdb {{
   driver = static
   args = uid={mail_user.pw_uid} gid={mail_user.pw_gid} home={root}/home/%u
@@ -160,7 +176,8 @@ def dovecot_binary() -> str | None:
 
 
 @contextmanager
-def running_dovecot(binary: str, tls: bool = False) -> Iterator[DovecotServer]:
+def running_dovecot(binary: str, tls: bool = False,
+                    introspection_url: str | None = None) -> Iterator[DovecotServer]:
     """Dovecot in the foreground from a fresh temp dir; stopped and removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="mailflow-dovecot-"))
     root.chmod(0o755)
@@ -175,7 +192,7 @@ def running_dovecot(binary: str, tls: bool = False) -> Iterator[DovecotServer]:
     port = free_port()
     conf = root / "dovecot.conf"
     tls_port = free_port() if tls else None
-    conf.write_text(_config(root, port, passwd, log, tls_port))
+    conf.write_text(_config(root, port, passwd, log, tls_port, introspection_url))
     with (root / "stdout.log").open("wb") as out:
         process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

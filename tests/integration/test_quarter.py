@@ -133,6 +133,12 @@ def test_scripted_quarter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "never-refers-back" in last.text and "Carol Jones" in last.text
     assert last.html is not None and "<table" in last.html and "<script" not in last.html
     assert 'class="rating">2.0<' in last.html and 'class="lost">1<' in last.html
+    # one bar per non-zero count, scaled to the largest; the legend names only bars drawn
+    with_received = [r for r in rows.values() if r["received"]]
+    assert last.html.count('class="bar-received"') == len(with_received) == 1
+    assert last.html.count('class="bar-given"') == len([r for r in rows.values() if r["given"]])
+    assert "width:80px" in last.html and "width:26px" in last.html  # Bob: 3 given, 1 received
+    assert "Green bars" in last.html and "Blue bars" in last.html
     # the on-demand report, rendered in a real browser
     html = tmp_path / "report.html"
     assert "Partner ledger" in q.cli("report", "--html", str(html))
