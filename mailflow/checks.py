@@ -6,6 +6,7 @@ from mailflow.adapters.renderer import Renderer
 from mailflow.config import Config
 from mailflow.context import sample_context
 from mailflow.core.addressing import Trackers
+from mailflow.core.vocabulary import help_words
 from mailflow.errors import MailflowError
 from mailflow.wiring import make_mailer, open_mailbox
 
@@ -21,11 +22,34 @@ def digest_sample() -> dict[str, object]:
             "ledger": [row], "flagged": [row], "catch_up": [row], "max_count": 4}
 
 
+# what each notice kind is given (core.decisions, dispatch, scheduling), as sample data
+NOTICE_SAMPLES: dict[str, dict[str, object]] = {
+    "confirm": {"change": "closed", "outcome": "won", "undo_offer": True},
+    "relay": {"news": "note", "sender": "bob@law.example", "text": "We met today."},
+    "refused": {"role": "client", "word": "client may not say won"},
+    "unproven": {},
+    "help": {"reply_words": help_words()},
+    "which": {"word": "done"},
+    "bounce": {"address": "jane@gmail.com", "smtp_status": "5.1.1"},
+    "send-failed": {"address": "jane@gmail.com", "error": "550 no such user"},
+    "history": {"count": 3, "tags": ["R-1", "R-2", "R-3"], "first": "2026-09-01",
+                "listed": "R-1, R-2, R-3"},
+}
+
+
+def template_sample(name: str) -> dict[str, object]:
+    """Sample data for one template: the digest's own, or a referral's plus a notice's."""
+    if name == "digest":
+        return digest_sample()
+    kind = name.removeprefix("notice_")
+    return {**sample_context(), **NOTICE_SAMPLES.get(kind, {})}
+
+
 def check_templates(renderer: Renderer) -> list[str]:
     """Render every template with sample data; returns the problems."""
     problems = []
     for name in renderer.names():
-        context = digest_sample() if name == "digest" else sample_context()
+        context = template_sample(name)
         try:
             renderer.render(name, context)
         except MailflowError as exc:

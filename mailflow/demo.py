@@ -145,11 +145,10 @@ WHY = {
 def _describe(actor: str, detail: str) -> str:
     """Event detail for the timeline, with the reason for each email sent."""
     step, _, rest = detail.partition(" to ")
-    name = step.split(".")[1] if step.startswith("notice.") else step
-    why = WHY.get(name) or {"confirm": "confirms a reply", "relay": "passes news on",
-                            "help": "lists the reply words", "bounce": "bounce notice"}.get(name)
+    why = WHY.get(step) or {"confirm": "confirms a reply", "relay": "passes news on",
+                            "help": "lists the reply words", "bounce": "bounce notice"}.get(step)
     if why and rest:
-        return f"{name} to {rest} ({why})"
+        return f"{step} to {rest} ({why})"
     return f"{actor}: {detail}"
 
 

@@ -19,11 +19,12 @@ from mailflow.context import person, referral_context
 from mailflow.core.addressing import split_address
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.compose import to_bytes
+from mailflow.core.effects import Notify
 from mailflow.core.model import Address, Referral
 from mailflow.core.outgoing import OutgoingEmail, SendResult
 from mailflow.core.tokens import reply_address
 from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION
-from mailflow.scheduling import NOTICE, add_notice
+from mailflow.executor import queue_notice
 
 log = logging.getLogger("mailflow.dispatch")
 MAX_BACKOFF = timedelta(hours=6)
@@ -127,11 +128,11 @@ class Dispatcher:
             if row.recipient not in (referral.referrer, referral.client, referral.partner):
                 self._skip(row, "no longer a party to the referral", now)
             elif (self.store.opted_out(row.recipient, row.referral_id)
-                  and not row.step.startswith(f"{NOTICE}confirm")):  # the answer to "stop"
+                  and not (row.is_notice and row.step == "confirm")):  # the answer to "stop"
                 self._skip(row, "recipient said stop", now)
             elif self.store.contact(row.recipient).get("undeliverable"):
                 self._skip(row, "address bounced", now)
-            elif (not row.step.startswith(NOTICE) and self.store.sent_count(row.referral_id)
+            elif (not row.is_notice and self.store.sent_count(row.referral_id)
                   >= self.config.workflow.max_per_referral):
                 self._skip(row, f"send budget of {self.config.workflow.max_per_referral} "
                                 "emails for this referral used", now)
@@ -195,13 +196,11 @@ class Dispatcher:
                     report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
         rows = self._sendable(rows, now)
         open_now = self.calendar.is_open(now)
-        notices = [r for r in rows if r.step.startswith(NOTICE)
-                   and (open_now or r.step.split(".")[1] in ANSWER_NOTICES)]
+        notices = [r for r in rows if r.is_notice and (open_now or r.step in ANSWER_NOTICES)]
         emails = self._notice_emails(recipient, notices, now, report)
         # answers to what the person just did go out at once, any hour, beyond the daily cap
         responses = self._timely([r for r in rows if r.step in RESPONSE_STEPS], now, report)
-        regular = [r for r in rows if not r.step.startswith(NOTICE)
-                   and r.step not in RESPONSE_STEPS]
+        regular = [r for r in rows if not r.is_notice and r.step not in RESPONSE_STEPS]
         if regular and not open_now:
             regular = []  # still pending: they go out when business hours begin
         regular = self._timely(regular, now, report)
@@ -246,13 +245,14 @@ class Dispatcher:
         referral = self._referral(row.referral_id)
         context = referral_context(self.store, referral, row.recipient, self.config.tracker,
                                    now, self.config.timezone)
-        if row.step.startswith(NOTICE):
+        if row.is_notice:
             context.update(json.loads(row.payload or "{}"))
         return context
 
     def _template(self, row: OutboxRow) -> str:
-        if row.step.startswith(NOTICE):
-            return "notice"
+        if row.is_notice:
+            # a notice queued before templates per kind (an upgraded database) has its text
+            return "notice" if '"body"' in row.payload else f"notice_{row.step}"
         step = next((s for s in self.config.workflow.steps if s.name == row.step), None)
         return step.template if step else row.step
 
@@ -274,8 +274,9 @@ class Dispatcher:
         subject = rendered.subject
         if f"[{referral.tag}]" not in subject:
             subject = f"[{referral.tag}] {subject}"
-        message_id = row.message_id or (f"r{referral.id}.{row.step}.{row.id}."
-                                        f"{self.installation}@mailflow.{self.domain}")
+        message_id = row.message_id or (
+            f"r{referral.id}.{self._step_name(row)}.{row.id}.{self.installation}"
+            f"@mailflow.{self.domain}")
         email = OutgoingEmail(
             message_id=message_id, sender=Address(self.config.tracker, "mailflow"),
             to=(self._address(referral, row.recipient),), subject=subject, text=rendered.text,
@@ -317,6 +318,12 @@ class Dispatcher:
             text=rendered.text, date=now, reply_to=Address(self.config.tracker),
             loop_value="combined")
         return email, kept
+
+    def _step_name(self, row: OutboxRow) -> str:
+        """The step as Message-IDs and logs name it: a notice is `notice.<kind>.<n>`."""
+        if not row.is_notice:
+            return row.step
+        return f"notice.{row.step}.{self.store.notice_number(row.id)}"
 
     def _address(self, referral: Any, email: str) -> Address:
         who = person(self.store, referral, email)
@@ -360,9 +367,6 @@ class Dispatcher:
                       detail)
             referral = self.store.referral(row.referral_id)
             if row.recipient != referral.referrer:
-                add_notice(self.store, referral.id, referral.referrer, "send-failed",
-                           f"Could not email {row.recipient}",
-                           f"My email to {row.recipient} about {referral.tag} was refused "
-                           f"by their mail server:\n\n  {detail}\n\nCould you check the "
-                           "address? I won't write to it again about this referral.",
-                           now, once=True)
+                queue_notice(self.store, Notify(referral.id, referral.referrer, "send-failed",
+                                                {"address": row.recipient, "error": detail},
+                                                once=True), now)

@@ -18,17 +18,25 @@ from mailflow.core.correlate import (
     narrow_by_tag,
     subject_tag,
 )
+from mailflow.core.decisions import on_ambiguous_reply
 from mailflow.core.intake import Intro, PartnerDirectory, read_intro
 from mailflow.core.model import Classification, InboundMessage, Kind, Referral, Status
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict, detect_robot
 from mailflow.core.tokens import TokenCheck, check_token
+from mailflow.executor import apply_effects
 from mailflow.partners import directory_from_store
-from mailflow.replies import ReplyPolicy, apply_reply, apply_robot
-from mailflow.scheduling import add_notice, summarise_history
+from mailflow.replies import reply_effects, robot_effects
+from mailflow.scheduling import summarise_history
 
 log = logging.getLogger("mailflow.handling")
 _REPLY = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReplyPolicy:
+    confirm_replies: bool = True
+    require_tokens: bool = False  # reply_tokens: plus — state changes need a signed address
 
 
 @dataclass
@@ -84,19 +92,14 @@ class Handler:
         referrals = self._follow_up_target(referrals, command, sender)
         # one email listed several referrals: a reply word must say which one
         if len(referrals) > 1 and command is not None and command.word != "note":
-            for referral in referrals:
-                self.store.add_event(referral.id, now, "refused", sender,
-                                     f"{command.word!r} without a tag in a combined email")
-            add_notice(self.store, referrals[0].id, sender, "which", "Which referral?",
-                       "Your reply answered an email about several referrals, so I "
-                       "changed nothing. Please start your reply with the tag, e.g. "
-                       f'"{referrals[0].tag} {command.word}".', now)
+            apply_effects(self.store, on_ambiguous_reply(referrals, sender, command.word), now)
             return Classification(Kind.REPLY, "reply: ambiguous, no tag",
                                   referrals[0].id)
         proven = self._proven(message, correlation, sender)
         for referral in referrals:
-            self.store.mark_for_planning([referral.id])
-            apply_reply(self.store, referral, message, text, sender, now, self.policy, proven)
+            apply_effects(self.store, reply_effects(
+                self.store, referral, message, command, sender, now, proven,
+                self.policy.confirm_replies), now)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
 
     def _follow_up_target(self, referrals: tuple[Referral, ...], command: Command | None,
@@ -120,8 +123,7 @@ class Handler:
 
     def _robot(self, message: InboundMessage, robot: RobotVerdict,
                now: datetime) -> Classification:
-        touched = apply_robot(self.store, message, robot, now)
-        self.store.mark_for_planning(touched)
+        touched = apply_effects(self.store, robot_effects(self.store, message, robot, now), now)
         return Classification(Kind.IGNORED, robot.reason, touched[0] if touched else None)
 
     def _correlate(self, message: InboundMessage, sender: str) -> Correlation:

@@ -25,10 +25,10 @@ def ledger(app: App, now: datetime) -> list[PartnerLedger]:
     events: dict[int, list[Event]] = {}
     for referral_id, event in store.events():
         events.setdefault(referral_id, []).append(event)
-    ratings = {row["id"]: row["rating"] for row in store.db.table("referrals").rows_where(
-        "rating is not null", select="id, rating")}
+    referrals = store.referrals()
+    ratings = {r.id: r.rating for r in referrals if r.rating is not None}
     workflow = app.config.workflow
-    return compute_ledger(partners, store.referrals(), events, ratings, now, LedgerThresholds(
+    return compute_ledger(partners, referrals, events, ratings, now, LedgerThresholds(
         slow_contact_hours=workflow.slow_contact_hours,
         catch_up_after_days=workflow.catch_up_after_days))
 

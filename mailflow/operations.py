@@ -208,7 +208,7 @@ def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:
         data: dict[str, Any] = {
             "last_poll": store.meta("last_poll"), "last_send": store.meta("last_send"),
             "pending": len(store.pending()),
-            "failed": len(store.outbox_where("status = 'failed'", [])),
+            "failed": store.failed_count(),
             "quarantined": len(store.messages("quarantined")),
             "quarantine": quarantine,
             "referrals": {s.value: len(store.referrals(s.value)) for s in Status},

@@ -7,61 +7,25 @@ every start, and the CLI refuses to edit them (it says to edit the file).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
-from mailflow.adapters.store import Store
+from mailflow.adapters.store import PartnerRecord, Store
 from mailflow.config import PartnerEntry, partner_entry
 from mailflow.core.intake import PartnerDirectory
 from mailflow.errors import UsageError
 
 
-@dataclass(frozen=True)
-class PartnerRecord:
-    id: int
-    name: str
-    emails: tuple[str, ...]
-    niche: str
-    notes: str
-    domain: str | None
-    source: str
-
-
 def records(store: Store) -> list[PartnerRecord]:
-    db = store.db
-    emails: dict[int, list[str]] = {}
-    for row in db.table("partner_emails").rows_where(order_by="email"):
-        emails.setdefault(row["partner_id"], []).append(row["email"])
-    return [PartnerRecord(r["id"], r["name"] or "", tuple(emails.get(r["id"], ())),
-                          r["niche"] or "", r["notes"] or "", r["domain"], r["source"] or "")
-            for r in db.table("partners").rows_where(order_by="id")]
+    return store.partner_records()
 
 
 def find(store: Store, email: str) -> PartnerRecord | None:
-    rows = store.query("select p.* from partners p join partner_emails e on e.partner_id = p.id "
-                       "where e.email = ?", [email.lower()])
-    if not rows:
-        return None
-    row = rows[0]
-    emails = tuple(r["email"] for r in store.query(
-        "select email from partner_emails where partner_id = ? order by email", [row["id"]]))
-    return PartnerRecord(row["id"], row["name"] or "", emails, row["niche"] or "",
-                         row["notes"] or "", row["domain"], row["source"] or "")
+    return store.find_partner(email)
 
 
 def _save(store: Store, entry: PartnerEntry, source: str, existing: PartnerRecord | None) -> None:
     row = {"name": entry.name, "niche": entry.niche, "notes": entry.notes,
            "domain": entry.domain, "source": source}
-    table = store.db.table("partners")
-    if existing is None:
-        table.insert(row)
-        partner_id = int(table.last_pk)  # type: ignore[arg-type]
-    else:
-        partner_id = existing.id
-        table.update(partner_id, row)
-        store.db.execute("delete from partner_emails where partner_id = ?", [partner_id])
-    for email in entry.email:
-        store.db.table("partner_emails").upsert({"email": email, "partner_id": partner_id},
-                                                pk="email")
+    store.save_partner(row, entry.email, existing.id if existing else None)
 
 
 def seed_from_config(store: Store, entries: tuple[PartnerEntry, ...]) -> bool:
@@ -121,8 +85,7 @@ def remove(store: Store, email: str, config_file: str) -> PartnerRecord:
     if existing.source == "config":
         raise UsageError(f"{email} is defined in {config_file}; remove it there")
     with store.atomic():
-        store.db.execute("delete from partner_emails where partner_id = ?", [existing.id])
-        store.db.table("partners").delete(existing.id)
+        store.delete_partner(existing.id)
     return existing
 
 

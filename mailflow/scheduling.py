@@ -8,14 +8,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailflow.adapters.store import Store, from_db
+from mailflow.adapters.store import Store
 from mailflow.config import Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
 from mailflow.core.workflow import ReferralFacts, plan
 
 log = logging.getLogger("mailflow.scheduling")
-NOTICE = "notice."
 
 
 def calendar_of(config: Config) -> BusinessCalendar:
@@ -28,14 +27,12 @@ def facts_of(store: Store, referral: Referral, config: Config) -> ReferralFacts:
     emails = [e for e in (referral.referrer, referral.client, referral.partner) if e]
     opted = frozenset(e for e in emails if store.opted_out(e, referral.id))
     undeliverable = frozenset(e for e in emails if store.contact(e).get("undeliverable"))
-    row = store.referral_row(referral.id)
     pauses = store.pauses_of(emails)
     brief = next((s for s in config.workflow.steps if s.once_per_partner
                   and s.to is Role.PARTNER), None)
     briefed = bool(brief and referral.partner and store.step_exists_for_partner(
         brief.name, referral.partner, referral.id))
-    return ReferralFacts(referral, briefed, opted, undeliverable, from_db(row["snoozed_until"]),
-                         pauses)
+    return ReferralFacts(referral, briefed, opted, undeliverable, referral.snoozed_until, pauses)
 
 
 def reconcile(store: Store, referral_id: int, config: Config, calendar: BusinessCalendar,
@@ -46,8 +43,7 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
         facts_of(store, referral, config), config.workflow.steps, calendar,
         config.workflow.acknowledge_referrer)}
     too_old = now - timedelta(days=config.workflow.catch_up_after_days)
-    existing = {(r.step, r.recipient): r for r in store.outbox_rows(referral_id)
-                if not r.step.startswith(NOTICE)}
+    existing = {(r.step, r.recipient): r for r in store.step_rows(referral_id)}
     for key, row in existing.items():
         if row.status != "pending":
             if row.status == "cancelled" and key in wanted:
@@ -61,11 +57,9 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
     for key, step in wanted.items():
         if key in existing:
             continue
-        store.add_outbox(referral_id, step.step, step.recipient, step.due_at)
-        if step.due_at < too_old:
-            row = next(r for r in store.outbox_rows(referral_id)
-                       if (r.step, r.recipient) == key)
-            store.update_outbox(row.id, status="skipped",
+        row_id = store.add_outbox(referral_id, step.step, step.recipient, step.due_at)
+        if step.due_at < too_old and row_id is not None:
+            store.update_outbox(row_id, status="skipped",
                                 detail=f"due more than {config.workflow.catch_up_after_days} "
                                        "days before it was planned")
 
@@ -96,21 +90,6 @@ def replan_if_config_changed(store: Store, config: Config, calendar: BusinessCal
     return touched
 
 
-def add_notice(store: Store, referral_id: int, recipient: str, kind: str, title: str,
-               body: str, now: datetime, once: bool = False) -> bool:
-    """Queue a one-off email (confirmation, bounce notice…); `once` keeps it to one per kind."""
-    prefix = f"{NOTICE}{kind}"
-    rows = store.outbox_where("referral_id = ? and recipient = ? and step like ?",
-                              [referral_id, recipient, prefix + "%"])
-    if once and rows:
-        return False
-    store.add_outbox(referral_id, f"{prefix}.{len(rows) + 1}", recipient, now)
-    row = store.outbox_where("referral_id = ? and step = ? and recipient = ?",
-                             [referral_id, f"{prefix}.{len(rows) + 1}", recipient])[0]
-    store.update_outbox(row.id, payload=json.dumps({"title": title, "body": body}))
-    return True
-
-
 HISTORY_LISTED = 20  # tags named in the first-run summary; the count covers the rest
 
 
@@ -124,14 +103,9 @@ def summarise_history(store: Store, referrer: str, new_ids: list[int], intro_at:
     data["tags"] = (data["tags"] + [f"R-{i}" for i in new_ids])[:HISTORY_LISTED]
     data["first"] = min(data["first"], intro_at.date().isoformat())
     listed = ", ".join(data["tags"]) + (", …" if data["count"] > len(data["tags"]) else "")
-    data["title"] = f"I found {data['count']} earlier introductions"
-    data["body"] = (
-        f"Reading the mailbox for the first time, I found {data['count']} introductions "
-        f"you made before I started (the oldest from {data['first']}): {listed}.\n\n"
-        "They are in your ledger, and I won't chase anyone about them. To have me follow "
-        f"one up as if it were new, reply \"follow up {data['tags'][0]}\" (with its tag).")
+    data["listed"] = listed
     if pending is None:
-        add_notice(store, new_ids[0], referrer, "history", data["title"], data["body"], now)
-        pending = store.pending_notice(referrer, "history")
-    assert pending is not None
-    store.update_outbox(pending.id, payload=json.dumps(data))
+        store.add_outbox(new_ids[0], "history", referrer, now, kind="notice",
+                         payload=json.dumps(data))
+    else:
+        store.update_outbox(pending.id, payload=json.dumps(data))

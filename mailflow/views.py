@@ -41,7 +41,8 @@ def referral_dict(referral: Referral, zone: ZoneInfo, store: Store | None = None
 
 
 def outbox_dict(row: OutboxRow, zone: ZoneInfo) -> dict[str, Any]:
-    return {"referral": f"R-{row.referral_id}", "step": row.step, "recipient": row.recipient,
+    return {"referral": f"R-{row.referral_id}" if row.referral_id else None,
+            "kind": row.kind, "step": row.step, "recipient": row.recipient,
             "due_at": iso(row.due_at, zone), "status": row.status,
             "sent_at": iso(row.sent_at, zone), "detail": row.detail,
             "message_id": row.message_id}

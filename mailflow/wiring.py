@@ -16,10 +16,9 @@ from mailflow.config import Config
 from mailflow.core.addressing import Trackers
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.dispatch import Dispatcher
-from mailflow.handling import Handler
+from mailflow.handling import Handler, ReplyPolicy
 from mailflow.ingest import Folders
 from mailflow.partners import seed_from_config
-from mailflow.replies import ReplyPolicy
 from mailflow.scheduling import calendar_of
 
 

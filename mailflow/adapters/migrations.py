@@ -88,3 +88,20 @@ def m006_history(db: Any) -> None:
     """Intros found old on a first run are history; "follow up" plans from a new start."""
     db.table("referrals").add_column("history", int, not_null_default=0)
     db.table("referrals").add_column("plan_from", str)
+
+
+@migrations()
+def m007_outbox_kinds(db: Any) -> None:
+    """Outbox rows say what they are (step, notice, digest, alert) instead of a name prefix;
+    digests and alerts, which belong to no referral, join the one queue."""
+    db.execute("alter table outbox add column kind text not null default 'step'")
+    notices = db.execute("select id, step from outbox where step like 'notice.%'").fetchall()
+    for row_id, step in notices:  # notice.<kind>.<n> → kind 'notice', step '<kind>'
+        db.execute("update outbox set kind = 'notice', step = ? where id = ?",
+                   [step.split(".")[1], row_id])
+    db.execute("drop index if exists idx_outbox_referral_id_step_recipient")
+    # a workflow step is planned once per referral and person; notices may repeat
+    db.execute("create unique index idx_outbox_step_once on outbox "
+               "(referral_id, step, recipient) where kind = 'step'")
+    db.execute("create index idx_outbox_notices on outbox (referral_id, recipient, step) "
+               "where kind != 'step'")

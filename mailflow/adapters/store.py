@@ -42,8 +42,8 @@ def from_db(text: str | None) -> datetime | None:
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
-    referral_id: int
-    step: str
+    referral_id: int  # 0 for a digest or an alert, which belong to no referral
+    step: str  # the workflow step, or the notice's kind (confirm, relay, …)
     recipient: str
     due_at: datetime
     status: str
@@ -51,7 +51,28 @@ class OutboxRow:
     message_id: str | None
     sent_at: datetime | None
     detail: str  # why it was skipped or failed: text for people, never data
-    payload: str = ""  # a notice's title and body (JSON); empty for workflow steps
+    payload: str = ""  # a notice's data, a digest's text (JSON); empty for workflow steps
+    kind: str = "step"  # step | notice | digest | alert
+
+    @property
+    def is_notice(self) -> bool:
+        return self.kind == "notice"
+
+
+@dataclass(frozen=True)
+class PartnerRecord:
+    id: int
+    name: str
+    emails: tuple[str, ...]
+    niche: str
+    notes: str
+    domain: str | None
+    source: str  # "config" (the file wins) or "cli"
+
+
+def _partner(row: dict[str, Any], emails: tuple[str, ...]) -> PartnerRecord:
+    return PartnerRecord(row["id"], row["name"] or "", emails, row["niche"] or "",
+                         row["notes"] or "", row["domain"], row["source"] or "")
 
 
 def _referral(row: dict[str, Any]) -> Referral:
@@ -66,15 +87,24 @@ def _referral(row: dict[str, Any]) -> Referral:
         context=row["context"] or "", candidates=tuple(json.loads(row["candidates"] or "[]")),
         names=json.loads(row["names"] or "{}"), direction=row["direction"] or "given",
         history=bool(row.get("history")), plan_from=from_db(row.get("plan_from")),
+        snoozed_until=from_db(row.get("snoozed_until")), rating=row.get("rating"),
     )
 
 
 def _outbox(row: dict[str, Any]) -> OutboxRow:
     due = from_db(row["due_at"])
     assert due is not None
-    return OutboxRow(row["id"], row["referral_id"], row["step"], row["recipient"], due,
+    return OutboxRow(row["id"], row["referral_id"] or 0, row["step"], row["recipient"], due,
                      row["status"], row["attempts"] or 0, row["message_id"],
-                     from_db(row["sent_at"]), row["detail"] or "", row.get("payload") or "")
+                     from_db(row["sent_at"]), row["detail"] or "", row.get("payload") or "",
+                     row.get("kind") or "step")
+
+
+def _db_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """Referral field values as their columns hold them."""
+    return {k: (to_db(v) if isinstance(v, datetime) else
+                str(v) if isinstance(v, (Status, Outcome)) else
+                int(v) if isinstance(v, bool) else v) for k, v in fields.items()}
 
 
 class Store:
@@ -229,10 +259,7 @@ class Store:
         return [_referral(r) for r in rows]
 
     def update_referral(self, referral_id: int, **fields: Any) -> Referral:
-        row = {k: (to_db(v) if isinstance(v, datetime) else
-                   str(v) if isinstance(v, (Status, Outcome)) else
-                   int(v) if isinstance(v, bool) else v) for k, v in fields.items()}
-        self._update("referrals", "id", referral_id, row)
+        self._update("referrals", "id", referral_id, _db_values(fields))
         return self.referral(referral_id)
 
     def open_with_subject(self, subject: str) -> list[Referral]:
@@ -331,15 +358,102 @@ class Store:
                                  "and undeliverable is not null", [email])
         return cursor.rowcount > 0
 
+    # partners and undo -----------------------------------------------------
+    def partner_records(self) -> list[PartnerRecord]:
+        emails: dict[int, list[str]] = {}
+        for row in self.query("select email, partner_id from partner_emails order by email"):
+            emails.setdefault(row["partner_id"], []).append(row["email"])
+        return [_partner(r, tuple(emails.get(r["id"], ())))
+                for r in self.query("select * from partners order by id")]
+
+    def find_partner(self, email: str) -> PartnerRecord | None:
+        rows = self.query("select p.* from partners p join partner_emails e "
+                          "on e.partner_id = p.id where e.email = ?", [email.lower()])
+        if not rows:
+            return None
+        emails = tuple(r["email"] for r in self.query(
+            "select email from partner_emails where partner_id = ? order by email",
+            [rows[0]["id"]]))
+        return _partner(rows[0], emails)
+
+    def save_partner(self, fields: dict[str, Any], emails: Sequence[str],
+                     partner_id: int | None) -> int:
+        """Insert (partner_id None) or replace a partner and its addresses; returns its id."""
+        if partner_id is None:
+            names = ", ".join(fields)
+            cursor = self.db.execute(f"insert into partners ({names}) values "
+                                     f"({', '.join('?' * len(fields))})", list(fields.values()))
+            assert cursor.lastrowid is not None
+            partner_id = int(cursor.lastrowid)
+        else:
+            self._update("partners", "id", partner_id, fields)
+            self.db.execute("delete from partner_emails where partner_id = ?", [partner_id])
+        self.db.conn.executemany(
+            "insert into partner_emails (email, partner_id) values (?, ?) "
+            "on conflict(email) do update set partner_id = excluded.partner_id",
+            [(e, partner_id) for e in emails])
+        return partner_id
+
+    def delete_partner(self, partner_id: int) -> None:
+        self.db.execute("delete from partner_emails where partner_id = ?", [partner_id])
+        self.db.execute("delete from partners where id = ?", [partner_id])
+
+    def keep_undo(self, referral_id: int, actor: str, at: datetime,
+                  before: dict[str, Any]) -> None:
+        self.db.execute("insert into undo (referral_id, actor, at, before) values (?, ?, ?, ?)",
+                        [referral_id, actor, to_db(at), json.dumps(_db_values(before))])
+
+    def latest_undo(self, referral_id: int, actor: str, since: datetime) -> int | None:
+        """The id of `actor`'s newest undo snapshot of the referral kept since `since`."""
+        row = self.db.execute("select id from undo where referral_id = ? and actor = ? "
+                              "and at >= ? order by id desc limit 1",
+                              [referral_id, actor, to_db(since)]).fetchone()
+        return int(row[0]) if row else None
+
+    def restore_undo(self, undo_id: int) -> None:
+        """Put a kept state back and forget it."""
+        row = self.db.execute("select referral_id, before from undo where id = ?",
+                              [undo_id]).fetchone()
+        if row is not None:
+            self._update("referrals", "id", row[0], json.loads(row[1]))
+            self.db.execute("delete from undo where id = ?", [undo_id])
+
     # outbox ---------------------------------------------------------------
     def outbox_rows(self, referral_id: int) -> list[OutboxRow]:
         rows = self.query("select * from outbox where referral_id = ? order by id", [referral_id])
         return [_outbox(r) for r in rows]
 
-    def add_outbox(self, referral_id: int, step: str, recipient: str, due_at: datetime) -> None:
-        self.db.execute("insert or ignore into outbox (referral_id, step, recipient, due_at, "
-                        "status, attempts) values (?, ?, ?, ?, 'pending', 0)",
-                        [referral_id, step, recipient, to_db(due_at)])
+    def step_rows(self, referral_id: int) -> list[OutboxRow]:
+        """The referral's workflow steps (not its notices)."""
+        rows = self.query("select * from outbox where referral_id = ? and kind = 'step' "
+                          "order by id", [referral_id])
+        return [_outbox(r) for r in rows]
+
+    def add_outbox(self, referral_id: int | None, step: str, recipient: str, due_at: datetime,
+                   kind: str = "step", payload: str = "", message_id: str | None = None
+                   ) -> int | None:
+        """Queue one email; a workflow step already planned for that person is ignored.
+
+        Returns the new row's id (None when ignored).
+        """
+        cursor = self.db.execute(
+            "insert or ignore into outbox (referral_id, step, recipient, due_at, status, "
+            "attempts, kind, payload, message_id) values (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+            [referral_id, step, recipient, to_db(due_at), kind, payload, message_id])
+        return cursor.lastrowid if cursor.rowcount else None
+
+    def notices_to(self, referral_id: int, recipient: str, kind: str) -> int:
+        """How many notices of `kind` this person was ever given about this referral."""
+        sql = ("select count(*) from outbox where referral_id = ? and recipient = ? "
+               "and kind = 'notice' and step = ?")
+        return int(self.db.execute(sql, [referral_id, recipient, kind]).fetchone()[0])
+
+    def notice_number(self, row_id: int) -> int:
+        """Which notice of its kind to that person about that referral this row is (1, 2…)."""
+        sql = ("select count(*) from outbox o join outbox n on n.referral_id = o.referral_id "
+               "and n.recipient = o.recipient and n.kind = 'notice' and n.step = o.step "
+               "and n.id <= o.id where o.id = ?")
+        return int(self.db.execute(sql, [row_id]).fetchone()[0])
 
     def update_outbox(self, row_id: int, **fields: Any) -> None:
         row = {k: (to_db(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
@@ -362,15 +476,14 @@ class Store:
                           "and due_at >= ? order by due_at, id", [to_db(since)])
         return [_outbox(r) for r in rows]
 
-    def outbox_where(self, where: str, params: list[Any]) -> list[OutboxRow]:
-        rows = self.query(f"select * from outbox where {where} order by id", params)
-        return [_outbox(r) for r in rows]
+    def failed_count(self) -> int:
+        return int(self.db.execute(
+            "select count(*) from outbox where status = 'failed'").fetchone()[0])
 
     def sent_count(self, referral_id: int) -> int:
         """Automated steps sent for a referral (answers and notices are not counted)."""
         sql = ("select count(*) from outbox where referral_id = ? and status = 'sent' "
-               "and step not like 'notice.%' and step not in ('acknowledgement', "
-               "'partner_question')")
+               "and kind = 'step' and step not in ('acknowledgement', 'partner_question')")
         return int(self.db.execute(sql, [referral_id]).fetchone()[0])
 
     def sent_to_since(self, recipient: str, since: datetime) -> int:
@@ -391,17 +504,17 @@ class Store:
     def pending_notice(self, recipient: str, kind: str) -> OutboxRow | None:
         """The first pending notice of `kind` to `recipient`, if any."""
         rows = self.query("select * from outbox where recipient = ? and status = 'pending' "
-                          "and step like ? order by id limit 1",
-                          [recipient, f"notice.{kind}.%"])
+                          "and kind = 'notice' and step = ? order by id limit 1",
+                          [recipient, kind])
         return _outbox(rows[0]) if rows else None
 
     def notices_sent_to_since(self, recipient: str, since: datetime) -> int:
         """Notice emails (confirmations, relays, help…) sent to `recipient` since `since`."""
         sql = ("select count(distinct message_id) from outbox where recipient = ? "
-               "and status = 'sent' and sent_at >= ? and step like 'notice.%'")
+               "and status = 'sent' and sent_at >= ? and kind = 'notice'")
         return int(self.db.execute(sql, [recipient, to_db(since)]).fetchone()[0])
 
     def step_exists_for_partner(self, step: str, partner: str, other_than: int) -> bool:
         sql = ("select 1 from outbox where step = ? and recipient = ? and referral_id != ? "
-               "and status in ('pending', 'sent')")
+               "and kind = 'step' and status in ('pending', 'sent')")
         return self.db.execute(sql, [step, partner, other_than]).fetchone() is not None

@@ -126,6 +126,8 @@ class Referral:
     direction: str = "given"
     history: bool = False  # found old on a first run: in the ledger, never chased
     plan_from: datetime | None = None  # "follow up": steps count from here, not the intro
+    snoozed_until: datetime | None = None
+    rating: int | None = None  # the client's 1 to 5, when given
 
     @property
     def tag(self) -> str:

@@ -24,8 +24,8 @@ class ReplyEffect:
     changes: dict[str, Any] = field(default_factory=dict)
     event_kind: str = "note"
     event_detail: str = ""
-    confirmation: str | None = None
-    tell_referrer: str | None = None
+    confirm: dict[str, Any] | None = None  # what the confirmation says (notice_confirm)
+    relay: dict[str, Any] | None = None  # news passed on to the referrer (notice_relay)
     refused: str | None = None
     help_needed: bool = False
     opt_out: str | None = None  # "referral" | "all"
@@ -76,45 +76,43 @@ def _decide(referral: Referral, role: Role, sender: str, command: Command | None
         outcome = Outcome(command.outcome or word)
         return ReplyEffect({"status": Status.CLOSED, "outcome": outcome, "closed_at": now},
                            "closed", f"closed as {outcome} by {sender}",
-                           confirmation=f"Closed {referral.tag} as {outcome}.")
+                           confirm={"change": "closed", "outcome": str(outcome)})
     if word == "contacted":
         if closed or referral.status is Status.CONTACTED:
             return ReplyEffect(event_kind="reply", event_detail="contacted (already recorded)")
         return ReplyEffect({"status": Status.CONTACTED, "contacted_at": now}, "contacted",
                            f"contact reported by {sender}",
-                           confirmation=f"Marked {referral.tag} as contacted.")
+                           confirm={"change": "contacted"})
     if word == "snooze":
         days = command.days or 7
         until = now.timestamp() + days * 86400
         return ReplyEffect({"snoozed_until": datetime.fromtimestamp(until, now.tzinfo)},
                            "snoozed", f"snoozed {days} days by {sender}",
-                           confirmation=f"Snoozed {referral.tag} for {days} days.")
+                           confirm={"change": "snoozed", "days": days})
     if word in ("stop", "stop_all"):
         scope = "all" if word == "stop_all" else "referral"
-        what = "any referral" if scope == "all" else referral.tag
         return ReplyEffect(event_kind="stopped", event_detail=f"{sender} said {word}",
-                           confirmation=f"Understood: no more emails to you about {what}.",
-                           opt_out=scope)
+                           confirm={"change": "stopped", "scope": scope}, opt_out=scope)
     if word == "rating":
         return ReplyEffect({"rating": command.rating}, "rating",
                            f"rated {command.rating}/5 by {sender}",
-                           tell_referrer=f"{sender} rated {referral.tag} {command.rating}/5.")
+                           relay={"news": "rating", "sender": sender,
+                                  "given_rating": command.rating})
     if word == "need":
         return ReplyEffect(event_kind="need", event_detail=command.text,
-                           tell_referrer=f"{sender} spotted a new need: {command.text}")
+                           relay={"news": "need", "sender": sender, "text": command.text})
     if word == "reopen":
         if not closed:
             return ReplyEffect(event_kind="reply", event_detail="reopen: not closed")
         status = Status.CONTACTED if referral.contacted_at else Status.OPEN
         return ReplyEffect({"status": status, "outcome": None, "closed_at": None}, "reopened",
-                           f"reopened by {sender}", confirmation=f"Reopened {referral.tag}.")
+                           f"reopened by {sender}", confirm={"change": "reopened"})
     if word == "follow_up":
         if not referral.history:
             return ReplyEffect(event_kind="reply", event_detail="follow up: already followed")
         return ReplyEffect({"history": False, "plan_from": now}, "follow-up",
                            f"followed up from now on, asked by {sender}",
-                           confirmation=f"I'll follow up on {referral.tag} from now on, as if "
-                                        "the introduction were new.")
+                           confirm={"change": "follow-up"})
     if word == "undo":
         return ReplyEffect(event_kind="undo", event_detail=f"undo asked by {sender}", undo=True)
     if word == "choice":
@@ -128,9 +126,9 @@ def _decide(referral: Referral, role: Role, sender: str, command: Command | None
         client = next((c for c in referral.candidates if c != partner), None)
         return ReplyEffect({"status": Status.OPEN, "partner": partner, "client": client},
                            "partner-chosen", f"partner {partner}, client {client}",
-                           confirmation=f"Thanks: {partner} is the partner on {referral.tag}.")
+                           confirm={"change": "partner-chosen", "partner_chosen": partner})
     note = command.text
     return ReplyEffect(event_kind="note", event_detail=note,
-                       tell_referrer=None if role is Role.REFERRER
-                       else f"{sender} wrote about {referral.tag}:\n\n{note}",
+                       relay=None if role is Role.REFERRER
+                       else {"news": "note", "sender": sender, "text": note},
                        help_needed=command.looks_like_command)

@@ -81,7 +81,7 @@ def test_this_weeks_intros_are_followed_up_beside_old_ones(world: World) -> None
     listed = world.cli_json("outbox")
     assert isinstance(listed, list)
     assert {r["referral"] for r in listed} <= {"R-2", "R-1"}
-    assert not [r for r in listed if r["referral"] == "R-1" and r["step"] != "notice.history.1"]
+    assert not [r for r in listed if r["referral"] == "R-1" and r["step"] != "history"]
     world.run("2026-11-27T10:30:00+00:00")
     assert [m for m in world.sent_to("bob@law.example") if "[R-2]" in m.subject]
     assert not [m for m in world.sent_to("bob@law.example") if "[R-1]" in m.subject]

@@ -1,0 +1,186 @@
+"""Every intent decided once: a reply, a robot's mail, an operator's command → effects (pure).
+
+The shell reads the facts a decision needs (the referral, the sender's last undo, which
+of our emails a bounce answers), calls one function here, and hands the returned list
+to its executor. Who is told, whether to confirm and what is refused is decided here
+and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from mailflow.core.commands import Command
+from mailflow.core.effects import (
+    AddEvent,
+    Effect,
+    KeepUndo,
+    MarkUndeliverable,
+    Notify,
+    OptOut,
+    Pause,
+    Plan,
+    RestoreUndo,
+    SetFields,
+)
+from mailflow.core.model import Outcome, Referral, Role, Status
+from mailflow.core.reply_rules import decide_reply
+from mailflow.core.robots import RobotVerdict
+from mailflow.core.vocabulary import help_words
+
+UNDO_WINDOW = timedelta(hours=24)
+MAX_PAUSE = timedelta(days=30)  # a longer absence is met again by the next auto-reply
+STATE_FIELDS = ("status", "outcome", "contacted_at", "closed_at", "snoozed_until", "partner",
+                "client", "history", "plan_from")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A party's reply to one referral, with what the shell looked up for it."""
+
+    referral: Referral
+    sender: str
+    command: Command | None
+    proven: bool = True  # signed reply address, authenticated From, or tokens off
+    message_date: datetime | None = None
+    referrer_addressed: bool = False  # the referrer got the reply too (reply-all)
+    last_undo: int | None = None  # id of the sender's latest undo snapshot within 24 h
+    confirm_replies: bool = True
+
+
+def state_of(referral: Referral) -> dict[str, Any]:
+    """The fields an undo puts back."""
+    return {name: getattr(referral, name) for name in STATE_FIELDS}
+
+
+def _contact_seen(referral: Referral, message_date: datetime | None,
+                  now: datetime) -> tuple[Referral, list[Effect]]:
+    """Any message of the partner's on the referral counts as first contact."""
+    if referral.contacted_at is not None or referral.status is not Status.OPEN:
+        return referral, []
+    at = message_date if message_date is not None and message_date <= now else now
+    seen = replace(referral, status=Status.CONTACTED, contacted_at=at)
+    return seen, [AddEvent(referral.id, "contact-seen", referral.partner or "",
+                           "the partner wrote on the thread"),
+                  SetFields(referral.id, {"status": Status.CONTACTED, "contacted_at": at})]
+
+
+def on_reply(reply: Reply, now: datetime) -> list[Effect]:
+    """What a reply does: its word's change, history, and who hears about it."""
+    referral, sender = reply.referral, reply.sender
+    role = referral.role_of(sender)
+    assert role is not None, "correlate only passes referrals the sender is a party to"
+    effects: list[Effect] = [Plan((referral.id,))]
+    if role is Role.PARTNER:
+        referral, seen = _contact_seen(referral, reply.message_date, now)
+        effects += seen
+    effect = decide_reply(referral, role, sender, reply.command, now, reply.proven)
+    confirm = dict(effect.confirm) if effect.confirm else None
+    if effect.undo:
+        if reply.last_undo is not None:
+            effects += [RestoreUndo(referral.id, reply.last_undo),
+                        AddEvent(referral.id, "undone", sender, "previous state restored")]
+            confirm = {"change": "undone"}
+        else:
+            confirm = {"change": "nothing-to-undo"}
+    if confirm is not None:
+        confirm["undo_offer"] = bool(effect.changes)
+    if effect.changes:
+        effects += [KeepUndo(referral.id, sender, state_of(referral)),
+                    SetFields(referral.id, effect.changes)]
+    if effect.event_kind != "undo":
+        effects.append(AddEvent(referral.id, effect.event_kind, sender, effect.event_detail))
+    if effect.opt_out:
+        effects.append(OptOut(sender, referral.id if effect.opt_out == "referral" else None))
+    if confirm is not None and reply.confirm_replies and (effect.changes or effect.undo
+                                                          or effect.opt_out):
+        effects.append(Notify(referral.id, sender, "confirm", confirm))
+    if (effect.relay and sender != referral.referrer and not reply.referrer_addressed):
+        effects.append(Notify(referral.id, referral.referrer, "relay", effect.relay))
+    if effect.need:
+        effects.append(AddEvent(referral.id, "need", sender, effect.need))
+        if sender != referral.referrer:
+            effects.append(Notify(referral.id, referral.referrer, "relay",
+                                  {"news": "need", "sender": sender, "text": effect.need}))
+    if effect.refused and not effect.help_needed:
+        # a word that changes nothing is answered, once, rather than ignored in silence
+        effects.append(Notify(referral.id, sender, "refused",
+                              {"role": str(role), "word": effect.refused}, once=True))
+    if effect.unproven:
+        effects.append(Notify(referral.id, sender, "unproven", once=True))
+    if effect.help_needed:
+        effects.append(Notify(referral.id, sender, "help", {"reply_words": help_words()},
+                              once=True))
+    return effects
+
+
+def on_ambiguous_reply(referrals: Sequence[Referral], sender: str,
+                       word: str) -> list[Effect]:
+    """A reply word to an email about several referrals: change nothing, ask which."""
+    effects: list[Effect] = [AddEvent(r.id, "refused", sender,
+                                      f"{word!r} without a tag in a combined email")
+                             for r in referrals]
+    effects.append(Notify(referrals[0].id, sender, "which", {"word": word}))
+    return effects
+
+
+def on_bounce(robot: RobotVerdict, failed: Sequence[str],
+              referrals: Sequence[Referral]) -> list[Effect]:
+    """A permanent bounce of our email to `failed`, about `referrals`."""
+    effects: list[Effect] = [MarkUndeliverable(a, robot.reason) for a in failed]
+    for referral in referrals:
+        for address in failed:
+            effects.append(AddEvent(referral.id, "bounce", address, robot.reason))
+            if address != referral.referrer:
+                effects.append(Notify(referral.id, referral.referrer, "bounce",
+                                      {"address": address,
+                                       "smtp_status": robot.status or "permanent failure"},
+                                      once=True))
+    effects.append(Plan(tuple(r.id for r in referrals)))
+    return effects
+
+
+def on_away(sender: str, returns_on: date, reason: str, paused_until: datetime | None,
+            open_referrals: Sequence[Referral], now: datetime) -> list[Effect]:
+    """A dated out-of-office reply to our email: hold steps to the sender until then."""
+    until = datetime.combine(min(returns_on, now.date() + MAX_PAUSE), datetime.min.time(),
+                             now.tzinfo)
+    effects: list[Effect] = []
+    if paused_until is None or paused_until < until:
+        effects.append(Pause(sender, until, reason))
+    effects += [AddEvent(r.id, "out-of-office", sender, f"away until {until.date().isoformat()}")
+                for r in open_referrals]
+    effects.append(Plan(tuple(r.id for r in open_referrals)))
+    return effects
+
+
+def on_other_robot(sender: str, reason: str, referrals: Sequence[Referral]) -> list[Effect]:
+    """Any other robot answering our email: noted on the referral, nothing else."""
+    return [AddEvent(r.id, "robot", sender, reason) for r in referrals]
+
+
+def on_operator(referral: Referral, action: str, now: datetime, actor: str = "cli",
+                outcome: Outcome | None = None) -> list[Effect]:
+    """`close` (with an outcome) or `reopen` by the operator; raises ValueError if moot."""
+    where = "from the command line" if actor == "cli" else f"by {actor}"
+    if action == "close":
+        if referral.status is Status.CLOSED:
+            raise ValueError(f"{referral.tag} is already closed ({referral.outcome})")
+        assert outcome is not None
+        changes: dict[str, Any] = {"status": Status.CLOSED, "outcome": outcome,
+                                   "closed_at": now}
+        detail = f"closed {where} as {outcome}"
+        kind = "closed"
+    elif action == "reopen":
+        if referral.status is not Status.CLOSED:
+            raise ValueError(f"{referral.tag} is not closed")
+        changes = {"status": Status.CONTACTED if referral.contacted_at else Status.OPEN,
+                   "outcome": None, "closed_at": None}
+        detail, kind = f"reopened {where}", "reopened"
+    else:
+        raise ValueError(f"unknown action {action!r}")
+    return [KeepUndo(referral.id, actor, state_of(referral)), SetFields(referral.id, changes),
+            AddEvent(referral.id, kind, actor, detail), Plan((referral.id,))]

@@ -1,0 +1,94 @@
+"""What a decision does, as data; the shell's executor applies one list in one transaction.
+
+Every intent (a reply, a robot's mail, a command line or web action) is decided by a
+pure function in `core.decisions` that returns a list of these. Nothing else writes
+what a person did to a referral, so a rule written once holds for every way in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SetFields:
+    """Change fields of a referral (status, outcome, partner, snoozed_until…)."""
+
+    referral_id: int
+    changes: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class AddEvent:
+    referral_id: int
+    kind: str
+    actor: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class KeepUndo:
+    """Keep the referral's state before a change, so its actor can say "undo"."""
+
+    referral_id: int
+    actor: str
+    before: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RestoreUndo:
+    """Put back a kept state (and forget it: an undo is used once)."""
+
+    referral_id: int
+    undo_id: int
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """No more mail to `address`: about one referral, or about any (referral_id None)."""
+
+    address: str
+    referral_id: int | None
+
+
+@dataclass(frozen=True)
+class MarkUndeliverable:
+    address: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Hold steps to `address` until `until` (an out-of-office reply)."""
+
+    address: str
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Re-plan these referrals' steps (a durable mark, cleared by the planner)."""
+
+    referral_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Queue one notice email: template `notice_<kind>`, rendered with `data`.
+
+    `once`: at most one notice of this kind to this person about this referral.
+    """
+
+    referral_id: int
+    recipient: str
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    once: bool = False
+
+
+Effect = (SetFields | AddEvent | KeepUndo | RestoreUndo | OptOut | MarkUndeliverable | Pause
+          | Plan | Notify)

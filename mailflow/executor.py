@@ -1,0 +1,99 @@
+"""Carrying out a decision: one list of effects, applied in one transaction.
+
+The only writer of what people (by email, command line or web) do to referrals;
+the core decides, this applies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from functools import singledispatch
+
+from mailflow.adapters.store import Store
+from mailflow.core.effects import (
+    AddEvent,
+    Effect,
+    KeepUndo,
+    MarkUndeliverable,
+    Notify,
+    OptOut,
+    Pause,
+    Plan,
+    RestoreUndo,
+    SetFields,
+)
+
+log = logging.getLogger("mailflow.executor")
+
+
+def apply_effects(store: Store, effects: Sequence[Effect], now: datetime) -> list[int]:
+    """Apply `effects` in order, all or nothing; returns the referrals marked for planning."""
+    planned: list[int] = []
+    with store.atomic():
+        for effect in effects:
+            _apply(effect, store, now)
+            if isinstance(effect, Plan):
+                planned.extend(effect.referral_ids)
+    return list(dict.fromkeys(planned))
+
+
+def queue_notice(store: Store, notice: Notify, now: datetime) -> bool:
+    """One notice row, due now; with `once`, none when that person already had this kind."""
+    if notice.once and store.notices_to(notice.referral_id, notice.recipient, notice.kind):
+        return False
+    store.add_outbox(notice.referral_id, notice.kind, notice.recipient, now, kind="notice",
+                     payload=json.dumps(dict(notice.data), default=str))
+    return True
+
+
+@singledispatch
+def _apply(effect: Effect, store: Store, now: datetime) -> None:
+    raise TypeError(f"no executor for {type(effect).__name__}")
+
+
+@_apply.register
+def _(effect: SetFields, store: Store, now: datetime) -> None:
+    store.update_referral(effect.referral_id, **effect.changes)
+
+
+@_apply.register
+def _(effect: AddEvent, store: Store, now: datetime) -> None:
+    store.add_event(effect.referral_id, now, effect.kind, effect.actor, effect.detail)
+
+
+@_apply.register
+def _(effect: KeepUndo, store: Store, now: datetime) -> None:
+    store.keep_undo(effect.referral_id, effect.actor, now, dict(effect.before))
+
+
+@_apply.register
+def _(effect: RestoreUndo, store: Store, now: datetime) -> None:
+    store.restore_undo(effect.undo_id)
+
+
+@_apply.register
+def _(effect: OptOut, store: Store, now: datetime) -> None:
+    store.opt_out(effect.address, effect.referral_id, now)
+
+
+@_apply.register
+def _(effect: MarkUndeliverable, store: Store, now: datetime) -> None:
+    store.mark_undeliverable(effect.address, effect.reason)
+
+
+@_apply.register
+def _(effect: Pause, store: Store, now: datetime) -> None:
+    store.pause(effect.address, effect.until, effect.reason)
+
+
+@_apply.register
+def _(effect: Plan, store: Store, now: datetime) -> None:
+    store.mark_for_planning(list(effect.referral_ids))
+
+
+@_apply.register
+def _(effect: Notify, store: Store, now: datetime) -> None:
+    queue_notice(store, effect, now)
