@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 
 from mailflow.adapters.store import to_db
 from mailflow.core.addressing import split_address
-from mailflow.core.model import Address
-from mailflow.core.outgoing import OutgoingEmail
 from mailflow.wiring import App
 
 log = logging.getLogger("mailflow.alerts")
@@ -16,18 +15,25 @@ AWAY_AT_LEAST = timedelta(hours=3)
 
 
 def _email_admin(app: App, now: datetime, subject: str, body: str) -> None:
+    """Queue an alert to the admin and try to send it at once (any hour).
+
+    It is an outbox row like every email: if SMTP is the very thing that is down, it is
+    retried with backoff and goes out when sending works again.
+    """
     admin = app.config.admin
     if admin is None:
         return
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    message_id = (f"alert.{stamp}.{app.store.installation_id()}@mailflow."
+                  f"{split_address(app.config.tracker)[1]}")
+    with app.store.atomic():
+        app.store.add_outbox(None, "alert", admin, now, kind="alert",
+                             payload=json.dumps({"subject": subject, "text": body + "\n"}),
+                             message_id=message_id)
     try:
-        mailer = app.mailer or app.dispatcher().mailer
-        stamp = now.strftime("%Y%m%d%H%M%S")
-        mailer.send_batch([OutgoingEmail(
-            f"alert.{stamp}.{app.store.installation_id()}@mailflow."
-            f"{split_address(app.config.tracker)[1]}", Address(app.config.tracker, "mailflow"),
-            (Address(admin),), subject, body + "\n", now, loop_value="alert")])
-    except Exception as exc:  # SMTP may be the very thing that is down
-        log.error("could not email the admin about it: %s", exc)
+        app.dispatcher().send_due(now, kinds=frozenset({"alert"}))
+    except Exception as exc:  # the alert stays queued; the next cycle tries again
+        log.error("could not email the admin about it yet: %s", exc)
 
 
 def failure(app: App, now: datetime, problem: str, urgent: bool = False) -> None:

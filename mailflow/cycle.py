@@ -12,7 +12,7 @@ from mailflow.adapters.mailbox import MailboxSource
 from mailflow.adapters.store import to_db
 from mailflow.dispatch import DispatchReport
 from mailflow.ingest import IngestReport, ingest
-from mailflow.ledger_report import send_digests
+from mailflow.ledger_report import queue_digests
 from mailflow.scheduling import reconcile, replan_if_config_changed
 from mailflow.wiring import App, folders_of, open_mailbox
 
@@ -46,7 +46,7 @@ def plan_marked(app: App, now: datetime) -> int:
 class CycleReport:
     ingest: IngestReport = field(default_factory=IngestReport)
     dispatch: DispatchReport = field(default_factory=DispatchReport)
-    digests: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)  # referrers whose digest was queued
 
 
 def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
@@ -66,11 +66,11 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
                                progress, timedelta(days=app.config.workflow.history_after_days))
         app.store.set_meta("last_poll", to_db(now) or "")
         plan_marked(app, now)
+        report.digests = queue_digests(app, now)
         report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box))
     finally:
         if own:
             box.close()
-    report.digests = send_digests(app, now)
     if report.dispatch.sent:
         app.store.set_meta("last_send", to_db(now) or "")
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.ingest.by_kind.items()))

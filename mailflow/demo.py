@@ -205,6 +205,10 @@ def run_demo(keep: Path | None = None, force: bool = False) -> str:
                                                 _describe(event.actor, event.detail)))
             # one line per email that left, a combined one listing its referrals
             for recipient, tags, steps in report.dispatch.sent:
+                if steps == "digest":
+                    lines.append(_timeline_line(now, "sent digest", "",
+                                                f"the weekly digest to {recipient}"))
+                    continue
                 kind = "sent" if "," not in tags else "sent combined"
                 reasons = ", ".join(_describe("", f"{s} to {recipient}").split(" (", 1)[-1]
                                     .rstrip(")") for s in steps.split(", "))
@@ -212,10 +216,7 @@ def run_demo(keep: Path | None = None, force: bool = False) -> str:
                                             f"{steps} to {recipient}"
                                             + (f" ({reasons})" if reasons else "")
                                             + (f" about {tags}" if "," in tags else "")))
-            for referrer in report.digests:
-                lines.append(_timeline_line(now, "sent digest", "",
-                                            f"the weekly digest to {referrer}"))
-            emails += len(report.dispatch.sent) + len(report.digests)
+            emails += len(report.dispatch.sent)
             now += step
         lines += ["", "mailflow list:"]
         lines += [referral_line(r, ZONE) for r in app.store.referrals()]

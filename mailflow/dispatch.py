@@ -32,6 +32,7 @@ RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
 # Notices that answer what the person just did go out at once, any hour; the others
 # (relayed news, bounce and failure notices, the first-run summary) wait for business hours.
 ANSWER_NOTICES = frozenset({"confirm", "help", "refused", "which", "unproven"})
+STANDALONE = frozenset({"digest", "alert"})  # rendered when queued; about no one referral
 
 
 def _body_only(text: str) -> str:
@@ -83,9 +84,10 @@ class Dispatcher:
     def _steps(self) -> dict[str, StepConfig]:
         return {s.name: s for s in self.config.workflow.steps}
 
-    def send_due(self, now: datetime,
-                 keep_copy: Callable[[bytes], None] | None = None) -> DispatchReport:
-        """Send what is due; `keep_copy` files each sent email (the IMAP Sent folder).
+    def send_due(self, now: datetime, keep_copy: Callable[[bytes], None] | None = None,
+                 kinds: frozenset[str] | None = None) -> DispatchReport:
+        """Send what is due (of `kinds` only, when given); `keep_copy` files each sent email
+        (the IMAP Sent folder).
 
         Each email is recorded as soon as the mailer reports on it, in its own
         transaction: a crash mid-batch resends at most the one email in flight.
@@ -96,7 +98,12 @@ class Dispatcher:
         batch: list[tuple[OutgoingEmail, list[OutboxRow]]] = []
         with self.store.atomic():  # Message-IDs are on record before anything is sent
             for row in self.store.due(now):
-                groups.setdefault(row.recipient, []).append(row)
+                if kinds is not None and row.kind not in kinds:
+                    continue
+                if row.kind in STANDALONE:
+                    batch.extend(self._standalone(row, now))
+                else:
+                    groups.setdefault(row.recipient, []).append(row)
             for recipient, rows in groups.items():
                 batch.extend(self._guarded_emails_for(recipient, rows, now, report))
         if not batch:
@@ -116,6 +123,28 @@ class Dispatcher:
         return report
 
     # -- choosing and building ------------------------------------------------
+    def _standalone(self, row: OutboxRow,
+                    now: datetime) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
+        """A digest or an alert: rendered when queued, about no one referral."""
+        if self.store.contact(row.recipient).get("undeliverable"):
+            self.store.update_outbox(row.id, status="skipped", detail="address bounced")
+            return []
+        if row.kind == "digest" and self.store.opted_out(row.recipient, 0):
+            self.store.update_outbox(row.id, status="skipped", detail="recipient said stop")
+            return []
+        try:
+            content = json.loads(row.payload)
+            assert row.message_id, "digests and alerts get their Message-ID when queued"
+            email = OutgoingEmail(
+                row.message_id, Address(self.config.tracker, "mailflow"),
+                (Address(row.recipient),), content["subject"], content["text"], now,
+                html=content.get("html"), loop_value=row.kind, outbox_id=row.id)
+        except Exception as exc:
+            self.store.update_outbox(row.id, status="failed",
+                                     detail=f"error: {type(exc).__name__}: {exc}"[:500])
+            return []
+        return [(email, [row])]
+
     def _skip(self, row: OutboxRow, why: str, now: datetime, status: str = "skipped") -> None:
         self.store.update_outbox(row.id, status=status, detail=why)
         self.store.add_event(row.referral_id, now, status, "mailflow",
@@ -341,32 +370,35 @@ class Dispatcher:
             for row in rows:
                 self._record_row(row, status, detail, now, report)
         if status == "sent":
-            tags = ", ".join(f"R-{r.referral_id}" for r in rows)
+            tags = ", ".join(f"R-{r.referral_id}" for r in rows if r.referral_id)
             report.sent.append((email.to[0].email, tags, ", ".join(r.step for r in rows)))
 
     def _record_row(self, row: OutboxRow, status: str, detail: str, now: datetime,
                     report: DispatchReport) -> None:
+        about = f"R-{row.referral_id} {row.step}" if row.referral_id else row.kind
         if status == "sent":
             self.store.update_outbox(row.id, status="sent", sent_at=now, detail="")
-            self.store.add_event(row.referral_id, now, "sent", "mailflow",
-                                 f"{row.step} to {row.recipient}")
-            log.info("R-%s %s sent to %s", row.referral_id, row.step, row.recipient)
+            log.info("%s sent to %s", about, row.recipient)
         elif status == "retry":
             wait = min(timedelta(minutes=5) * 2 ** row.attempts, MAX_BACKOFF)
             self.store.update_outbox(row.id, attempts=row.attempts + 1, due_at=now + wait,
                                      detail=detail)
             report.retried += 1
-            log.warning("R-%s %s to %s: will retry in %s: %s", row.referral_id, row.step,
-                        row.recipient, wait, detail)
+            log.warning("%s to %s: will retry in %s: %s", about, row.recipient, wait, detail)
         else:
             self.store.update_outbox(row.id, status="failed", detail=detail)
-            self.store.add_event(row.referral_id, now, "send-failed", "mailflow",
-                                 f"{row.step} to {row.recipient}: {detail}")
             report.failed += 1
-            log.error("R-%s %s to %s failed: %s", row.referral_id, row.step, row.recipient,
-                      detail)
-            referral = self.store.referral(row.referral_id)
-            if row.recipient != referral.referrer:
-                queue_notice(self.store, Notify(referral.id, referral.referrer, "send-failed",
-                                                {"address": row.recipient, "error": detail},
-                                                once=True), now)
+            log.error("%s to %s failed: %s", about, row.recipient, detail)
+        if not row.referral_id or status == "retry":
+            return
+        if status == "sent":
+            self.store.add_event(row.referral_id, now, "sent", "mailflow",
+                                 f"{row.step} to {row.recipient}")
+            return
+        self.store.add_event(row.referral_id, now, "send-failed", "mailflow",
+                             f"{row.step} to {row.recipient}: {detail}")
+        referral = self.store.referral(row.referral_id)
+        if row.recipient != referral.referrer:
+            queue_notice(self.store, Notify(referral.id, referral.referrer, "send-failed",
+                                            {"address": row.recipient, "error": detail},
+                                            once=True), now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -110,32 +111,31 @@ def mark_digest_sent(app: App, referrer: str, now: datetime) -> None:
     app.store.set_meta(f"digest:{referrer}", to_db(now) or "")
 
 
-def send_digests(app: App, now: datetime) -> list[str]:
-    """Send each referrer their digest when it is due and there is something to say."""
-    from mailflow.core.model import Address
-    from mailflow.core.outgoing import OutgoingEmail
+def queue_digests(app: App, now: datetime) -> list[str]:
+    """Queue each referrer's digest when it is due and there is something to say.
 
+    The digest is rendered now (it says where things stand today) and goes out through
+    the dispatcher like every other email, under a Message-ID fixed here.
+    """
     if not app.calendar.is_open(now):
         return []
     due = [r for r in app.store.referrers() if digest_due(app, r, now)]
     if not due:
         return []
     digests = build_report(app, now)
-    sent = []
+    queued = []
     for referrer in due:
         digest = digests.get(referrer)
+        mark_digest_sent(app, referrer, now)  # nothing to say: this period is skipped
         if digest is None:
-            mark_digest_sent(app, referrer, now)  # nothing to say: skip this period
             continue
         stamp = now.astimezone(app.config.timezone).strftime("%Y%m%d")
         who = hashlib.sha256(referrer.encode()).hexdigest()[:10]  # any address, ASCII id
-        email = OutgoingEmail(f"digest.{who}.{stamp}.{app.store.installation_id()}"
-                              f"@mailflow.{split_address(app.config.tracker)[1]}",
-                              Address(app.config.tracker, "mailflow"), (Address(referrer),),
-                              digest.subject, digest.text, now, html=digest.html,
-                              loop_value="digest")
-        result = app.dispatcher().mailer.send_batch([email])[0]
-        if result.status == "sent":
-            mark_digest_sent(app, referrer, now)
-            sent.append(referrer)
-    return sent
+        message_id = (f"digest.{who}.{stamp}.{app.store.installation_id()}"
+                      f"@mailflow.{split_address(app.config.tracker)[1]}")
+        payload = json.dumps({"subject": digest.subject, "text": digest.text,
+                              "html": digest.html})
+        app.store.add_outbox(None, "digest", referrer, now, kind="digest", payload=payload,
+                             message_id=message_id)
+        queued.append(referrer)
+    return queued

@@ -79,7 +79,7 @@ def _cycle_summary(report: CycleReport) -> str:
         kinds.pop("intro", None)
     parts += [f"{v} {k}" for k, v in sorted(kinds.items())]
     line = (f"read {ingest.fetched} messages ({', '.join(parts) or 'nothing new'}); "
-            f"sent {len(dispatch.sent) + len(report.digests)}, deferred {dispatch.deferred}, "
+            f"sent {len(dispatch.sent)}, deferred {dispatch.deferred}, "
             f"failed {dispatch.failed}")
     if dispatch.missed or dispatch.superseded:
         line += f"; {dispatch.missed} too late (missed), {dispatch.superseded} superseded"
@@ -114,35 +114,33 @@ def show(config: Config, args: argparse.Namespace) -> Any:
         return data if args.json else show_text(data)
 
 
-def set_state(app: App, referral: Referral, now: datetime, **changes: Any) -> None:
+def operator_action(app: App, referral: Referral, action: str, now: datetime,
+                    outcome: Outcome | None = None) -> Referral:
+    """`close` or `reopen`, decided by the core like a reply and planned at once."""
+    from mailflow.core.decisions import on_operator
+    from mailflow.executor import apply_effects
+    try:
+        effects = on_operator(referral, action, now, outcome=outcome)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     with app.store.atomic():
-        updated = app.store.update_referral(referral.id, **changes)
-        kind = "closed" if updated.status is Status.CLOSED else "reopened"
-        detail = f"{kind} from the command line" + (
-            f" as {updated.outcome}" if updated.outcome else "")
-        app.store.add_event(referral.id, now, kind, "cli", detail)
-        reconcile(app.store, referral.id, app.config, app.calendar, now)
+        for referral_id in apply_effects(app.store, effects, now):
+            reconcile(app.store, referral_id, app.config, app.calendar, now)
+            app.store.unmark_for_planning(referral_id)
+    return app.store.referral(referral.id)
 
 
 def close(config: Config, args: argparse.Namespace) -> str:
     with opened(config) as app:
-        referral = _referral(app, args.ref)
-        if referral.status is Status.CLOSED:
-            raise UsageError(f"{referral.tag} is already closed ({referral.outcome})")
-        now = clock.now()
-        set_state(app, referral, now, status=Status.CLOSED, outcome=Outcome(args.outcome),
-                  closed_at=now)
-        return f"{referral.tag} closed ({args.outcome}); thank-yous go out with the next cycle"
+        updated = operator_action(app, _referral(app, args.ref), "close", clock.now(),
+                                  Outcome(args.outcome))
+        return f"{updated.tag} closed ({args.outcome}); thank-yous go out with the next cycle"
 
 
 def reopen(config: Config, args: argparse.Namespace) -> str:
     with opened(config) as app:
-        referral = _referral(app, args.ref)
-        if referral.status is not Status.CLOSED:
-            raise UsageError(f"{referral.tag} is not closed")
-        status = Status.CONTACTED if referral.contacted_at else Status.OPEN
-        set_state(app, referral, clock.now(), status=status, outcome=None, closed_at=None)
-        return f"{referral.tag} reopened ({status})"
+        updated = operator_action(app, _referral(app, args.ref), "reopen", clock.now())
+        return f"{updated.tag} reopened ({updated.status})"
 
 
 def unbounce(config: Config, args: argparse.Namespace) -> str:
