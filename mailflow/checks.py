@@ -8,7 +8,7 @@ from mailflow.context import sample_context
 from mailflow.core.addressing import Trackers
 from mailflow.core.vocabulary import help_words
 from mailflow.errors import MailflowError
-from mailflow.wiring import make_mailer, open_mailbox
+from mailflow.wiring import mailbox_settings, make_mailer, open_mailbox
 
 
 def digest_sample() -> dict[str, object]:
@@ -72,17 +72,16 @@ def run_checks(config: Config) -> str:
     problems += template_problems
     if not template_problems:
         ok.append(f"templates: {len(renderer.names())} render")
-    if config.imap is not None and "@" in config.imap.username and not Trackers(
-            config.trackers).matches(config.imap.username.lower()):
-        problems.append(f"tracker: {config.tracker} does not match the IMAP mailbox "
-                        f"{config.imap.username}; set tracker to the address this mailbox "
-                        "receives")
+    settings = mailbox_settings(config)
+    login = settings.login
+    if login is not None and "@" in login and not Trackers(config.trackers).matches(
+            login.lower()):
+        problems.append(f"tracker: {config.tracker} does not match the mailbox {login}; "
+                        "set tracker to the address this mailbox receives")
     try:
         mailbox = open_mailbox(config)
         mailbox.close()
-        where = (f"{config.imap.host} folder {config.imap.folder}" if config.imap
-                 else str(config.maildir))
-        ok.append(f"mailbox: logged in, {where} exists")
+        ok.append(f"mailbox: logged in, {settings.where} exists")
     except MailflowError as exc:
         problems.append(f"mailbox: {exc}")
     try:

@@ -15,6 +15,7 @@ import yaml
 
 from mailflow.config_schema import Section
 from mailflow.core.model import Role
+from mailflow.core.workflow import StepConfig, default_steps
 from mailflow.errors import ConfigError
 
 TLS_MODES = ("ssl", "starttls", "none")
@@ -118,22 +119,6 @@ class PartnerEntry:
 
 
 @dataclass(frozen=True)
-class StepConfig:
-    """One workflow step: who gets which template, when, unless what."""
-
-    name: str
-    to: Role
-    template: str
-    after_amount: float = 0
-    after_unit: str = "days"
-    since: str = "intake"
-    unless: tuple[str, ...] = ()
-    once_per_partner: bool = False
-    grace_amount: float = 2
-    grace_unit: str = "business days"
-
-
-@dataclass(frozen=True)
 class BusinessHours:
     days: frozenset[int] = frozenset({0, 1, 2, 3, 4})
     opens: time = time(9, 0)
@@ -181,28 +166,6 @@ class Config:
     @property
     def tracker(self) -> str:
         return self.trackers[0]
-
-
-def default_steps() -> tuple[StepConfig, ...]:
-    """PRODUCT.md's default workflow table."""
-    partner, client, referrer = Role.PARTNER, Role.CLIENT, Role.REFERRER
-    return (
-        StepConfig("partner_brief", partner, "partner_brief", 0, "hours",
-                   unless=("closed", "briefed"), once_per_partner=True),
-        StepConfig("partner_nudge", partner, "partner_nudge", 1, "business days",
-                   unless=("contacted", "closed")),
-        StepConfig("escalation", referrer, "escalation", 3, "business days",
-                   unless=("contacted", "closed")),
-        StepConfig("partner_checkin", partner, "partner_checkin", 7, "days", unless=("closed",)),
-        StepConfig("client_checkin", client, "client_checkin", 7, "days",
-                   unless=("closed", "opted_out")),
-        StepConfig("feedback_request", partner, "feedback_request", 21, "days",
-                   unless=("closed",)),
-        StepConfig("thank_partner", partner, "thank_partner", 0, "hours", since="closed"),
-        StepConfig("thank_client", client, "thank_client", 0, "hours", since="closed",
-                   unless=("opted_out",)),
-        StepConfig("outcome_report", referrer, "outcome_report", 0, "hours", since="closed"),
-    )
 
 
 def _path(base: Path, value: str) -> Path:

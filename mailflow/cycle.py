@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mailflow import alerts
-from mailflow.adapters.mailbox import MailboxSource
+from mailflow.adapters.mailbox import KEEP_COPY, MailboxSource
 from mailflow.adapters.store import to_db
 from mailflow.dispatch import DispatchReport
 from mailflow.ingest import IngestReport, ingest
@@ -20,12 +20,11 @@ log = logging.getLogger("mailflow.cycle")
 
 
 def _sent_folder(app: App, box: MailboxSource) -> Callable[[bytes], None] | None:
-    """Where a copy of each sent email goes, when `imap.sent_folder` is set."""
-    folder = app.config.imap.sent_folder if app.config.imap else None
-    append = getattr(box, "append", None)
-    if folder is None or append is None:
+    """Where a copy of each sent email goes, when a sent folder is set and the source can."""
+    folder = app.mailbox.sent_folder
+    if folder is None or KEEP_COPY not in box.capabilities:
         return None
-    return lambda raw: append(folder, raw)
+    return lambda raw: box.append(folder, raw)
 
 
 def plan_marked(app: App, now: datetime) -> int:
@@ -61,8 +60,8 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
     own = mailbox is None
     box = mailbox if mailbox is not None else open_mailbox(app.config)
     try:
-        batch = app.config.imap.batch_size if app.config.imap else 200
-        report.ingest = ingest(box, app.handler, folders_of(app.config), now, batch, since,
+        report.ingest = ingest(box, app.handler, folders_of(app.config), now,
+                               app.mailbox.batch_size, since,
                                progress, timedelta(days=app.config.workflow.history_after_days))
         app.store.set_meta("last_poll", to_db(now) or "")
         plan_marked(app, now)

@@ -13,7 +13,7 @@ import schedule
 
 from mailflow import alerts
 from mailflow.adapters import clock, systemd
-from mailflow.adapters.mailbox import MailboxSource
+from mailflow.adapters.mailbox import PUSH, MailboxSource
 from mailflow.cycle import run_cycle
 from mailflow.errors import ConfigError, MailboxError, MailflowError
 from mailflow.wiring import App, open_mailbox
@@ -37,9 +37,8 @@ class Daemon:
         self.busy = False
         self.mailbox: MailboxSource | None = None
         self.failures = 0
-        imap = app.config.imap
-        self.poll_interval = imap.poll_interval if imap else 60
-        self.use_idle = bool(imap and imap.idle)
+        self.poll_interval = app.mailbox.poll_interval
+        self.use_idle = app.mailbox.push
         self.watchdog = systemd.watchdog_seconds()
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
@@ -90,11 +89,11 @@ class Daemon:
 
     def _wait(self, seconds: float) -> None:
         """Sleep up to `seconds`, waking early for new mail (IDLE) or a signal."""
-        idle = getattr(self.mailbox, "idle_wait", None)
-        has_idle = getattr(self.mailbox, "has_idle", None)
-        if self.use_idle and idle is not None and has_idle is not None and has_idle():
+        box = self.mailbox
+        if (self.use_idle and box is not None and PUSH in box.capabilities
+                and box.push_ready()):
             try:
-                if idle(min(seconds, IDLE_RENEW_SECONDS)):
+                if box.idle_wait(min(seconds, IDLE_RENEW_SECONDS)):
                     self.cycle()
                 return
             except MailflowError as exc:

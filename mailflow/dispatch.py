@@ -14,7 +14,7 @@ from typing import Any
 from mailflow.adapters.mailer import Mailer
 from mailflow.adapters.renderer import Renderer
 from mailflow.adapters.store import OutboxRow, Store
-from mailflow.config import Config, StepConfig
+from mailflow.config import Config
 from mailflow.context import person, referral_context
 from mailflow.core.addressing import split_address
 from mailflow.core.business_time import BusinessCalendar
@@ -23,7 +23,7 @@ from mailflow.core.effects import Notify
 from mailflow.core.model import Address, Referral
 from mailflow.core.outgoing import OutgoingEmail, SendResult
 from mailflow.core.tokens import reply_address
-from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION
+from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION, StepConfig
 from mailflow.executor import queue_notice
 
 log = logging.getLogger("mailflow.dispatch")

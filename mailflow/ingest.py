@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from mailflow.adapters.mailbox import FetchedMessage, MailboxSource
-from mailflow.adapters.maildir_mailbox import NO_UIDS
+from mailflow.adapters.mailbox import RESUMABLE, FetchedMessage, MailboxSource
 from mailflow.adapters.store import Store
 from mailflow.core.model import Classification, Kind
 from mailflow.core.parse import MalformedMessage, parse_message
@@ -69,9 +68,10 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     cursor = store.cursor(mailbox.folder)
     handler.history_before = _history_before(store, cursor is None, now, history_after)
     last_uid = 0
-    if cursor is not None and cursor[0] == uidvalidity and uidvalidity != NO_UIDS:
+    resumable = RESUMABLE in mailbox.capabilities
+    if cursor is not None and cursor[0] == uidvalidity and resumable:
         last_uid = cursor[1]
-    elif cursor is not None and uidvalidity != NO_UIDS:
+    elif cursor is not None and resumable:
         log.warning("%s: UIDVALIDITY changed (%s -> %s); rescanning, Message-IDs prevent "
                     "duplicates", mailbox.folder, cursor[0], uidvalidity)
     for batch in mailbox.fetch_after(last_uid, batch_size):
@@ -86,7 +86,7 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
                     moves.setdefault(destination, []).append(fetched.key)
         for destination, keys in moves.items():
             mailbox.move(keys, destination)
-        if uidvalidity != NO_UIDS:
+        if resumable:
             store.set_cursor(mailbox.folder, uidvalidity, batch[-1].uid)
         if progress is not None:
             progress(report.fetched)

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from mailflow.adapters.file_mailer import FileMailer
-from mailflow.adapters.mailbox import MailboxSource
+from mailflow.adapters.mailbox import MailboxSettings, MailboxSource
 from mailflow.adapters.maildir_mailbox import MaildirMailbox, ensure_maildir
 from mailflow.adapters.mailer import Mailer
 from mailflow.adapters.renderer import Renderer
@@ -60,10 +60,19 @@ def make_mailer(config: Config) -> Mailer:
     return FileMailer(config.outbox_dir)
 
 
+def mailbox_settings(config: Config) -> MailboxSettings:
+    """The source-independent settings; the only place that knows where they live."""
+    imap = config.imap
+    if imap is not None:
+        return MailboxSettings(imap.processed_folder, imap.quarantine_folder, imap.batch_size,
+                               imap.poll_interval, imap.idle, imap.sent_folder,
+                               f"{imap.host} folder {imap.folder}", imap.username)
+    return MailboxSettings(where=str(config.maildir))
+
+
 def folders_of(config: Config) -> Folders:
-    if config.imap is not None:
-        return Folders(config.imap.processed_folder, config.imap.quarantine_folder)
-    return Folders("mailflow/processed", "mailflow/quarantine")
+    settings = mailbox_settings(config)
+    return Folders(settings.processed_folder, settings.quarantine_folder)
 
 
 @dataclass
@@ -84,6 +93,10 @@ class App:
                                    self.config.reply_tokens == "plus"),
                        self.config.trust_authentication_results,
                        self.config.workflow.max_partners_per_intro)
+
+    @property
+    def mailbox(self) -> MailboxSettings:
+        return mailbox_settings(self.config)
 
     def dispatcher(self) -> Dispatcher:
         if self.mailer is None:

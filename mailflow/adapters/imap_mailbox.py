@@ -17,7 +17,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from mailflow.adapters.mailbox import FetchedMessage
+from mailflow.adapters.mailbox import KEEP_COPY, PUSH, RESUMABLE, FetchedMessage
 from mailflow.adapters.tls import client_context, tls_problem
 from mailflow.errors import MailboxError
 
@@ -75,6 +75,8 @@ def reassemble(header: bytes, parts: list[tuple[bytes, bytes]]) -> bytes:
 
 
 class ImapMailbox:
+    capabilities: frozenset[str] = frozenset({RESUMABLE, PUSH, KEEP_COPY})
+
     def __init__(self, client: IMAPClient, folder: str, host: str) -> None:
         self.client = client
         self.folder = folder
@@ -230,7 +232,7 @@ class ImapMailbox:
     def folder_exists(self, name: str) -> bool:
         return bool(self.client.folder_exists(self.server_name(name)))
 
-    def has_idle(self) -> bool:
+    def push_ready(self) -> bool:
         return bool(self.client.has_capability("IDLE"))
 
     def idle_wait(self, timeout_seconds: float) -> bool:

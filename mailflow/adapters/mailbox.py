@@ -24,10 +24,34 @@ class FetchedMessage:
     parts_omitted: bool = False
 
 
+RESUMABLE = "resumable"  # `uidvalidity`/`uid` form a cursor worth storing between runs
+PUSH = "push"  # `idle_wait` wakes on new mail (IMAP IDLE)
+KEEP_COPY = "keep_copy"  # `append` files a copy of what was sent (an IMAP Sent folder)
+
+
+@dataclass(frozen=True)
+class MailboxSettings:
+    """How the cycle and the daemon use a mailbox, whatever its kind (built by wiring)."""
+
+    processed_folder: str | None = "mailflow/processed"
+    quarantine_folder: str = "mailflow/quarantine"
+    batch_size: int = 200
+    poll_interval: int = 60
+    push: bool = False  # wait for new mail with `idle_wait` when the source can
+    sent_folder: str | None = None
+    where: str = ""  # for people: "imap.example.com folder INBOX", a Maildir path
+    login: str | None = None  # the account name, when the source has one
+
+
 class MailboxSource(Protocol):
-    """A folder of incoming mail, read incrementally and never deleted from."""
+    """A folder of incoming mail, read incrementally and never deleted from.
+
+    What a source can do beyond reading and moving is declared in `capabilities`
+    (RESUMABLE, PUSH, KEEP_COPY); the optional methods are called only when declared.
+    """
 
     folder: str
+    capabilities: frozenset[str]
 
     def uidvalidity(self) -> int:
         """The folder's UIDVALIDITY; a change means UIDs start over."""
@@ -39,6 +63,18 @@ class MailboxSource(Protocol):
 
     def move(self, keys: Sequence[str], destination: str) -> None:
         """Move handled messages to `destination` (created when missing)."""
+        ...
+
+    def append(self, folder: str, raw: bytes) -> None:
+        """KEEP_COPY: file `raw` in `folder`."""
+        ...
+
+    def push_ready(self) -> bool:
+        """PUSH: whether the server offers it on this connection."""
+        ...
+
+    def idle_wait(self, timeout_seconds: float) -> bool:
+        """PUSH: wait up to `timeout_seconds`; True when new mail was signalled."""
         ...
 
     def close(self) -> None: ...

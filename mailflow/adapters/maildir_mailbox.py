@@ -39,8 +39,19 @@ class MaildirMailbox:
         if not (self.path / "cur").is_dir() or not (self.path / "new").is_dir():
             raise MailboxError(f"{self.path} is not a Maildir (no cur/ and new/ directories)")
 
+    capabilities: frozenset[str] = frozenset()  # no lasting UIDs, no push, no Sent folder
+
     def uidvalidity(self) -> int:
         return NO_UIDS
+
+    def append(self, folder: str, raw: bytes) -> None:
+        raise NotImplementedError("a Maildir source keeps no copy of sent mail")
+
+    def push_ready(self) -> bool:
+        return False
+
+    def idle_wait(self, timeout_seconds: float) -> bool:
+        raise NotImplementedError("a Maildir source is polled")
 
     def _files(self) -> list[Path]:
         files = [p for sub in ("new", "cur") for p in (self.path / sub).iterdir()

@@ -11,13 +11,50 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from mailflow.config import StepConfig
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
 from mailflow.core.vocabulary import listed_words
 
 ACKNOWLEDGEMENT = "acknowledgement"
 PARTNER_QUESTION = "partner_question"
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    """One workflow step: who gets which template, when, unless what."""
+
+    name: str
+    to: Role
+    template: str
+    after_amount: float = 0
+    after_unit: str = "days"
+    since: str = "intake"
+    unless: tuple[str, ...] = ()
+    once_per_partner: bool = False
+    grace_amount: float = 2
+    grace_unit: str = "business days"
+
+
+def default_steps() -> tuple[StepConfig, ...]:
+    """PRODUCT.md's default workflow table."""
+    partner, client, referrer = Role.PARTNER, Role.CLIENT, Role.REFERRER
+    return (
+        StepConfig("partner_brief", partner, "partner_brief", 0, "hours",
+                   unless=("closed", "briefed"), once_per_partner=True),
+        StepConfig("partner_nudge", partner, "partner_nudge", 1, "business days",
+                   unless=("contacted", "closed")),
+        StepConfig("escalation", referrer, "escalation", 3, "business days",
+                   unless=("contacted", "closed")),
+        StepConfig("partner_checkin", partner, "partner_checkin", 7, "days", unless=("closed",)),
+        StepConfig("client_checkin", client, "client_checkin", 7, "days",
+                   unless=("closed", "opted_out")),
+        StepConfig("feedback_request", partner, "feedback_request", 21, "days",
+                   unless=("closed",)),
+        StepConfig("thank_partner", partner, "thank_partner", 0, "hours", since="closed"),
+        StepConfig("thank_client", client, "thank_client", 0, "hours", since="closed",
+                   unless=("opted_out",)),
+        StepConfig("outcome_report", referrer, "outcome_report", 0, "hours", since="closed"),
+    )
 
 
 @dataclass(frozen=True)

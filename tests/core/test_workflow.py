@@ -6,12 +6,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from mailflow.config import default_steps
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.commands import Command
 from mailflow.core.model import Outcome, Referral, Role, Status
 from mailflow.core.reply_rules import decide_reply
-from mailflow.core.workflow import ReferralFacts, plan
+from mailflow.core.workflow import ReferralFacts, default_steps, plan
 
 LON = ZoneInfo("Europe/London")
 CAL = BusinessCalendar(LON)

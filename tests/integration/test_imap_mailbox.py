@@ -135,7 +135,7 @@ def test_starttls_not_offered_never_falls_back(imap_account: ImapAccount) -> Non
 def test_idle_wakes_on_new_mail(imap_account: ImapAccount) -> None:
     box = connect(imap_account)
     try:
-        assert box.has_idle()
+        assert box.push_ready()
         assert box.idle_wait(1.0) is False
         timer = threading.Timer(0.5, imap_account.deliver, [message(9)])
         timer.start()
