@@ -1,0 +1,88 @@
+"""The import rules and invariants of ARCHITECTURE.md, read from the source itself."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).parents[2] / "mailflow"
+OUTSIDE = {"imapclient", "smtplib", "sqlite_utils", "sqlite3", "jinja2"}
+SQL = re.compile(r"\b(select\s+.+\s+from|insert\s+into|update\s+\w+\s+set|delete\s+from)\b",
+                 re.IGNORECASE)
+
+
+def _modules() -> dict[str, ast.Module]:
+    return {str(path.relative_to(PACKAGE)): ast.parse(path.read_text(), str(path))
+            for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imports(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_the_core_imports_only_the_core_and_the_standard_library() -> None:
+    for name, tree in _modules().items():
+        if not name.startswith("core/"):
+            continue
+        ours = {i for i in _imports(tree) if i.startswith("mailflow")}
+        assert all(i.startswith("mailflow.core") for i in ours), (name, ours)
+        assert not _imports(tree) & (OUTSIDE | {"yaml", "subprocess", "os", "socket"}), name
+
+
+def test_only_adapters_import_outside_systems() -> None:
+    for name, tree in _modules().items():
+        if name.startswith("adapters/"):
+            continue
+        used = {i.split(".")[0] for i in _imports(tree)} & OUTSIDE
+        assert not used, f"{name} imports {used}: only mailflow/adapters/ may"
+
+
+def test_no_sql_outside_the_store() -> None:
+    allowed = {"adapters/store.py", "adapters/migrations.py"}
+    for name, tree in _modules().items():
+        if name in allowed:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not SQL.search(node.value), f"SQL in {name}: {node.value[:60]!r}"
+            if isinstance(node, ast.Attribute) and node.attr in ("db", "execute", "conn"):
+                raise AssertionError(f"{name} reaches into the database ({node.attr})")
+
+
+def test_only_the_dispatcher_calls_a_mailer() -> None:
+    for name, tree in _modules().items():
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                 and n.attr == "send_batch"]
+        if calls:
+            assert name == "dispatch.py" or name.startswith("adapters/"), name
+
+
+def concrete_of(tree: ast.Module) -> set[str]:
+    return {i for i in _imports(tree) if i.endswith(("imap_mailbox", "maildir_mailbox"))}
+
+
+def test_only_wiring_names_concrete_mailboxes_and_reads_imap_settings() -> None:
+    for name, tree in _modules().items():
+        if name in ("wiring.py", "config.py") or name.startswith("adapters/"):
+            continue
+        concrete = set() if name == "demo.py" else concrete_of(tree)  # it delivers demo mail
+        assert not concrete, f"{name} imports {concrete}"
+        reads = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "imap"
+                 and isinstance(n.value, ast.Attribute) and n.value.attr == "config"]
+        assert not reads, f"{name} reads config.imap"
+
+
+def test_no_capability_is_probed_with_getattr() -> None:
+    for name, tree in _modules().items():
+        probes = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                  and isinstance(n.func, ast.Name) and n.func.id in ("getattr", "hasattr")
+                  and len(n.args) >= 2 and isinstance(n.args[1], ast.Constant)
+                  and n.args[1].value in ("append", "idle_wait", "has_idle", "push_ready")]
+        assert not probes, name
