@@ -174,3 +174,34 @@ def test_the_daemon_survives_a_bug_in_a_cycle(tmp_path: Path, imap_account: Imap
     finally:
         daemon.close()
         app.close()
+
+
+@pytest.mark.smtp
+def test_an_alert_refused_for_now_is_retried_from_the_outbox(
+        tmp_path: Path, imap_account: ImapAccount, smtp_server: SmtpPeer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alerts are outbox rows: a 451 keeps the alert queued, and it goes out later."""
+    config = write_config(tmp_path, imap_account, f"""admin: ops@firm.example
+smtp: {{host: {smtp_server.host}, port: {smtp_server.port}, tls: none}}""")
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", "expired-password")
+    smtp_server.behaviour.reject["ops@firm.example"] = "451 4.3.0 try again later"
+    clock = [datetime(2026, 11, 23, 10, tzinfo=UTC)]
+    app = build_app(load_config(config))
+    daemon = Daemon(app, now=lambda: clock[0])
+    daemon.cycle()
+    queued = [r for r in app.store.pending() if r.kind == "alert"]
+    assert len(queued) == 1 and queued[0].attempts == 1 and "451" in queued[0].detail
+    assert not smtp_server.messages
+    smtp_server.behaviour.reject.clear()
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
+    clock[0] += timedelta(minutes=10)  # past the first backoff
+    daemon.cycle()
+    got = [parse_message(m.content) for m in smtp_server.messages]
+    assert sorted(m.subject for m in got) == [
+        "mailflow needs attention: IMAP login failed for "
+        f"{imap_account.username} at {imap_account.host}: wrong username or password",
+        "mailflow recovered"]
+    assert len(got) == 2 and queued[0].message_id in {m.message_id for m in got}
+    assert not [r for r in app.store.pending() if r.kind == "alert"]
+    daemon.close()
+    app.close()
