@@ -108,9 +108,9 @@ def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
 def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
                    workdir: str, fresh: bool = False) -> dict[str, float]:
     from mailflow.adapters.imap_mailbox import ImapMailbox
+    from mailflow.app.ingest import ingest
+    from mailflow.app.wiring import build_app, folders_of
     from mailflow.config import parse_config
-    from mailflow.ingest import ingest
-    from mailflow.wiring import build_app, folders_of
 
     config = parse_config({
         "tracker": "referrals@firm.example", "database": "bench.db",
@@ -133,7 +133,7 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
     box._fetch_batch = counting  # type: ignore[method-assign]
     report = ingest(box, app.handler, folders_of(config), datetime(2026, 11, 16, 10, tzinfo=UTC),
                     batch)
-    from mailflow.cycle import plan_marked
+    from mailflow.app.cycle import plan_marked
     planned = time.perf_counter()
     plan_marked(app, datetime(2026, 11, 16, 10, tzinfo=UTC))  # ingest's follow-up: planning
     planning = time.perf_counter() - planned

@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 from mailflow.adapters.renderer import Renderer  # noqa: E402
 from mailflow.adapters.smtp_mailer import SmtpMailer  # noqa: E402
 from mailflow.adapters.store import Store, to_db  # noqa: E402
+from mailflow.app.dispatch import Dispatcher  # noqa: E402
+from mailflow.app.planning import calendar_of  # noqa: E402
 from mailflow.config import parse_config  # noqa: E402
 from mailflow.core.compose import to_bytes  # noqa: E402
 from mailflow.core.model import Address  # noqa: E402
 from mailflow.core.outgoing import OutgoingEmail  # noqa: E402
-from mailflow.dispatch import Dispatcher  # noqa: E402
-from mailflow.scheduling import calendar_of  # noqa: E402
 from tests.integration.smtp_server import Behaviour, start_peer  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)  # a Tuesday, inside business hours

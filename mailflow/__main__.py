@@ -2,6 +2,6 @@
 
 import sys
 
-from mailflow.cli import main
+from mailflow.cli.parser import main
 
 sys.exit(main())

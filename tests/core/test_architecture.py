@@ -61,7 +61,7 @@ def test_only_the_dispatcher_calls_a_mailer() -> None:
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute)
                  and n.attr == "send_batch"]
         if calls:
-            assert name == "dispatch.py" or name.startswith("adapters/"), name
+            assert name == "app/dispatch.py" or name.startswith("adapters/"), name
 
 
 def concrete_of(tree: ast.Module) -> set[str]:
@@ -70,9 +70,9 @@ def concrete_of(tree: ast.Module) -> set[str]:
 
 def test_only_wiring_names_concrete_mailboxes_and_reads_imap_settings() -> None:
     for name, tree in _modules().items():
-        if name in ("wiring.py", "config.py") or name.startswith("adapters/"):
+        if name in ("app/wiring.py", "config.py") or name.startswith("adapters/"):
             continue
-        concrete = set() if name == "demo.py" else concrete_of(tree)  # it delivers demo mail
+        concrete = set() if name == "cli/demo.py" else concrete_of(tree)  # it delivers demo mail
         assert not concrete, f"{name} imports {concrete}"
         reads = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "imap"
                  and isinstance(n.value, ast.Attribute) and n.value.attr == "config"]

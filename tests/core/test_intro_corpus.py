@@ -11,11 +11,11 @@ import yaml
 
 from mailflow.adapters.mailbox import FetchedMessage
 from mailflow.adapters.store import Store
+from mailflow.app.directory import seed_from_config
+from mailflow.app.inbound import Handler, ReplyPolicy
+from mailflow.app.ingest import Folders, IngestReport, handle_fetched
 from mailflow.config import load_config
 from mailflow.core.addressing import Trackers
-from mailflow.handling import Handler, ReplyPolicy
-from mailflow.ingest import Folders, IngestReport, handle_fetched
-from mailflow.partners import seed_from_config
 
 CORPUS = Path(__file__).parents[1] / "mail" / "intros"
 EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((CORPUS / "expected.yaml").read_text())

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from mailflow.cli import cli, main
+from mailflow.cli.parser import cli, main
 from tests.integration.dovecot_server import DovecotServer, ImapAccount, account, free_port
 from tests.integration.smtp_server import SmtpPeer
 

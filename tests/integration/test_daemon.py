@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from mailflow.app.daemon import Daemon
+from mailflow.app.wiring import build_app
 from mailflow.config import load_config
 from mailflow.core.parse import parse_message
-from mailflow.daemon import Daemon
-from mailflow.wiring import build_app
 from tests.integration.dovecot_server import ImapAccount
 from tests.integration.smtp_server import SmtpPeer
 
@@ -42,7 +42,7 @@ imap: {{host: {imap.host}, port: {imap.port}, tls: none, username: {imap.usernam
 
 
 def referrals(config: Path) -> list[dict[str, object]]:
-    done = subprocess.run([sys.executable, "-m", "mailflow.cli", "--config", str(config),
+    done = subprocess.run([sys.executable, "-m", "mailflow.cli.parser", "--config", str(config),
                            "list", "--json"], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -53,7 +53,7 @@ def running_daemon(tmp_path: Path, config: Path,
     """`mailflow run` as a process logging to tmp_path/daemon.log, once it says it runs;
     killed afterwards if the test did not stop it."""
     with (tmp_path / "daemon.log").open("wb") as log:
-        daemon = subprocess.Popen([sys.executable, "-m", "mailflow.cli", "--config",
+        daemon = subprocess.Popen([sys.executable, "-m", "mailflow.cli.parser", "--config",
                                    str(config), "run"], env=env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 30
@@ -131,7 +131,7 @@ def test_the_cli_beside_the_idle_daemon_never_meets_a_locked_database(
         for n in range(6):
             imap_account.deliver(_intro(n))
             for command in commands:
-                done = subprocess.run([sys.executable, "-m", "mailflow.cli", "--config",
+                done = subprocess.run([sys.executable, "-m", "mailflow.cli.parser", "--config",
                                        str(config), *command], capture_output=True, text=True,
                                       env=env, timeout=60, check=False)
                 if "locked" in done.stderr or "Traceback" in done.stderr:
@@ -150,7 +150,7 @@ def test_the_cli_beside_the_idle_daemon_never_meets_a_locked_database(
 
 def test_the_daemon_survives_a_bug_in_a_cycle(tmp_path: Path, imap_account: ImapAccount,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import mailflow.daemon as daemon_module
+    import mailflow.app.daemon as daemon_module
 
     monkeypatch.setenv("TEST_IMAP_PASSWORD", imap_account.password)
     app = build_app(load_config(write_config(tmp_path, imap_account)))

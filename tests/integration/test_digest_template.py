@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailflow.adapters.renderer import Renderer
-from mailflow.checks import digest_sample
+from mailflow.cli.checks import digest_sample
 
 
 def test_no_green_bar_and_no_green_legend_when_nothing_was_received() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.parser import main
 from tests.integration.world import INTRO, World
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.parser import main
 from tests.integration.smtp_server import Behaviour, start_peer
 from tests.integration.world import INTRO, World
 
@@ -206,7 +206,7 @@ snooze 3 days
 
 def test_a_crash_between_ingest_and_planning_loses_no_follow_up(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mailflow.cycle as cycle
+    import mailflow.app.cycle as cycle
 
     def crash(*args: object, **kwargs: object) -> None:
         raise SystemExit("killed")
@@ -296,10 +296,10 @@ def test_an_imap_connection_dropped_mid_ingest_loses_and_duplicates_nothing(
         world: World) -> None:
     import socket
 
+    from mailflow.app.cycle import run_cycle
+    from mailflow.app.wiring import build_app, open_mailbox
     from mailflow.config import load_config
-    from mailflow.cycle import run_cycle
     from mailflow.errors import MailflowError
-    from mailflow.wiring import build_app, open_mailbox
 
     text = world.config.read_text().replace("  idle: false\n", "  idle: false\n  batch_size: 2\n")
     world.config.write_text(text)

@@ -151,9 +151,9 @@ def test_uidvalidity_change_rescans_without_duplicates(imap_account: ImapAccount
                                                         tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
+    from mailflow.app.ingest import ingest
+    from mailflow.app.wiring import build_app, folders_of
     from mailflow.config import parse_config
-    from mailflow.ingest import ingest
-    from mailflow.wiring import build_app, folders_of
 
     for n in range(3):
         imap_account.deliver(message(n, b"Cc: referrals@firm.example\r\n"))
@@ -187,9 +187,9 @@ def test_crash_half_way_resumes_without_duplicates(imap_account: ImapAccount,
                                                    tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
+    from mailflow.app.ingest import ingest
+    from mailflow.app.wiring import build_app, folders_of
     from mailflow.config import parse_config
-    from mailflow.ingest import ingest
-    from mailflow.wiring import build_app, folders_of
 
     for n in range(10):
         imap_account.deliver(message(n, b"Cc: referrals@firm.example\r\n")

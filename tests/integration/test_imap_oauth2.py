@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.parser import main
 from tests.integration.dovecot_server import (
     DovecotServer,
     ImapAccount,

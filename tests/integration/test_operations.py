@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.parser import main
 
 CONFIG = """\
 tracker: referrals@firm.example

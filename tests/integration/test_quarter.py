@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.parser import main
 from mailflow.core.parse import parse_message
 
 LON = ZoneInfo("Europe/London")

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailflow.adapters.maildir_mailbox import ensure_maildir
+from mailflow.app.cycle import run_cycle
+from mailflow.app.wiring import build_app
 from mailflow.config import load_config
-from mailflow.cycle import run_cycle
-from mailflow.wiring import build_app
 
 GROWING = ("referrals", "events", "messages", "outbox")
 # statements allowed to scan: once per cycle or per command, not per message or referral

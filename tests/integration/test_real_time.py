@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.parser import main
 from tests.integration.world import INTRO, World
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]

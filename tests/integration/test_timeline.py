@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailflow.dispatch import Dispatcher
+from mailflow.app.dispatch import Dispatcher
 from tests.integration.world import INTRO, World
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp]
@@ -80,7 +80,7 @@ def test_crash_between_sending_and_recording(world: World,
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt("killed after SMTP accepted, before the database knew")
 
-    from mailflow.cli import main
+    from mailflow.cli.parser import main
     with monkeypatch.context() as patch:
         patch.setattr(Dispatcher, "_record", crash)
         assert main(["--config", str(world.config), "run", "--once", "--now",

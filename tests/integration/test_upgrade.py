@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.parser import main
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "mailflow-65a23f5.db"
 

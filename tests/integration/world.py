@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.parser import main
 from mailflow.core.model import InboundMessage
 from mailflow.core.parse import parse_message
 from mailflow.core.tokens import reply_address

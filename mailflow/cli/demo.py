@@ -16,11 +16,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from mailflow.adapters.maildir_mailbox import ensure_maildir
+from mailflow.app.cycle import run_cycle
+from mailflow.app.wiring import build_app
+from mailflow.cli.views import referral_line
 from mailflow.config import load_config
-from mailflow.cycle import run_cycle
 from mailflow.errors import UsageError
-from mailflow.views import referral_line
-from mailflow.wiring import build_app
 
 ZONE = ZoneInfo("Europe/London")
 START = datetime(2026, 11, 2, 8, 0, tzinfo=ZONE)  # a Monday

@@ -26,7 +26,7 @@ from mailflow.core.effects import (
     SetFields,
 )
 
-log = logging.getLogger("mailflow.executor")
+log = logging.getLogger("mailflow.app.executor")
 
 
 def apply_effects(store: Store, effects: Sequence[Effect], now: datetime) -> list[int]:

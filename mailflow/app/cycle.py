@@ -7,16 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from mailflow import alerts
 from mailflow.adapters.mailbox import KEEP_COPY, MailboxSource
 from mailflow.adapters.store import to_db
-from mailflow.dispatch import DispatchReport
-from mailflow.ingest import IngestReport, ingest
-from mailflow.ledger_report import queue_digests
-from mailflow.scheduling import reconcile, replan_if_config_changed
-from mailflow.wiring import App, folders_of, open_mailbox
+from mailflow.app import alerts
+from mailflow.app.digests import queue_digests
+from mailflow.app.dispatch import DispatchReport
+from mailflow.app.ingest import IngestReport, ingest
+from mailflow.app.planning import reconcile, replan_if_config_changed
+from mailflow.app.wiring import App, folders_of, open_mailbox
 
-log = logging.getLogger("mailflow.cycle")
+log = logging.getLogger("mailflow.app.cycle")
 
 
 def _sent_folder(app: App, box: MailboxSource) -> Callable[[bytes], None] | None:

@@ -19,7 +19,7 @@ from mailflow.core.effects import Effect
 from mailflow.core.model import InboundMessage, Referral
 from mailflow.core.robots import RobotVerdict
 
-log = logging.getLogger("mailflow.replies")
+log = logging.getLogger("mailflow.app.facts")
 
 
 def reply_facts(store: Store, referral: Referral, message: InboundMessage,

@@ -12,14 +12,14 @@ from mailflow.adapters.mailer import Mailer
 from mailflow.adapters.renderer import Renderer
 from mailflow.adapters.smtp_mailer import SmtpMailer
 from mailflow.adapters.store import Store
+from mailflow.app.directory import seed_from_config
+from mailflow.app.dispatch import Dispatcher
+from mailflow.app.inbound import Handler, ReplyPolicy
+from mailflow.app.ingest import Folders
+from mailflow.app.planning import calendar_of
 from mailflow.config import Config
 from mailflow.core.addressing import Trackers
 from mailflow.core.business_time import BusinessCalendar
-from mailflow.dispatch import Dispatcher
-from mailflow.handling import Handler, ReplyPolicy
-from mailflow.ingest import Folders
-from mailflow.partners import seed_from_config
-from mailflow.scheduling import calendar_of
 
 
 def secret_of(config: Config, store: Store) -> str:

@@ -14,7 +14,7 @@ from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
 from mailflow.core.workflow import ReferralFacts, plan
 
-log = logging.getLogger("mailflow.scheduling")
+log = logging.getLogger("mailflow.app.planning")
 
 
 def calendar_of(config: Config) -> BusinessCalendar:

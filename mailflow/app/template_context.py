@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from mailflow.adapters.store import Store
+from mailflow.app.directory import find
 from mailflow.core.model import Referral, Role
 from mailflow.core.workflow import role_words
-from mailflow.partners import find
 
 
 def person(store: Store, referral: Referral, email: str | None) -> dict[str, str] | None:

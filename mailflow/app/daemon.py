@@ -11,14 +11,14 @@ from types import FrameType
 
 import schedule
 
-from mailflow import alerts
 from mailflow.adapters import clock, systemd
 from mailflow.adapters.mailbox import PUSH, MailboxSource
-from mailflow.cycle import run_cycle
+from mailflow.app import alerts
+from mailflow.app.cycle import run_cycle
+from mailflow.app.wiring import App, open_mailbox
 from mailflow.errors import ConfigError, MailboxError, MailflowError
-from mailflow.wiring import App, open_mailbox
 
-log = logging.getLogger("mailflow.daemon")
+log = logging.getLogger("mailflow.app.daemon")
 IDLE_RENEW_SECONDS = 9 * 60  # servers drop IDLE near 29 min, Office 365 sooner
 MAX_BACKOFF_SECONDS = 300
 

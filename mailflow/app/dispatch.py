@@ -14,8 +14,9 @@ from typing import Any
 from mailflow.adapters.mailer import Mailer
 from mailflow.adapters.renderer import Renderer
 from mailflow.adapters.store import OutboxRow, Store
+from mailflow.app.executor import queue_notice
+from mailflow.app.template_context import person, referral_context
 from mailflow.config import Config
-from mailflow.context import person, referral_context
 from mailflow.core.addressing import split_address
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.compose import to_bytes
@@ -24,9 +25,8 @@ from mailflow.core.model import Address, Referral
 from mailflow.core.outgoing import OutgoingEmail, SendResult
 from mailflow.core.tokens import reply_address
 from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION, StepConfig
-from mailflow.executor import queue_notice
 
-log = logging.getLogger("mailflow.dispatch")
+log = logging.getLogger("mailflow.app.dispatch")
 MAX_BACKOFF = timedelta(hours=6)
 RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
 # Notices that answer what the person just did go out at once, any hour; the others

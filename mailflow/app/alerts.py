@@ -7,10 +7,10 @@ import logging
 from datetime import datetime, timedelta
 
 from mailflow.adapters.store import to_db
+from mailflow.app.wiring import App
 from mailflow.core.addressing import split_address
-from mailflow.wiring import App
 
-log = logging.getLogger("mailflow.alerts")
+log = logging.getLogger("mailflow.app.alerts")
 AWAY_AT_LEAST = timedelta(hours=3)
 
 

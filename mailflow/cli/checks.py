@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from mailflow.adapters.renderer import Renderer
+from mailflow.app.template_context import sample_context
+from mailflow.app.wiring import mailbox_settings, make_mailer, open_mailbox
 from mailflow.config import Config
-from mailflow.context import sample_context
 from mailflow.core.addressing import Trackers
 from mailflow.core.vocabulary import help_words
 from mailflow.errors import MailflowError
-from mailflow.wiring import mailbox_settings, make_mailer, open_mailbox
 
 
 def digest_sample() -> dict[str, object]:

@@ -20,8 +20,9 @@ from typing import Any
 
 import click
 
-from mailflow import __version__, operations
+from mailflow import __version__
 from mailflow.adapters import clock
+from mailflow.cli import commands as operations
 from mailflow.config import Config, load_config
 from mailflow.core.parse import printable
 from mailflow.errors import MailflowError, UsageError

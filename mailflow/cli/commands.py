@@ -12,14 +12,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailflow import partners as partner_store
 from mailflow.adapters import clock
-from mailflow.config import Config, partner_entry
-from mailflow.core.model import Outcome, Referral, Status, parse_ref
-from mailflow.errors import UsageError
-from mailflow.resources import example_config
-from mailflow.scheduling import reconcile
-from mailflow.views import (
+from mailflow.app import directory as partner_store
+from mailflow.app.planning import reconcile
+from mailflow.app.wiring import App, build_app
+from mailflow.cli.views import (
     outbox_dict,
     outbox_table,
     partners_table,
@@ -27,10 +24,13 @@ from mailflow.views import (
     referrals_table,
     show_text,
 )
-from mailflow.wiring import App, build_app
+from mailflow.config import Config, partner_entry
+from mailflow.core.model import Outcome, Referral, Status, parse_ref
+from mailflow.errors import UsageError
+from mailflow.resources import example_config
 
 if TYPE_CHECKING:  # the cycle is imported only by `run`, to keep the other commands light
-    from mailflow.cycle import CycleReport
+    from mailflow.app.cycle import CycleReport
 
 
 @contextmanager
@@ -52,17 +52,17 @@ def init(path: Path) -> str:
 
 
 def check(config: Config, args: argparse.Namespace) -> str:
-    from mailflow.checks import run_checks
+    from mailflow.cli.checks import run_checks
     return run_checks(config)
 
 
 def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
-    from mailflow.cycle import run_cycle
+    from mailflow.app.cycle import run_cycle
     with opened(config) as app:
         if args.once:
             report = run_cycle(app, now, since=args.since, progress=_progress)
             return _cycle_summary(report)
-        from mailflow.daemon import Daemon
+        from mailflow.app.daemon import Daemon
         Daemon(app, since=args.since).run_forever()
         return None
 
@@ -117,8 +117,8 @@ def show(config: Config, args: argparse.Namespace) -> Any:
 def operator_action(app: App, referral: Referral, action: str, now: datetime,
                     outcome: Outcome | None = None) -> Referral:
     """`close` or `reopen`, decided by the core like a reply and planned at once."""
+    from mailflow.app.executor import apply_effects
     from mailflow.core.decisions import on_operator
-    from mailflow.executor import apply_effects
     try:
         effects = on_operator(referral, action, now, outcome=outcome)
     except ValueError as exc:
@@ -157,7 +157,7 @@ def unbounce(config: Config, args: argparse.Namespace) -> str:
 
 
 def partners(config: Config, args: argparse.Namespace) -> Any:
-    from mailflow.ledger_report import partner_rows
+    from mailflow.app.digests import partner_rows
     with opened(config) as app:
         changes = {"name": args.name, "niche": args.niche, "notes": args.notes,
                    "domain": args.domain} if args.action in ("add", "edit") else {}
@@ -242,7 +242,7 @@ def _status_text(data: dict[str, Any], config: Config) -> str:
 
 
 def export(config: Config, args: argparse.Namespace) -> str:
-    from mailflow.ledger_report import partner_rows
+    from mailflow.app.digests import partner_rows
     with opened(config) as app:
         referrals = [referral_dict(r, config.timezone, app.store, True)
                      for r in app.store.referrals()]
@@ -267,7 +267,7 @@ def _csv_cell(value: Any) -> Any:
 
 
 def report(config: Config, args: argparse.Namespace, now: datetime) -> str:
-    from mailflow.ledger_report import build_report
+    from mailflow.app.digests import build_report
     with opened(config) as app:
         digests = build_report(app, now)
         if args.html:
@@ -277,5 +277,5 @@ def report(config: Config, args: argparse.Namespace, now: datetime) -> str:
 
 
 def demo(args: argparse.Namespace) -> str:
-    from mailflow.demo import run_demo
+    from mailflow.cli.demo import run_demo
     return run_demo(Path(args.keep) if args.keep else None, bool(getattr(args, "force", False)))

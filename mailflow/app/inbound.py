@@ -8,6 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from mailflow.adapters.store import Store
+from mailflow.app.directory import directory_from_store
+from mailflow.app.executor import apply_effects
+from mailflow.app.facts import reply_effects, robot_effects
+from mailflow.app.planning import summarise_history
 from mailflow.core.addressing import Trackers
 from mailflow.core.authresults import sender_verified
 from mailflow.core.commands import Command, parse_command
@@ -24,12 +28,8 @@ from mailflow.core.model import Classification, InboundMessage, Kind, Referral, 
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict, detect_robot
 from mailflow.core.tokens import TokenCheck, check_token
-from mailflow.executor import apply_effects
-from mailflow.partners import directory_from_store
-from mailflow.replies import reply_effects, robot_effects
-from mailflow.scheduling import summarise_history
 
-log = logging.getLogger("mailflow.handling")
+log = logging.getLogger("mailflow.app.inbound")
 _REPLY = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
 
 

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from mailflow.adapters.mailbox import RESUMABLE, FetchedMessage, MailboxSource
 from mailflow.adapters.store import Store
+from mailflow.app.inbound import Handler
 from mailflow.core.model import Classification, Kind
 from mailflow.core.parse import MalformedMessage, parse_message
-from mailflow.handling import Handler
 
-log = logging.getLogger("mailflow.ingest")
+log = logging.getLogger("mailflow.app.ingest")
 
 
 @dataclass

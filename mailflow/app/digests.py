@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailflow.adapters.store import to_db
+from mailflow.app.directory import records
+from mailflow.app.wiring import App
+from mailflow.cli.views import iso
 from mailflow.core.addressing import split_address
 from mailflow.core.ledger import LedgerThresholds, PartnerLedger, compute_ledger
 from mailflow.core.model import Event, Status
-from mailflow.partners import records
-from mailflow.views import iso
-from mailflow.wiring import App
 
 STALE_AFTER = timedelta(days=14)
 

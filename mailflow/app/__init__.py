@@ -1,0 +1,1 @@
+"""The shell's running parts: one cycle from mailbox to outbox, and the daemon."""
