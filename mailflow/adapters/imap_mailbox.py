@@ -146,6 +146,21 @@ class ImapMailbox:
     def uidvalidity(self) -> int:
         return self._uidvalidity
 
+    def fetch_new(self, cursor: str | None,
+                  batch_size: int) -> Iterator[list[FetchedMessage]]:
+        """After a cursor `<UIDVALIDITY>:<UID>`; a changed UIDVALIDITY means UIDs started
+        over, so the folder is read again from the start."""
+        last_uid = 0
+        if cursor:
+            validity, _, uid = cursor.partition(":")
+            if validity == str(self._uidvalidity) and uid.isdigit():
+                last_uid = int(uid)
+            else:
+                log.warning("%s: UIDVALIDITY changed (cursor %s, now %s); rescanning, "
+                            "Message-IDs prevent duplicates", self.folder, cursor,
+                            self._uidvalidity)
+        yield from self.fetch_after(last_uid, batch_size)
+
     def fetch_after(self, last_uid: int, batch_size: int) -> Iterator[list[FetchedMessage]]:
         try:
             found = self.client.search(["UID", f"{last_uid + 1}:*"])
@@ -171,7 +186,8 @@ class ImapMailbox:
                 if uid not in sizes:
                     continue  # expunged by someone else meanwhile
                 if uid in whole:
-                    out.append(FetchedMessage(uid, str(uid), bytes(whole[uid][b"BODY[]"])))
+                    out.append(FetchedMessage(str(uid), bytes(whole[uid][b"BODY[]"]),
+                                              self._cursor(uid)))
                 elif uid in shapes:
                     out.append(self._fetch_text_parts(uid, shapes[uid].get(b"BODYSTRUCTURE")))
             return out
@@ -188,7 +204,11 @@ class ImapMailbox:
         parts = [(bytes(data.get(f"BODY[{s}.MIME]".encode(), b"") or b""),
                   bytes(data.get(f"BODY[{s}]".encode(), b"") or b"")) for s in sections]
         log.info("uid %s is large: fetched headers and %s text part(s) only", uid, len(parts))
-        return FetchedMessage(uid, str(uid), reassemble(header, parts), parts_omitted=True)
+        return FetchedMessage(str(uid), reassemble(header, parts), self._cursor(uid),
+                              parts_omitted=True)
+
+    def _cursor(self, uid: int) -> str:
+        return f"{self._uidvalidity}:{uid}"
 
     def server_name(self, name: str) -> str:
         """`a/b` in the config becomes `a.b` on servers whose hierarchy delimiter is a dot."""

@@ -11,20 +11,21 @@ from typing import Protocol
 class FetchedMessage:
     """One message as read from a mailbox.
 
-    `uid` orders messages within one UIDVALIDITY (IMAP UID; for Maildir a
-    counter that is only meaningful inside one fetch). `key` is what `move`
-    needs to find the message again. `raw` is the RFC 5322 message; when
-    `parts_omitted` is true, large non-text parts were left on the server and
-    `raw` holds the headers and the text parts only.
+    `key` is what `move` needs to find the message again (an IMAP UID, a Maildir file
+    name). `cursor` is where reading resumes once this message is handled: opaque to
+    everyone but its source (IMAP: UIDVALIDITY and UID; a Gmail historyId or a Graph
+    delta token would fit too), empty for a source that is not RESUMABLE. `raw` is the
+    RFC 5322 message; when `parts_omitted` is true, large non-text parts were left on
+    the server and `raw` holds the headers and the text parts only.
     """
 
-    uid: int
     key: str
     raw: bytes
+    cursor: str = ""
     parts_omitted: bool = False
 
 
-RESUMABLE = "resumable"  # `uidvalidity`/`uid` form a cursor worth storing between runs
+RESUMABLE = "resumable"  # a message's `cursor` is worth storing: reading resumes there
 PUSH = "push"  # `idle_wait` wakes on new mail (IMAP IDLE)
 KEEP_COPY = "keep_copy"  # `append` files a copy of what was sent (an IMAP Sent folder)
 
@@ -53,12 +54,10 @@ class MailboxSource(Protocol):
     folder: str
     capabilities: frozenset[str]
 
-    def uidvalidity(self) -> int:
-        """The folder's UIDVALIDITY; a change means UIDs start over."""
-        ...
-
-    def fetch_after(self, last_uid: int, batch_size: int) -> Iterator[list[FetchedMessage]]:
-        """Messages with a UID above `last_uid`, oldest first, in batches."""
+    def fetch_new(self, cursor: str | None,
+                  batch_size: int) -> Iterator[list[FetchedMessage]]:
+        """Messages after `cursor`, oldest first, in batches; all of them when `cursor` is
+        None or no longer valid (the store's Message-IDs keep a rescan harmless)."""
         ...
 
     def move(self, keys: Sequence[str], destination: str) -> None:

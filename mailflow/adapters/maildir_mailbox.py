@@ -1,8 +1,8 @@
 """A local Maildir as a mailbox source (the demo, and mail delivered to a Maildir).
 
-Maildir has no UIDs: every fetch returns what is still in the folder, numbered
-from 1 in delivery order, and the cycle relies on Message-ID to skip what it
-has seen. Moving a message is a rename into the destination folder's cur/.
+Maildir has no UIDs: every fetch returns what is still in the folder, in delivery
+order, and the cycle relies on Message-ID to skip what it has seen. Moving a
+message is a rename into the destination folder's cur/.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from pathlib import Path
 
 from mailflow.adapters.mailbox import FetchedMessage
 from mailflow.errors import MailboxError
-
-NO_UIDS = 0
 
 
 def folder_path(root: Path, folder: str) -> Path:
@@ -41,9 +39,6 @@ class MaildirMailbox:
 
     capabilities: frozenset[str] = frozenset()  # no lasting UIDs, no push, no Sent folder
 
-    def uidvalidity(self) -> int:
-        return NO_UIDS
-
     def append(self, folder: str, raw: bytes) -> None:
         raise NotImplementedError("a Maildir source keeps no copy of sent mail")
 
@@ -58,16 +53,16 @@ class MaildirMailbox:
                  if p.is_file() and not p.name.startswith(".")]
         return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
-    def fetch_after(self, last_uid: int, batch_size: int) -> Iterator[list[FetchedMessage]]:
+    def fetch_new(self, cursor: str | None,
+                  batch_size: int) -> Iterator[list[FetchedMessage]]:
+        """Every message in the folder: handled ones are moved out, so there is no cursor."""
         batch: list[FetchedMessage] = []
-        for number, file in enumerate(self._files(), start=1):
-            if number <= last_uid:
-                continue
+        for file in self._files():
             try:
                 raw = file.read_bytes()
             except FileNotFoundError:  # moved away by another reader meanwhile
                 continue
-            batch.append(FetchedMessage(number, str(file.relative_to(self.path)), raw))
+            batch.append(FetchedMessage(str(file.relative_to(self.path)), raw))
             if len(batch) >= batch_size:
                 yield batch
                 batch = []

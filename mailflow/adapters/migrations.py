@@ -105,3 +105,14 @@ def m007_outbox_kinds(db: Any) -> None:
                "(referral_id, step, recipient) where kind = 'step'")
     db.execute("create index idx_outbox_notices on outbox (referral_id, recipient, step) "
                "where kind != 'step'")
+
+
+@migrations()
+def m008_opaque_cursors(db: Any) -> None:
+    """A source's cursor is its own business (IMAP UIDVALIDITY:UID, a Gmail historyId…):
+    one text column; messages keep where the source had them as text too. The old
+    integer columns stay, unused, for databases written before."""
+    db.execute("alter table cursors add column position text")
+    db.execute("update cursors set position = uidvalidity || ':' || last_uid")
+    db.execute("alter table messages add column place text")
+    db.execute("update messages set place = cast(uid as text)")

@@ -201,13 +201,15 @@ class Store:
         self.db.execute("delete from replan where referral_id = ?", [referral_id])
 
     # cursors and messages ---------------------------------------------------
-    def cursor(self, folder: str) -> tuple[int, int] | None:
-        rows = self.query("select * from cursors where folder = ?", [folder])
-        return (rows[0]["uidvalidity"], rows[0]["last_uid"]) if rows else None
+    def cursor(self, folder: str) -> str | None:
+        """Where reading `folder` resumes: opaque, as its mailbox source gave it."""
+        rows = self.query("select position from cursors where folder = ?", [folder])
+        return rows[0]["position"] if rows else None
 
-    def set_cursor(self, folder: str, uidvalidity: int, last_uid: int) -> None:
-        self.db.table("cursors").upsert(
-            {"folder": folder, "uidvalidity": uidvalidity, "last_uid": last_uid}, pk="folder")
+    def set_cursor(self, folder: str, position: str) -> None:
+        self.db.execute("insert into cursors (folder, position) values (?, ?) "
+                        "on conflict(folder) do update set position = excluded.position",
+                        [folder, position])
 
     def seen_message(self, message_id: str) -> dict[str, Any] | None:
         rows = self.query("select * from messages where message_id = ?", [message_id])
@@ -215,12 +217,13 @@ class Store:
 
     # The per-message writes below use plain SQL: sqlite-utils' insert/upsert re-read the
     # table schema on every call, which measured as a third of ingest time (bench/ingest.py).
-    def record_message(self, message_id: str, folder: str, uidvalidity: int, uid: int,
-                       kind: str, reason: str, referral_id: int | None, at: datetime) -> None:
+    def record_message(self, message_id: str, folder: str, key: str, kind: str, reason: str,
+                       referral_id: int | None, at: datetime) -> None:
+        """`key`: where the source had the message (an IMAP UID, a Maildir file name)."""
         self.db.execute(
-            "insert or replace into messages (message_id, folder, uidvalidity, uid, kind, "
-            "reason, referral_id, seen_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [message_id, folder, uidvalidity, uid, str(kind), reason, referral_id, to_db(at)])
+            "insert or replace into messages (message_id, folder, place, kind, reason, "
+            "referral_id, seen_at) values (?, ?, ?, ?, ?, ?, ?)",
+            [message_id, folder, key, str(kind), reason, referral_id, to_db(at)])
 
     def messages(self, kind: str | None = None) -> list[dict[str, Any]]:
         where = "kind = ?" if kind else None

@@ -64,30 +64,23 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     """
     store = handler.store
     report = IngestReport()
-    uidvalidity = mailbox.uidvalidity()
     cursor = store.cursor(mailbox.folder)
     handler.history_before = _history_before(store, cursor is None, now, history_after)
-    last_uid = 0
     resumable = RESUMABLE in mailbox.capabilities
-    if cursor is not None and cursor[0] == uidvalidity and resumable:
-        last_uid = cursor[1]
-    elif cursor is not None and resumable:
-        log.warning("%s: UIDVALIDITY changed (%s -> %s); rescanning, Message-IDs prevent "
-                    "duplicates", mailbox.folder, cursor[0], uidvalidity)
-    for batch in mailbox.fetch_after(last_uid, batch_size):
+    for batch in mailbox.fetch_new(cursor if resumable else None, batch_size):
         moves: dict[str, list[str]] = {}
         # one commit per batch; each message still gets its own savepoint (all or nothing)
         with store.atomic():
             for fetched in batch:
                 report.fetched += 1
-                destination = handle_fetched(fetched, mailbox, handler, folders, uidvalidity,
-                                             now, since, report)
+                destination = handle_fetched(fetched, mailbox, handler, folders, now, since,
+                                             report)
                 if destination:
                     moves.setdefault(destination, []).append(fetched.key)
         for destination, keys in moves.items():
             mailbox.move(keys, destination)
-        if resumable:
-            store.set_cursor(mailbox.folder, uidvalidity, batch[-1].uid)
+        if resumable and batch[-1].cursor:
+            store.set_cursor(mailbox.folder, batch[-1].cursor)
         if progress is not None:
             progress(report.fetched)
     if handler.history_before is not None:
@@ -97,8 +90,8 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
 
 
 def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
-                   folders: Folders, uidvalidity: int, now: datetime,
-                   since: datetime | None, report: IngestReport) -> str | None:
+                   folders: Folders, now: datetime, since: datetime | None,
+                   report: IngestReport) -> str | None:
     """Handle one message; whatever goes wrong, it is kept and recorded, never lost.
 
     The guard starts at the raw bytes: parsing, the duplicate lookup and the handler all
@@ -107,47 +100,47 @@ def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Han
     store = handler.store
     try:
         with store.atomic():
-            return _handle(fetched, mailbox, handler, folders, uidvalidity, now, since, report)
+            return _handle(fetched, mailbox, handler, folders, now, since, report)
     except Exception as exc:  # a bug on one message must not stop the queue
         reason = (f"malformed: {exc}" if isinstance(exc, MalformedMessage)
                   else f"error: {type(exc).__name__}: {exc}")
         if isinstance(exc, MalformedMessage):
-            log.warning("uid %s quarantined: %s", fetched.uid, reason)
+            log.warning("%s quarantined: %s", fetched.key, reason)
         else:
-            log.exception("uid %s quarantined after an error", fetched.uid)
-        _quarantine(fetched, mailbox, store, uidvalidity, now, reason[:500])
+            log.exception("%s quarantined after an error", fetched.key)
+        _quarantine(fetched, mailbox, store, now, reason[:500])
         report.count(Kind.QUARANTINED)
         return folders.quarantine
 
 
 def _quarantine(fetched: FetchedMessage, mailbox: MailboxSource, store: Store,
-                uidvalidity: int, now: datetime, reason: str) -> None:
+                now: datetime, reason: str) -> None:
     """Record a quarantined message under an id made from its bytes (its own may be bad)."""
     message_id = _raw_id(fetched.raw)
     try:
         with store.atomic():
             if store.seen_message(message_id) is None:
-                store.record_message(message_id, mailbox.folder, uidvalidity, fetched.uid,
+                store.record_message(message_id, mailbox.folder, fetched.key,
                                      Kind.QUARANTINED, reason, None, now)
     except Exception:  # even the record failed: the move to quarantine still keeps the mail
-        log.exception("uid %s: could not record the quarantine", fetched.uid)
+        log.exception("%s: could not record the quarantine", fetched.key)
 
 
 def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
-            folders: Folders, uidvalidity: int, now: datetime,
-            since: datetime | None, report: IngestReport) -> str | None:
+            folders: Folders, now: datetime, since: datetime | None,
+            report: IngestReport) -> str | None:
     store = handler.store
     message = parse_message(fetched.raw)
     if store.seen_message(message.message_id) is not None:
         report.duplicates += 1
         return folders.processed
     if since is not None and message.date is not None and message.date < since:
-        store.record_message(message.message_id, mailbox.folder, uidvalidity, fetched.uid,
+        store.record_message(message.message_id, mailbox.folder, fetched.key,
                              Kind.IGNORED, "before-since: older than --since", None, now)
         report.count(Kind.IGNORED)
         return None
     result: Classification = handler.handle(message, now)
-    store.record_message(message.message_id, mailbox.folder, uidvalidity, fetched.uid,
+    store.record_message(message.message_id, mailbox.folder, fetched.key,
                          result.kind, result.reason, result.referral_id, now)
     report.count(result.kind)
     if result.reason.startswith("history:"):

@@ -35,11 +35,11 @@ def results() -> dict[str, tuple[str, str, list[Any]]]:
     handler = Handler(store, Trackers(config.trackers), config.referrers, "secret",
                       ReplyPolicy())
     out = {}
-    for number, path in enumerate(sorted(CORPUS.glob("*.eml")), start=1):
+    for path in sorted(CORPUS.glob("*.eml")):
         before = {r.id for r in store.referrals()}
         report = IngestReport()
-        handle_fetched(FetchedMessage(number, path.name, path.read_bytes()), _NoMailbox(),  # type: ignore[arg-type]
-                       handler, Folders(None, "q"), 0, NOW, None, report)
+        handle_fetched(FetchedMessage(path.name, path.read_bytes()), _NoMailbox(),  # type: ignore[arg-type]
+                       handler, Folders(None, "q"), NOW, None, report)
         row = store.db.execute("select kind, reason from messages order by rowid desc "
                                "limit 1").fetchone()
         created = [r for r in store.referrals() if r.id not in before]

@@ -41,7 +41,7 @@ def test_atomic_rolls_back_everything(tmp_path: Path) -> None:
     store = Store(tmp_path / "m.db")
     try:
         with store.atomic():
-            store.record_message("m1@x", "INBOX", 1, 1, "intro", "", None, T0)
+            store.record_message("m1@x", "INBOX", "1", "intro", "", None, T0)
             raise RuntimeError("crash half-way")
     except RuntimeError:
         pass
@@ -57,11 +57,11 @@ def test_maildir_fetch_and_move(tmp_path: Path) -> None:
     for n in range(5):
         _drop(tmp_path, f"{n}.msg", f"Subject: {n}\r\n\r\nbody\r\n".encode())
     box = MaildirMailbox(tmp_path)
-    batches = list(box.fetch_after(0, 2))
+    batches = list(box.fetch_new(None, 2))
     assert [len(b) for b in batches] == [2, 2, 1]
     keys = [m.key for b in batches for m in b]
     box.move(keys[:3], "mailflow/processed")
-    left = [m for b in box.fetch_after(0, 10) for m in b]
+    left = [m for b in box.fetch_new(None, 10) for m in b]
     assert len(left) == 2
     moved = list((tmp_path / ".mailflow.processed" / "cur").iterdir())
     assert len(moved) == 3

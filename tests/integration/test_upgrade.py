@@ -39,10 +39,28 @@ def test_a_database_of_the_previous_main_upgrades(tmp_path: Path,
     conn = sqlite3.connect(tmp_path / "mailflow.db")
     try:
         applied = {r[0] for r in conn.execute("select name from _sqlite_migrations")}
-        assert {"m005_durable_planning_and_payloads", "m006_history"} <= applied
+        assert {"m005_durable_planning_and_payloads", "m006_history", "m007_outbox_kinds",
+                "m008_opaque_cursors"} <= applied
+        # the old main's `notice.confirm.1` is now a notice of kind confirm
+        assert conn.execute("select kind, step from outbox where step like '%confirm%'"
+                            ).fetchall() == [("notice", "confirm")]
         assert conn.execute("select value from meta where key = 'installation'").fetchone()
         sent = conn.execute("select message_id from outbox where status = 'sent' and "
                             "step = 'partner_checkin'").fetchone()
     finally:
         conn.close()
     assert sent is not None  # the check-in planned by the old main went out after the upgrade
+
+
+def test_an_imap_cursor_of_the_old_schema_becomes_an_opaque_one(tmp_path: Path) -> None:
+    from mailflow.adapters.store import Store
+    shutil.copy(FIXTURE, tmp_path / "old.db")
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.execute("insert into cursors (folder, uidvalidity, last_uid) values ('INBOX', 7, 42)")
+    conn.commit()
+    conn.close()
+    store = Store(tmp_path / "old.db")
+    try:
+        assert store.cursor("INBOX") == "7:42"  # what ImapMailbox.fetch_new resumes from
+    finally:
+        store.close()
