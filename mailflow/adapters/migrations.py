@@ -116,3 +116,11 @@ def m008_opaque_cursors(db: Any) -> None:
     db.execute("update cursors set position = uidvalidity || ':' || last_uid")
     db.execute("alter table messages add column place text")
     db.execute("update messages set place = cast(uid as text)")
+
+
+@migrations()
+def m009_web_signins(db: Any) -> None:
+    """One-time sign-in links of the web view: each nonce is used once."""
+    db.execute("create table signins (nonce text primary key, email text not null, "
+               "created_at text not null, used_at text)")
+    db.execute("create index idx_referrals_created on referrals (referrer, created_at)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -113,7 +114,9 @@ class Store:
     def __init__(self, path: Path | str, busy_timeout_ms: int = 30_000) -> None:
         if str(path) != ":memory:":
             _create_private(Path(path))
-        self.db = sqlite_utils.Database(path)
+        # one connection, used by one thread at a time: the web view's event loop (or a test
+        # client's portal) may not be the thread that opened it
+        self.db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
         # autocommit outside `atomic()`: no implicit transaction is ever left open, and
         # every write transaction is begun explicitly, IMMEDIATE (see `atomic`)
         self.db.conn.isolation_level = None
@@ -361,6 +364,55 @@ class Store:
                                  "and undeliverable is not null", [email])
         return cursor.rowcount > 0
 
+    # the web view ---------------------------------------------------------
+    def add_signin(self, nonce: str, email: str, at: datetime) -> None:
+        self.db.execute("insert into signins (nonce, email, created_at) values (?, ?, ?)",
+                        [nonce, email, to_db(at)])
+
+    def use_signin(self, nonce: str, at: datetime, issued_after: datetime) -> str | None:
+        """The address a sign-in nonce was issued to, once and only if it was issued after
+        `issued_after`: None if unknown, used or too old."""
+        cursor = self.db.execute("update signins set used_at = ? where nonce = ? "
+                                 "and used_at is null and created_at >= ?",
+                                 [to_db(at), nonce, to_db(issued_after)])
+        if cursor.rowcount != 1:
+            return None
+        row = self.db.execute("select email from signins where nonce = ?", [nonce]).fetchone()
+        return str(row[0])
+
+    def signins_since(self, email: str, since: datetime) -> int:
+        sql = "select count(*) from signins where email = ? and created_at >= ?"
+        return int(self.db.execute(sql, [email, to_db(since)]).fetchone()[0])
+
+    def referrals_page(self, referrer: str | None, status: str | None, search: str,
+                       offset: int, limit: int) -> tuple[list[Referral], int]:
+        """One page of referrals, oldest first: `referrer`'s only, unless None (admin)."""
+        where, params = ["1 = 1"], []
+        if referrer is not None:
+            where.append("referrer = ?")
+            params.append(referrer)
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if search:
+            where.append("(client like ? or partner like ? or subject like ? or names like ?)")
+            params += [f"%{search}%"] * 4
+        clause = " and ".join(where)
+        total = int(self.db.execute(f"select count(*) from referrals where {clause}",
+                                    params).fetchone()[0])
+        rows = self.query(f"select * from referrals where {clause} order by created_at, id "
+                          "limit ? offset ?", [*params, limit, offset])
+        return [_referral(r) for r in rows], total
+
+    def pending_of(self, referrer: str | None) -> list[OutboxRow]:
+        """Pending emails about `referrer`'s referrals (every email when None)."""
+        if referrer is None:
+            return self.pending()
+        rows = self.query("select o.* from outbox o join referrals r on r.id = o.referral_id "
+                          "where o.status = 'pending' and r.referrer = ? "
+                          "order by o.due_at, o.id", [referrer])
+        return [_outbox(r) for r in rows]
+
     # partners and undo -----------------------------------------------------
     def partner_records(self) -> list[PartnerRecord]:
         emails: dict[int, list[str]] = {}
@@ -477,6 +529,11 @@ class Store:
         """Steps recorded as missed or superseded that were due after `since`."""
         rows = self.query("select * from outbox where status in ('missed', 'superseded') "
                           "and due_at >= ? order by due_at, id", [to_db(since)])
+        return [_outbox(r) for r in rows]
+
+    def failed_rows(self, limit: int = 50) -> list[OutboxRow]:
+        rows = self.query("select * from outbox where status = 'failed' order by id desc "
+                          "limit ?", [limit])
         return [_outbox(r) for r in rows]
 
     def failed_count(self) -> int:

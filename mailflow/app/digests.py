@@ -19,14 +19,15 @@ from mailflow.core.model import Event, Status
 STALE_AFTER = timedelta(days=14)
 
 
-def ledger(app: App, now: datetime) -> list[PartnerLedger]:
+def ledger(app: App, now: datetime, referrer: str | None = None) -> list[PartnerLedger]:
+    """The partner ledger over every referral, or over `referrer`'s own."""
     store = app.store
     partners = [(r.emails[0] if r.emails else str(r.id), r.name, r.emails, r.niche)
                 for r in records(store)]
     events: dict[int, list[Event]] = {}
     for referral_id, event in store.events():
         events.setdefault(referral_id, []).append(event)
-    referrals = store.referrals()
+    referrals = [r for r in store.referrals() if referrer is None or r.referrer == referrer]
     ratings = {r.id: r.rating for r in referrals if r.rating is not None}
     workflow = app.config.workflow
     return compute_ledger(partners, referrals, events, ratings, now, LedgerThresholds(
@@ -34,7 +35,7 @@ def ledger(app: App, now: datetime) -> list[PartnerLedger]:
         catch_up_after_days=workflow.catch_up_after_days))
 
 
-def partner_rows(app: App, now: datetime) -> list[dict[str, Any]]:
+def partner_rows(app: App, now: datetime, referrer: str | None = None) -> list[dict[str, Any]]:
     zone = app.config.timezone
     directory = {r.emails[0] if r.emails else str(r.id): r for r in records(app.store)}
     return [{
@@ -49,7 +50,7 @@ def partner_rows(app: App, now: datetime) -> list[dict[str, Any]]:
         "average_rating": row.average_rating,
         "last_given": iso(row.last_given, zone), "last_received": iso(row.last_received, zone),
         "last_contact": iso(row.last_contact, zone), "flags": row.flags,
-    } for row in ledger(app, now)]
+    } for row in ledger(app, now, referrer)]
 
 
 @dataclass(frozen=True)

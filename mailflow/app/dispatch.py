@@ -32,7 +32,8 @@ RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
 # Notices that answer what the person just did go out at once, any hour; the others
 # (relayed news, bounce and failure notices, the first-run summary) wait for business hours.
 ANSWER_NOTICES = frozenset({"confirm", "help", "refused", "which", "unproven"})
-STANDALONE = frozenset({"digest", "alert"})  # rendered when queued; about no one referral
+# rendered when queued; about no one referral
+STANDALONE = frozenset({"digest", "alert", "signin"})
 
 
 def _body_only(text: str) -> str:

@@ -32,6 +32,7 @@ NOTICE_SAMPLES: dict[str, dict[str, object]] = {
     "which": {"word": "done"},
     "bounce": {"address": "jane@gmail.com", "smtp_status": "5.1.1"},
     "send-failed": {"address": "jane@gmail.com", "error": "550 no such user"},
+    "signin": {"link": "https://mailflow.firm.example/auth?t=sample", "minutes": 15},
     "history": {"count": 3, "tags": ["R-1", "R-2", "R-3"], "first": "2026-09-01",
                 "listed": "R-1, R-2, R-3"},
 }

@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -63,8 +64,27 @@ def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
             report = run_cycle(app, now, since=args.since, progress=_progress)
             return _cycle_summary(report)
         from mailflow.app.daemon import Daemon
+        if getattr(args, "web", False):
+            _serve_in_background(config, args.host, args.port)
         Daemon(app, since=args.since).run_forever()
         return None
+
+
+def _serve_in_background(config: Config, host: str, port: int) -> None:
+    """The web view beside the daemon, in one process (a thread with its own store)."""
+    import threading
+
+    from mailflow.web.serve import serve
+    # the store is opened in the thread that uses it (SQLite connections are per thread)
+    thread = threading.Thread(target=lambda: serve(build_app(config), host, port),
+                              name="mailflow-web", daemon=True)
+    thread.start()
+
+
+def web(config: Config, args: argparse.Namespace) -> None:
+    from mailflow.web.serve import serve
+    with opened(config) as app:
+        serve(app, args.host, args.port, https=args.https)
 
 
 def _cycle_summary(report: CycleReport) -> str:
@@ -276,6 +296,22 @@ def report(config: Config, args: argparse.Namespace, now: datetime) -> str:
         return "\n\n".join(d.text for d in digests.values()) or "nothing to report"
 
 
-def demo(args: argparse.Namespace) -> str:
+def demo(args: argparse.Namespace) -> str | None:
     from mailflow.cli.demo import run_demo
-    return run_demo(Path(args.keep) if args.keep else None, bool(getattr(args, "force", False)))
+    web = bool(getattr(args, "web", False))
+    if web and not args.keep:
+        args.keep = tempfile.mkdtemp(prefix="mailflow-demo-web-")
+    story = run_demo(Path(args.keep) if args.keep else None, bool(getattr(args, "force", False)))
+    if not web:
+        return story
+    from mailflow.cli.demo import DEMO_REFERRER
+    from mailflow.config import load_config
+    from mailflow.web.auth import issue_link
+    from mailflow.web.serve import serve
+    print(story, flush=True)
+    with opened(load_config(Path(args.keep) / "mailflow.yaml")) as app:
+        link = issue_link(app, DEMO_REFERRER, clock.now(), f"http://127.0.0.1:{args.port}")
+        print(f"\nThe demo's data in a browser (the link signs in {DEMO_REFERRER}, once, for "
+              f"15 minutes):\n  {link}\nCtrl-C stops it.", flush=True)
+        serve(app, "127.0.0.1", args.port)
+    return None

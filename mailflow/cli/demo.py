@@ -39,6 +39,7 @@ partners:
   - {email: erin@wealth.example, name: Erin King, niche: wealth management}
 """
 ALICE = '"Alice Adams" <alice@firm.example>'
+DEMO_REFERRER = "alice@firm.example"  # `demo --web` signs her in
 TRACKER = "referrals@firm.example"
 
 

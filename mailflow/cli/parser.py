@@ -98,10 +98,32 @@ def check(ctx: click.Context) -> Any:
 @click.option("--once", is_flag=True, help="one cycle (ingest, plan, send), then exit")
 @click.option("--now", type=Moment(), help="with --once: act as if it were this time")
 @click.option("--since", type=Moment(), help="ignore (do not even record) mail dated before")
+@click.option("--web", is_flag=True, help="also serve the web view (see `mailflow web`) in "
+              "the same process")
+@click.option("--host", default="127.0.0.1", show_default=True, help="with --web: address")
+@click.option("--port", type=click.IntRange(1, 65535), default=8025, show_default=True,
+              help="with --web: port")
 @click.pass_context
-def run(ctx: click.Context, once: bool, now: datetime | None, since: datetime | None) -> Any:
+def run(ctx: click.Context, once: bool, now: datetime | None, since: datetime | None,
+        web: bool, host: str, port: int) -> Any:
     """The daemon: IDLE where the server has it, polling otherwise; --once for one cycle."""
-    return _run(ctx, lambda c, a: operations.run(c, a, now or clock.now()), once=once, since=since)
+    if web and once:
+        raise click.UsageError("--web serves as long as the daemon runs; drop --once")
+    return _run(ctx, lambda c, a: operations.run(c, a, now or clock.now()), once=once,
+                since=since, web=web, host=host, port=port)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (behind a TLS proxy, keep 127.0.0.1)")
+@click.option("--port", type=click.IntRange(1, 65535), default=8025, show_default=True,
+              help="port to listen on")
+@click.option("--https", is_flag=True, help="the site is reached over https (a proxy in "
+              "front): session cookies are then Secure")
+@click.pass_context
+def web(ctx: click.Context, host: str, port: int, https: bool) -> Any:
+    """Each referrer's own referrals, partners and ledger in a browser, signed in by email."""
+    return _run(ctx, operations.web, host=host, port=port, https=https)
 
 
 @cli.command(name="list")
@@ -232,10 +254,14 @@ def report(ctx: click.Context, html: str | None) -> Any:
 @click.option("--keep", metavar="DIR", help="leave the Maildir, outbox and database in DIR "
               "(a new or empty directory)")
 @click.option("--force", is_flag=True, help="with --keep: use a directory that is not empty")
+@click.option("--web", is_flag=True, help="then serve the demo's data and print a link that "
+              "signs the demo referrer in")
+@click.option("--port", type=click.IntRange(1, 65535), default=8025, show_default=True,
+              help="with --web: port on 127.0.0.1")
 @click.pass_context
-def demo(ctx: click.Context, keep: str | None, force: bool) -> Any:
+def demo(ctx: click.Context, keep: str | None, force: bool, web: bool, port: int) -> Any:
     """The four-week story on a local Maildir and a file outbox, in seconds."""
-    return operations.demo(argparse.Namespace(keep=keep, force=force))
+    return operations.demo(argparse.Namespace(keep=keep, force=force, web=web, port=port))
 
 
 def _emit(result: Any) -> None:

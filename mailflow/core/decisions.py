@@ -163,24 +163,67 @@ def on_other_robot(sender: str, reason: str, referrals: Sequence[Referral]) -> l
 
 
 def on_operator(referral: Referral, action: str, now: datetime, actor: str = "cli",
-                outcome: Outcome | None = None) -> list[Effect]:
-    """`close` (with an outcome) or `reopen` by the operator; raises ValueError if moot."""
+                outcome: Outcome | None = None, days: int | None = None,
+                partner: str | None = None, address: str | None = None) -> list[Effect]:
+    """An operator's or a signed-in referrer's action on a referral.
+
+    `close` (with an outcome), `reopen`, `snooze` (days), `partner` (pick or correct the
+    partner; the other party becomes the client), `swap` (client and partner the other
+    way round) or `stop` (no more mail to `address` about it). Raises ValueError when
+    the action does not apply, with the sentence to show.
+    """
     where = "from the command line" if actor == "cli" else f"by {actor}"
+    changes: dict[str, Any]
     if action == "close":
         if referral.status is Status.CLOSED:
             raise ValueError(f"{referral.tag} is already closed ({referral.outcome})")
-        assert outcome is not None
-        changes: dict[str, Any] = {"status": Status.CLOSED, "outcome": outcome,
-                                   "closed_at": now}
-        detail = f"closed {where} as {outcome}"
-        kind = "closed"
+        if outcome is None:
+            raise ValueError("closing needs an outcome (won, lost or done)")
+        changes = {"status": Status.CLOSED, "outcome": outcome, "closed_at": now}
+        kind, detail = "closed", f"closed {where} as {outcome}"
     elif action == "reopen":
         if referral.status is not Status.CLOSED:
             raise ValueError(f"{referral.tag} is not closed")
         changes = {"status": Status.CONTACTED if referral.contacted_at else Status.OPEN,
                    "outcome": None, "closed_at": None}
-        detail, kind = f"reopened {where}", "reopened"
+        kind, detail = "reopened", f"reopened {where}"
+    elif action == "snooze":
+        if not days or not 1 <= days <= 365:
+            raise ValueError("snooze for 1 to 365 days")
+        changes = {"snoozed_until": now + timedelta(days=days)}
+        kind, detail = "snoozed", f"snoozed {days} days {where}"
+    elif action in ("partner", "swap"):
+        changes, detail = _partner_change(referral, action, partner)
+        kind, detail = "partner-chosen", f"{detail} {where}"
+    elif action == "stop":
+        if address is None or referral.role_of(address) is None:
+            raise ValueError(f"{address} is not a party to {referral.tag}")
+        return [OptOut(address, referral.id),
+                AddEvent(referral.id, "stopped", actor, f"no more mail to {address} {where}"),
+                Plan((referral.id,))]
     else:
         raise ValueError(f"unknown action {action!r}")
     return [KeepUndo(referral.id, actor, state_of(referral)), SetFields(referral.id, changes),
             AddEvent(referral.id, kind, actor, detail), Plan((referral.id,))]
+
+
+def _partner_change(referral: Referral, action: str,
+                    partner: str | None) -> tuple[dict[str, Any], str]:
+    """Who becomes the partner (and so the client) when mailflow guessed wrong."""
+    if referral.status is Status.CLOSED:
+        raise ValueError(f"{referral.tag} is closed; reopen it first")
+    if action == "swap":
+        if not (referral.client and referral.partner):
+            raise ValueError(f"{referral.tag} has no client and partner to swap")
+        new_partner: str = referral.client
+        new_client: str | None = referral.partner
+    else:
+        people = [p for p in (*referral.candidates, referral.client, referral.partner)
+                  if p and p != referral.referrer]
+        if partner is None or partner not in people:
+            raise ValueError(f"{partner} is not one of the people on {referral.tag}")
+        new_partner = partner
+        new_client = next((p for p in people if p != partner), None)
+    status = referral.status if referral.status is not Status.NEEDS_PARTNER else Status.OPEN
+    return ({"partner": new_partner, "client": new_client, "status": status},
+            f"partner {new_partner}, client {new_client}")

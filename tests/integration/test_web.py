@@ -1,0 +1,162 @@
+"""The web view at the HTTP level: sign-in, who sees what, CSRF, rate limits, escaping.
+
+Real parts: the store, the dispatcher and aiosmtpd for the sign-in email; Starlette's
+TestClient stands in for the browser (test_web_browser.py drives a real Chromium).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from starlette.testclient import TestClient
+
+from mailflow.app.wiring import App
+from mailflow.web.app import create_app
+from tests.integration.web_world import WebWorld, web_world
+
+__all__ = ["web_world"]
+pytestmark = pytest.mark.smtp
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+def site(web_world: WebWorld) -> Iterator[tuple[WebWorld, App, TestClient]]:
+    app = web_world.app()
+    client = TestClient(create_app(app, now=web_world.now), base_url="http://mailflow.test")
+    yield web_world, app, client
+    client.close()
+    app.close()
+
+
+def sign_in(world: WebWorld, client: TestClient, email: str) -> str:
+    """Sign `email` in through the emailed link; returns the page's CSRF token."""
+    page = client.post("/signin", data={"email": email})
+    assert page.status_code == 200 and "Check your inbox" in page.text
+    (link,) = world.links_to(email)[-1:]
+    landed = client.get(link.replace("http://mailflow.test", ""))
+    assert landed.status_code == 200 and email in landed.text
+    match = CSRF.search(landed.text)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_form_says_the_same_to_everyone_and_mails_only_the_allowed(site) -> None:  # type: ignore[no-untyped-def]
+    world, _, client = site
+    allowed = client.post("/signin", data={"email": "alice@firm.example"})
+    stranger = client.post("/signin", data={"email": "eve@evil.example"})
+    assert allowed.status_code == stranger.status_code == 200
+    assert (allowed.text.replace("alice@firm.example", "X")
+            == stranger.text.replace("eve@evil.example", "X"))
+    assert len(world.links_to("alice@firm.example")) == 1
+    assert world.links_to("eve@evil.example") == []
+
+
+def test_a_link_works_once_and_not_after_fifteen_minutes(site) -> None:  # type: ignore[no-untyped-def]
+    world, _, client = site
+    client.post("/signin", data={"email": "alice@firm.example"})
+    (link,) = world.links_to("alice@firm.example")
+    path = link.replace("http://mailflow.test", "")
+    assert client.get(path).status_code == 200
+    other = TestClient(client.app, base_url="http://mailflow.test")
+    assert other.get(path).status_code == 400  # reused
+    client.post("/signin", data={"email": "alice@firm.example"})
+    late = world.links_to("alice@firm.example")[-1].replace("http://mailflow.test", "")
+    world.clock[0] += timedelta(minutes=16)
+    assert other.get(late).status_code == 400  # expired
+    assert other.get("/referrals", follow_redirects=False).status_code == 303
+
+
+def test_sign_in_requests_are_rate_limited_per_address(site) -> None:  # type: ignore[no-untyped-def]
+    world, _, client = site
+    for _ in range(6):
+        assert client.post("/signin", data={"email": "alice@firm.example"}).status_code == 200
+    assert len(world.links_to("alice@firm.example")) == 3  # PER_ADDRESS
+
+
+def test_a_referrer_sees_only_their_own_referrals(site) -> None:  # type: ignore[no-untyped-def]
+    world, app, client = site
+    sign_in(world, client, "zoe@firm.example")
+    listed = client.get("/referrals").text
+    assert "max@shop.example" in listed and "jane@gmail.com" not in listed
+    alices = next(r for r in app.store.referrals() if r.referrer == "alice@firm.example")
+    assert client.get(f"/referrals/{alices.id}").status_code == 404
+    assert client.get("/status").status_code == 404
+    admin = TestClient(client.app, base_url="http://mailflow.test")
+    sign_in(world, admin, "ops@firm.example")
+    assert admin.get(f"/referrals/{alices.id}").status_code == 200
+    assert admin.get("/status").status_code == 200
+
+
+def test_a_post_without_the_csrf_token_is_refused(site) -> None:  # type: ignore[no-untyped-def]
+    world, app, client = site
+    sign_in(world, client, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    refused = client.post(f"/referrals/{jane.id}/action",
+                          data={"action": "close", "outcome": "won"})
+    assert refused.status_code == 403
+    assert app.store.referral(jane.id).status.value == "open"
+
+
+def test_closing_goes_through_the_core_and_queues_the_thank_yous(site) -> None:  # type: ignore[no-untyped-def]
+    world, app, client = site
+    csrf = sign_in(world, client, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    done = client.post(f"/referrals/{jane.id}/action",
+                       data={"action": "close", "outcome": "won", "csrf": csrf})
+    assert done.status_code == 200 and "closed (won)" in done.text
+    closed = app.store.referral(jane.id)
+    assert closed.status.value == "closed" and str(closed.outcome) == "won"
+    pending = {(r.step, r.status) for r in app.store.outbox_rows(jane.id)}
+    assert ("thank_partner", "pending") in pending and ("thank_client", "pending") in pending
+    (event,) = [e for _, e in app.store.events(jane.id) if e.kind == "closed"]
+    assert event.actor == "alice@firm.example (via web)"
+    again = client.post(f"/referrals/{jane.id}/action",
+                        data={"action": "close", "outcome": "won", "csrf": csrf})
+    assert "already closed" in again.text
+
+
+def test_a_wrong_guess_is_corrected_by_swapping_client_and_partner(site) -> None:  # type: ignore[no-untyped-def]
+    world, app, client = site
+    csrf = sign_in(world, client, "alice@firm.example")
+    priya = next(r for r in app.store.referrals() if "other way" in r.subject)
+    client.post(f"/referrals/{priya.id}/action", data={"action": "swap", "csrf": csrf})
+    swapped = app.store.referral(priya.id)
+    assert (swapped.client, swapped.partner) == (priya.partner, priya.client)
+
+
+def test_partners_are_added_with_the_config_rules_and_shown_escaped(site) -> None:  # type: ignore[no-untyped-def]
+    world, app, client = site
+    csrf = sign_in(world, client, "alice@firm.example")
+    added = client.post("/partners", data={"op": "add", "email": "x@evil.example",
+                                           "name": "<script>alert(1)</script>",
+                                           "niche": "tax", "csrf": csrf})
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in added.text
+    assert "<script>alert(1)</script>" not in added.text
+    config_one = client.post("/partners", data={"op": "remove", "email": "bob@law.example",
+                                                "csrf": csrf})
+    assert "config file" in config_one.text
+    assert app.store.find_partner("bob@law.example") is not None
+    bad = client.post("/partners", data={"op": "add", "email": "not an address",
+                                         "csrf": csrf})
+    assert 'class="error"' in bad.text
+
+
+def test_the_ledger_draws_one_bar_per_count_scaled_to_the_largest(site) -> None:  # type: ignore[no-untyped-def]
+    world, _, client = site
+    sign_in(world, client, "alice@firm.example")
+    page = client.get("/ledger").text
+    chart = page.split('id="given-received"')[1].split("</svg>")[0]
+    assert _given_bars(chart) == {"Bob Smith": 160, "Carol Jones": 160}  # one each: equal
+    admin = TestClient(client.app, base_url="http://mailflow.test")
+    sign_in(world, admin, "ops@firm.example")
+    everyone = admin.get("/ledger").text.split('id="given-received"')[1].split("</svg>")[0]
+    assert _given_bars(everyone) == {"Bob Smith": 160, "Carol Jones": 80}  # Zoe's too: 2 to 1
+
+
+def _given_bars(svg: str) -> dict[str, int]:
+    bars = re.findall(r'<rect class="bar given"[^>]*height="(\d+)"[^>]*data-partner="([^"]+)"',
+                      svg)
+    return {partner: int(height) for height, partner in bars}

@@ -1,0 +1,84 @@
+"""A mailflow with referrals from two referrers, its web view, and aiosmtpd for sign-in mail."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from mailflow.app.wiring import App, build_app
+from mailflow.cli.parser import main
+from mailflow.config import load_config
+from mailflow.core.parse import parse_message
+from tests.integration.smtp_server import SmtpPeer
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, business hours
+LINK = re.compile(r"https?://\S+/auth\?t=\S+")
+
+
+def intro(n: int, referrer: str, client: str, partner: str, subject: str) -> bytes:
+    return (f"From: {referrer}\r\nTo: {client}, {partner}\r\nCc: referrals@firm.example\r\n"
+            f"Subject: {subject}\r\nDate: Mon, 23 Nov 2026 09:{n:02d}:00 +0000\r\n"
+            f"Message-ID: <web{n}@firm.example>\r\n\r\n"
+            f"{client.split('@')[0].title()}, meet my partner. Thanks!\r\n").encode()
+
+
+@dataclass
+class WebWorld:
+    root: Path
+    config: Path
+    smtp: SmtpPeer
+    clock: list[datetime]
+
+    def app(self) -> App:
+        return build_app(load_config(self.config))
+
+    def now(self) -> datetime:
+        return self.clock[0]
+
+    def links_to(self, address: str) -> list[str]:
+        found = []
+        for message in self.smtp.messages:
+            parsed = parse_message(message.content)
+            if address in [a.email for a in parsed.to]:
+                found += LINK.findall(parsed.text)
+        return found
+
+
+@pytest.fixture
+def web_world(tmp_path: Path, smtp_server: SmtpPeer) -> Iterator[WebWorld]:
+    mail = tmp_path / "mail"
+    for sub in ("new", "cur", "tmp"):
+        (mail / sub).mkdir(parents=True)
+    config = tmp_path / "mailflow.yaml"
+    config.write_text(f"""
+tracker: referrals@firm.example
+database: mailflow.db
+timezone: Europe/London
+referrers: ["*@firm.example"]
+admin: ops@firm.example
+maildir: mail
+partners:
+  - {{email: bob@law.example, name: Bob Smith, niche: estate planning}}
+  - {{email: carol@tax.example, name: Carol Jones, niche: tax}}
+smtp:
+  host: {smtp_server.host}
+  port: {smtp_server.port}
+  tls: none
+""")
+    mails = [
+        intro(1, "alice@firm.example", "jane@gmail.com", "bob@law.example", "Jane / Bob"),
+        intro(2, "alice@firm.example", "tom@bakery.example", "carol@tax.example", "Tom / Carol"),
+        intro(3, "alice@firm.example", "dan@it.example", "priya@studio.example",
+              "Priya / Dan (the other way round)"),
+        intro(4, "zoe@firm.example", "max@shop.example", "bob@law.example", "Max / Bob"),
+    ]
+    for n, raw in enumerate(mails):
+        (mail / "new" / f"{n}.eml").write_bytes(raw)
+    assert main(["--config", str(config), "run", "--once", "--now", NOW.isoformat()]) == 0
+    smtp_server.handler.messages.clear()
+    yield WebWorld(tmp_path, config, smtp_server, [NOW + timedelta(minutes=5)])
