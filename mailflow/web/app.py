@@ -263,8 +263,14 @@ class Site:
         totals = {k: sum(r[k] for r in rows) for k in ("won", "lost", "done")}
         outcomes = grouped_bars([(k, [(k, v, {"won": GREEN, "lost": RED}.get(k, GREY))])
                                  for k, v in totals.items()])
+        contact = grouped_bars([(r["name"] or r["email"],
+                                 [("hours", r["median_hours_to_contact"] or 0, BLUE)])
+                                for r in rows])
+        ratings = grouped_bars([(r["name"] or r["email"],
+                                 [("rating", r["average_rating"] or 0, GREEN)]) for r in rows])
         return self._page(request, "ledger", "Ledger", rows=rows, chart=_svg(chart),
-                          outcomes=_svg(outcomes), months=_svg(self._per_month(mine)))
+                          outcomes=_svg(outcomes), months=_svg(self._per_month(mine)),
+                          contact=_svg(contact), ratings=_svg(ratings))
 
     def _per_month(self, referrer: str | None) -> Chart:
         counts: dict[str, int] = {}

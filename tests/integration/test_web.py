@@ -121,10 +121,12 @@ def test_closing_goes_through_the_core_and_queues_the_thank_yous(site) -> None: 
 def test_a_wrong_guess_is_corrected_by_swapping_client_and_partner(site) -> None:  # type: ignore[no-untyped-def]
     world, app, client = site
     csrf = sign_in(world, client, "alice@firm.example")
-    priya = next(r for r in app.store.referrals() if "other way" in r.subject)
-    client.post(f"/referrals/{priya.id}/action", data={"action": "swap", "csrf": csrf})
-    swapped = app.store.referral(priya.id)
-    assert (swapped.client, swapped.partner) == (priya.partner, priya.client)
+    guessed = next(r for r in app.store.referrals() if "other way" in r.subject)
+    assert (guessed.client, guessed.partner) == ("dan@it.example", "bob@law.example")
+    client.post(f"/referrals/{guessed.id}/action", data={"action": "swap", "csrf": csrf})
+    swapped = app.store.referral(guessed.id)
+    assert (swapped.client, swapped.partner) == ("bob@law.example", "dan@it.example")
+    assert [e.kind for _, e in app.store.events(guessed.id)][-1] == "partner-chosen"
 
 
 def test_partners_are_added_with_the_config_rules_and_shown_escaped(site) -> None:  # type: ignore[no-untyped-def]
@@ -149,11 +151,11 @@ def test_the_ledger_draws_one_bar_per_count_scaled_to_the_largest(site) -> None:
     sign_in(world, client, "alice@firm.example")
     page = client.get("/ledger").text
     chart = page.split('id="given-received"')[1].split("</svg>")[0]
-    assert _given_bars(chart) == {"Bob Smith": 160, "Carol Jones": 160}  # one each: equal
+    assert _given_bars(chart) == {"Bob Smith": 160, "Carol Jones": 80}  # 2 to 1
     admin = TestClient(client.app, base_url="http://mailflow.test")
     sign_in(world, admin, "ops@firm.example")
     everyone = admin.get("/ledger").text.split('id="given-received"')[1].split("</svg>")[0]
-    assert _given_bars(everyone) == {"Bob Smith": 160, "Carol Jones": 80}  # Zoe's too: 2 to 1
+    assert _given_bars(everyone) == {"Bob Smith": 160, "Carol Jones": 53}  # Zoe's too: 3 to 1
 
 
 def _given_bars(svg: str) -> dict[str, int]:

@@ -73,8 +73,9 @@ smtp:
     mails = [
         intro(1, "alice@firm.example", "jane@gmail.com", "bob@law.example", "Jane / Bob"),
         intro(2, "alice@firm.example", "tom@bakery.example", "carol@tax.example", "Tom / Carol"),
-        intro(3, "alice@firm.example", "dan@it.example", "priya@studio.example",
-              "Priya / Dan (the other way round)"),
+        # mailflow takes Bob (a known partner) for the partner; Alice meant Dan
+        intro(3, "alice@firm.example", "dan@it.example", "bob@law.example",
+              "Bob / Dan (the other way round)"),
         intro(4, "zoe@firm.example", "max@shop.example", "bob@law.example", "Max / Bob"),
     ]
     for n, raw in enumerate(mails):
