@@ -162,3 +162,43 @@ def _given_bars(svg: str) -> dict[str, int]:
     bars = re.findall(r'<rect class="bar given"[^>]*height="(\d+)"[^>]*data-partner="([^"]+)"',
                       svg)
     return {partner: int(height) for height, partner in bars}
+
+
+def test_demo_web_prints_a_link_that_signs_the_demo_referrer_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import http.cookiejar
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "mailflow", "demo", "--keep",
+                                str(tmp_path / "demo"), "--web", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        link = ""
+        deadline = time.monotonic() + 120
+        assert process.stdout is not None
+        while not link and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            assert line or process.poll() is None, "the demo ended before serving"
+            if "/auth?t=" in line:
+                link = line.strip()
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        for _ in range(100):  # uvicorn may still be binding
+            try:
+                page = opener.open(link, timeout=10).read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert "alice@firm.example" in page and page.count('class="referral"') == 5
+        assert "R-5" in opener.open(f"http://127.0.0.1:{port}/referrals/5").read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        if process.stdout is not None:
+            process.stdout.close()
