@@ -1,0 +1,140 @@
+"""Web benchmark: the referral list and the ledger page against raw SQLite + Jinja2.
+
+    python3 bench/web.py [--referrals 100000] [--partners 500] [--repeat 7]
+
+Builds a store of N referrals by three referrers over a year, to P directory partners,
+with four events each, then measures in one process, each the median of `--repeat`:
+
+  list       GET /referrals (the signed-in referrer's first page) through Starlette
+  baseline   the same page's rows by one raw SQLite query, rendered by a bare Jinja2 table
+  ledger     GET /ledger (the referrer's partner ledger and its charts)
+  baseline   the ledger's input read raw (referrals and events) and a bare table rendered
+
+and prints each page's server time and its ratio to the baseline. Figures are
+printed, never asserted: these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import jinja2  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
+
+from mailflow.adapters.store import Store, to_db  # noqa: E402
+from mailflow.app.wiring import build_app  # noqa: E402
+from mailflow.config import parse_config  # noqa: E402
+from mailflow.web.app import create_app  # noqa: E402
+from mailflow.web.auth import issue_link  # noqa: E402
+
+NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)
+REFERRERS = ("alice@firm.example", "ben@firm.example", "cara@firm.example")
+ROW = jinja2.Template("<table>{% for r in rows %}<tr><td>R-{{ r[0] }}</td><td>{{ r[1] }}</td>"
+                      "<td>{{ r[2] }}</td><td>{{ r[3] }}</td><td>{{ r[4] }}</td></tr>"
+                      "{% endfor %}</table>", autoescape=True)
+
+
+def fill(path: Path, referrals: int, partners: int) -> None:
+    store = Store(path)
+    conn = store.db.conn
+    with store.atomic():
+        conn.executemany("insert into partners (id, name, niche, notes, domain, source) "
+                         "values (?, ?, 'niche', '', null, 'cli')",
+                         [(p, f"Partner {p}") for p in range(1, partners + 1)])
+        conn.executemany("insert into partner_emails (email, partner_id) values (?, ?)",
+                         [(f"p{p}@firm{p}.example", p) for p in range(1, partners + 1)])
+        rows, events = [], []
+        for n in range(1, referrals + 1):
+            created = NOW - timedelta(minutes=5 * (referrals - n))  # about a year at 100k
+            partner = f"p{n % partners + 1}@firm{n % partners + 1}.example"
+            closed = n % 3 == 0
+            rows.append((n, "closed" if closed else "open", "given", REFERRERS[n % 3],
+                         f"client{n}@mail.example", partner, f"Intro {n}", to_db(created),
+                         f"<i{n}@firm.example>", "done" if closed else None,
+                         to_db(created + timedelta(hours=5)) if n % 2 else None,
+                         to_db(created + timedelta(days=9)) if closed else None,
+                         "Client, meet partner.", "[]", "{}", 4 if closed else None))
+            for kind in ("intake", "sent", "contact-seen", "closed" if closed else "sent"):
+                events.append((n, to_db(created), kind, "mailflow", ""))
+        conn.executemany("insert into referrals (id, status, direction, referrer, client, "
+                         "partner, subject, created_at, intro_message_id, outcome, "
+                         "contacted_at, closed_at, context, candidates, names, rating) "
+                         "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany("insert into events (referral_id, at, kind, actor, detail) "
+                         "values (?, ?, ?, ?, ?)", events)
+    store.close()
+
+
+def median_ms(action: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--referrals", type=int, default=100_000)
+    parser.add_argument("--partners", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        root = Path(workdir)
+        started = time.perf_counter()
+        fill(root / "bench.db", args.referrals, args.partners)
+        print(f"store: {args.referrals} referrals, {args.partners} partners, "
+              f"{4 * args.referrals} events (built in {time.perf_counter() - started:.1f} s)")
+        config = parse_config({"tracker": "referrals@firm.example", "database": "bench.db",
+                               "referrers": ["*@firm.example"], "outbox_dir": "outbox",
+                               "maildir": "mail"}, root / "mailflow.yaml")
+        app = build_app(config)
+        client = TestClient(create_app(app, now=lambda: NOW), base_url="http://bench.test")
+        link = issue_link(app, REFERRERS[0], NOW, "http://bench.test")
+        assert client.get(link.replace("http://bench.test", "")).status_code == 200
+        raw = app.store.db.conn
+
+        def baseline_list() -> str:
+            rows = raw.execute("select id, status, client, partner, subject from referrals "
+                               "where referrer = ? order by created_at, id limit 50",
+                               [REFERRERS[0]]).fetchall()
+            return ROW.render(rows=rows)
+
+        def baseline_ledger() -> str:
+            rows = raw.execute("select id, status, client, partner, subject from referrals "
+                               "where referrer = ?", [REFERRERS[0]]).fetchall()
+            raw.execute("select referral_id, kind, at from events").fetchall()
+            by_partner: dict[str, int] = {}
+            for row in rows:
+                by_partner[row[3]] = by_partner.get(row[3], 0) + 1
+            return ROW.render(rows=[(i, p, n, "", "") for i, (p, n) in
+                                    enumerate(sorted(by_partner.items()))])
+
+        results = {
+            "list": (median_ms(lambda: client.get("/referrals"), args.repeat),
+                     median_ms(baseline_list, args.repeat)),
+            "ledger": (median_ms(lambda: client.get("/ledger"), args.repeat),
+                       median_ms(baseline_ledger, args.repeat)),
+        }
+        for page, (ours, base) in results.items():
+            print(f"{page:<7} server {ours:8.1f} ms   raw SQLite + Jinja2 {base:8.1f} ms   "
+                  f"ratio {ours / base:5.2f}x")
+        print(json.dumps({k: {"ms": v[0], "baseline_ms": v[1]} for k, v in results.items()}))
+        client.close()
+        app.close()
+
+
+if __name__ == "__main__":
+    main()
