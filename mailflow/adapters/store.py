@@ -76,6 +76,13 @@ def _partner(row: dict[str, Any], emails: tuple[str, ...]) -> PartnerRecord:
                          row["notes"] or "", row["domain"], row["source"] or "")
 
 
+def _json(text: str | None, empty: Any) -> Any:
+    """A JSON column; the common empty value without the decoder (most referrals)."""
+    if not text or text in ("[]", "{}"):
+        return type(empty)()
+    return json.loads(text)
+
+
 def _referral(row: dict[str, Any]) -> Referral:
     created = from_db(row["created_at"])
     assert created is not None
@@ -85,8 +92,8 @@ def _referral(row: dict[str, Any]) -> Referral:
         created_at=created, intro_message_id=row["intro_message_id"] or "",
         outcome=Outcome(row["outcome"]) if row["outcome"] else None,
         contacted_at=from_db(row["contacted_at"]), closed_at=from_db(row["closed_at"]),
-        context=row["context"] or "", candidates=tuple(json.loads(row["candidates"] or "[]")),
-        names=json.loads(row["names"] or "{}"), direction=row["direction"] or "given",
+        context=row["context"] or "", candidates=tuple(_json(row["candidates"], [])),
+        names=_json(row["names"], {}), direction=row["direction"] or "given",
         history=bool(row.get("history")), plan_from=from_db(row.get("plan_from")),
         snoozed_until=from_db(row.get("snoozed_until")), rating=row.get("rating"),
     )
@@ -263,6 +270,27 @@ class Store:
         rows = self.db.table("referrals").rows_where(where, [status] if status else [],
                                                      order_by="id")
         return [_referral(r) for r in rows]
+
+    def referrals_of(self, referrer: str | None) -> list[Referral]:
+        """Every referral `referrer` made (through the referrer index), or all when None."""
+        if referrer is None:
+            return self.referrals()
+        rows = self.query("select * from referrals where referrer = ? order by id", [referrer])
+        return [_referral(r) for r in rows]
+
+    def last_said(self, referrer: str | None) -> dict[int, list[Event]]:
+        """Per referral, the last time each person (not mailflow) was heard on it: what the
+        ledger's "last contact" needs, without reading every event."""
+        sql = ("select e.referral_id, e.actor, max(e.at) from events e "
+               + ("join referrals r on r.id = e.referral_id where r.referrer = ? and "
+                  if referrer is not None else "where ")
+               + "e.actor not in ('mailflow', 'cli') group by e.referral_id, e.actor")
+        out: dict[int, list[Event]] = {}
+        for referral_id, actor, at in self.db.execute(sql, [referrer] if referrer else []):
+            moment = from_db(at)
+            if moment is not None:
+                out.setdefault(referral_id, []).append(Event(moment, "said", actor, ""))
+        return out
 
     def update_referral(self, referral_id: int, **fields: Any) -> Referral:
         self._update("referrals", "id", referral_id, _db_values(fields))

@@ -14,20 +14,21 @@ from mailflow.app.wiring import App
 from mailflow.cli.views import iso
 from mailflow.core.addressing import split_address
 from mailflow.core.ledger import LedgerThresholds, PartnerLedger, compute_ledger
-from mailflow.core.model import Event, Status
+from mailflow.core.model import Referral, Status
 
 STALE_AFTER = timedelta(days=14)
 
 
-def ledger(app: App, now: datetime, referrer: str | None = None) -> list[PartnerLedger]:
-    """The partner ledger over every referral, or over `referrer`'s own."""
+def ledger(app: App, now: datetime, referrer: str | None = None,
+           referrals: list[Referral] | None = None) -> list[PartnerLedger]:
+    """The partner ledger over every referral, or over `referrer`'s own (`referrals`:
+    those, when the caller has read them already)."""
     store = app.store
     partners = [(r.emails[0] if r.emails else str(r.id), r.name, r.emails, r.niche)
                 for r in records(store)]
-    events: dict[int, list[Event]] = {}
-    for referral_id, event in store.events():
-        events.setdefault(referral_id, []).append(event)
-    referrals = [r for r in store.referrals() if referrer is None or r.referrer == referrer]
+    events = store.last_said(referrer)
+    if referrals is None:
+        referrals = store.referrals_of(referrer)
     ratings = {r.id: r.rating for r in referrals if r.rating is not None}
     workflow = app.config.workflow
     return compute_ledger(partners, referrals, events, ratings, now, LedgerThresholds(
@@ -35,7 +36,8 @@ def ledger(app: App, now: datetime, referrer: str | None = None) -> list[Partner
         catch_up_after_days=workflow.catch_up_after_days))
 
 
-def partner_rows(app: App, now: datetime, referrer: str | None = None) -> list[dict[str, Any]]:
+def partner_rows(app: App, now: datetime, referrer: str | None = None,
+                 referrals: list[Referral] | None = None) -> list[dict[str, Any]]:
     zone = app.config.timezone
     directory = {r.emails[0] if r.emails else str(r.id): r for r in records(app.store)}
     return [{
@@ -50,7 +52,7 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None) -> list[d
         "average_rating": row.average_rating,
         "last_given": iso(row.last_given, zone), "last_received": iso(row.last_received, zone),
         "last_contact": iso(row.last_contact, zone), "flags": row.flags,
-    } for row in ledger(app, now, referrer)]
+    } for row in ledger(app, now, referrer, referrals)]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -255,7 +256,8 @@ class Site:
     async def ledger(self, request: Request) -> Response:
         who = self._signed_in(request)
         mine = None if self._admin(who) else who
-        rows = [r for r in partner_rows(self.app, self.now(), mine)
+        referrals = self.app.store.referrals_of(mine)  # read once for every chart
+        rows = [r for r in partner_rows(self.app, self.now(), mine, referrals)
                 if r["given"] or r["received"]]
         chart = grouped_bars([(r["name"] or r["email"], [("given", r["given"], BLUE),
                                                           ("received", r["received"], GREEN)])
@@ -269,16 +271,15 @@ class Site:
         ratings = grouped_bars([(r["name"] or r["email"],
                                  [("rating", r["average_rating"] or 0, GREEN)]) for r in rows])
         return self._page(request, "ledger", "Ledger", rows=rows, chart=_svg(chart),
-                          outcomes=_svg(outcomes), months=_svg(self._per_month(mine)),
+                          outcomes=_svg(outcomes), months=_svg(self._per_month(referrals)),
                           contact=_svg(contact), ratings=_svg(ratings))
 
-    def _per_month(self, referrer: str | None) -> Chart:
+    def _per_month(self, referrals: list[Referral]) -> Chart:
         counts: dict[str, int] = {}
         zone = self.app.config.timezone
-        for r in self.app.store.referrals():
-            if referrer is None or r.referrer == referrer:
-                month = r.created_at.astimezone(zone).strftime("%Y-%m")
-                counts[month] = counts.get(month, 0) + 1
+        for r in referrals:
+            month = r.created_at.astimezone(zone).strftime("%Y-%m")
+            counts[month] = counts.get(month, 0) + 1
         return grouped_bars([(m, [("month", n, BLUE)]) for m, n in sorted(counts.items())])
 
     async def outbox(self, request: Request) -> Response:
@@ -340,6 +341,29 @@ def _svg(chart: Chart) -> dict[str, Any]:
             "labels": chart.labels}
 
 
+class ServerTiming:
+    """Adds `Server-Timing: app;dur=<ms>`: the time spent inside the site, for operators
+    and for bench/web.py (pure ASGI, so streaming is untouched)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                spent = (time.perf_counter() - started) * 1000
+                message.setdefault("headers", []).append(
+                    (b"server-timing", f"app;dur={spent:.2f}".encode()))
+            await send(message)
+
+        await self.inner(scope, receive, timed)
+
+
 def create_app(app: App, now: Callable[[], datetime] = clock.now,
                https: bool = False) -> Starlette:
     site = Site(app, now, https)
@@ -355,7 +379,7 @@ def create_app(app: App, now: Callable[[], datetime] = clock.now,
         Route("/ledger", site.ledger), Route("/outbox", site.outbox),
         Route("/status", site.status),
     ]
-    middleware = [Middleware(SessionMiddleware, secret_key=app.secret,
+    middleware = [Middleware(ServerTiming), Middleware(SessionMiddleware, secret_key=app.secret,
                              session_cookie="mailflow_session", max_age=SESSION_HOURS * 3600,
                              same_site="lax", https_only=https)]
     return Starlette(routes=routes, middleware=middleware,
