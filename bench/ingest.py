@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 from imapclient import IMAPClient  # noqa: E402
 
@@ -106,7 +107,7 @@ def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
 
 
 def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
-                   workdir: str, fresh: bool = False) -> dict[str, float]:
+                   workdir: str, fresh: bool = False, overlap: bool = True) -> dict[str, Any]:
     from mailflow.adapters.imap_mailbox import ImapMailbox
     from mailflow.app.ingest import ingest
     from mailflow.app.wiring import build_app, folders_of
@@ -132,7 +133,7 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
 
     box._fetch_batch = counting  # type: ignore[method-assign]
     report = ingest(box, app.handler, folders_of(config), datetime(2026, 11, 16, 10, tzinfo=UTC),
-                    batch)
+                    batch, overlap=overlap)
     from mailflow.app.cycle import plan_marked
     planned = time.perf_counter()
     plan_marked(app, datetime(2026, 11, 16, 10, tzinfo=UTC))  # ingest's follow-up: planning
@@ -142,14 +143,16 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
     referrals = len(app.store.referrals())
     app.close()
     return {"seconds": seconds, "messages": report.fetched, "downloaded": sum(sizes),
-            "referrals": referrals, "planning_seconds": planning}
+            "referrals": referrals, "planning_seconds": planning,
+            "phases": {**report.phases, "plan": planning}}
 
 
-def child(phase: str, args: argparse.Namespace) -> dict[str, float]:
+def child(phase: str, args: argparse.Namespace, workdir: str | None = None) -> dict[str, Any]:
     """Run a phase in a fresh process so its peak memory is its own."""
     command = [sys.executable, __file__, "--phase", phase, "--host", args.host, "--port",
                str(args.port), "--user", args.user, "--password", args.password, "--batch",
-               str(args.batch), "--workdir", args.workdir, *(["--fresh"] if args.fresh else [])]
+               str(args.batch), "--workdir", workdir or args.workdir,
+               *(["--fresh"] if args.fresh else [])]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -163,7 +166,8 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true",
                         help="fresh intros to three partners (the old toy mailbox) instead of "
                         "the realistic one")
-    parser.add_argument("--phase", choices=("baseline", "baseline-parse", "mailflow"))
+    parser.add_argument("--phase", choices=("baseline", "baseline-parse", "mailflow",
+                                            "mailflow-serial"))
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
     parser.add_argument("--user")
@@ -176,7 +180,8 @@ def main() -> None:
                                     parse=args.phase == "baseline-parse")
         else:
             result = phase_mailflow(args.host, args.port, args.user, args.password, args.batch,
-                                    args.workdir, args.fresh)
+                                    args.workdir, args.fresh,
+                                    overlap=args.phase == "mailflow")
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
@@ -197,6 +202,12 @@ def main() -> None:
         parsed = child("baseline-parse", args)
         ours = child("mailflow", args)
         fill(user.host, user.port, user.username, user.password, args.count,
+             args.attachment_share, args.attachment_mb, args.fresh)  # a second mailbox's worth
+        serial_dir = Path(workdir) / "serial"
+        serial_dir.mkdir()
+        # the same, into a database of its own, without the read-ahead thread
+        serial = child("mailflow-serial", args, str(serial_dir))
+        fill(user.host, user.port, user.username, user.password, args.count,
              args.attachment_share, args.attachment_mb, args.fresh)  # the same messages again
         again = child("mailflow", args)
     print(f"mailbox: {args.count} messages, {size / 1e6:.1f} MB")
@@ -213,6 +224,11 @@ def main() -> None:
     per_message = ours["seconds"] / max(ours["messages"], 1) * 1000
     print(f"per message: {per_message:.2f} ms ingest; planning the follow-up of what changed: "
           f"{ours['planning_seconds']:.2f} s")
+    print("where the time goes (s): " + ", ".join(
+        f"{k} {v:.2f}" for k, v in ours["phases"].items()))
+    print(f"without the read-ahead thread: {serial['seconds']:.2f} s "
+          f"({serial['seconds'] / base['seconds']:.2f}x the raw fetch; fetch waited "
+          f"{serial['phases']['fetch']:.2f} s against {ours['phases']['fetch']:.2f} s)")
     print(f"same {args.count} messages delivered again: "
           f"{again['referrals'] - ours['referrals']} duplicate referrals created")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -81,6 +82,9 @@ class ImapMailbox:
         self.client = client
         self.folder = folder
         self.host = host
+        # ingest reads the next batch in a thread while this one is handled; a move (or an
+        # append) waits for that fetch: one command at a time on the connection
+        self._lock = threading.RLock()
         self._uidvalidity = 0
         self._delimiter: str | None = None
         self.select()
@@ -163,13 +167,16 @@ class ImapMailbox:
 
     def fetch_after(self, last_uid: int, batch_size: int) -> Iterator[list[FetchedMessage]]:
         try:
-            found = self.client.search(["UID", f"{last_uid + 1}:*"])
+            with self._lock:
+                found = self.client.search(["UID", f"{last_uid + 1}:*"])
         except IMAPClientError as exc:
             raise MailboxError(f"IMAP search failed: {exc}") from exc
         # "n:*" always matches the highest UID, even when it is not above the cursor
         uids = sorted(int(u) for u in found if int(u) > last_uid)
         for start in range(0, len(uids), batch_size):
-            yield self._fetch_batch(uids[start:start + batch_size])
+            with self._lock:
+                batch = self._fetch_batch(uids[start:start + batch_size])
+            yield batch
 
     def _fetch_batch(self, uids: list[int]) -> list[FetchedMessage]:
         try:
@@ -228,24 +235,26 @@ class ImapMailbox:
         if not keys:
             return
         uids = [int(k) for k in keys]
-        try:
-            destination = self._ensure_folder(destination)
-            if self.client.has_capability("MOVE"):
-                self.client.move(uids, destination)
-            elif self.client.has_capability("UIDPLUS"):
-                self.client.copy(uids, destination)
-                self.client.add_flags(uids, [b"\\Deleted"])
-                self.client.uid_expunge(uids)
-            else:
-                # without UIDPLUS an EXPUNGE could remove others' deleted mail: copy only
-                self.client.copy(uids, destination)
-                self.client.add_flags(uids, [b"\\Seen"])
-        except IMAPClientError as exc:
-            raise MailboxError(f"cannot move messages to {destination}: {exc}") from exc
+        with self._lock:
+            try:
+                destination = self._ensure_folder(destination)
+                if self.client.has_capability("MOVE"):
+                    self.client.move(uids, destination)
+                elif self.client.has_capability("UIDPLUS"):
+                    self.client.copy(uids, destination)
+                    self.client.add_flags(uids, [b"\\Deleted"])
+                    self.client.uid_expunge(uids)
+                else:
+                    # without UIDPLUS an EXPUNGE could remove others' deleted mail: copy only
+                    self.client.copy(uids, destination)
+                    self.client.add_flags(uids, [b"\\Seen"])
+            except IMAPClientError as exc:
+                raise MailboxError(f"cannot move messages to {destination}: {exc}") from exc
 
     def append(self, folder: str, raw: bytes, flags: Sequence[bytes] = (b"\\Seen",)) -> None:
         try:
-            self.client.append(self._ensure_folder(folder), raw, flags=tuple(flags))
+            with self._lock:
+                self.client.append(self._ensure_folder(folder), raw, flags=tuple(flags))
         except IMAPClientError as exc:
             raise MailboxError(f"cannot append to {folder}: {exc}") from exc
 

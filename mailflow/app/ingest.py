@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,15 +21,71 @@ from mailflow.core.parse import MalformedMessage, parse_message
 log = logging.getLogger("mailflow.app.ingest")
 
 
+PHASES = ("fetch", "parse", "classify", "record", "commit", "move")
+
+
 @dataclass
 class IngestReport:
     fetched: int = 0
     duplicates: int = 0
     history: int = 0  # intros a first run found old: recorded, never chased
     by_kind: dict[str, int] = field(default_factory=dict)
+    # seconds per phase; "fetch" is the time spent waiting for the mailbox (a fetch that
+    # overlapped the handling of the previous batch costs nothing here)
+    phases: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
 
     def count(self, kind: str) -> None:
         self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[phase] += time.perf_counter() - started
+
+
+_DONE = object()
+
+
+def read_ahead(batches: Iterator[list[FetchedMessage]]) -> Iterator[list[FetchedMessage]]:
+    """The next batch is fetched in a thread while this one is handled (one ahead).
+
+    The mailbox serialises its own commands (a move waits for the fetch in flight), and an
+    error while fetching is raised here, in the caller's thread, in its turn.
+    """
+    ahead: queue.Queue[object] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        ahead.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(_DONE)
+        except BaseException as exc:  # handed over to the caller's thread
+            ahead.put(exc)
+
+    worker = threading.Thread(target=fetch, name="mailflow-fetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=30)
 
 
 @dataclass(frozen=True)
@@ -55,19 +115,28 @@ def _history_before(store: Store, first_run: bool, now: datetime,
 def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: datetime,
            batch_size: int = 200, since: datetime | None = None,
            progress: Callable[[int], None] | None = None,
-           history_after: timedelta = timedelta(days=14)) -> IngestReport:
+           history_after: timedelta = timedelta(days=14),
+           overlap: bool = True) -> IngestReport:
     """Fetch everything above the stored cursor; record, then move, then advance the cursor.
 
     A crash between any two of these steps is harmless: a re-fetched message is
     recognised by its Message-ID and only moved. On a first run (no cursor yet) intros
-    older than `history_after` are recorded as history.
+    older than `history_after` are recorded as history. With `overlap`, the next batch is
+    fetched while this one is handled (bench/ingest.py measures both ways).
     """
     store = handler.store
     report = IngestReport()
     cursor = store.cursor(mailbox.folder)
     handler.history_before = _history_before(store, cursor is None, now, history_after)
     resumable = RESUMABLE in mailbox.capabilities
-    for batch in mailbox.fetch_new(cursor if resumable else None, batch_size):
+    batches = mailbox.fetch_new(cursor if resumable else None, batch_size)
+    if overlap:
+        batches = read_ahead(batches)
+    while True:
+        with report.timed("fetch"):
+            batch = next(batches, None)
+        if batch is None:
+            break
         moves: dict[str, list[str]] = {}
         # one commit per batch; each message still gets its own savepoint (all or nothing)
         with store.atomic():
@@ -77,8 +146,11 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
                                              report)
                 if destination:
                     moves.setdefault(destination, []).append(fetched.key)
-        for destination, keys in moves.items():
-            mailbox.move(keys, destination)
+            committing = time.perf_counter()
+        report.phases["commit"] += time.perf_counter() - committing  # the COMMIT itself
+        with report.timed("move"):
+            for destination, keys in moves.items():
+                mailbox.move(keys, destination)
         if resumable and batch[-1].cursor:
             store.set_cursor(mailbox.folder, batch[-1].cursor)
         if progress is not None:
@@ -130,7 +202,8 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
             folders: Folders, now: datetime, since: datetime | None,
             report: IngestReport) -> str | None:
     store = handler.store
-    message = parse_message(fetched.raw)
+    with report.timed("parse"):
+        message = parse_message(fetched.raw)
     if store.seen_message(message.message_id) is not None:
         report.duplicates += 1
         return folders.processed
@@ -139,9 +212,11 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
                              Kind.IGNORED, "before-since: older than --since", None, now)
         report.count(Kind.IGNORED)
         return None
-    result: Classification = handler.handle(message, now)
-    store.record_message(message.message_id, mailbox.folder, fetched.key,
-                         result.kind, result.reason, result.referral_id, now)
+    with report.timed("classify"):
+        result: Classification = handler.handle(message, now)
+    with report.timed("record"):
+        store.record_message(message.message_id, mailbox.folder, fetched.key,
+                             result.kind, result.reason, result.referral_id, now)
     report.count(result.kind)
     if result.reason.startswith("history:"):
         report.history += 1
