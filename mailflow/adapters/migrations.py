@@ -124,3 +124,12 @@ def m009_web_signins(db: Any) -> None:
     db.execute("create table signins (nonce text primary key, email text not null, "
                "created_at text not null, used_at text)")
     db.execute("create index idx_referrals_created on referrals (referrer, created_at)")
+
+
+@migrations()
+def m010_status_counts(db: Any) -> None:
+    """`status` counts quarantined messages and lists the latest through an index."""
+    db.execute("create index if not exists idx_messages_kind_seen on messages (kind, seen_at)")
+    # each referrer's digest clock now starts at their first intro; existing ones keep theirs
+    db.execute("insert or ignore into meta (key, value) select 'digest:' || referrer, "
+               "min(created_at) from referrals group by referrer")

@@ -194,6 +194,20 @@ class Store:
         self.db.execute(f"delete from meta where key in ({','.join('?' * len(keys))})",
                         list(keys))
 
+    def first_seen(self, referrer: str, at: datetime) -> None:
+        """Start `referrer`'s digest clock (once: later intros leave it alone)."""
+        self.db.execute("insert or ignore into meta (key, value) values (?, ?)",
+                        [f"digest:{referrer}", to_db(at)])
+
+    def digests_due(self, last_before: datetime) -> list[str]:
+        """Referrers whose last digest (or first intro) is older than `last_before`."""
+        rows = self.db.execute("select substr(key, 8) from meta where key like 'digest:%' "
+                               "and value <= ? order by key", [to_db(last_before)])
+        return [r[0] for r in rows.fetchall()]
+
+    def has_messages(self) -> bool:
+        return self.db.execute("select 1 from messages limit 1").fetchone() is not None
+
     def installation_id(self) -> str:
         """A random id made with the database: it makes our Message-IDs unique to it."""
         return self.meta("installation") or "0"
@@ -563,6 +577,24 @@ class Store:
         rows = self.query("select * from outbox where status = 'failed' order by id desc "
                           "limit ?", [limit])
         return [_outbox(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Referrals per status, pending emails and quarantined messages, by index counts."""
+        found = {s.value: 0 for s in Status}
+        for status, number in self.db.execute(
+                "select status, count(*) from referrals group by status"):
+            found[status] = number
+        pending = self.db.execute("select count(*) from outbox where status = 'pending'")
+        quarantined = self.db.execute("select count(*) from messages "
+                                      "where kind = 'quarantined'")
+        return {**found, "pending": int(pending.fetchone()[0]),
+                "quarantined": int(quarantined.fetchone()[0])}
+
+    def quarantined(self, limit: int) -> list[dict[str, Any]]:
+        """The latest quarantined messages, newest last."""
+        rows = self.query("select message_id, reason, seen_at from messages where kind = "
+                          "'quarantined' order by seen_at desc limit ?", [limit])
+        return rows[::-1]
 
     def failed_count(self) -> int:
         return int(self.db.execute(

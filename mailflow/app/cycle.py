@@ -27,17 +27,26 @@ def _sent_folder(app: App, box: MailboxSource) -> Callable[[bytes], None] | None
     return lambda raw: box.append(folder, raw)
 
 
+PLAN_CHUNK = 200  # referrals planned per commit (each still in its own savepoint)
+
+
 def plan_marked(app: App, now: datetime) -> int:
-    """Re-plan every referral marked by a change; each plan commits with its mark's removal."""
+    """Re-plan every referral marked by a change; each plan commits with its mark's removal.
+
+    A few hundred plans share one commit (a first run marks thousands, and every commit
+    waits for the disk); each is still all or nothing in its own savepoint.
+    """
     marked = app.store.marked_for_planning()
-    for referral_id in marked:
-        try:  # one referral that cannot be planned keeps its mark and stops no other
-            with app.store.atomic():
-                reconcile(app.store, referral_id, app.config, app.calendar, now)
-                app.store.unmark_for_planning(referral_id)
-        except Exception:
-            log.exception("R-%s could not be planned; it is tried again next cycle",
-                          referral_id)
+    for start in range(0, len(marked), PLAN_CHUNK):
+        with app.store.atomic():
+            for referral_id in marked[start:start + PLAN_CHUNK]:
+                try:  # one referral that cannot be planned keeps its mark and stops no other
+                    with app.store.atomic():
+                        reconcile(app.store, referral_id, app.config, app.calendar, now)
+                        app.store.unmark_for_planning(referral_id)
+                except Exception:
+                    log.exception("R-%s could not be planned; it is tried again next cycle",
+                                  referral_id)
     return len(marked)
 
 

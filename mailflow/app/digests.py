@@ -98,18 +98,6 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
     return digests
 
 
-def digest_due(app: App, referrer: str, now: datetime) -> bool:
-    """Every `digest_every_days`, counted from the first time we see the referrer."""
-    if app.config.workflow.digest_every_days == 0:
-        return False
-    last = app.store.meta(f"digest:{referrer}")
-    if last is None:
-        mark_digest_sent(app, referrer, now)
-        return False
-    every = timedelta(days=app.config.workflow.digest_every_days)
-    return datetime.fromisoformat(last) + every <= now
-
-
 def mark_digest_sent(app: App, referrer: str, now: datetime) -> None:
     app.store.set_meta(f"digest:{referrer}", to_db(now) or "")
 
@@ -120,9 +108,11 @@ def queue_digests(app: App, now: datetime) -> list[str]:
     The digest is rendered now (it says where things stand today) and goes out through
     the dispatcher like every other email, under a Message-ID fixed here.
     """
-    if not app.calendar.is_open(now):
+    every = app.config.workflow.digest_every_days
+    if every == 0 or not app.calendar.is_open(now):
         return []
-    due = [r for r in app.store.referrers() if digest_due(app, r, now)]
+    # the meta table holds one clock per referrer: no scan of the referrals
+    due = app.store.digests_due(now - timedelta(days=every))
     if not due:
         return []
     digests = build_report(app, now)

@@ -152,6 +152,7 @@ class Handler:
                    and created_at < self.history_before)
         context = new_text(intro.source) if intro.source.text else ""
         self.store.remember_names(dict(intro.names))
+        self.store.first_seen(intro.referrer, now)  # the digest clock starts here
         ids = []
         for new in intro.referrals:
             referral = self.store.add_referral(

@@ -73,9 +73,13 @@ def read_ahead(batches: Iterator[list[FetchedMessage]]) -> Iterator[list[Fetched
         except BaseException as exc:  # handed over to the caller's thread
             ahead.put(exc)
 
+    first = next(batches, None)
+    if first is None:
+        return  # nothing new: no thread for an idle cycle
     worker = threading.Thread(target=fetch, name="mailflow-fetch", daemon=True)
-    worker.start()
+    worker.start()  # fetching the second batch while the caller handles the first
     try:
+        yield first
         while True:
             item = ahead.get()
             if item is _DONE:
@@ -127,7 +131,9 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     store = handler.store
     report = IngestReport()
     cursor = store.cursor(mailbox.folder)
-    handler.history_before = _history_before(store, cursor is None, now, history_after)
+    # a first run: no cursor and nothing ever read (a Maildir source never has a cursor)
+    first_run = cursor is None and not store.has_messages()
+    handler.history_before = _history_before(store, first_run, now, history_after)
     resumable = RESUMABLE in mailbox.capabilities
     batches = mailbox.fetch_new(cursor if resumable else None, batch_size)
     if overlap:

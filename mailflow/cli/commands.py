@@ -221,15 +221,14 @@ def outbox(config: Config, args: argparse.Namespace) -> Any:
 def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:
     with opened(config) as app:
         store = app.store
-        quarantine = [{"message_id": m["message_id"], "reason": m["reason"],
-                       "seen_at": m["seen_at"]} for m in store.messages("quarantined")][-20:]
+        counts = store.counts()
         data: dict[str, Any] = {
             "last_poll": store.meta("last_poll"), "last_send": store.meta("last_send"),
-            "pending": len(store.pending()),
+            "pending": counts["pending"],
             "failed": store.failed_count(),
-            "quarantined": len(store.messages("quarantined")),
-            "quarantine": quarantine,
-            "referrals": {s.value: len(store.referrals(s.value)) for s in Status},
+            "quarantined": counts["quarantined"],
+            "quarantine": store.quarantined(20),
+            "referrals": {s.value: counts[s.value] for s in Status},
             "incident": store.meta("incident"),
         }
         if args.json:

@@ -22,13 +22,24 @@ import click
 
 from mailflow import __version__
 from mailflow.adapters import clock
-from mailflow.cli import commands as operations
 from mailflow.config import Config, load_config
 from mailflow.core.parse import printable
 from mailflow.errors import MailflowError, UsageError
 from mailflow.logs import setup_logging
 
 DEFAULT_CONFIG = "mailflow.yaml"
+
+
+class _Commands:
+    """`mailflow.cli.commands`, imported on first use: `--help`, `--version` and a usage
+    mistake then start without the store, the mailbox and the templates."""
+
+    def __getattr__(self, name: str) -> Any:
+        from mailflow.cli import commands
+        return getattr(commands, name)
+
+
+operations = _Commands()
 STATUSES = ("needs_partner", "open", "contacted", "closed")
 
 

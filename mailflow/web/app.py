@@ -297,13 +297,13 @@ class Site:
             raise HTTPException(404)
         store = self.app.store
         summary = {"last_poll": store.meta("last_poll"), "last_send": store.meta("last_send"),
-                   "pending": len(store.pending()), "failed": store.failed_count(),
+                   "pending": store.counts()["pending"], "failed": store.failed_count(),
                    "incident": store.meta("incident")}
         failing = [{"referral": f"R-{o.referral_id}" if o.referral_id else o.kind,
                     "step": o.step, "recipient": o.recipient, "detail": o.detail}
                    for o in store.failed_rows()]
         return self._page(request, "status", "Status", s=summary, failing=failing,
-                          quarantine=store.messages("quarantined")[-50:])
+                          quarantine=store.quarantined(50))
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
