@@ -30,7 +30,6 @@ def referral_context(store: Store, referral: Referral, recipient: str, tracker: 
     role = referral.role_of(recipient) or Role.REFERRER
     partner = find(store, referral.partner) if referral.partner else None
     notes = [e.detail for _, e in store.events(referral.id) if e.kind in ("note", "need")]
-    row = store.referral_row(referral.id)
     contacted_after = None
     if referral.contacted_at is not None:
         hours = (referral.contacted_at - referral.created_at).total_seconds() / 3600
@@ -43,7 +42,7 @@ def referral_context(store: Store, referral: Referral, recipient: str, tracker: 
         "days_open": max(0, ((referral.closed_at or now) - referral.created_at).days),
         "status": str(referral.status),
         "outcome": str(referral.outcome) if referral.outcome else None,
-        "rating": row.get("rating"),
+        "rating": referral.rating,
         "notes": notes,
         "contacted_after": contacted_after,
         "referrer": person(store, referral, referral.referrer),

@@ -33,7 +33,7 @@ def referral_dict(referral: Referral, zone: ZoneInfo, store: Store | None = None
         data["candidates"] = list(referral.candidates)
     if with_events and store is not None:
         data["context"] = referral.context
-        data["rating"] = store.referral_row(referral.id).get("rating")
+        data["rating"] = referral.rating
         data["events"] = [{"at": iso(e.at, zone), "kind": e.kind, "actor": e.actor,
                            "detail": e.detail} for _, e in store.events(referral.id)]
         data["outbox"] = [outbox_dict(r, zone) for r in store.outbox_rows(referral.id)]
