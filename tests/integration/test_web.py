@@ -202,3 +202,39 @@ def test_demo_web_prints_a_link_that_signs_the_demo_referrer_in(tmp_path) -> Non
         process.wait(timeout=20)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_run_web_serves_the_site_beside_the_daemon(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    for sub in ("new", "cur", "tmp"):
+        (tmp_path / "mail" / sub).mkdir(parents=True)
+    (tmp_path / "mailflow.yaml").write_text(
+        "tracker: referrals@firm.example\ndatabase: mailflow.db\nmaildir: mail\n"
+        "outbox_dir: outbox\nreferrers: ['*@firm.example']\n")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    daemon = subprocess.Popen([sys.executable, "-m", "mailflow", "run", "--web", "--port",
+                               str(port)], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        page = ""
+        deadline = time.monotonic() + 60
+        while not page and time.monotonic() < deadline:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/signin",
+                                              timeout=5).read().decode()
+            except OSError:
+                time.sleep(0.2)
+        assert "Email me a sign-in link" in page
+        assert (tmp_path / "mailflow.db").exists()  # the daemon ran its cycle too
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err[-2000:]
