@@ -16,6 +16,7 @@ import sqlite_utils
 
 from mailflow.adapters.migrations import migrations
 from mailflow.core.correlate import base_subject
+from mailflow.core.ledger import ReferralSummary
 from mailflow.core.model import Event, Outcome, Referral, Status
 
 
@@ -291,6 +292,22 @@ class Store:
             return self.referrals()
         rows = self.query("select * from referrals where referrer = ? order by id", [referrer])
         return [_referral(r) for r in rows]
+
+    def referral_summaries(self, referrer: str | None) -> list[ReferralSummary]:
+        """What the ledger needs of `referrer`'s referrals (all when None), nothing more."""
+        sql = ("select id, partner, direction, status, outcome, created_at, contacted_at, "
+               "closed_at, rating from referrals"
+               + (" where referrer = ?" if referrer is not None else "") + " order by id")
+        statuses = {s.value: s for s in Status}
+        outcomes = {o.value: o for o in Outcome}
+        out = []
+        for (rid, partner, direction, status, outcome, created, contacted, closed,
+             rating) in self.db.execute(sql, [referrer] if referrer is not None else []):
+            out.append(ReferralSummary(
+                rid, partner, direction or "given", statuses[status],
+                outcomes.get(outcome) if outcome else None,
+                datetime.fromisoformat(created), from_db(contacted), from_db(closed), rating))
+        return out
 
     def last_said(self, referrer: str | None) -> dict[int, list[Event]]:
         """Per referral, the last time each person (not mailflow) was heard on it: what the

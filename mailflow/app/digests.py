@@ -13,14 +13,19 @@ from mailflow.app.directory import records
 from mailflow.app.wiring import App
 from mailflow.cli.views import iso
 from mailflow.core.addressing import split_address
-from mailflow.core.ledger import LedgerThresholds, PartnerLedger, compute_ledger
-from mailflow.core.model import Referral, Status
+from mailflow.core.ledger import (
+    LedgerThresholds,
+    PartnerLedger,
+    ReferralSummary,
+    compute_ledger,
+)
+from mailflow.core.model import Status
 
 STALE_AFTER = timedelta(days=14)
 
 
 def ledger(app: App, now: datetime, referrer: str | None = None,
-           referrals: list[Referral] | None = None) -> list[PartnerLedger]:
+           referrals: list[ReferralSummary] | None = None) -> list[PartnerLedger]:
     """The partner ledger over every referral, or over `referrer`'s own (`referrals`:
     those, when the caller has read them already)."""
     store = app.store
@@ -28,7 +33,7 @@ def ledger(app: App, now: datetime, referrer: str | None = None,
                 for r in records(store)]
     events = store.last_said(referrer)
     if referrals is None:
-        referrals = store.referrals_of(referrer)
+        referrals = store.referral_summaries(referrer)
     ratings = {r.id: r.rating for r in referrals if r.rating is not None}
     workflow = app.config.workflow
     return compute_ledger(partners, referrals, events, ratings, now, LedgerThresholds(
@@ -37,7 +42,7 @@ def ledger(app: App, now: datetime, referrer: str | None = None,
 
 
 def partner_rows(app: App, now: datetime, referrer: str | None = None,
-                 referrals: list[Referral] | None = None) -> list[dict[str, Any]]:
+                 referrals: list[ReferralSummary] | None = None) -> list[dict[str, Any]]:
     zone = app.config.timezone
     directory = {r.emails[0] if r.emails else str(r.id): r for r in records(app.store)}
     return [{

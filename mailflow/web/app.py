@@ -35,6 +35,7 @@ from mailflow.app.wiring import App
 from mailflow.config import partner_entry
 from mailflow.core.charts import BLUE, GREEN, GREY, RED, Chart, grouped_bars
 from mailflow.core.decisions import on_operator
+from mailflow.core.ledger import ReferralSummary
 from mailflow.core.model import Outcome, Referral, Status
 from mailflow.errors import ConfigError, UsageError
 from mailflow.web.auth import (
@@ -256,7 +257,7 @@ class Site:
     async def ledger(self, request: Request) -> Response:
         who = self._signed_in(request)
         mine = None if self._admin(who) else who
-        referrals = self.app.store.referrals_of(mine)  # read once for every chart
+        referrals = self.app.store.referral_summaries(mine)  # read once for every chart
         rows = [r for r in partner_rows(self.app, self.now(), mine, referrals)
                 if r["given"] or r["received"]]
         chart = grouped_bars([(r["name"] or r["email"], [("given", r["given"], BLUE),
@@ -274,7 +275,7 @@ class Site:
                           outcomes=_svg(outcomes), months=_svg(self._per_month(referrals)),
                           contact=_svg(contact), ratings=_svg(ratings))
 
-    def _per_month(self, referrals: list[Referral]) -> Chart:
+    def _per_month(self, referrals: list[ReferralSummary]) -> Chart:
         counts: dict[str, int] = {}
         zone = self.app.config.timezone
         for r in referrals:
