@@ -25,6 +25,7 @@ from mailflow.core.effects import (
     KeepUndo,
     MarkUndeliverable,
     Notify,
+    OptOut,
     Pause,
     Plan,
     RestoreUndo,
@@ -143,3 +144,124 @@ def test_a_bounce_tells_the_referrer_about_others_never_about_themselves() -> No
         MarkUndeliverable("alice@firm.example", robot.reason)]
     notices = _of(effects, Notify)
     assert [n.data["address"] for n in notices] == ["jane@gmail.com"]
+
+
+def test_contact_is_dated_by_the_partners_message_unless_it_claims_the_future() -> None:
+    earlier = NOW - timedelta(hours=3)
+    dated = on_reply(_reply("bob@law.example", "Hi Alice, we spoke.", message_date=earlier), NOW)
+    assert SetFields(7, {"status": Status.CONTACTED, "contacted_at": earlier}) in dated
+    assert AddEvent(7, "contact-seen", "bob@law.example",
+                    "the partner wrote on the thread") in dated
+    future = on_reply(_reply("bob@law.example", "Hi", message_date=NOW + timedelta(days=2)), NOW)
+    assert SetFields(7, {"status": Status.CONTACTED, "contacted_at": NOW}) in future
+    already = on_reply(Reply(replace(REF, status=Status.CONTACTED, contacted_at=earlier),
+                             "bob@law.example", parse_command("Hi")), NOW)
+    assert not [e for e in _of(already, AddEvent) if e.kind == "contact-seen"]
+    closed = on_reply(Reply(replace(REF, status=Status.CLOSED), "bob@law.example",
+                            parse_command("Hi")), NOW)
+    assert not _of(closed, SetFields)
+    client = on_reply(_reply("jane@gmail.com", "Hi Alice, thanks"), NOW)
+    assert not [e for e in _of(client, AddEvent) if e.kind == "contact-seen"]
+
+
+def test_the_event_names_who_did_what() -> None:
+    effects = on_reply(_reply("alice@firm.example", "won"), NOW)
+    assert AddEvent(7, "closed", "alice@firm.example",
+                    "closed as won by alice@firm.example") in effects
+    assert KeepUndo(7, "alice@firm.example", {
+        "status": Status.OPEN, "outcome": None, "contacted_at": None, "closed_at": None,
+        "snoozed_until": None, "partner": "bob@law.example", "client": "jane@gmail.com",
+        "history": False, "plan_from": None}) in effects
+
+
+def test_notes_and_needs_reach_the_referrer_with_the_text() -> None:
+    note = on_reply(_reply("jane@gmail.com", "We met on Friday, all good."), NOW)
+    assert Notify(7, "alice@firm.example", "relay",
+                  {"news": "note", "sender": "jane@gmail.com",
+                   "text": "We met on Friday, all good."}) in note
+    own = on_reply(_reply("alice@firm.example", "Just a note for the file."), NOW)
+    assert not _of(own, Notify)  # the referrer is not told what they wrote
+    need = on_reply(_reply("bob@law.example", "Contacted!\n\nNeed: a notary in Lyon"), NOW)
+    assert AddEvent(7, "need", "bob@law.example", "a notary in Lyon") in need
+    assert Notify(7, "alice@firm.example", "relay",
+                  {"news": "need", "sender": "bob@law.example",
+                   "text": "a notary in Lyon"}) in need
+
+
+def test_refusals_say_which_role_and_word_and_help_lists_the_words() -> None:
+    refused = on_reply(_reply("jane@gmail.com", "won"), NOW)
+    (notice,) = [n for n in _of(refused, Notify) if n.kind == "refused"]
+    assert notice.recipient == "jane@gmail.com"
+    assert notice.data == {"role": "client", "word": "client may not say won"}
+    helped = on_reply(Reply(replace(REF, status=Status.NEEDS_PARTNER, client=None, partner=None,
+                                    candidates=("a@x.example", "b@y.example")),
+                            "alice@firm.example", parse_command("7")), NOW)
+    (help_notice,) = [n for n in _of(helped, Notify) if n.kind == "help"]
+    assert help_notice.once and "done" in help_notice.data["reply_words"]
+    assert not [n for n in _of(helped, Notify) if n.kind == "refused"]
+
+
+def test_stop_opts_out_of_one_referral_or_all() -> None:
+    one = on_reply(_reply("jane@gmail.com", "stop"), NOW)
+    assert OptOut("jane@gmail.com", 7) in one
+    every = on_reply(_reply("jane@gmail.com", "stop all"), NOW)
+    assert OptOut("jane@gmail.com", None) in every
+
+
+def test_a_bounce_is_an_event_on_each_referral_for_each_address() -> None:
+    robot = RobotVerdict("bounce", "550 no such user", permanent=True)
+    other = replace(REF, id=8)
+    effects = on_bounce(robot, ["jane@gmail.com"], [REF, other])
+    assert [e for e in _of(effects, AddEvent)] == [
+        AddEvent(7, "bounce", "jane@gmail.com", "550 no such user"),
+        AddEvent(8, "bounce", "jane@gmail.com", "550 no such user")]
+    assert [n.data for n in _of(effects, Notify)] == [
+        {"address": "jane@gmail.com", "smtp_status": "permanent failure"}] * 2
+    assert all(n.once and n.kind == "bounce" for n in _of(effects, Notify))
+    assert Plan((7, 8)) in effects
+
+
+def test_an_absence_is_noted_on_each_open_referral_until_midnight_of_the_return() -> None:
+    effects = on_away("bob@law.example", date(2026, 11, 30), "auto-reply", None, [REF], NOW)
+    (pause,) = _of(effects, Pause)
+    assert pause == Pause("bob@law.example", datetime(2026, 11, 30, tzinfo=UTC), "auto-reply")
+    assert AddEvent(7, "out-of-office", "bob@law.example", "away until 2026-11-30") in effects
+
+
+def test_operator_actions_snooze_pick_stop_and_say_who_did_it() -> None:
+    snoozed = on_operator(REF, "snooze", NOW, actor="alice@firm.example (via web)", days=10)
+    assert SetFields(7, {"snoozed_until": NOW + timedelta(days=10)}) in snoozed
+    assert AddEvent(7, "snoozed", "alice@firm.example (via web)",
+                    "snoozed 10 days by alice@firm.example (via web)") in snoozed
+    for bad in (None, 0, 366):
+        with pytest.raises(ValueError, match="snooze for 1 to 365 days"):
+            on_operator(REF, "snooze", NOW, days=bad)
+    unsure = replace(REF, status=Status.NEEDS_PARTNER, client=None, partner=None,
+                     candidates=("lena@vogel.example", "omar@haddad.example"))
+    picked = on_operator(unsure, "partner", NOW, partner="omar@haddad.example")
+    assert SetFields(7, {"partner": "omar@haddad.example", "client": "lena@vogel.example",
+                         "status": Status.OPEN}) in picked
+    with pytest.raises(ValueError, match="not one of the people"):
+        on_operator(unsure, "partner", NOW, partner="alice@firm.example")
+    with pytest.raises(ValueError, match="no client and partner to swap"):
+        on_operator(unsure, "swap", NOW)
+    swapped = on_operator(REF, "swap", NOW)
+    assert SetFields(7, {"partner": "jane@gmail.com", "client": "bob@law.example",
+                         "status": Status.OPEN}) in swapped
+    with pytest.raises(ValueError, match="closed; reopen it first"):
+        on_operator(replace(REF, status=Status.CLOSED), "swap", NOW)
+    stopped = on_operator(REF, "stop", NOW, address="jane@gmail.com")
+    assert stopped == [OptOut("jane@gmail.com", 7),
+                       AddEvent(7, "stopped", "cli",
+                                "no more mail to jane@gmail.com from the command line"),
+                       Plan((7,))]
+    with pytest.raises(ValueError, match="not a party"):
+        on_operator(REF, "stop", NOW, address="eve@evil.example")
+    with pytest.raises(ValueError, match="needs an outcome"):
+        on_operator(REF, "close", NOW)
+    with pytest.raises(ValueError, match="unknown action"):
+        on_operator(REF, "explode", NOW)
+    reopened = on_operator(replace(REF, status=Status.CLOSED), "reopen", NOW)
+    assert SetFields(7, {"status": Status.OPEN, "outcome": None, "closed_at": None}) in reopened
+    assert AddEvent(7, "reopened", "cli", "reopened from the command line") in reopened
+    assert isinstance(reopened[0], KeepUndo) and reopened[-1] == Plan((7,))
