@@ -18,6 +18,7 @@ from mailflow.core.decisions import (
     on_bounce,
     on_operator,
     on_reply,
+    state_of,
 )
 from mailflow.core.effects import (
     AddEvent,
@@ -265,3 +266,31 @@ def test_operator_actions_snooze_pick_stop_and_say_who_did_it() -> None:
     assert SetFields(7, {"status": Status.OPEN, "outcome": None, "closed_at": None}) in reopened
     assert AddEvent(7, "reopened", "cli", "reopened from the command line") in reopened
     assert isinstance(reopened[0], KeepUndo) and reopened[-1] == Plan((7,))
+
+
+def test_the_edges_of_the_operator_actions_and_the_combined_email_refusal() -> None:
+    assert _of(on_operator(REF, "snooze", NOW, days=1), SetFields) == [
+        SetFields(7, {"snoozed_until": NOW + timedelta(days=1)})]
+    assert _of(on_operator(REF, "snooze", NOW, days=365), SetFields) == [
+        SetFields(7, {"snoozed_until": NOW + timedelta(days=365)})]
+    contacted = replace(REF, status=Status.CONTACTED, contacted_at=NOW)
+    swapped = on_operator(contacted, "swap", NOW, actor="ops")
+    assert swapped[0] == KeepUndo(7, "ops", state_of(contacted))
+    assert SetFields(7, {"partner": "jane@gmail.com", "client": "bob@law.example",
+                         "status": Status.CONTACTED}) in swapped  # the state is kept
+    assert [e.kind for e in _of(swapped, AddEvent)] == ["partner-chosen"]
+    half = replace(REF, client=None)
+    with pytest.raises(ValueError, match="no client and partner"):
+        on_operator(half, "swap", NOW)
+    effects = on_ambiguous_reply([REF], "bob@law.example", "done")
+    assert _of(effects, AddEvent) == [AddEvent(7, "refused", "bob@law.example",
+                                               "'done' without a tag in a combined email")]
+    same = on_away("bob@law.example", date(2026, 11, 30), "away",
+                   datetime(2026, 11, 30, tzinfo=UTC), [REF], NOW)
+    assert not _of(same, Pause)  # already paused until then: nothing to write
+    robot = RobotVerdict("bounce", "550", permanent=True)
+    (notice,) = _of(on_bounce(robot, ["jane@gmail.com"], [REF]), Notify)
+    assert (notice.referral_id, notice.recipient) == (7, "alice@firm.example")
+    seen = on_reply(_reply("bob@law.example", "contacted"), NOW)
+    # the partner writing was first contact; "contacted" then finds it already recorded
+    assert [e.kind for e in _of(seen, AddEvent)] == ["contact-seen", "reply"]
