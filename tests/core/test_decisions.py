@@ -34,6 +34,7 @@ from mailflow.core.effects import (
 )
 from mailflow.core.model import Outcome, Referral, Status
 from mailflow.core.robots import RobotVerdict
+from mailflow.core.vocabulary import help_words
 
 T = TypeVar("T")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -294,3 +295,21 @@ def test_the_edges_of_the_operator_actions_and_the_combined_email_refusal() -> N
     seen = on_reply(_reply("bob@law.example", "contacted"), NOW)
     # the partner writing was first contact; "contacted" then finds it already recorded
     assert [e.kind for e in _of(seen, AddEvent)] == ["contact-seen", "reply"]
+
+
+def test_undo_unproven_and_help_effects_exactly() -> None:
+    kept = on_reply(_reply("alice@firm.example", "undo", last_undo=41), NOW)
+    assert kept[1:3] == [RestoreUndo(7, 41),
+                         AddEvent(7, "undone", "alice@firm.example", "previous state restored")]
+    assert not [e for e in _of(kept, AddEvent) if e.kind == "undo"]
+    unproven = on_reply(_reply("alice@firm.example", "done", proven=False), NOW)
+    assert Notify(7, "alice@firm.example", "unproven", once=True) in unproven
+    helped = on_reply(Reply(replace(REF, status=Status.NEEDS_PARTNER, client=None, partner=None,
+                                    candidates=("a@x.example", "b@y.example")),
+                            "alice@firm.example", parse_command("7")), NOW)
+    assert Notify(7, "alice@firm.example", "help", {"reply_words": help_words()},
+                  once=True) in helped
+    on_time = on_reply(_reply("bob@law.example", "done", message_date=NOW), NOW)
+    assert on_time[2] == SetFields(7, {"status": Status.CONTACTED, "contacted_at": NOW})
+    (undo,) = _of(on_time, KeepUndo)
+    assert undo.before["contacted_at"] == NOW  # the snapshot is after first contact
