@@ -111,7 +111,7 @@ def main() -> None:
                                "referrers": ["*@firm.example"], "outbox_dir": "outbox",
                                "maildir": "mail"}, root / "mailflow.yaml")
         app = build_app(config)
-        client = TestClient(create_app(app, now=lambda: NOW), base_url="http://bench.test")
+        client = TestClient(create_app(app, now=lambda: NOW, public_url="http://bench.test"), base_url="http://bench.test")
         link = issue_link(app, REFERRERS[0], NOW, "http://bench.test")
         assert client.get(link.replace("http://bench.test", "")).status_code == 200
         raw = app.store.db.conn

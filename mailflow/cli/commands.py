@@ -84,7 +84,7 @@ def _serve_in_background(config: Config, host: str, port: int) -> None:
 def web(config: Config, args: argparse.Namespace) -> None:
     from mailflow.web.serve import serve
     with opened(config) as app:
-        serve(app, args.host, args.port, https=args.https)
+        serve(app, args.host, args.port, https=args.https, url=args.url)
 
 
 def _cycle_summary(report: CycleReport) -> str:

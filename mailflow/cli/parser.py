@@ -131,10 +131,12 @@ def run(ctx: click.Context, once: bool, now: datetime | None, since: datetime | 
               help="port to listen on")
 @click.option("--https", is_flag=True, help="the site is reached over https (a proxy in "
               "front): session cookies are then Secure")
+@click.option("--url", metavar="URL", help="the address people open, for sign-in links "
+              "(default: http://HOST:PORT)")
 @click.pass_context
-def web(ctx: click.Context, host: str, port: int, https: bool) -> Any:
+def web(ctx: click.Context, host: str, port: int, https: bool, url: str | None) -> Any:
     """Each referrer's own referrals, partners and ledger in a browser, signed in by email."""
-    return _run(ctx, operations.web, host=host, port=port, https=https)
+    return _run(ctx, operations.web, host=host, port=port, https=https, url=url)
 
 
 @cli.command(name="list")

@@ -56,10 +56,14 @@ SESSION_HOURS = 8
 class Site:
     """The pages of one mailflow: a store, a clock, and who is signed in."""
 
-    def __init__(self, app: App, now: Callable[[], datetime], https: bool) -> None:
+    def __init__(self, app: App, now: Callable[[], datetime], https: bool,
+                 public_url: str) -> None:
         self.app = app
         self.now = now
         self.https = https
+        # sign-in links point here, never at the request's Host header: a stranger could
+        # otherwise ask for a victim's link pointing at a host of their own
+        self.public_url = public_url.rstrip("/")
         self.pages = Pages()
         self.by_address = RateLimit(PER_ADDRESS, LIMIT_WINDOW)
         self.by_client = RateLimit(PER_CLIENT, LIMIT_WINDOW)
@@ -134,8 +138,8 @@ class Site:
         # the same answer whoever asks: the form reveals nothing about who may sign in
         if (self.by_client.allow(client, now) and self.by_address.allow(email, now)
                 and may_sign_in(self.app, email)):
-            base = f"{'https' if self.https else request.url.scheme}://{request.url.netloc}"
-            queue_link_email(self.app, email, issue_link(self.app, email, now, base), now)
+            queue_link_email(self.app, email, issue_link(self.app, email, now, self.public_url),
+                             now)
         return self._page(request, "signin", "Check your inbox", sent=True, email=email)
 
     async def auth(self, request: Request) -> Response:
@@ -365,9 +369,10 @@ class ServerTiming:
         await self.inner(scope, receive, timed)
 
 
-def create_app(app: App, now: Callable[[], datetime] = clock.now,
-               https: bool = False) -> Starlette:
-    site = Site(app, now, https)
+def create_app(app: App, now: Callable[[], datetime] = clock.now, https: bool = False,
+               public_url: str = "http://127.0.0.1:8025") -> Starlette:
+    """`public_url`: the address people open, as sign-in links give it."""
+    site = Site(app, now, https, public_url)
     routes = [
         Route("/", site.home), Route("/signin", site.signin_form, methods=["GET"]),
         Route("/signin", site.signin, methods=["POST"]), Route("/auth", site.auth),

@@ -25,7 +25,8 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 @pytest.fixture
 def site(web_world: WebWorld) -> Iterator[tuple[WebWorld, App, TestClient]]:
     app = web_world.app()
-    client = TestClient(create_app(app, now=web_world.now), base_url="http://mailflow.test")
+    client = TestClient(create_app(app, now=web_world.now, public_url="http://mailflow.test"),
+                        base_url="http://mailflow.test")
     yield web_world, app, client
     client.close()
     app.close()
@@ -67,6 +68,14 @@ def test_a_link_works_once_and_not_after_fifteen_minutes(site) -> None:  # type:
     world.clock[0] += timedelta(minutes=16)
     assert other.get(late).status_code == 400  # expired
     assert other.get("/referrals", follow_redirects=False).status_code == 303
+
+
+def test_the_link_points_at_the_configured_address_whatever_the_host_header(site) -> None:  # type: ignore[no-untyped-def]
+    world, _, client = site
+    client.post("/signin", data={"email": "alice@firm.example"},
+                headers={"Host": "evil.example"})
+    (link,) = world.links_to("alice@firm.example")
+    assert link.startswith("http://mailflow.test/auth?t=") and "evil" not in link
 
 
 def test_sign_in_requests_are_rate_limited_per_address(site) -> None:  # type: ignore[no-untyped-def]

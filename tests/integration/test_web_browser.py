@@ -51,7 +51,8 @@ def _chromium() -> str:
 def served(web_world: WebWorld) -> Iterator[tuple[WebWorld, App, str]]:
     app = web_world.app()
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(app, now=web_world.now),
+    server = uvicorn.Server(uvicorn.Config(create_app(app, now=web_world.now,
+                                                      public_url=f"http://127.0.0.1:{port}"),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
