@@ -14,7 +14,7 @@ log = logging.getLogger("mailflow.app.alerts")
 AWAY_AT_LEAST = timedelta(hours=3)
 
 
-def _email_admin(app: App, now: datetime, subject: str, body: str) -> None:
+def _email_admin(app: App, now: datetime, event: str, **facts: str) -> None:
     """Queue an alert to the admin and try to send it at once (any hour).
 
     It is an outbox row like every email: if SMTP is the very thing that is down, it is
@@ -23,12 +23,19 @@ def _email_admin(app: App, now: datetime, subject: str, body: str) -> None:
     admin = app.config.admin
     if admin is None:
         return
+    try:
+        rendered = app.renderer.render("alert", {"event": event, **facts})
+        subject, text = rendered.subject, rendered.text
+    except Exception as exc:  # a broken alert.j2 override must not silence the alert
+        log.error("alert template failed (%s); sending the facts as they are", exc)
+        subject = f"mailflow alert: {event}"
+        text = "\n".join(f"{k}: {v}" for k, v in facts.items()) + "\n"
     stamp = now.strftime("%Y%m%d%H%M%S")
     message_id = (f"alert.{stamp}.{app.store.installation_id()}@mailflow."
                   f"{split_address(app.config.tracker)[1]}")
     with app.store.atomic():
         app.store.add_outbox(None, "alert", admin, now, kind="alert",
-                             payload=json.dumps({"subject": subject, "text": body + "\n"}),
+                             payload=json.dumps({"subject": subject, "text": text}),
                              message_id=message_id)
     try:
         app.dispatcher().send_due(now, kinds=frozenset({"alert"}))
@@ -51,10 +58,7 @@ def failure(app: App, now: datetime, problem: str, urgent: bool = False) -> None
     if urgent or late:
         store.set_meta("incident", f"{to_db(now)} {problem}")
         log.error("ALERT: %s (failing since %s)", problem, started)
-        _email_admin(app, now, f"mailflow needs attention: {problem}",
-                     f"mailflow has been failing since {started}:\n\n  {problem}\n\n"
-                     "Referrals are safe in the database; nothing is sent or read until "
-                     "this is fixed. Run `mailflow check` for details.")
+        _email_admin(app, now, "failing", problem=problem, since=started)
 
 
 def success(app: App, now: datetime) -> None:
@@ -64,8 +68,7 @@ def success(app: App, now: datetime) -> None:
     store.set_meta("last_success", to_db(now) or "")
     if incident:
         log.error("RECOVERED: mailflow works again (incident: %s)", incident)
-        _email_admin(app, now, "mailflow recovered",
-                     f"mailflow works again as of {to_db(now)}.\nThe incident was: {incident}")
+        _email_admin(app, now, "recovered", at=to_db(now) or "", incident=incident)
 
 
 def _duration(delta: timedelta) -> str:
@@ -83,4 +86,4 @@ def returned(app: App, now: datetime, last_cycle: datetime) -> None:
                "steps that fell due meanwhile are sent if still timely, else recorded as "
                "missed")
     log.warning("%s", problem)
-    _email_admin(app, now, f"mailflow is back after {_duration(away)}", problem + ".")
+    _email_admin(app, now, "back", away=_duration(away), since=to_db(last_cycle) or "")

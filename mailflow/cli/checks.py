@@ -42,6 +42,9 @@ def template_sample(name: str) -> dict[str, object]:
     """Sample data for one template: the digest's own, or a referral's plus a notice's."""
     if name == "digest":
         return digest_sample()
+    if name == "alert":
+        return {"event": "failing", "problem": "IMAP login failed", "since": "2026-11-23",
+                "at": "2026-11-23", "incident": "IMAP login failed", "away": "5 hours"}
     kind = name.removeprefix("notice_")
     return {**sample_context(), **NOTICE_SAMPLES.get(kind, {})}
 
