@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from mailflow.config_schema import Section
+from mailflow.core.addressing import is_plain_address
 from mailflow.core.model import Role
 from mailflow.core.workflow import StepConfig, default_steps
 from mailflow.errors import ConfigError
@@ -257,7 +258,7 @@ def _smtp(section: Section, base: Path) -> SmtpConfig:
 
 
 def _email(section: Section, name: str, value: str) -> str:
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+    if not is_plain_address(value):
         raise section.error(name, f'expected an email address, got "{value}"')
     return value.lower()
 

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+_PLAIN_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def is_plain_address(value: str) -> bool:
+    """One bare address (local@domain.tld): no spaces, line breaks or second '@'."""
+    return _PLAIN_ADDRESS.fullmatch(value) is not None
 
 
 def split_address(email: str) -> tuple[str, str, str | None]:

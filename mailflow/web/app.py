@@ -168,8 +168,7 @@ class Site:
         status = request.query_params.get("status", "")
         status = status if status in {s.value for s in Status} else ""
         search = request.query_params.get("q", "").strip()[:100]
-        page = max(1, int(request.query_params.get("page", "1") or 1)
-                   if request.query_params.get("page", "1").isdigit() else 1)
+        page = max(1, _number(request.query_params.get("page", "1")) or 1)
         found, total = self.app.store.referrals_page(
             None if self._admin(who) else who, status or None, search,
             (page - 1) * PAGE_SIZE, PAGE_SIZE)
@@ -321,10 +320,16 @@ class Site:
                           code=exc.status_code, message=message, error=True)
 
 
+def _number(value: str) -> int | None:
+    """A small positive number from a URL, or None: a 30-digit one would overflow SQLite."""
+    return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
 def _int(value: str) -> int:
-    if not value.isdigit():
+    number = _number(value)
+    if number is None:
         raise HTTPException(404)
-    return int(value)
+    return number
 
 
 def _outcome(value: str | None) -> Outcome | None:
@@ -332,7 +337,7 @@ def _outcome(value: str | None) -> Outcome | None:
 
 
 def _days(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 5 else None
+    return _number(value) if value else None
 
 
 def _back(path: str, message: str, error: bool = False) -> RedirectResponse:

@@ -11,17 +11,19 @@ from datetime import datetime, timedelta
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mailflow.app.wiring import App
-from mailflow.core.addressing import is_referrer, split_address
+from mailflow.core.addressing import is_plain_address, is_referrer, split_address
 
 LINK_MINUTES = 15
 PER_ADDRESS = 3  # sign-in emails per address per LIMIT_WINDOW
 PER_CLIENT = 10  # sign-in requests per client address per LIMIT_WINDOW
 LIMIT_WINDOW = timedelta(minutes=15)
+MAX_TRACKED = 10_000  # keys a rate limit remembers before it forgets the quiet ones
 
 
 def may_sign_in(app: App, email: str) -> bool:
-    """An allowed referrer (the `referrers` patterns) or the admin."""
-    return bool(email) and (is_referrer(email, app.config.referrers)
+    """One well-formed address of an allowed referrer (the `referrers` patterns) or the
+    admin: `x y@evil@firm.example` matches the pattern's domain but is no address."""
+    return is_plain_address(email) and (is_referrer(email, app.config.referrers)
                             or email == (app.config.admin or "").lower())
 
 
@@ -73,6 +75,8 @@ class RateLimit:
     _seen: dict[str, deque[datetime]] = field(default_factory=dict)
 
     def allow(self, key: str, now: datetime) -> bool:
+        if len(self._seen) >= MAX_TRACKED:  # many senders: memory stays bounded
+            self._seen = {k: t for k, t in self._seen.items() if now - t[-1] <= self.window}
         times = self._seen.setdefault(key, deque())
         while times and now - times[0] > self.window:
             times.popleft()

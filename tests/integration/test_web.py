@@ -247,3 +247,27 @@ def test_run_web_serves_the_site_beside_the_daemon(tmp_path) -> None:  # type: i
         daemon.send_signal(signal.SIGTERM)
         _, err = daemon.communicate(timeout=30)
     assert daemon.returncode == 0, err[-2000:]
+
+
+def test_hostile_urls_and_addresses_get_a_clear_answer(site) -> None:  # type: ignore[no-untyped-def]
+    world, _, client = site
+    client.post("/signin", data={"email": "a b\r\nBcc: x@evil.example@firm.example"})
+    client.post("/signin", data={"email": "x@evil.example@firm.example"})
+    assert world.smtp.messages == []  # no address, no email: the pattern's domain is not enough
+    sign_in(world, client, "alice@firm.example")
+    assert client.get("/referrals?page=" + "9" * 30).status_code == 200  # not an overflow
+    assert client.get("/referrals/" + "9" * 30).status_code == 404
+    assert client.get("/referrals/-1").status_code == 404
+
+
+def test_a_rate_limit_forgets_quiet_keys_when_many_arrive() -> None:
+    from datetime import UTC, datetime
+
+    from mailflow.web.auth import MAX_TRACKED, RateLimit
+    limit = RateLimit(1, timedelta(minutes=15))
+    start = datetime(2026, 11, 24, tzinfo=UTC)
+    for n in range(MAX_TRACKED):
+        assert limit.allow(f"k{n}", start)
+    assert limit.allow("late", start + timedelta(hours=1))  # the old ones are forgotten
+    assert len(limit._seen) == 1
+    assert not limit.allow("late", start + timedelta(hours=1))  # the limit itself holds
