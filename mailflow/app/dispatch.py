@@ -102,7 +102,7 @@ class Dispatcher:
                 if kinds is not None and row.kind not in kinds:
                     continue
                 if row.kind in STANDALONE:
-                    batch.extend(self._standalone(row, now))
+                    batch.extend(self._standalone(row, now, report))
                 else:
                     groups.setdefault(row.recipient, []).append(row)
             for recipient, rows in groups.items():
@@ -124,9 +124,9 @@ class Dispatcher:
         return report
 
     # -- choosing and building ------------------------------------------------
-    def _standalone(self, row: OutboxRow,
-                    now: datetime) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
-        """A digest or an alert: rendered when queued, about no one referral."""
+    def _standalone(self, row: OutboxRow, now: datetime,
+                    report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
+        """A digest, an alert or a sign-in link: rendered when queued, about no referral."""
         if self.store.contact(row.recipient).get("undeliverable"):
             self.store.update_outbox(row.id, status="skipped", detail="address bounced")
             return []
@@ -143,6 +143,7 @@ class Dispatcher:
         except Exception as exc:
             self.store.update_outbox(row.id, status="failed",
                                      detail=f"error: {type(exc).__name__}: {exc}"[:500])
+            report.failed += 1
             return []
         return [(email, [row])]
 
