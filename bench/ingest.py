@@ -1,6 +1,7 @@
 """Ingest benchmark: mailflow's IMAP ingest against a raw imapclient fetch of the same mail.
 
     python3 bench/ingest.py [--count 2000] [--attachment-share 0.02] [--attachment-mb 1]
+    python3 bench/ingest.py --scale 1000,10000,100000   # is the cost per message flat?
 
 Starts a private Dovecot (like the tests), fills a mailbox with intros (a share of
 them carrying a large attachment), then measures, each in its own process:
@@ -64,9 +65,15 @@ def fill(host: str, port: int, user: str, password: str, count: int, share: floa
     client = IMAPClient(host, port=port, ssl=False)
     client.login(user, password)
     total = 0
+    chunk: list[bytes] = []
     for raw in mailbox(count, share, megabytes, fresh):
         total += len(raw)
-        client.append("INBOX", raw)
+        chunk.append(raw)
+        if len(chunk) >= 200 or sum(map(len, chunk)) > 20_000_000:
+            client.multiappend("INBOX", chunk)  # one command for many: a 100k fill in minutes
+            chunk = []
+    if chunk:
+        client.multiappend("INBOX", chunk)
     client.logout()
     return total
 
@@ -166,6 +173,10 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true",
                         help="fresh intros to three partners (the old toy mailbox) instead of "
                         "the realistic one")
+    parser.add_argument("--scale", metavar="COUNTS",
+                        help="comma-separated message counts (e.g. 1000,10000,100000): for "
+                        "each, a fresh mailbox, the raw fetch and mailflow's ingest; prints "
+                        "the cost per message and its ratio to the smallest count's")
     parser.add_argument("--phase", choices=("baseline", "baseline-parse", "mailflow",
                                             "mailflow-serial"))
     parser.add_argument("--host")
@@ -188,6 +199,9 @@ def main() -> None:
     binary = dovecot_binary()
     if binary is None:
         sys.exit("dovecot is not installed: apt-get install -y dovecot-imapd")
+    if args.scale:
+        scale(binary, args, [int(c) for c in args.scale.split(",")])
+        return
     with running_dovecot(binary) as server, tempfile.TemporaryDirectory() as workdir:
         user = account(server, 1)
         args.host, args.port, args.user, args.password = (user.host, user.port,
@@ -231,6 +245,34 @@ def main() -> None:
           f"{serial['phases']['fetch']:.2f} s against {ours['phases']['fetch']:.2f} s)")
     print(f"same {args.count} messages delivered again: "
           f"{again['referrals'] - ours['referrals']} duplicate referrals created")
+
+
+def scale(binary: str, args: argparse.Namespace, counts: list[int]) -> None:
+    """Per-message cost at each size, each mailbox in an account and a database of its own."""
+    rows = []
+    with running_dovecot(binary) as server, tempfile.TemporaryDirectory() as workdir:
+        for number, count in enumerate(counts, start=1):
+            user = account(server, number)
+            args.host, args.port, args.user, args.password = (user.host, user.port,
+                                                              user.username, user.password)
+            fill(user.host, user.port, user.username, user.password, count,
+                 args.attachment_share, args.attachment_mb, args.fresh)
+            base = child("baseline", args, workdir)
+            own = Path(workdir) / str(count)
+            own.mkdir()
+            ours = child("mailflow", args, str(own))
+            rows.append((count, base, ours))
+            print(f"{count} messages: raw fetch {base['seconds']:.2f} s, mailflow "
+                  f"{ours['seconds']:.2f} s ({ours['seconds'] / base['seconds']:.2f}x), "
+                  f"{ours['seconds'] / count * 1000:.2f} ms per message, peak RSS "
+                  f"{ours['peak_rss_mb']:.0f} MB; " + ", ".join(
+                      f"{k} {v:.2f}" for k, v in ours["phases"].items()), flush=True)
+    first_count, _, first = rows[0]
+    for count, base, ours in rows[1:]:
+        ratio = (ours["seconds"] / count) / (first["seconds"] / first_count)
+        fetch_ratio = (base["seconds"] / count) / (rows[0][1]["seconds"] / first_count)
+        print(f"per-message cost at {count} against {first_count}: {ratio:.2f}x "
+              f"(the raw fetch's own: {fetch_ratio:.2f}x)")
 
 
 if __name__ == "__main__":
