@@ -234,22 +234,25 @@ class ImapMailbox:
     def move(self, keys: Sequence[str], destination: str) -> None:
         if not keys:
             return
-        uids = [int(k) for k in keys]
         with self._lock:
             try:
                 destination = self._ensure_folder(destination)
-                if self.client.has_capability("MOVE"):
-                    self.client.move(uids, destination)
-                elif self.client.has_capability("UIDPLUS"):
-                    self.client.copy(uids, destination)
-                    self.client.add_flags(uids, [b"\\Deleted"])
-                    self.client.uid_expunge(uids)
-                else:
-                    # without UIDPLUS an EXPUNGE could remove others' deleted mail: copy only
-                    self.client.copy(uids, destination)
-                    self.client.add_flags(uids, [b"\\Seen"])
+                for uids in uid_sets([int(k) for k in keys]):
+                    self._move(uids, destination)
             except IMAPClientError as exc:
                 raise MailboxError(f"cannot move messages to {destination}: {exc}") from exc
+
+    def _move(self, uids: str, destination: str) -> None:
+        if self.client.has_capability("MOVE"):
+            self.client.move(uids, destination)
+        elif self.client.has_capability("UIDPLUS"):
+            self.client.copy(uids, destination)
+            self.client.add_flags(uids, [b"\\Deleted"])
+            self.client.uid_expunge(uids)
+        else:
+            # without UIDPLUS an EXPUNGE could remove others' deleted mail: copy only
+            self.client.copy(uids, destination)
+            self.client.add_flags(uids, [b"\\Seen"])
 
     def append(self, folder: str, raw: bytes, flags: Sequence[bytes] = (b"\\Seen",)) -> None:
         try:
@@ -283,6 +286,25 @@ class ImapMailbox:
 
     def close(self) -> None:
         _quietly_close(self.client)
+
+
+def uid_sets(uids: Sequence[int], longest: int = 4000) -> list[str]:
+    """`uids` as IMAP sequence sets (`1:200,205`), each short enough for one command line
+    (servers cap a line near 8 KB; Dovecot at 64 KB)."""
+    runs: list[list[int]] = []
+    for uid in sorted(set(uids)):
+        if runs and uid == runs[-1][1] + 1:
+            runs[-1][1] = uid
+        else:
+            runs.append([uid, uid])
+    sets: list[str] = []
+    for first, last in runs:
+        run = f"{first}:{last}" if last > first else str(first)
+        if sets and len(sets[-1]) + len(run) < longest:
+            sets[-1] += "," + run
+        else:
+            sets.append(run)
+    return sets
 
 
 def _quietly_close(client: IMAPClient) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from mailflow.adapters.mailbox import RESUMABLE, FetchedMessage, MailboxSource
 from mailflow.adapters.store import Store
 from mailflow.app.inbound import Handler
+from mailflow.app.parse_ahead import Outcome, ParsePool, parse_ahead
 from mailflow.core.model import Classification, Kind
 from mailflow.core.parse import MalformedMessage, parse_message
 
@@ -120,13 +121,14 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
            batch_size: int = 200, since: datetime | None = None,
            progress: Callable[[int], None] | None = None,
            history_after: timedelta = timedelta(days=14),
-           overlap: bool = True) -> IngestReport:
+           overlap: bool = True, pool: ParsePool | None = None) -> IngestReport:
     """Fetch everything above the stored cursor; record, then move, then advance the cursor.
 
     A crash between any two of these steps is harmless: a re-fetched message is
     recognised by its Message-ID and only moved. On a first run (no cursor yet) intros
     older than `history_after` are recorded as history. With `overlap`, the next batch is
-    fetched while this one is handled (bench/ingest.py measures both ways).
+    fetched while this one is handled, and parsed in a second process (`pool`, made here
+    when not given) when there is more than one batch; bench/ingest.py measures both ways.
     """
     store = handler.store
     report = IngestReport()
@@ -136,49 +138,100 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     handler.history_before = _history_before(store, first_run, now, history_after)
     resumable = RESUMABLE in mailbox.capabilities
     batches = mailbox.fetch_new(cursor if resumable else None, batch_size)
-    if overlap:
-        batches = read_ahead(batches)
-    while True:
-        with report.timed("fetch"):
-            batch = next(batches, None)
-        if batch is None:
-            break
-        moves: dict[str, list[str]] = {}
-        # one commit per batch; each message still gets its own savepoint (all or nothing)
-        with store.atomic():
-            for fetched in batch:
-                report.fetched += 1
-                destination = handle_fetched(fetched, mailbox, handler, folders, now, since,
-                                             report)
-                if destination:
-                    moves.setdefault(destination, []).append(fetched.key)
-            committing = time.perf_counter()
-        report.phases["commit"] += time.perf_counter() - committing  # the COMMIT itself
-        with report.timed("move"):
-            for destination, keys in moves.items():
-                mailbox.move(keys, destination)
-        if resumable and batch[-1].cursor:
-            store.set_cursor(mailbox.folder, batch[-1].cursor)
-        if progress is not None:
-            progress(report.fetched)
+    own_pool = pool is None and overlap
+    parsing = pool if pool is not None else ParsePool()
+    stream = parse_ahead(read_ahead(batches) if overlap else batches,
+                         parsing if overlap else ParsePool(broken=True))
+    moves = PendingMoves(mailbox, store, report, resumable)
+    try:
+        while True:
+            with report.timed("fetch"):  # waiting for the mailbox, or for the parser
+                parsed = next(stream, None)
+            if parsed is None:
+                break
+            _handle_batch(parsed.messages, parsed.outcomes, mailbox, handler, folders, now,
+                          since, report, moves)
+            if progress is not None:
+                progress(report.fetched)
+        moves.flush()
+    finally:
+        if own_pool:
+            parsing.close()
     if handler.history_before is not None:
         store.delete_meta("history_before")
         handler.history_before = None
     return report
 
 
+class PendingMoves:
+    """Moves out of the inbox, and the cursor that may only follow them, gathered over
+    batches.
+
+    An IMAP MOVE costs the server time in proportion to the whole folder (Dovecot rewrites
+    its index), so a move per batch made a 100k backlog quadratic (bench/ingest.py
+    --scale). Flushing once as many are pending as were moved before keeps the number of
+    moves logarithmic. A crash before a flush costs only a re-fetch of what was recorded:
+    each message is known by its Message-ID and just moved.
+    """
+
+    AT_LEAST = 1000
+
+    def __init__(self, mailbox: MailboxSource, store: Store, report: IngestReport,
+                 resumable: bool) -> None:
+        self.mailbox, self.store, self.report, self.resumable = (mailbox, store, report,
+                                                                 resumable)
+        self.by_folder: dict[str, list[str]] = {}
+        self.cursor: str | None = None
+        self.pending = self.moved = 0
+
+    def add(self, key: str, destination: str | None) -> None:
+        if destination:
+            self.by_folder.setdefault(destination, []).append(key)
+            self.pending += 1
+
+    def batch_done(self, cursor: str | None) -> None:
+        self.cursor = cursor or self.cursor
+        if self.pending >= max(self.AT_LEAST, self.moved):
+            self.flush()
+
+    def flush(self) -> None:
+        with self.report.timed("move"):
+            for destination, keys in self.by_folder.items():
+                self.mailbox.move(keys, destination)
+        self.moved += self.pending
+        self.by_folder, self.pending = {}, 0
+        if self.resumable and self.cursor:
+            self.store.set_cursor(self.mailbox.folder, self.cursor)
+
+
+def _handle_batch(batch: list[FetchedMessage], outcomes: list[Outcome],
+                  mailbox: MailboxSource, handler: Handler, folders: Folders, now: datetime,
+                  since: datetime | None, report: IngestReport, moves: PendingMoves) -> None:
+    """One commit for the batch (each message in its own savepoint); its moves are queued."""
+    store = handler.store
+    with store.atomic():
+        for fetched, outcome in zip(batch, outcomes, strict=True):
+            report.fetched += 1
+            moves.add(fetched.key, handle_fetched(fetched, mailbox, handler, folders, now,
+                                                  since, report, outcome))
+        committing = time.perf_counter()
+    report.phases["commit"] += time.perf_counter() - committing  # the COMMIT itself
+    moves.batch_done(batch[-1].cursor)
+
+
 def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
                    folders: Folders, now: datetime, since: datetime | None,
-                   report: IngestReport) -> str | None:
+                   report: IngestReport, outcome: Outcome = None) -> str | None:
     """Handle one message; whatever goes wrong, it is kept and recorded, never lost.
 
     The guard starts at the raw bytes: parsing, the duplicate lookup and the handler all
     run inside it, in one savepoint, so a failure anywhere leaves no half-written trace.
+    `outcome` is what a parsing process made of the bytes already (None: parse here).
     """
     store = handler.store
     try:
         with store.atomic():
-            return _handle(fetched, mailbox, handler, folders, now, since, report)
+            return _handle(fetched, mailbox, handler, folders, now, since, report, outcome)
     except Exception as exc:  # a bug on one message must not stop the queue
         reason = (f"malformed: {exc}" if isinstance(exc, MalformedMessage)
                   else f"error: {type(exc).__name__}: {exc}")
@@ -206,10 +259,15 @@ def _quarantine(fetched: FetchedMessage, mailbox: MailboxSource, store: Store,
 
 def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
             folders: Folders, now: datetime, since: datetime | None,
-            report: IngestReport) -> str | None:
+            report: IngestReport, outcome: Outcome) -> str | None:
     store = handler.store
-    with report.timed("parse"):
-        message = parse_message(fetched.raw)
+    if isinstance(outcome, str):
+        raise MalformedMessage(outcome)
+    if outcome is not None:
+        message = outcome
+    else:
+        with report.timed("parse"):
+            message = parse_message(fetched.raw)
     if store.seen_message(message.message_id) is not None:
         report.duplicates += 1
         return folders.processed

@@ -310,8 +310,12 @@ def test_an_imap_connection_dropped_mid_ingest_loses_and_duplicates_nothing(
     try:
         box = open_mailbox(app.config)
 
+        dropped: list[int] = []
+
         def drop_the_line(count: int) -> None:  # after the first batch, the server is gone
-            box.client._imap.sock.shutdown(socket.SHUT_RDWR)  # type: ignore[attr-defined]
+            if not dropped:
+                dropped.append(count)
+                box.client._imap.sock.shutdown(socket.SHUT_RDWR)  # type: ignore[attr-defined]
 
         start = datetime(2026, 11, 23, 10, tzinfo=UTC)
         try:
@@ -319,7 +323,9 @@ def test_an_imap_connection_dropped_mid_ingest_loses_and_duplicates_nothing(
                 run_cycle(app, start, box, progress=drop_the_line)
         finally:
             box.client._imap.sock.close()  # type: ignore[attr-defined]  # the dead line
-        assert 1 <= len(app.store.referrals()) < 5
+        # what was fetched before the drop is recorded (read ahead, maybe all five) but not
+        # moved, and the cursor has not passed it
+        assert 1 <= len(app.store.referrals()) <= 5
         run_cycle(app, start)  # the next cycle reconnects and goes on from the cursor
         assert len(app.store.referrals()) == 5
         assert len({r.subject for r in app.store.referrals()}) == 5

@@ -243,3 +243,58 @@ def test_tls_certificates_are_verified(dovecot_tls: DovecotServer) -> None:
                                       "INBOX", ca_file=dovecot_tls.certificate, timeout=10)
         assert trusted.uidvalidity() > 0
         trusted.close()
+
+
+def test_uid_sets_are_compact_and_fit_a_command_line() -> None:
+    from mailflow.adapters.imap_mailbox import uid_sets
+
+    assert uid_sets([7, 1, 2, 3, 5, 8, 8]) == ["1:3,5,7:8"]
+    assert uid_sets([]) == []
+    scattered = uid_sets(list(range(1, 100_000, 2)))
+    assert max(len(s) for s in scattered) < 4000
+    assert sorted(int(u) for s in scattered for u in s.split(",")) == list(range(1, 100_000, 2))
+
+
+def test_a_backlog_is_moved_in_a_few_commands_then_the_cursor_follows(
+        imap_account: ImapAccount, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A MOVE costs the server time in proportion to the folder: one per batch was
+    quadratic on a 100k backlog. Moves are gathered, doubling, and the cursor waits."""
+    from datetime import UTC, datetime
+
+    from mailflow.app import ingest as ingest_module
+    from mailflow.app.wiring import build_app, folders_of
+    from mailflow.config import parse_config
+
+    for n in range(40):
+        imap_account.deliver(message(n))
+    config = parse_config({"tracker": "referrals@firm.example", "outbox_dir": "o",
+                           "referrers": ["*@firm.example"], "database": "m.db",
+                           "imap": {"host": imap_account.host, "port": imap_account.port,
+                                    "tls": "none", "username": imap_account.username,
+                                    "password": imap_account.password}},
+                          tmp_path / "m.yaml")
+    monkeypatch.setattr(ingest_module.PendingMoves, "AT_LEAST", 4)
+    app = build_app(config)
+    box = connect(imap_account)
+    moved: list[int] = []
+    uids: list[int] = []
+    real_move = box.move
+
+    def counting(keys, destination):  # type: ignore[no-untyped-def]
+        moved.append(len(keys))
+        uids.extend(int(k) for k in keys)
+        cursor_then = app.store.cursor("INBOX")
+        assert cursor_then is None or int(cursor_then.split(":")[1]) < int(min(keys, key=int))
+        return real_move(keys, destination)
+
+    box.move = counting  # type: ignore[method-assign]
+    try:
+        ingest_module.ingest(box, app.handler, folders_of(config),
+                             datetime(2026, 11, 23, 10, tzinfo=UTC), batch_size=4)
+        assert moved == [4, 4, 8, 16, 8]  # ten batches, five moves
+        assert list(box.fetch_new(None, 100)) == []  # the inbox is empty
+        assert app.store.cursor("INBOX") == f"{box.uidvalidity()}:{max(uids)}"
+    finally:
+        box.close()
+        app.close()
+

@@ -1,0 +1,105 @@
+"""Parsing the next batch in a second process while this one handles the current batch.
+
+MIME parsing is a third of ingest time and needs nothing but the bytes, so on a backlog
+(more than one batch) it runs on another core. What comes back is only data: a parsed
+message, the reason it is malformed, or None for "parse it yourself" (anything else that
+went wrong, and every message of a batch whose worker died). The caller parses those
+again inside its own per-message guard, so a hostile message that kills the worker is
+handled exactly as it would have been without one.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from mailflow.adapters.mailbox import FetchedMessage
+from mailflow.core.model import InboundMessage
+from mailflow.core.parse import MalformedMessage, parse_message
+
+log = logging.getLogger("mailflow.app.parse_ahead")
+
+Outcome = InboundMessage | str | None  # a message, why it is malformed, or "parse it here"
+
+
+def parse_outcomes(raws: list[bytes]) -> list[Outcome]:
+    """What the worker process does with one batch."""
+    out: list[Outcome] = []
+    for raw in raws:
+        try:
+            out.append(parse_message(raw))
+        except MalformedMessage as exc:
+            out.append(str(exc))
+        except Exception:  # reproduced, logged and quarantined by the caller's guard
+            out.append(None)
+    return out
+
+
+@dataclass
+class ParsedBatch:
+    messages: list[FetchedMessage]
+    outcomes: list[Outcome]
+
+
+class ParsePool:
+    """One worker process, started on the first batch that has a successor."""
+
+    def __init__(self, parse: Callable[[list[bytes]], list[Outcome]] = parse_outcomes,
+                 broken: bool = False) -> None:
+        self._parse = parse
+        self._executor: ProcessPoolExecutor | None = None
+        self.broken = broken  # True: every batch is parsed by the caller
+
+    def submit(self, batch: list[FetchedMessage]) -> Future[list[Outcome]] | None:
+        if self.broken:
+            return None
+        try:
+            if self._executor is None:
+                # forkserver: a clean child, never a fork of a process with threads running
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["mailflow.core.parse"])
+                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            return self._executor.submit(self._parse, [m.raw for m in batch])
+        except Exception as exc:  # no second process here: parse in this one
+            log.warning("parsing in this process only: %s", exc)
+            self.broken = True
+            return None
+
+    def outcomes(self, future: Future[list[Outcome]] | None, size: int) -> list[Outcome]:
+        if future is None:
+            return [None] * size
+        try:
+            found = future.result()
+        except Exception as exc:  # the worker died (a crash, the OOM killer): parse here
+            log.warning("the parsing process failed (%s); parsing in this process", exc)
+            self.broken = True
+            return [None] * size
+        return found if len(found) == size else [None] * size
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def parse_ahead(batches: Iterator[list[FetchedMessage]],
+                pool: ParsePool) -> Iterator[ParsedBatch]:
+    """Each batch with its outcomes; from the second batch on, parsed one batch ahead.
+
+    A mailbox with one batch of news (a daemon's usual cycle) never starts the process,
+    and the first batch of a backlog is parsed here while the process takes the second.
+    """
+    first = next(batches, None)
+    if first is None:
+        return
+    batch = next(batches, None)
+    future = pool.submit(batch) if batch is not None else None
+    yield ParsedBatch(first, [None] * len(first))
+    while batch is not None:
+        following = next(batches, None)
+        queued = pool.submit(following) if following is not None else None
+        yield ParsedBatch(batch, pool.outcomes(future, len(batch)))
+        batch, future = following, queued

@@ -1,0 +1,110 @@
+"""Parsing in a second process (app/parse_ahead.py): a real worker process, a real Maildir."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mailflow.adapters.mailbox import FetchedMessage
+from mailflow.adapters.maildir_mailbox import MaildirMailbox, ensure_maildir
+from mailflow.app.ingest import IngestReport, ingest
+from mailflow.app.parse_ahead import Outcome, ParsePool, parse_ahead, parse_outcomes
+from mailflow.app.wiring import build_app, folders_of
+from mailflow.config import Config, parse_config
+
+NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
+HOSTILE = b"\x00\x00\x00"  # not a message at all: quarantined, wherever it is parsed
+
+
+def intro(n: int) -> bytes:
+    return (f"From: Alice <alice@firm.example>\r\nTo: Client {n} <c{n}@mail.example>, "
+            f"bob@law.example\r\nCc: referrals@firm.example\r\nSubject: Introduction {n}\r\n"
+            f"Message-ID: <m{n}@firm.example>\r\nDate: Mon, 23 Nov 2026 09:00:00 +0000\r\n"
+            f"\r\nClient {n}, meet Bob.\r\n").encode()
+
+
+def dies_on_the_third_batch(raws: list[bytes]) -> list[Outcome]:
+    """A worker that is killed half-way (a crash, the OOM killer)."""
+    if any(b"<m9@firm.example>" in raw for raw in raws):
+        os._exit(9)
+    return parse_outcomes(raws)
+
+
+def world(tmp_path: Path, count: int) -> tuple[MaildirMailbox, Config]:
+    root = tmp_path / "Maildir"
+    ensure_maildir(root)
+    for n in range(count):
+        raw = HOSTILE if n == 5 else intro(n)
+        path = root / "new" / f"{n:04d}.msg"
+        path.write_bytes(raw)
+        os.utime(path, ns=(n * 1_000_000_000, n * 1_000_000_000))  # delivery order
+    config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
+                           "maildir": str(root), "outbox_dir": "o",
+                           "referrers": ["*@firm.example"],
+                           "partners": [{"email": "bob@law.example"}]}, tmp_path / "m.yaml")
+    return MaildirMailbox(root), config
+
+
+def outcome_of(tmp_path: Path, pool: ParsePool | None, overlap: bool = True
+               ) -> tuple[IngestReport, list[tuple[str, str]]]:
+    box, config = world(tmp_path, 20)
+    app = build_app(config)
+    try:
+        report = ingest(box, app.handler, folders_of(config), NOW,
+                        batch_size=4, overlap=overlap, pool=pool)
+        records = sorted((m["message_id"].split("@")[0], m["kind"] + ": " + m["reason"])
+                         for m in app.store.messages())
+        return report, records
+    finally:
+        app.close()
+
+
+def test_a_backlog_parsed_in_a_second_process_is_recorded_as_if_parsed_here(
+        tmp_path: Path) -> None:
+    pool = ParsePool()
+    try:
+        report, records = outcome_of(tmp_path / "pool", pool)
+        assert pool._executor is not None and not pool.broken  # the process did the work
+    finally:
+        pool.close()
+    serial, expected = outcome_of(tmp_path / "serial", None, overlap=False)
+    assert records == expected
+    assert report.by_kind == serial.by_kind == {"intro": 19, "quarantined": 1}
+    assert report.phases["parse"] < serial.phases["parse"]  # most of it happened elsewhere
+
+
+def test_a_dead_worker_loses_nothing(tmp_path: Path) -> None:
+    pool = ParsePool(dies_on_the_third_batch)
+    try:
+        report, records = outcome_of(tmp_path / "dies", pool)
+        assert pool.broken
+    finally:
+        pool.close()
+    _, expected = outcome_of(tmp_path / "serial", None, overlap=False)
+    assert records == expected
+    assert report.fetched == 20
+
+
+def test_the_worker_quarantines_with_the_reason_this_process_would_give() -> None:
+    here = parse_outcomes([HOSTILE, intro(1)])
+    assert isinstance(here[0], str) and here[0]  # why it is malformed
+    pool = ParsePool()
+    try:
+        future = pool.submit([])
+        assert future is not None and future.result() == []
+        elsewhere = pool.outcomes(pool.submit([FetchedMessage("1", HOSTILE),
+                                               FetchedMessage("2", intro(1))]), 2)
+    finally:
+        pool.close()
+    assert elsewhere[0] == here[0]
+    assert elsewhere[1] == here[1]  # the same InboundMessage, field by field
+
+
+def test_one_batch_of_news_starts_no_process(tmp_path: Path) -> None:
+    box, _ = world(tmp_path, 3)
+    pool = ParsePool()
+    batches = list(parse_ahead(box.fetch_new(None, 10), pool))
+    assert [len(b.messages) for b in batches] == [3]
+    assert batches[0].outcomes == [None, None, None]  # parsed by the caller
+    assert pool._executor is None
