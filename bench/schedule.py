@@ -3,7 +3,9 @@
     python3 bench/schedule.py [--referrals 100000] [--due 1000]
 
 Builds a store of N open referrals with their pending steps (1,000 of them due now,
-each to a different partner), starts a real aiosmtpd peer, then measures in one run:
+each to a different partner), starts a real aiosmtpd peer in a process of its own (as
+a real mail server is; `--peer-in-process` shares this process and its GIL with it),
+then measures in one run:
 
   baseline   smtplib: the same number of pre-rendered messages over one connection
   mailflow   Dispatcher.send_due(now): indexed due query, Jinja2 render, compose, SMTP
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import smtplib
+import subprocess
 import sys
 import tempfile
 import time
@@ -79,11 +82,24 @@ def baseline(host: str, port: int, count: int) -> float:
     return time.perf_counter() - start
 
 
+def serve_peer() -> None:
+    """The peer for a separate process: prints its port, runs until stdin closes."""
+    controller, peer = start_peer(Behaviour())
+    print(peer.port, flush=True)
+    sys.stdin.read()
+    controller.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--referrals", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=1000)
+    parser.add_argument("--peer-in-process", action="store_true")
+    parser.add_argument("--serve-peer", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_peer:
+        serve_peer()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         config = parse_config({"tracker": "referrals@firm.example", "database": "b.db",
                                "maildir": "mail", "outbox_dir": "o",
@@ -99,17 +115,25 @@ def main() -> None:
             found = store.due(NOW)
             finds.append(time.perf_counter() - started)
         assert len(found) == args.due
-        controller, peer = start_peer(Behaviour())
+        if args.peer_in_process:
+            controller, peer = start_peer(Behaviour())
+            host, port, stop = peer.host, peer.port, controller.stop
+        else:
+            server = subprocess.Popen([sys.executable, __file__, "--serve-peer"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            assert server.stdout is not None and server.stdin is not None
+            host, port = "127.0.0.1", int(server.stdout.readline())
+            stop = server.stdin.close
         try:
-            base = baseline(peer.host, peer.port, args.due)
-            mailer = SmtpMailer(peer.host, peer.port, "none", None, None)
+            base = baseline(host, port, args.due)
+            mailer = SmtpMailer(host, port, "none", None, None)
             dispatcher = Dispatcher(store, config, calendar_of(config), Renderer(), mailer,
                                     "secret")
             started = time.perf_counter()
             report = dispatcher.send_due(NOW)
             ours = time.perf_counter() - started
         finally:
-            controller.stop()
+            stop()
         store.close()
     print(f"find due (indexed query, best of 5): {min(finds) * 1000:.1f} ms")
     print(f"baseline (raw smtplib, {args.due} pre-rendered messages, one connection): "

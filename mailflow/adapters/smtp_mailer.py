@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from mailflow.adapters.mailer import OnResult
 from mailflow.adapters.tls import client_context, tls_problem
@@ -91,7 +94,8 @@ class SmtpMailer:
         except (OSError, smtplib.SMTPException):
             log.debug("QUIT failed after a successful check", exc_info=True)
 
-    def _send_one(self, client: smtplib.SMTP, email: OutgoingEmail) -> SendResult:
+    def _send_one(self, client: smtplib.SMTP, email: OutgoingEmail,
+                  before_data: Callable[[], None]) -> SendResult:
         utf8 = client.has_extn("smtputf8")
         try:  # composing is guarded per email: one odd address fails only its own email
             data = to_bytes(email, utf8=utf8)
@@ -106,7 +110,7 @@ class SmtpMailer:
         options = ["SMTPUTF8"] if utf8 and not all(
             a.isascii() for a in (sender, *recipients)) else []
         try:
-            refused = client.sendmail(sender, recipients, data, mail_options=options)
+            refused = _transaction(client, sender, recipients, data, options, before_data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, message = next(iter(exc.recipients.values()))
             status = "failed" if code >= 500 else "retry"
@@ -122,21 +126,35 @@ class SmtpMailer:
 
     def send_batch(self, emails: Sequence[OutgoingEmail],
                    on_result: OnResult | None = None) -> list[SendResult]:
+        """As Mailer.send_batch. Each result is reported (`on_result`, in a thread of its
+        own) while the next email's envelope goes out, and the next email's DATA waits
+        until that report is done: recording a result (a disk sync) overlaps the SMTP
+        round trips, yet no email is handed over before the one before it is on record.
+        """
         if not emails:
             return []
         client = self._connect()
         results: list[SendResult] = []
+        reporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailflow-report")
+        reports: list[Future[None]] = []
+
+        def reported() -> None:
+            while reports:
+                reports.pop(0).result()  # an error while recording stops the batch here
+
         try:
             for email in emails:
                 try:
-                    results.append(self._send_one(client, email))
-                    if on_result is not None:
-                        on_result(len(results) - 1, results[-1])
+                    results.append(self._send_one(client, email, reported))
                 except (smtplib.SMTPServerDisconnected, OSError) as exc:
                     log.warning("SMTP connection lost after %s of %s emails: %s",
                                 len(results), len(emails), exc)
                     break
+                if on_result is not None:
+                    reports.append(reporter.submit(on_result, len(results) - 1, results[-1]))
+            reported()
         finally:
+            reporter.shutdown(wait=True)
             try:
                 client.quit()
             except (OSError, smtplib.SMTPException):
@@ -147,3 +165,47 @@ class SmtpMailer:
             for offset, result in enumerate(lost):
                 on_result(len(results) + offset, result)
         return results + lost
+
+
+def _transaction(client: smtplib.SMTP, sender: str, recipients: list[str], data: bytes,
+                 options: list[str], before_data: Callable[[], None]) -> dict[str, Any]:
+    """smtplib's sendmail, with `before_data` called between the envelope and DATA (the
+    server takes nothing before the DATA ends)."""
+    client.ehlo_or_helo_if_needed()
+    esmtp = list(options)
+    if client.does_esmtp and client.has_extn("size"):
+        esmtp.append(f"size={len(data)}")
+    code, answer = client.mail(sender, esmtp)
+    if code != 250:
+        _abandon(client, code)
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    refused: dict[str, Any] = {}
+    for recipient in recipients:
+        code, answer = client.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, answer)
+            if code == 421:
+                _abandon(client, code)
+                raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(recipients):
+        _abandon(client, 0)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    try:
+        before_data()
+    except BaseException:
+        _abandon(client, 0)
+        raise
+    code, answer = client.data(data)
+    if code != 250:
+        _abandon(client, code)
+        raise smtplib.SMTPDataError(code, answer)
+    return refused
+
+
+def _abandon(client: smtplib.SMTP, code: int) -> None:
+    """End a transaction that will not be completed (421: the server is going away)."""
+    if code == 421:
+        client.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        client.rset()

@@ -116,6 +116,16 @@ def _db_values(fields: dict[str, Any]) -> dict[str, Any]:
                 int(v) if isinstance(v, bool) else v) for k, v in fields.items()}
 
 
+def _chunks(values: Sequence[Any], size: int = 500) -> list[list[Any]]:
+    """`values` (deduplicated) in pieces that stay under SQLite's limit on parameters."""
+    unique = list(dict.fromkeys(values))
+    return [unique[i:i + size] for i in range(0, len(unique), size)]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
 class Store:
     """The one database; every write for one message goes through one `atomic()` block."""
 
@@ -276,6 +286,14 @@ class Store:
     def referral(self, referral_id: int) -> Referral:
         return _referral(self.referral_row(referral_id))
 
+    def referrals_by_id(self, referral_ids: Sequence[int]) -> dict[int, Referral]:
+        found: dict[int, Referral] = {}
+        for chunk in _chunks(referral_ids):
+            for row in self.query(f"select * from referrals where id in ({_marks(chunk)})",
+                                  chunk):
+                found[row["id"]] = _referral(row)
+        return found
+
     def find_referral(self, referral_id: int) -> Referral | None:
         rows = self.query("select * from referrals where id = ?", [referral_id])
         return _referral(rows[0]) if rows else None
@@ -364,9 +382,9 @@ class Store:
                         "values (?, ?, ?, ?, ?)", [referral_id, to_db(at), kind, actor, detail])
 
     def events(self, referral_id: int | None = None) -> list[tuple[int, Event]]:
-        where = "referral_id = ?" if referral_id is not None else None
-        rows = self.db.table("events").rows_where(where, [referral_id] if where else [],
-                                            order_by="id")
+        rows = (self.query("select * from events where referral_id = ? order by id",
+                           [referral_id]) if referral_id is not None
+                else self.query("select * from events order by id"))
         out = []
         for r in rows:
             at = from_db(r["at"])
@@ -379,6 +397,34 @@ class Store:
         self.db.conn.executemany(
             "insert into contacts (email, name) values (?, ?) "
             "on conflict(email) do update set name = excluded.name", list(names.items()))
+
+    def notes_of(self, referral_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The notes and needs said about each of these referrals, oldest first."""
+        found: dict[int, list[str]] = {i: [] for i in referral_ids}
+        for chunk in _chunks(referral_ids):
+            for row in self.db.execute(
+                    f"select referral_id, detail from events where referral_id in ({_marks(chunk)})"
+                    " and kind in ('note', 'need') order by id", list(chunk)).fetchall():
+                found.setdefault(row[0], []).append(row[1] or "")
+        return found
+
+    def contacts_of(self, emails: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The contacts known among `emails` (names, undeliverable marks)."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(emails):
+            for row in self.query(f"select * from contacts where email in ({_marks(chunk)})",
+                                  chunk):
+                found[row["email"]] = row
+        return found
+
+    def opt_outs_of(self, emails: Sequence[str]) -> set[tuple[str, int]]:
+        """(email, referral id) said stop among `emails`; referral id 0 means everything."""
+        found: set[tuple[str, int]] = set()
+        for chunk in _chunks(emails):
+            found.update((r[0], r[1]) for r in self.db.execute(
+                f"select email, referral_id from opt_outs where email in ({_marks(chunk)})",
+                list(chunk)).fetchall())
+        return found
 
     def contact(self, email: str) -> dict[str, Any]:
         rows = self.query("select * from contacts where email = ?", [email])
@@ -489,6 +535,26 @@ class Store:
             "select email from partner_emails where partner_id = ? order by email",
             [rows[0]["id"]]))
         return _partner(rows[0], emails)
+
+    def find_partners(self, emails: Sequence[str]) -> dict[str, PartnerRecord]:
+        """`find_partner` of each of `emails` that is a partner's address."""
+        lowered = [e.lower() for e in emails]
+        ids: dict[str, int] = {}
+        for chunk in _chunks(lowered):
+            ids.update((r[0], r[1]) for r in self.db.execute(
+                f"select email, partner_id from partner_emails where email in ({_marks(chunk)})",
+                chunk).fetchall())
+        partners: dict[int, PartnerRecord] = {}
+        for chunk in _chunks(list(ids.values())):
+            addresses: dict[int, list[str]] = {}
+            for row in self.db.execute("select email, partner_id from partner_emails where "
+                                       f"partner_id in ({_marks(chunk)}) order by email",
+                                       chunk).fetchall():
+                addresses.setdefault(row[1], []).append(row[0])
+            for row in self.query(f"select * from partners where id in ({_marks(chunk)})",
+                                  chunk):
+                partners[row["id"]] = _partner(row, tuple(addresses.get(row["id"], ())))
+        return {email: partners[i] for email, i in ids.items() if i in partners}
 
     def save_partner(self, fields: dict[str, Any], emails: Sequence[str],
                      partner_id: int | None) -> int:
@@ -622,6 +688,29 @@ class Store:
         sql = ("select count(*) from outbox where referral_id = ? and status = 'sent' "
                "and kind = 'step' and step not in ('acknowledgement', 'partner_question')")
         return int(self.db.execute(sql, [referral_id]).fetchone()[0])
+
+    def sent_counts(self, referral_ids: Sequence[int]) -> dict[int, int]:
+        """`sent_count` of each of these referrals (absent: none sent)."""
+        found: dict[int, int] = {}
+        for chunk in _chunks(referral_ids):
+            found.update((r[0], r[1]) for r in self.db.execute(
+                "select referral_id, count(*) from outbox where referral_id in "
+                f"({_marks(chunk)}) and status = 'sent' and kind = 'step' and step not in "
+                "('acknowledgement', 'partner_question') group by referral_id",
+                list(chunk)).fetchall())
+        return found
+
+    def sent_to_each_since(self, recipients: Sequence[str], since: datetime,
+                           kind: str | None = None) -> dict[str, int]:
+        """`sent_to_since` (or, with `kind`, of that kind only) for each of `recipients`."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(recipients):
+            found.update((r[0], r[1]) for r in self.db.execute(
+                "select recipient, count(distinct message_id) from outbox where recipient in "
+                f"({_marks(chunk)}) and status = 'sent' and sent_at >= ?"
+                + (" and kind = ?" if kind else "") + " group by recipient",
+                [*chunk, to_db(since), *([kind] if kind else [])]).fetchall())
+        return found
 
     def sent_to_since(self, recipient: str, since: datetime) -> int:
         sql = ("select count(distinct message_id) from outbox where recipient = ? "

@@ -15,6 +15,7 @@ from mailflow.adapters.mailer import Mailer
 from mailflow.adapters.renderer import Renderer
 from mailflow.adapters.store import OutboxRow, Store
 from mailflow.app.executor import queue_notice
+from mailflow.app.send_facts import SendFacts
 from mailflow.app.template_context import person, referral_context
 from mailflow.config import Config
 from mailflow.core.addressing import split_address
@@ -65,13 +66,16 @@ class Dispatcher:
     mailer: Mailer
     secret: str
 
-    _seen: dict[int, Referral] = field(default_factory=dict)
+    _known: SendFacts | None = None
+
+    @property
+    def _facts(self) -> SendFacts:
+        """What this send read up front (state does not move while it prepares)."""
+        assert self._known is not None, "read in send_due"
+        return self._known
 
     def _referral(self, referral_id: int) -> Referral:
-        """Each referral read once per send: rows of one send share it (state does not move)."""
-        if referral_id not in self._seen:
-            self._seen[referral_id] = self.store.referral(referral_id)
-        return self._seen[referral_id]
+        return self._facts.referral(referral_id)
 
     @property
     def domain(self) -> str:
@@ -94,13 +98,14 @@ class Dispatcher:
         transaction: a crash mid-batch resends at most the one email in flight.
         """
         report = DispatchReport()
-        self._seen.clear()
         groups: dict[str, list[OutboxRow]] = {}
         batch: list[tuple[OutgoingEmail, list[OutboxRow]]] = []
         with self.store.atomic():  # Message-IDs are on record before anything is sent
-            for row in self.store.due(now):
-                if kinds is not None and row.kind not in kinds:
-                    continue
+            due = [r for r in self.store.due(now) if kinds is None or r.kind in kinds]
+            if not due:
+                return report
+            self._known = SendFacts.read(self.store, due, self._day_start(now))
+            for row in due:
                 if row.kind in STANDALONE:
                     batch.extend(self._standalone(row, now, report))
                 else:
@@ -127,10 +132,10 @@ class Dispatcher:
     def _standalone(self, row: OutboxRow, now: datetime,
                     report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
         """A digest, an alert or a sign-in link: rendered when queued, about no referral."""
-        if self.store.contact(row.recipient).get("undeliverable"):
+        if self._facts.contact(row.recipient).get("undeliverable"):
             self.store.update_outbox(row.id, status="skipped", detail="address bounced")
             return []
-        if row.kind == "digest" and self.store.opted_out(row.recipient, 0):
+        if row.kind == "digest" and self._facts.opted_out(row.recipient, 0):
             self.store.update_outbox(row.id, status="skipped", detail="recipient said stop")
             return []
         try:
@@ -158,12 +163,12 @@ class Dispatcher:
             referral = self._referral(row.referral_id)
             if row.recipient not in (referral.referrer, referral.client, referral.partner):
                 self._skip(row, "no longer a party to the referral", now)
-            elif (self.store.opted_out(row.recipient, row.referral_id)
+            elif (self._facts.opted_out(row.recipient, row.referral_id)
                   and not (row.is_notice and row.step == "confirm")):  # the answer to "stop"
                 self._skip(row, "recipient said stop", now)
-            elif self.store.contact(row.recipient).get("undeliverable"):
+            elif self._facts.contact(row.recipient).get("undeliverable"):
                 self._skip(row, "address bounced", now)
-            elif (not row.is_notice and self.store.sent_count(row.referral_id)
+            elif (not row.is_notice and self._facts.sent_count(row.referral_id)
                   >= self.config.workflow.max_per_referral):
                 self._skip(row, f"send budget of {self.config.workflow.max_per_referral} "
                                 "emails for this referral used", now)
@@ -235,7 +240,7 @@ class Dispatcher:
         if regular and not open_now:
             regular = []  # still pending: they go out when business hours begin
         regular = self._timely(regular, now, report)
-        if regular and (self.store.sent_to_since(recipient, self._day_start(now))
+        if regular and (self._facts.sent_today.get(recipient, 0)
                         >= self.config.workflow.max_per_recipient_per_day):
             tomorrow = self.calendar.next_opening(self._day_start(now) + timedelta(days=1))
             for row in regular:
@@ -251,7 +256,7 @@ class Dispatcher:
         if not notices:
             return []
         cap = self.config.workflow.max_notices_per_recipient_per_day
-        allowed = cap - self.store.notices_sent_to_since(recipient, self._day_start(now))
+        allowed = cap - self._facts.notices_today.get(recipient, 0)
         if allowed <= 0:
             tomorrow = self._day_start(now) + timedelta(days=1)
             for row in notices:
@@ -274,7 +279,7 @@ class Dispatcher:
 
     def _context(self, row: OutboxRow, now: datetime) -> dict[str, Any]:
         referral = self._referral(row.referral_id)
-        context = referral_context(self.store, referral, row.recipient, self.config.tracker,
+        context = referral_context(self._facts, referral, row.recipient, self.config.tracker,
                                    now, self.config.timezone)
         if row.is_notice:
             context.update(json.loads(row.payload or "{}"))
@@ -334,7 +339,7 @@ class Dispatcher:
         if not kept:
             return None
         first = self._referral(kept[0].referral_id)
-        context = referral_context(self.store, first, recipient, self.config.tracker, now,
+        context = referral_context(self._facts, first, recipient, self.config.tracker, now,
                                    self.config.timezone)
         context["items"] = items
         rendered = self.renderer.render("combined", context)
@@ -357,7 +362,7 @@ class Dispatcher:
         return f"notice.{row.step}.{self.store.notice_number(row.id)}"
 
     def _address(self, referral: Any, email: str) -> Address:
-        who = person(self.store, referral, email)
+        who = person(self._facts, referral, email)
         return Address(email, who["name"] if who else "")
 
     def _reply_to(self, referral_id: int, recipient: str) -> str:
@@ -368,9 +373,8 @@ class Dispatcher:
     # -- results --------------------------------------------------------------
     def _record(self, email: OutgoingEmail, rows: list[OutboxRow], status: str, detail: str,
                 now: datetime, report: DispatchReport) -> None:
-        with self.store.atomic():
-            for row in rows:
-                self._record_row(row, status, detail, now, report)
+        for row in rows:  # in the caller's transaction, one per email
+            self._record_row(row, status, detail, now, report)
         if status == "sent":
             tags = ", ".join(f"R-{r.referral_id}" for r in rows if r.referral_id)
             report.sent.append((email.to[0].email, tags, ", ".join(r.step for r in rows)))

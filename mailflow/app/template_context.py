@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mailflow.adapters.store import Store
-from mailflow.app.directory import find
+from mailflow.app.send_facts import SendFacts
 from mailflow.core.model import Referral, Role
 from mailflow.core.workflow import role_words
 
 
-def person(store: Store, referral: Referral, email: str | None) -> dict[str, str] | None:
+def person(facts: SendFacts, referral: Referral, email: str | None) -> dict[str, str] | None:
     if not email:
         return None
-    name = referral.names.get(email) or store.contact(email).get("name") or ""
+    name = referral.names.get(email) or facts.contact(email).get("name") or ""
     first = name.split()[0] if name else email.split("@")[0].split(".")[0].capitalize()
     return {"email": email, "name": name, "first_name": first}
 
@@ -25,11 +24,11 @@ def _ago(delta_hours: float) -> str:
     return f"{delta_hours / 24:.0f} days"
 
 
-def referral_context(store: Store, referral: Referral, recipient: str, tracker: str,
+def referral_context(facts: SendFacts, referral: Referral, recipient: str, tracker: str,
                      now: datetime, timezone: Any) -> dict[str, Any]:
     role = referral.role_of(recipient) or Role.REFERRER
-    partner = find(store, referral.partner) if referral.partner else None
-    notes = [e.detail for _, e in store.events(referral.id) if e.kind in ("note", "need")]
+    partner = facts.find_partner(referral.partner) if referral.partner else None
+    notes = facts.notes_of(referral.id)
     contacted_after = None
     if referral.contacted_at is not None:
         hours = (referral.contacted_at - referral.created_at).total_seconds() / 3600
@@ -45,12 +44,12 @@ def referral_context(store: Store, referral: Referral, recipient: str, tracker: 
         "rating": referral.rating,
         "notes": notes,
         "contacted_after": contacted_after,
-        "referrer": person(store, referral, referral.referrer),
-        "client": person(store, referral, referral.client),
-        "partner": person(store, referral, referral.partner),
+        "referrer": person(facts, referral, referral.referrer),
+        "client": person(facts, referral, referral.client),
+        "partner": person(facts, referral, referral.partner),
         "partner_profile": {"niche": partner.niche if partner else "",
                             "notes": partner.notes if partner else ""},
-        "recipient": {**(person(store, referral, recipient) or {}), "role": str(role)},
+        "recipient": {**(person(facts, referral, recipient) or {}), "role": str(role)},
         "words": list(role_words(role)),
         "candidates": list(referral.candidates),
         "tracker": tracker,

@@ -7,6 +7,9 @@ import email.policy
 from datetime import UTC, datetime
 from email.utils import getaddresses
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mailflow.core.compose import to_bytes
 from mailflow.core.model import Address
 from mailflow.core.outgoing import LOOP_HEADER, OutgoingEmail
@@ -67,3 +70,23 @@ def test_lines_end_in_crlf_for_smtp() -> None:
 
 def test_deterministic() -> None:
     assert to_bytes(sample()) == to_bytes(sample())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=400)
+       | st.text(alphabet="ab =\t\r\n\x85\u2028.éFrom", max_size=400))
+def test_the_direct_plain_part_is_what_the_email_package_writes(text: str) -> None:
+    """plain_part() replaced the email package's generator for speed; it must not differ
+    in one byte, whatever the text (line ends, trailing spaces, dots, Unicode breaks)."""
+    from mailflow.core.compose import SMTP_COMPAT, _text_part, plain_part
+
+    assert plain_part(text) == _text_part(text, "plain").as_bytes(policy=SMTP_COMPAT)
+
+
+def test_a_plain_email_still_reads_back_as_its_text() -> None:
+    text = "Hi Bob,\n\nWas Jane in touch? Reply done = closed.\n" + "é" * 90 + "\n"
+    raw = to_bytes(OutgoingEmail("x@mailflow.example", Address("referrals@firm.example"),
+                                 (Address("bob@law.example"),), "[R-1] nudge", text,
+                                 datetime(2026, 11, 24, 10, tzinfo=UTC)))
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message.get_content().replace("\r\n", "\n") == text  # type: ignore[attr-defined]

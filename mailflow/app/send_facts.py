@@ -1,0 +1,76 @@
+"""What one send needs to know about its due rows, read in a few queries up front.
+
+Checking each email on its own (its referral, the recipient's contact and opt-outs,
+the referral's send budget, today's count, the notes) took about twenty statements
+per email, more time than the SMTP conversation itself (bench/schedule.py). Nothing
+these facts describe changes while the emails of one send are being prepared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mailflow.adapters.store import OutboxRow, PartnerRecord, Store
+from mailflow.core.model import Referral
+
+
+@dataclass
+class SendFacts:
+    store: Store
+    day_start: datetime
+    referrals: dict[int, Referral] = field(default_factory=dict)
+    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    opt_outs: set[tuple[str, int]] = field(default_factory=set)
+    sent_counts: dict[int, int] = field(default_factory=dict)
+    sent_today: dict[str, int] = field(default_factory=dict)
+    notices_today: dict[str, int] = field(default_factory=dict)
+    notes: dict[int, list[str]] = field(default_factory=dict)
+    partners: dict[str, PartnerRecord | None] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, store: Store, rows: list[OutboxRow], day_start: datetime) -> SendFacts:
+        ids = [r.referral_id for r in rows if r.referral_id]
+        referrals = store.referrals_by_id(ids)
+        people = {r.recipient for r in rows}
+        for referral in referrals.values():
+            people.update(e for e in (referral.referrer, referral.client, referral.partner) if e)
+        recipients = sorted({r.recipient for r in rows})
+        known = store.contacts_of(sorted(people))
+        contacts = {e: known.get(e) or {"email": e, "name": "", "undeliverable": None}
+                    for e in people}
+        partner_emails = sorted({r.partner for r in referrals.values() if r.partner})
+        found = store.find_partners(partner_emails)
+        return cls(store, day_start, referrals, contacts,
+                   store.opt_outs_of(sorted(people)), store.sent_counts(ids),
+                   store.sent_to_each_since(recipients, day_start),
+                   store.sent_to_each_since(recipients, day_start, kind="notice"),
+                   store.notes_of(ids), {e: found.get(e.lower()) for e in partner_emails})
+
+    def referral(self, referral_id: int) -> Referral:
+        if referral_id not in self.referrals:  # not among the due rows: read it once
+            self.referrals[referral_id] = self.store.referral(referral_id)
+        return self.referrals[referral_id]
+
+    def contact(self, email: str) -> dict[str, Any]:
+        if email not in self.contacts:
+            self.contacts[email] = self.store.contact(email)
+        return self.contacts[email]
+
+    def opted_out(self, email: str, referral_id: int) -> bool:
+        """Only for the people of the due rows' referrals: those were read."""
+        return (email, 0) in self.opt_outs or (email, referral_id) in self.opt_outs
+
+    def sent_count(self, referral_id: int) -> int:
+        return self.sent_counts.get(referral_id, 0)
+
+    def find_partner(self, email: str) -> PartnerRecord | None:
+        if email not in self.partners:
+            self.partners[email] = self.store.find_partner(email)
+        return self.partners[email]
+
+    def notes_of(self, referral_id: int) -> list[str]:
+        if referral_id not in self.notes:
+            self.notes.update(self.store.notes_of([referral_id]))
+        return self.notes[referral_id]
