@@ -140,7 +140,10 @@ class SmtpMailer:
 
         def reported() -> None:
             while reports:
-                reports.pop(0).result()  # an error while recording stops the batch here
+                try:
+                    reports.pop(0).result()
+                except BaseException as exc:  # not the connection's fault: stop the batch
+                    raise _ReportFailed() from exc
 
         try:
             for email in emails:
@@ -153,6 +156,9 @@ class SmtpMailer:
                 if on_result is not None:
                     reports.append(reporter.submit(on_result, len(results) - 1, results[-1]))
             reported()
+        except _ReportFailed as failed:
+            assert failed.__cause__ is not None
+            raise failed.__cause__ from None
         finally:
             reporter.shutdown(wait=True)
             try:
@@ -165,6 +171,10 @@ class SmtpMailer:
             for offset, result in enumerate(lost):
                 on_result(len(results) + offset, result)
         return results + lost
+
+
+class _ReportFailed(Exception):
+    """Reporting a result failed: raised past the loop's "connection lost" handling."""
 
 
 def _transaction(client: smtplib.SMTP, sender: str, recipients: list[str], data: bytes,

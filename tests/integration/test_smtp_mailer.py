@@ -45,6 +45,35 @@ def test_batch_in_one_connection(smtp_server: SmtpPeer) -> None:
     assert smtp_server.messages[0].mail_from == "referrals@firm.example"
 
 
+def test_no_email_is_handed_over_before_the_one_before_it_is_recorded(
+        smtp_server: SmtpPeer) -> None:
+    """Recording runs beside the next envelope, but the next DATA waits for it: a crash
+    can leave at most one email sent and not on record."""
+    import time
+
+    accepted_while_recording: list[int] = []
+
+    def slow_record(index: int, result: object) -> None:
+        time.sleep(0.15)  # a slow disk
+        accepted_while_recording.append(len(smtp_server.messages))
+
+    results = mailer(smtp_server).send_batch([outgoing(n) for n in range(4)],
+                                             on_result=slow_record)
+    assert [r.status for r in results] == ["sent"] * 4
+    assert accepted_while_recording == [1, 2, 3, 4]  # never one ahead
+
+
+def test_a_failed_record_stops_the_batch_before_the_next_email(
+        smtp_server: SmtpPeer) -> None:
+    def record(index: int, result: object) -> None:
+        if index == 1:
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        mailer(smtp_server).send_batch([outgoing(n) for n in range(4)], on_result=record)
+    assert len(smtp_server.messages) == 2  # the third was never handed over
+
+
 def test_permanent_and_temporary_refusals() -> None:
     controller, peer = start_peer(Behaviour(reject={
         "gone@x.example": "550 5.1.1 <gone@x.example>: user unknown",
