@@ -239,6 +239,10 @@ class ImapMailbox:
                 destination = self._ensure_folder(destination)
                 for uids in uid_sets([int(k) for k in keys]):
                     self._move(uids, destination)
+                # imaplib keeps every untagged answer until the next SELECT: one EXPUNGE per
+                # moved message, for as long as the daemon runs
+                for answer in ("EXPUNGE", "VANISHED", "COPYUID"):
+                    self.client._imap.untagged_responses.pop(answer, None)
             except IMAPClientError as exc:
                 raise MailboxError(f"cannot move messages to {destination}: {exc}") from exc
 

@@ -6,9 +6,11 @@ TestClient stands in for the browser (test_web_browser.py drives a real Chromium
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -32,12 +34,26 @@ def site(web_world: WebWorld) -> Iterator[tuple[WebWorld, App, TestClient]]:
     app.close()
 
 
+AUTH_FORM = re.compile(r'name="t" value="([^"]*)">\s*<input type="hidden" name="auth" '
+                       r'value="([^"]*)"')
+
+
+def press_sign_in(client: TestClient, path: str) -> Any:
+    """Open the emailed link (a page with a button), then press the button."""
+    shown = client.get(path)
+    assert shown.status_code == 200, shown.text
+    match = AUTH_FORM.search(shown.text)
+    assert match is not None, shown.text
+    return client.post("/auth", data={"t": html.unescape(match.group(1)),
+                                      "auth": match.group(2)})
+
+
 def sign_in(world: WebWorld, client: TestClient, email: str) -> str:
     """Sign `email` in through the emailed link; returns the page's CSRF token."""
     page = client.post("/signin", data={"email": email})
     assert page.status_code == 200 and "Check your inbox" in page.text
     (link,) = world.links_to(email)[-1:]
-    landed = client.get(link.replace("http://mailflow.test", ""))
+    landed = press_sign_in(client, link.replace("http://mailflow.test", ""))
     assert landed.status_code == 200 and email in landed.text
     match = CSRF.search(landed.text)
     assert match is not None
@@ -60,13 +76,15 @@ def test_a_link_works_once_and_not_after_fifteen_minutes(site) -> None:  # type:
     client.post("/signin", data={"email": "alice@firm.example"})
     (link,) = world.links_to("alice@firm.example")
     path = link.replace("http://mailflow.test", "")
-    assert client.get(path).status_code == 200
+    scanner = TestClient(client.app, base_url="http://mailflow.test")
+    assert scanner.get(path).status_code == 200  # a safe-links scanner fetched it first…
+    assert press_sign_in(client, path).status_code == 200  # …and the person still gets in
     other = TestClient(client.app, base_url="http://mailflow.test")
-    assert other.get(path).status_code == 400  # reused
+    assert press_sign_in(other, path).status_code == 400  # reused
     client.post("/signin", data={"email": "alice@firm.example"})
     late = world.links_to("alice@firm.example")[-1].replace("http://mailflow.test", "")
     world.clock[0] += timedelta(minutes=16)
-    assert other.get(late).status_code == 400  # expired
+    assert press_sign_in(other, late).status_code == 400  # expired
     assert other.get("/referrals", follow_redirects=False).status_code == 303
 
 
@@ -97,6 +115,18 @@ def test_a_referrer_sees_only_their_own_referrals(site) -> None:  # type: ignore
     sign_in(world, admin, "ops@firm.example")
     assert admin.get(f"/referrals/{alices.id}").status_code == 200
     assert admin.get("/status").status_code == 200
+
+
+def test_the_sign_in_button_works_only_in_the_browser_that_opened_the_link(site) -> None:  # type: ignore[no-untyped-def]
+    """A page elsewhere cannot press it for someone (login CSRF): the form carries a nonce
+    kept in the session of the browser that showed it."""
+    world, _, client = site
+    client.post("/signin", data={"email": "alice@firm.example"})
+    (link,) = world.links_to("alice@firm.example")
+    token = link.split("t=", 1)[1]
+    forged = TestClient(client.app, base_url="http://mailflow.test")
+    assert forged.post("/auth", data={"t": token, "auth": "guess"}).status_code == 403
+    assert press_sign_in(client, link.replace("http://mailflow.test", "")).status_code == 200
 
 
 def test_a_post_without_the_csrf_token_is_refused(site) -> None:  # type: ignore[no-untyped-def]
@@ -179,6 +209,7 @@ def test_demo_web_prints_a_link_that_signs_the_demo_referrer_in(tmp_path) -> Non
     import subprocess
     import sys
     import time
+    import urllib.parse
     import urllib.request
 
     with socket.socket() as sock:
@@ -200,10 +231,15 @@ def test_demo_web_prints_a_link_that_signs_the_demo_referrer_in(tmp_path) -> Non
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         for _ in range(100):  # uvicorn may still be binding
             try:
-                page = opener.open(link, timeout=10).read().decode()
+                shown = opener.open(link, timeout=10).read().decode()
                 break
             except OSError:
                 time.sleep(0.1)
+        match = AUTH_FORM.search(shown)
+        assert match is not None, shown
+        pressed = urllib.parse.urlencode({"t": html.unescape(match.group(1)),
+                                          "auth": match.group(2)}).encode()
+        page = opener.open(f"http://127.0.0.1:{port}/auth", pressed, timeout=10).read().decode()
         assert "alice@firm.example" in page and page.count('class="referral"') == 5
         assert "R-5" in opener.open(f"http://127.0.0.1:{port}/referrals/5").read().decode()
     finally:
