@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -45,28 +46,58 @@ class ParsedBatch:
 
 
 class ParsePool:
-    """One worker process, started on the first batch that has a successor."""
+    """One worker process, started on the first batch that has a successor.
+
+    Starting it (a forkserver, then the worker) takes a few hundred milliseconds, so it
+    starts in a thread: until the worker has answered once, batches are parsed here.
+    """
 
     def __init__(self, parse: Callable[[list[bytes]], list[Outcome]] = parse_outcomes,
                  broken: bool = False) -> None:
         self._parse = parse
-        self._executor: ProcessPoolExecutor | None = None
+        self._executor: ProcessPoolExecutor | None = None  # set once the worker answered
+        self._starter: threading.Thread | None = None
         self.broken = broken  # True: every batch is parsed by the caller
 
+    @property
+    def ready(self) -> bool:
+        return self._executor is not None and not self.broken
+
     def submit(self, batch: list[FetchedMessage]) -> Future[list[Outcome]] | None:
+        """The batch handed to the worker, or None: parse it yourself."""
         if self.broken:
             return None
+        if self._executor is None:
+            if self._starter is None:
+                self._starter = threading.Thread(target=self.start, daemon=True,
+                                                 name="mailflow-parser-start")
+                self._starter.start()
+            return None
         try:
-            if self._executor is None:
-                # forkserver: a clean child, never a fork of a process with threads running
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["mailflow.core.parse"])
-                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
             return self._executor.submit(self._parse, [m.raw for m in batch])
-        except Exception as exc:  # no second process here: parse in this one
+        except Exception as exc:  # the pool broke meanwhile: parse in this process
             log.warning("parsing in this process only: %s", exc)
             self.broken = True
             return None
+
+    def start(self) -> bool:
+        """Start the process and wait until it answers; False when it cannot work here."""
+        executor: ProcessPoolExecutor | None = None
+        try:
+            # forkserver: a clean child, never a fork of a process with threads running
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["mailflow.core.parse"])
+            executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            if executor.submit(self._parse, []).result() != []:
+                raise RuntimeError("the parsing process answered nonsense")
+        except Exception as exc:  # no second process here: parse in this one
+            log.warning("parsing in this process only: %s", exc)
+            self.broken = True
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
+            return False
+        self._executor = executor
+        return True
 
     def outcomes(self, future: Future[list[Outcome]] | None, size: int) -> list[Outcome]:
         if future is None:
@@ -80,6 +111,9 @@ class ParsePool:
         return found if len(found) == size else [None] * size
 
     def close(self) -> None:
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,6 +47,12 @@ def world(tmp_path: Path, count: int) -> tuple[MaildirMailbox, Config]:
     return MaildirMailbox(root), config
 
 
+def started(pool: ParsePool) -> ParsePool:
+    """The worker up and answering, so that every batch goes to it (none parsed here)."""
+    assert pool.start()
+    return pool
+
+
 def outcome_of(tmp_path: Path, pool: ParsePool | None, overlap: bool = True
                ) -> tuple[IngestReport, list[tuple[str, str]]]:
     box, config = world(tmp_path, 20)
@@ -62,7 +69,7 @@ def outcome_of(tmp_path: Path, pool: ParsePool | None, overlap: bool = True
 
 def test_a_backlog_parsed_in_a_second_process_is_recorded_as_if_parsed_here(
         tmp_path: Path) -> None:
-    pool = ParsePool()
+    pool = started(ParsePool())
     try:
         report, records = outcome_of(tmp_path / "pool", pool)
         assert pool._executor is not None and not pool.broken  # the process did the work
@@ -75,7 +82,7 @@ def test_a_backlog_parsed_in_a_second_process_is_recorded_as_if_parsed_here(
 
 
 def test_a_dead_worker_loses_nothing(tmp_path: Path) -> None:
-    pool = ParsePool(dies_on_the_third_batch)
+    pool = started(ParsePool(dies_on_the_third_batch))
     try:
         report, records = outcome_of(tmp_path / "dies", pool)
         assert pool.broken
@@ -89,16 +96,31 @@ def test_a_dead_worker_loses_nothing(tmp_path: Path) -> None:
 def test_the_worker_quarantines_with_the_reason_this_process_would_give() -> None:
     here = parse_outcomes([HOSTILE, intro(1)])
     assert isinstance(here[0], str) and here[0]  # why it is malformed
-    pool = ParsePool()
+    pool = started(ParsePool())
     try:
-        future = pool.submit([])
-        assert future is not None and future.result() == []
         elsewhere = pool.outcomes(pool.submit([FetchedMessage("1", HOSTILE),
                                                FetchedMessage("2", intro(1))]), 2)
     finally:
         pool.close()
     assert elsewhere[0] == here[0]
     assert elsewhere[1] == here[1]  # the same InboundMessage, field by field
+
+
+def slow_to_start(raws: list[bytes]) -> list[Outcome]:
+    time.sleep(3)
+    return parse_outcomes(raws)
+
+
+def test_a_worker_still_starting_is_not_waited_for(tmp_path: Path) -> None:
+    box, _ = world(tmp_path, 12)
+    pool = ParsePool(slow_to_start)
+    try:
+        batches = list(parse_ahead(box.fetch_new(None, 4), pool))
+        assert [len(b.messages) for b in batches] == [4, 4, 4]
+        assert all(o is None for b in batches for o in b.outcomes)  # all parsed here
+        assert not pool.ready
+    finally:
+        pool.close()
 
 
 def test_one_batch_of_news_starts_no_process(tmp_path: Path) -> None:
