@@ -7,6 +7,7 @@ import email.policy
 from datetime import UTC, datetime
 from email.utils import getaddresses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,14 @@ def test_headers_mark_automation_and_thread() -> None:
     assert parsed["In-Reply-To"] == "<intro7@firm.example>"
     assert parsed["References"] == "<intro7@firm.example>"
     assert parsed["Reply-To"] == "referrals+r7.abc@firm.example"
+    assert parsed["X-Auto-Response-Suppress"] == "All"  # Exchange: no out-of-office back
+    assert parsed["Subject"] == "[R-7] Quick nudge"  # ASCII stays readable, not encoded
+
+
+def test_references_list_every_id() -> None:
+    parsed = email.message_from_bytes(to_bytes(sample(references=("a@x.example",
+                                                                  "b@x.example"))))
+    assert parsed["References"] == "<a@x.example> <b@x.example>"
 
 
 def test_two_non_ascii_names_stay_two_addresses() -> None:
@@ -66,6 +75,8 @@ def test_long_lines_are_wrapped_for_transport() -> None:
 def test_lines_end_in_crlf_for_smtp() -> None:
     raw = to_bytes(sample(text="one\ntwo\n"))
     assert raw.count(b"\n") == raw.count(b"\r\n") > 10
+    with_html = to_bytes(sample(text="one\ntwo\n", html="<p>one</p>\n<p>two</p>\n"))
+    assert with_html.count(b"\n") == with_html.count(b"\r\n") > 20
 
 
 def test_deterministic() -> None:
@@ -90,3 +101,52 @@ def test_a_plain_email_still_reads_back_as_its_text() -> None:
                                  datetime(2026, 11, 24, 10, tzinfo=UTC)))
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message.get_content().replace("\r\n", "\n") == text  # type: ignore[attr-defined]
+
+
+# -- found by mutmut over core/compose.py: guards no test noticed -----------------------
+
+def test_no_control_character_can_start_a_header() -> None:
+    raw = to_bytes(sample(to=(Address("bob@law.example\r\nBcc: eve@evil.example",
+                                      "Bob\r\nBcc: eve@evil.example"),),
+                          subject="[R-7] hi\r\nBcc: eve@evil.example"))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert not any(line.lower().startswith(b"bcc") for line in head.split(b"\r\n"))
+
+
+def test_quotes_and_backslashes_in_a_name_stay_in_the_name() -> None:
+    name = 'Bob "the \\ builder", Esq.'
+    raw = to_bytes(sample(to=(Address("bob@law.example", name),)))
+    parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+    assert getaddresses([str(parsed["To"])]) == [(name, "bob@law.example")]
+
+
+def test_international_addresses() -> None:
+    from mailflow.core.compose import NeedsSmtpUtf8, needs_smtputf8, wire_address
+
+    assert wire_address("bob@bücher.example") == "bob@xn--bcher-kva.example"
+    assert wire_address("bob@law.example") == "bob@law.example"
+    assert wire_address("plain") == "plain"
+    assert needs_smtputf8("josé@law.example") and not needs_smtputf8("bob@bücher.example")
+    with pytest.raises(NeedsSmtpUtf8):
+        to_bytes(sample(to=(Address("josé@law.example"),)))
+    assert b"To: \"Bob\" <jos\xc3\xa9@law.example>" in to_bytes(
+        sample(to=(Address("josé@law.example", "Bob"),)), utf8=True)
+    raw = to_bytes(sample(to=(Address("zoe@x.example", "Zoë"),)))
+    assert b"=?utf-8?" in raw.split(b"\r\n\r\n")[0]  # encoded words, not raw UTF-8
+
+
+def test_ids_that_could_break_a_header_are_not_echoed() -> None:
+    for bad in ("a b@x.example", "a>b@x.example", "a\r\nBcc: e@x@x.example"):
+        parsed = email.message_from_bytes(to_bytes(sample(in_reply_to=bad, references=(bad,))))
+        assert parsed["In-Reply-To"] is None and parsed["References"] is None
+
+
+@given(st.lists(st.text(alphabet="abcdefghij", min_size=1, max_size=20), min_size=1,
+                max_size=40))
+def test_fold_keeps_lines_within_78_and_the_value_intact(words: list[str]) -> None:
+    from mailflow.core.compose import fold
+
+    folded = fold("References", " ".join(words))
+    assert all(len(line) <= 78 for line in folded.split("\r\n"))
+    assert folded.replace("\r\n", "")[len("References: "):] == " ".join(words)
+    assert not folded.startswith("References:\r\n")  # the first word stays on the name's line
