@@ -120,6 +120,7 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
     from mailflow.app.parse_ahead import ParsePool
     from mailflow.app.wiring import build_app, folders_of
     from mailflow.config import parse_config
+    from mailflow.core.model import Status
 
     config = parse_config({
         "tracker": "referrals@firm.example", "database": "bench.db",
@@ -151,7 +152,9 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
     planning = time.perf_counter() - planned
     box.close()
     seconds = time.perf_counter() - start
-    referrals = len(app.store.referrals())
+    # counted by the index: loading 65,000 referrals here was most of the 100k peak RSS
+    counts = app.store.counts()
+    referrals = sum(counts[status.value] for status in Status)
     app.close()
     return {"seconds": seconds, "messages": report.fetched, "downloaded": sum(sizes),
             "referrals": referrals, "planning_seconds": planning,
