@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailflow.adapters.imap_mailbox import ImapMailbox
+from mailflow.config import Config, parse_config
 from mailflow.errors import MailboxError
 from tests.integration.dovecot_server import DovecotServer, ImapAccount, account, free_port
 
@@ -180,6 +181,14 @@ def test_uidvalidity_change_rescans_without_duplicates(imap_account: ImapAccount
         app.close()
 
 
+def imap_config(account: ImapAccount, tmp_path: Path) -> Config:
+    return parse_config({"tracker": "referrals@firm.example", "outbox_dir": "o",
+                         "referrers": ["*@firm.example"], "database": "m.db",
+                         "imap": {"host": account.host, "port": account.port, "tls": "none",
+                                  "username": account.username,
+                                  "password": account.password}}, tmp_path / "m.yaml")
+
+
 def first_uid_max(box: ImapMailbox) -> int:
     return max(int(m.key) for batch in box.fetch_after(0, 100) for m in batch)
 
@@ -190,18 +199,12 @@ def test_crash_half_way_resumes_without_duplicates(imap_account: ImapAccount,
 
     from mailflow.app.ingest import ingest
     from mailflow.app.wiring import build_app, folders_of
-    from mailflow.config import parse_config
 
     for n in range(10):
         imap_account.deliver(message(n, b"Cc: referrals@firm.example\r\n")
                              .replace(b"To: bob@law.example", b"To: bob@law.example, "
                                       b"c" + str(n).encode() + b"@x.example"))
-    config = parse_config({"tracker": "referrals@firm.example", "outbox_dir": "o",
-                           "referrers": ["*@firm.example"], "database": "m.db",
-                           "imap": {"host": imap_account.host, "port": imap_account.port,
-                                    "tls": "none", "username": imap_account.username,
-                                    "password": imap_account.password}},
-                          tmp_path / "m.yaml")
+    config = imap_config(imap_account, tmp_path)
     now = datetime(2026, 11, 23, 10, tzinfo=UTC)
     app = build_app(config)
     handler = app.handler
@@ -263,16 +266,10 @@ def test_a_backlog_is_moved_in_a_few_commands_then_the_cursor_follows(
 
     from mailflow.app import ingest as ingest_module
     from mailflow.app.wiring import build_app, folders_of
-    from mailflow.config import parse_config
 
     for n in range(40):
         imap_account.deliver(message(n))
-    config = parse_config({"tracker": "referrals@firm.example", "outbox_dir": "o",
-                           "referrers": ["*@firm.example"], "database": "m.db",
-                           "imap": {"host": imap_account.host, "port": imap_account.port,
-                                    "tls": "none", "username": imap_account.username,
-                                    "password": imap_account.password}},
-                          tmp_path / "m.yaml")
+    config = imap_config(imap_account, tmp_path)
     monkeypatch.setattr(ingest_module.PendingMoves, "AT_LEAST", 4)
     app = build_app(config)
     box = connect(imap_account)
