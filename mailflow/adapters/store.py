@@ -683,14 +683,9 @@ class Store:
         return int(self.db.execute(
             "select count(*) from outbox where status = 'failed'").fetchone()[0])
 
-    def sent_count(self, referral_id: int) -> int:
-        """Automated steps sent for a referral (answers and notices are not counted)."""
-        sql = ("select count(*) from outbox where referral_id = ? and status = 'sent' "
-               "and kind = 'step' and step not in ('acknowledgement', 'partner_question')")
-        return int(self.db.execute(sql, [referral_id]).fetchone()[0])
-
     def sent_counts(self, referral_ids: Sequence[int]) -> dict[int, int]:
-        """`sent_count` of each of these referrals (absent: none sent)."""
+        """Automated steps sent for each of these referrals (answers and notices are not
+        counted; absent: none sent)."""
         found: dict[int, int] = {}
         for chunk in _chunks(referral_ids):
             found.update((r[0], r[1]) for r in self.db.execute(
@@ -702,7 +697,7 @@ class Store:
 
     def sent_to_each_since(self, recipients: Sequence[str], since: datetime,
                            kind: str | None = None) -> dict[str, int]:
-        """`sent_to_since` (or, with `kind`, of that kind only) for each of `recipients`."""
+        """Emails (of `kind`, when given) sent to each of `recipients` since `since`."""
         found: dict[str, int] = {}
         for chunk in _chunks(recipients):
             found.update((r[0], r[1]) for r in self.db.execute(
@@ -711,11 +706,6 @@ class Store:
                 + (" and kind = ?" if kind else "") + " group by recipient",
                 [*chunk, to_db(since), *([kind] if kind else [])]).fetchall())
         return found
-
-    def sent_to_since(self, recipient: str, since: datetime) -> int:
-        sql = ("select count(distinct message_id) from outbox where recipient = ? "
-               "and status = 'sent' and sent_at >= ?")
-        return int(self.db.execute(sql, [recipient, to_db(since)]).fetchone()[0])
 
     def sent_with_message_ids(self, message_ids: Sequence[str]) -> list[OutboxRow]:
         """Outbox rows mailflow sent (or is sending) under any of these Message-IDs."""
@@ -733,12 +723,6 @@ class Store:
                           "and kind = 'notice' and step = ? order by id limit 1",
                           [recipient, kind])
         return _outbox(rows[0]) if rows else None
-
-    def notices_sent_to_since(self, recipient: str, since: datetime) -> int:
-        """Notice emails (confirmations, relays, help…) sent to `recipient` since `since`."""
-        sql = ("select count(distinct message_id) from outbox where recipient = ? "
-               "and status = 'sent' and sent_at >= ? and kind = 'notice'")
-        return int(self.db.execute(sql, [recipient, to_db(since)]).fetchone()[0])
 
     def step_exists_for_partner(self, step: str, partner: str, other_than: int) -> bool:
         sql = ("select 1 from outbox where step = ? and recipient = ? and referral_id != ? "
