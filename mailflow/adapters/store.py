@@ -609,6 +609,15 @@ class Store:
                           "order by id", [referral_id])
         return [_outbox(r) for r in rows]
 
+    def step_rows_of(self, referral_ids: Sequence[int]) -> dict[int, list[OutboxRow]]:
+        """`step_rows` of each of these referrals."""
+        found: dict[int, list[OutboxRow]] = {i: [] for i in referral_ids}
+        for chunk in _chunks(referral_ids):
+            for row in self.query(f"select * from outbox where referral_id in ({_marks(chunk)}) "
+                                  "and kind = 'step' order by id", chunk):
+                found[row["referral_id"]].append(_outbox(row))
+        return found
+
     def add_outbox(self, referral_id: int | None, step: str, recipient: str, due_at: datetime,
                    kind: str = "step", payload: str = "", message_id: str | None = None
                    ) -> int | None:

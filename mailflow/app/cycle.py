@@ -13,7 +13,7 @@ from mailflow.app import alerts
 from mailflow.app.digests import queue_digests
 from mailflow.app.dispatch import DispatchReport
 from mailflow.app.ingest import IngestReport, ingest
-from mailflow.app.planning import reconcile, replan_if_config_changed
+from mailflow.app.planning import ChunkFacts, reconcile, replan_if_config_changed
 from mailflow.app.wiring import App, folders_of, open_mailbox
 
 log = logging.getLogger("mailflow.app.cycle")
@@ -38,11 +38,14 @@ def plan_marked(app: App, now: datetime) -> int:
     """
     marked = app.store.marked_for_planning()
     for start in range(0, len(marked), PLAN_CHUNK):
+        chunk = marked[start:start + PLAN_CHUNK]
         with app.store.atomic():
-            for referral_id in marked[start:start + PLAN_CHUNK]:
+            known = ChunkFacts.read(app.store, chunk)
+            for referral_id in chunk:
                 try:  # one referral that cannot be planned keeps its mark and stops no other
                     with app.store.atomic():
-                        reconcile(app.store, referral_id, app.config, app.calendar, now)
+                        reconcile(app.store, referral_id, app.config, app.calendar, now,
+                                  known)
                         app.store.unmark_for_planning(referral_id)
                 except Exception:
                     log.exception("R-%s could not be planned; it is tried again next cycle",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailflow.adapters.store import Store
+from mailflow.adapters.store import OutboxRow, Store
 from mailflow.config import Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
@@ -23,11 +25,39 @@ def calendar_of(config: Config) -> BusinessCalendar:
                             frozenset(hours.holidays))
 
 
-def facts_of(store: Store, referral: Referral, config: Config) -> ReferralFacts:
+@dataclass(frozen=True)
+class ChunkFacts:
+    """What planning a few hundred referrals reads, read for all of them at once: none of
+    it changes while they are planned (planning writes only their own outbox rows)."""
+
+    referrals: dict[int, Referral]
+    contacts: dict[str, dict[str, Any]]
+    opt_outs: set[tuple[str, int]]
+    pauses: dict[str, datetime]
+    steps: dict[int, list[OutboxRow]]
+
+    @classmethod
+    def read(cls, store: Store, referral_ids: Sequence[int]) -> ChunkFacts:
+        referrals = store.referrals_by_id(referral_ids)
+        people = sorted({e for r in referrals.values()
+                         for e in (r.referrer, r.client, r.partner) if e})
+        return cls(referrals, store.contacts_of(people), store.opt_outs_of(people),
+                   store.pauses_of(people), store.step_rows_of(list(referrals)))
+
+
+def facts_of(store: Store, referral: Referral, config: Config,
+             known: ChunkFacts | None = None) -> ReferralFacts:
     emails = [e for e in (referral.referrer, referral.client, referral.partner) if e]
-    opted = frozenset(e for e in emails if store.opted_out(e, referral.id))
-    undeliverable = frozenset(e for e in emails if store.contact(e).get("undeliverable"))
-    pauses = store.pauses_of(emails)
+    if known is None:
+        opted = frozenset(e for e in emails if store.opted_out(e, referral.id))
+        undeliverable = frozenset(e for e in emails if store.contact(e).get("undeliverable"))
+        pauses = store.pauses_of(emails)
+    else:
+        opted = frozenset(e for e in emails if (e, 0) in known.opt_outs
+                          or (e, referral.id) in known.opt_outs)
+        undeliverable = frozenset(e for e in emails
+                                  if (known.contacts.get(e) or {}).get("undeliverable"))
+        pauses = {e: known.pauses[e] for e in emails if e in known.pauses}
     brief = next((s for s in config.workflow.steps if s.once_per_partner
                   and s.to is Role.PARTNER), None)
     briefed = bool(brief and referral.partner and store.step_exists_for_partner(
@@ -36,14 +66,19 @@ def facts_of(store: Store, referral: Referral, config: Config) -> ReferralFacts:
 
 
 def reconcile(store: Store, referral_id: int, config: Config, calendar: BusinessCalendar,
-              now: datetime) -> None:
-    """Insert, move or cancel this referral's pending steps to match the plan."""
-    referral = store.referral(referral_id)
+              now: datetime, known: ChunkFacts | None = None) -> None:
+    """Insert, move or cancel this referral's pending steps to match the plan.
+
+    `known`: the facts of the chunk being planned (ChunkFacts), read once for all of it.
+    """
+    known = known if known is not None and referral_id in known.referrals else None
+    referral = known.referrals[referral_id] if known else store.referral(referral_id)
     wanted = {(p.step, p.recipient): p for p in plan(
-        facts_of(store, referral, config), config.workflow.steps, calendar,
+        facts_of(store, referral, config, known), config.workflow.steps, calendar,
         config.workflow.acknowledge_referrer)}
     too_old = now - timedelta(days=config.workflow.catch_up_after_days)
-    existing = {(r.step, r.recipient): r for r in store.step_rows(referral_id)}
+    rows = known.steps.get(referral_id, []) if known else store.step_rows(referral_id)
+    existing = {(r.step, r.recipient): r for r in rows}
     for key, row in existing.items():
         if row.status != "pending":
             if row.status == "cancelled" and key in wanted:

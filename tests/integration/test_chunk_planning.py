@@ -1,0 +1,62 @@
+"""Planning a chunk with facts read once for it (app.planning.ChunkFacts) plans exactly
+what planning each referral on its own does: opt-outs, bounces and pauses included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mailflow.app.cycle import plan_marked
+from mailflow.app.planning import reconcile
+from mailflow.app.wiring import App, build_app
+from mailflow.config import parse_config
+from mailflow.core.model import Status
+
+NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)
+
+
+def populated(tmp_path: Path) -> App:
+    (tmp_path / "mail").mkdir(parents=True)
+    config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
+                           "maildir": "mail", "outbox_dir": "o",
+                           "referrers": ["*@firm.example"]}, tmp_path / "m.yaml")
+    app = build_app(config)
+    store = app.store
+    with store.atomic():
+        ids = []
+        for n in range(30):
+            referral = store.add_referral(
+                status=Status.OPEN, direction="given", referrer="alice@firm.example",
+                client=f"c{n % 7}@mail.example", partner=f"p{n % 5}@law.example",
+                subject=f"Intro {n}", created_at=NOW - timedelta(days=n % 9),
+                intro_message_id=f"i{n}@firm.example", context="", candidates=[],
+                names={}, history=False)
+            ids.append(referral.id)
+        store.opt_out("c1@mail.example", 0, NOW)  # stop for everything
+        store.opt_out("p2@law.example", ids[7], NOW)  # stop for one referral
+        store.mark_undeliverable("c3@mail.example", "550 user unknown")
+        store.pause("p4@law.example", NOW + timedelta(days=5), "away")
+        store.mark_for_planning(ids)
+    return app
+
+
+def outbox(app: App) -> list[tuple[object, ...]]:
+    return sorted((r.referral_id, r.step, r.recipient, r.due_at, r.status)
+                  for i in range(1, 31) for r in app.store.step_rows(i))
+
+
+def test_a_chunk_plans_what_one_by_one_plans(tmp_path: Path) -> None:
+    chunked, single = populated(tmp_path / "a"), populated(tmp_path / "b")
+    try:
+        assert plan_marked(chunked, NOW) == 30
+        with single.store.atomic():
+            for referral_id in range(1, 31):
+                reconcile(single.store, referral_id, single.config, single.calendar, NOW)
+        planned = outbox(chunked)
+        assert planned == outbox(single)
+        assert len(planned) > 60
+        recipients = {r[2] for r in planned if r[4] == "pending"}
+        assert "c1@mail.example" not in recipients and "c3@mail.example" not in recipients
+    finally:
+        chunked.close()
+        single.close()
