@@ -126,6 +126,12 @@ def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
+def said_stop(opt_outs: set[tuple[str, int]], email: str, referral_id: int) -> bool:
+    """Whether `email` said stop to this referral, or to everything (referral id 0), in the
+    pairs `Store.opt_outs_of` returns."""
+    return (email, 0) in opt_outs or (email, referral_id) in opt_outs
+
+
 class Store:
     """The one database; every write for one message goes through one `atomic()` block."""
 
@@ -438,8 +444,7 @@ class Store:
                                     "at": to_db(at)}, pk=("email", "referral_id"))
 
     def opted_out(self, email: str, referral_id: int) -> bool:
-        sql = "select 1 from opt_outs where email = ? and referral_id in (0, ?)"
-        return self.db.execute(sql, [email, referral_id]).fetchone() is not None
+        return said_stop(self.opt_outs_of([email]), email, referral_id)
 
     # pauses (out of office) ---------------------------------------------------
     def paused_until(self, email: str) -> datetime | None:
@@ -447,11 +452,13 @@ class Store:
         return from_db(rows[0]["until"]) if rows else None
 
     def pauses_of(self, emails: Sequence[str]) -> dict[str, datetime]:
-        if not emails:
-            return {}
-        rows = self.query("select email, until from pauses where email in ("
-                          + ",".join("?" * len(emails)) + ")", list(emails))
-        return {r["email"]: until for r in rows if (until := from_db(r["until"])) is not None}
+        found: dict[str, datetime] = {}
+        for chunk in _chunks(emails):
+            for row in self.query(f"select email, until from pauses where email in "
+                                  f"({_marks(chunk)})", chunk):
+                if (until := from_db(row["until"])) is not None:
+                    found[row["email"]] = until
+        return found
 
     def pause(self, email: str, until: datetime, reason: str) -> None:
         self.db.execute("insert into pauses (email, until, reason) values (?, ?, ?) "
@@ -527,17 +534,10 @@ class Store:
                 for r in self.query("select * from partners order by id")]
 
     def find_partner(self, email: str) -> PartnerRecord | None:
-        rows = self.query("select p.* from partners p join partner_emails e "
-                          "on e.partner_id = p.id where e.email = ?", [email.lower()])
-        if not rows:
-            return None
-        emails = tuple(r["email"] for r in self.query(
-            "select email from partner_emails where partner_id = ? order by email",
-            [rows[0]["id"]]))
-        return _partner(rows[0], emails)
+        return self.find_partners([email]).get(email.lower())
 
     def find_partners(self, emails: Sequence[str]) -> dict[str, PartnerRecord]:
-        """`find_partner` of each of `emails` that is a partner's address."""
+        """The partner of each of `emails` that is a partner's address (keys lower-case)."""
         lowered = [e.lower() for e in emails]
         ids: dict[str, int] = {}
         for chunk in _chunks(lowered):
@@ -605,12 +605,10 @@ class Store:
 
     def step_rows(self, referral_id: int) -> list[OutboxRow]:
         """The referral's workflow steps (not its notices)."""
-        rows = self.query("select * from outbox where referral_id = ? and kind = 'step' "
-                          "order by id", [referral_id])
-        return [_outbox(r) for r in rows]
+        return self.step_rows_of([referral_id])[referral_id]
 
     def step_rows_of(self, referral_ids: Sequence[int]) -> dict[int, list[OutboxRow]]:
-        """`step_rows` of each of these referrals."""
+        """The workflow steps of each of these referrals, oldest first."""
         found: dict[int, list[OutboxRow]] = {i: [] for i in referral_ids}
         for chunk in _chunks(referral_ids):
             for row in self.query(f"select * from outbox where referral_id in ({_marks(chunk)}) "

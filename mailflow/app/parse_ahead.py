@@ -123,8 +123,9 @@ def parse_ahead(batches: Iterator[list[FetchedMessage]],
                 pool: ParsePool) -> Iterator[ParsedBatch]:
     """Each batch with its outcomes; from the second batch on, parsed one batch ahead.
 
-    A mailbox with one batch of news (a daemon's usual cycle) never starts the process,
-    and the first batch of a backlog is parsed here while the process takes the second.
+    A mailbox with one batch of news (a daemon's usual cycle) never starts the process;
+    on a backlog it starts with the second batch, and batches are parsed here until it
+    has answered once (ParsePool).
     """
     first = next(batches, None)
     if first is None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailflow.adapters.store import OutboxRow, Store
+from mailflow.adapters.store import OutboxRow, Store, said_stop
 from mailflow.config import Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
@@ -53,8 +53,7 @@ def facts_of(store: Store, referral: Referral, config: Config,
         undeliverable = frozenset(e for e in emails if store.contact(e).get("undeliverable"))
         pauses = store.pauses_of(emails)
     else:
-        opted = frozenset(e for e in emails if (e, 0) in known.opt_outs
-                          or (e, referral.id) in known.opt_outs)
+        opted = frozenset(e for e in emails if said_stop(known.opt_outs, e, referral.id))
         undeliverable = frozenset(e for e in emails
                                   if (known.contacts.get(e) or {}).get("undeliverable"))
         pauses = {e: known.pauses[e] for e in emails if e in known.pauses}

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mailflow.adapters.store import OutboxRow, PartnerRecord, Store
+from mailflow.adapters.store import OutboxRow, PartnerRecord, Store, said_stop
 from mailflow.core.model import Referral
 
 
 @dataclass
 class SendFacts:
     store: Store
-    day_start: datetime
     referrals: dict[int, Referral] = field(default_factory=dict)
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     opt_outs: set[tuple[str, int]] = field(default_factory=set)
@@ -42,7 +41,7 @@ class SendFacts:
                     for e in people}
         partner_emails = sorted({r.partner for r in referrals.values() if r.partner})
         found = store.find_partners(partner_emails)
-        return cls(store, day_start, referrals, contacts,
+        return cls(store, referrals, contacts,
                    store.opt_outs_of(sorted(people)), store.sent_counts(ids),
                    store.sent_to_each_since(recipients, day_start),
                    store.sent_to_each_since(recipients, day_start, kind="notice"),
@@ -60,7 +59,7 @@ class SendFacts:
 
     def opted_out(self, email: str, referral_id: int) -> bool:
         """Only for the people of the due rows' referrals: those were read."""
-        return (email, 0) in self.opt_outs or (email, referral_id) in self.opt_outs
+        return said_stop(self.opt_outs, email, referral_id)
 
     def sent_count(self, referral_id: int) -> int:
         return self.sent_counts.get(referral_id, 0)
