@@ -144,6 +144,7 @@ class Store:
         # autocommit outside `atomic()`: no implicit transaction is ever left open, and
         # every write transaction is begun explicitly, IMMEDIATE (see `atomic`)
         self.db.conn.isolation_level = None
+        self._depth = 0  # savepoints open inside the transaction
         self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if str(path) != ":memory:":
             if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -183,7 +184,7 @@ class Store:
         """
         conn = self.db.conn
         if conn.in_transaction:
-            with self.db.atomic():
+            with self._savepoint(conn):
                 yield
             return
         conn.execute("BEGIN IMMEDIATE")
@@ -194,6 +195,26 @@ class Store:
                 conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """A nested block. Its name is fixed by depth, not random like sqlite-utils' own:
+        a new statement text each time missed the statement cache and pushed the hot
+        statements out of it (every statement re-prepared: 20-60 us instead of 2-7)."""
+        self._depth += 1
+        name = f"mailflow_{self._depth}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:  # an error may have ended the whole transaction
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth -= 1
 
     def close(self) -> None:
         self.db.close()
@@ -284,10 +305,9 @@ class Store:
         row["status"] = str(row["status"])
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
-        cursor = self.db.execute(f"insert into referrals ({columns}) values ({marks})",
-                                 list(row.values()))
-        assert cursor.lastrowid is not None
-        return self.referral(int(cursor.lastrowid))
+        # RETURNING (SQLite 3.35): the row as stored, defaults included, without a re-read
+        return _referral(self.query(f"insert into referrals ({columns}) values ({marks}) "
+                                    "returning *", list(row.values()))[0])
 
     def referral(self, referral_id: int) -> Referral:
         return _referral(self.referral_row(referral_id))
@@ -402,7 +422,8 @@ class Store:
     def remember_names(self, names: dict[str, str]) -> None:
         self.db.conn.executemany(
             "insert into contacts (email, name) values (?, ?) "
-            "on conflict(email) do update set name = excluded.name", list(names.items()))
+            "on conflict(email) do update set name = excluded.name "
+            "where name is not excluded.name", list(names.items()))  # unchanged: not rewritten
 
     def notes_of(self, referral_ids: Sequence[int]) -> dict[int, list[str]]:
         """The notes and needs said about each of these referrals, oldest first."""

@@ -14,7 +14,7 @@ from mailflow.app.facts import reply_effects, robot_effects
 from mailflow.app.planning import summarise_history
 from mailflow.core.addressing import Trackers
 from mailflow.core.authresults import sender_verified
-from mailflow.core.commands import Command, parse_command
+from mailflow.core.commands import Command
 from mailflow.core.correlate import (
     Correlation,
     base_subject,
@@ -25,8 +25,9 @@ from mailflow.core.correlate import (
 from mailflow.core.decisions import on_ambiguous_reply
 from mailflow.core.intake import Intro, PartnerDirectory, read_intro
 from mailflow.core.model import Classification, InboundMessage, Kind, Referral, Status
+from mailflow.core.reading import Reading, read_message
 from mailflow.core.reply_text import new_text
-from mailflow.core.robots import RobotVerdict, detect_robot
+from mailflow.core.robots import RobotVerdict
 from mailflow.core.tokens import TokenCheck, check_token
 
 log = logging.getLogger("mailflow.app.inbound")
@@ -57,11 +58,18 @@ class Handler:
     history_before: datetime | None = None  # first run: intros older than this are history
     _directory: PartnerDirectory | None = None
 
+    def read(self, message: InboundMessage, now: datetime) -> Reading:
+        """The store-free half of `handle`, which a parsing process may have done already."""
+        return read_message(message, self.trackers.addresses, now.date(), read_command=False)
+
     def handle(self, message: InboundMessage, now: datetime) -> Classification:
+        return self.handle_reading(self.read(message, now), now)
+
+    def handle_reading(self, reading: Reading, now: datetime) -> Classification:
+        message = reading.message
         sender = message.from_.email if message.from_ else ""
-        robot = detect_robot(message, self.trackers.addresses, now.date())
-        if robot is not None:
-            return self._robot(message, robot, now)
+        if reading.robot is not None:
+            return self._robot(message, reading.robot, now)
         if self.trackers.matches(sender):
             return Classification(Kind.IGNORED, "own-mail: sent from the tracking address")
         if self.trust_authentication_results:
@@ -75,20 +83,20 @@ class Handler:
             log.warning("%s refused: %s", message.message_id, correlation.refused)
             return Classification(Kind.IGNORED, correlation.refused)
         if correlation.referrals:
-            return self._reply(message, correlation, sender, now)
+            return self._reply(reading, correlation, sender, now)
         if self._directory is None:
             self._directory = directory_from_store(self.store)
         decision = read_intro(message, self.trackers, self.referrers, self._directory,
                               self.max_partners_per_intro)
         if isinstance(decision, Intro):
-            return self._intro(message, decision, now)
+            return self._intro(reading, decision, now)
         return Classification(Kind.IGNORED, decision.reason)
 
-    def _reply(self, message: InboundMessage, correlation: Correlation, sender: str,
+    def _reply(self, reading: Reading, correlation: Correlation, sender: str,
                now: datetime) -> Classification:
-        text = new_text(message)
-        referrals, text = narrow_by_tag(correlation.referrals, text)
-        command = parse_command(text)
+        message = reading.message
+        referrals, text = narrow_by_tag(correlation.referrals, reading.text)
+        command = reading.command_in(text)
         referrals = self._follow_up_target(referrals, command, sender)
         # one email listed several referrals: a reply word must say which one
         if len(referrals) > 1 and command is not None and command.word != "note":
@@ -146,11 +154,13 @@ class Handler:
                     if r.role_of(sender) is not None and r.referrer != sender]
         return correlate(sender, token, token_referral, thread, tagged, same)
 
-    def _intro(self, message: InboundMessage, intro: Intro, now: datetime) -> Classification:
+    def _intro(self, reading: Reading, intro: Intro, now: datetime) -> Classification:
+        message = reading.message
         created_at = message.date if message.date is not None and message.date <= now else now
         history = (self.history_before is not None and intro.direction == "given"
                    and created_at < self.history_before)
-        context = new_text(intro.source) if intro.source.text else ""
+        context = ("" if not intro.source.text
+                   else reading.text if intro.source is message else new_text(intro.source))
         self.store.remember_names(dict(intro.names))
         self.store.first_seen(intro.referrer, now)  # the digest clock starts here
         ids = []

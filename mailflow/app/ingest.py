@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from mailflow.adapters.mailbox import RESUMABLE, FetchedMessage, MailboxSource
 from mailflow.adapters.store import Store
 from mailflow.app.inbound import Handler
-from mailflow.app.parse_ahead import Outcome, ParsePool, parse_ahead
+from mailflow.app.parse_ahead import Outcome, ParsePool, ReadingRules, parse_ahead
 from mailflow.core.model import Classification, Kind
 from mailflow.core.parse import MalformedMessage, parse_message
+from mailflow.core.reading import Reading
 
 log = logging.getLogger("mailflow.app.ingest")
 
@@ -139,7 +140,8 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     resumable = RESUMABLE in mailbox.capabilities
     batches = mailbox.fetch_new(cursor if resumable else None, batch_size)
     parsing = (pool or ParsePool()) if overlap else ParsePool(broken=True)
-    stream = parse_ahead(read_ahead(batches) if overlap else batches, parsing)
+    rules = ReadingRules(handler.trackers.addresses, now.date())
+    stream = parse_ahead(read_ahead(batches) if overlap else batches, parsing, rules)
     moves = PendingMoves(mailbox, store, report, resumable)
     try:
         while True:
@@ -262,10 +264,12 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
     if isinstance(outcome, str):
         raise MalformedMessage(outcome)
     if outcome is not None:
-        message = outcome
+        reading: Reading | None = outcome
+        message = outcome.message
     else:
         with report.timed("parse"):
             message = parse_message(fetched.raw)
+        reading = None  # read below, with the classification, once it is needed
     if store.seen_message(message.message_id) is not None:
         report.duplicates += 1
         return folders.processed
@@ -275,7 +279,8 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
         report.count(Kind.IGNORED)
         return None
     with report.timed("classify"):
-        result: Classification = handler.handle(message, now)
+        result: Classification = handler.handle_reading(
+            reading or handler.read(message, now), now)
     with report.timed("record"):
         store.record_message(message.message_id, mailbox.folder, fetched.key,
                              result.kind, result.reason, result.referral_id, now)

@@ -1,11 +1,13 @@
 """Parsing the next batch in a second process while this one handles the current batch.
 
-MIME parsing is a third of ingest time and needs nothing but the bytes, so on a backlog
-(more than one batch) it runs on another core. What comes back is only data: a parsed
-message, the reason it is malformed, or None for "parse it yourself" (anything else that
-went wrong, and every message of a batch whose worker died). The caller parses those
-again inside its own per-message guard, so a hostile message that kills the worker is
-handled exactly as it would have been without one.
+MIME parsing is a third of ingest time and needs nothing but the bytes, and so does the
+store-free half of classification (core/reading.py: robot or person, the new text of a
+reply, its reply word). On a backlog (more than one batch) both run on another core.
+What comes back is only data: a message as read, the reason it is malformed, or None for
+"parse it yourself" (anything else that went wrong, and every message of a batch whose
+worker died). The caller parses those again inside its own per-message guard, so a
+hostile message that kills the worker is handled exactly as it would have been without
+one.
 """
 
 from __future__ import annotations
@@ -16,22 +18,34 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 
 from mailflow.adapters.mailbox import FetchedMessage
-from mailflow.core.model import InboundMessage
 from mailflow.core.parse import MalformedMessage, parse_message
+from mailflow.core.reading import Reading, read_message
 
 log = logging.getLogger("mailflow.app.parse_ahead")
 
-Outcome = InboundMessage | str | None  # a message, why it is malformed, or "parse it here"
+Outcome = Reading | str | None  # a message read, why it is malformed, or "parse it here"
 
 
-def parse_outcomes(raws: list[bytes]) -> list[Outcome]:
+@dataclass(frozen=True)
+class ReadingRules:
+    """What reading a message needs besides its bytes (Handler.read)."""
+
+    own_addresses: tuple[str, ...]
+    today: date
+
+
+Parser = Callable[[list[bytes], ReadingRules], list[Outcome]]
+
+
+def parse_outcomes(raws: list[bytes], rules: ReadingRules) -> list[Outcome]:
     """What the worker process does with one batch."""
     out: list[Outcome] = []
     for raw in raws:
         try:
-            out.append(parse_message(raw))
+            out.append(read_message(parse_message(raw), rules.own_addresses, rules.today))
         except MalformedMessage as exc:
             out.append(str(exc))
         except Exception:  # reproduced, logged and quarantined by the caller's guard
@@ -52,8 +66,7 @@ class ParsePool:
     starts in a thread: until the worker has answered once, batches are parsed here.
     """
 
-    def __init__(self, parse: Callable[[list[bytes]], list[Outcome]] = parse_outcomes,
-                 broken: bool = False) -> None:
+    def __init__(self, parse: Parser = parse_outcomes, broken: bool = False) -> None:
         self._parse = parse
         self._executor: ProcessPoolExecutor | None = None  # set once the worker answered
         self._starter: threading.Thread | None = None
@@ -63,7 +76,8 @@ class ParsePool:
     def ready(self) -> bool:
         return self._executor is not None and not self.broken
 
-    def submit(self, batch: list[FetchedMessage]) -> Future[list[Outcome]] | None:
+    def submit(self, batch: list[FetchedMessage],
+               rules: ReadingRules) -> Future[list[Outcome]] | None:
         """The batch handed to the worker, or None: parse it yourself."""
         if self.broken:
             return None
@@ -74,7 +88,7 @@ class ParsePool:
                 self._starter.start()
             return None
         try:
-            return self._executor.submit(self._parse, [m.raw for m in batch])
+            return self._executor.submit(self._parse, [m.raw for m in batch], rules)
         except Exception as exc:  # the pool broke meanwhile: parse in this process
             log.warning("parsing in this process only: %s", exc)
             self.broken = True
@@ -86,9 +100,9 @@ class ParsePool:
         try:
             # forkserver: a clean child, never a fork of a process with threads running
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["mailflow.core.parse"])
+            context.set_forkserver_preload(["mailflow.core.reading"])
             executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            if executor.submit(self._parse, []).result() != []:
+            if executor.submit(self._parse, [], ReadingRules((), date.min)).result() != []:
                 raise RuntimeError("the parsing process answered nonsense")
         except Exception as exc:  # no second process here: parse in this one
             log.warning("parsing in this process only: %s", exc)
@@ -119,8 +133,8 @@ class ParsePool:
             self._executor = None
 
 
-def parse_ahead(batches: Iterator[list[FetchedMessage]],
-                pool: ParsePool) -> Iterator[ParsedBatch]:
+def parse_ahead(batches: Iterator[list[FetchedMessage]], pool: ParsePool,
+                rules: ReadingRules) -> Iterator[ParsedBatch]:
     """Each batch with its outcomes; from the second batch on, parsed one batch ahead.
 
     A mailbox with one batch of news (a daemon's usual cycle) never starts the process;
@@ -131,10 +145,10 @@ def parse_ahead(batches: Iterator[list[FetchedMessage]],
     if first is None:
         return
     batch = next(batches, None)
-    future = pool.submit(batch) if batch is not None else None
+    future = pool.submit(batch, rules) if batch is not None else None
     yield ParsedBatch(first, [None] * len(first))
     while batch is not None:
         following = next(batches, None)
-        queued = pool.submit(following) if following is not None else None
+        queued = pool.submit(following, rules) if following is not None else None
         yield ParsedBatch(batch, pool.outcomes(future, len(batch)))
         batch, future = following, queued

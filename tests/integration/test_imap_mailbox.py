@@ -208,16 +208,16 @@ def test_crash_half_way_resumes_without_duplicates(imap_account: ImapAccount,
     now = datetime(2026, 11, 23, 10, tzinfo=UTC)
     app = build_app(config)
     handler = app.handler
-    real = handler.handle
+    real = handler.handle_reading
     calls = {"n": 0}
 
-    def dies_on_the_sixth(message, at):  # type: ignore[no-untyped-def]
+    def dies_on_the_sixth(reading, at):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 6:
             raise KeyboardInterrupt("power cut")  # not caught by the per-message guard
-        return real(message, at)
+        return real(reading, at)
 
-    handler.handle = dies_on_the_sixth  # type: ignore[method-assign]
+    handler.handle_reading = dies_on_the_sixth  # type: ignore[method-assign]
     box = connect(imap_account)
     with pytest.raises(KeyboardInterrupt):
         ingest(box, handler, folders_of(config), now, batch_size=4)

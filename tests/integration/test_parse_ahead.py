@@ -10,12 +10,19 @@ from pathlib import Path
 from mailflow.adapters.mailbox import FetchedMessage
 from mailflow.adapters.maildir_mailbox import MaildirMailbox, ensure_maildir
 from mailflow.app.ingest import IngestReport, ingest
-from mailflow.app.parse_ahead import Outcome, ParsePool, parse_ahead, parse_outcomes
+from mailflow.app.parse_ahead import (
+    Outcome,
+    ParsePool,
+    ReadingRules,
+    parse_ahead,
+    parse_outcomes,
+)
 from mailflow.app.wiring import build_app, folders_of
 from mailflow.config import Config, parse_config
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
 HOSTILE = b"\x00\x00\x00"  # not a message at all: quarantined, wherever it is parsed
+RULES = ReadingRules(("referrals@firm.example",), NOW.date())
 
 
 def intro(n: int) -> bytes:
@@ -25,11 +32,11 @@ def intro(n: int) -> bytes:
             f"\r\nClient {n}, meet Bob.\r\n").encode()
 
 
-def dies_on_the_third_batch(raws: list[bytes]) -> list[Outcome]:
+def dies_on_the_third_batch(raws: list[bytes], rules: ReadingRules) -> list[Outcome]:
     """A worker that is killed half-way (a crash, the OOM killer)."""
     if any(b"<m9@firm.example>" in raw for raw in raws):
         os._exit(9)
-    return parse_outcomes(raws)
+    return parse_outcomes(raws, rules)
 
 
 def world(tmp_path: Path, count: int) -> tuple[MaildirMailbox, Config]:
@@ -94,28 +101,28 @@ def test_a_dead_worker_loses_nothing(tmp_path: Path) -> None:
 
 
 def test_the_worker_quarantines_with_the_reason_this_process_would_give() -> None:
-    here = parse_outcomes([HOSTILE, intro(1)])
+    here = parse_outcomes([HOSTILE, intro(1)], RULES)
     assert isinstance(here[0], str) and here[0]  # why it is malformed
     pool = started(ParsePool())
     try:
         elsewhere = pool.outcomes(pool.submit([FetchedMessage("1", HOSTILE),
-                                               FetchedMessage("2", intro(1))]), 2)
+                                               FetchedMessage("2", intro(1))], RULES), 2)
     finally:
         pool.close()
     assert elsewhere[0] == here[0]
-    assert elsewhere[1] == here[1]  # the same InboundMessage, field by field
+    assert elsewhere[1] == here[1]  # the same message, read the same way, field by field
 
 
-def slow_to_start(raws: list[bytes]) -> list[Outcome]:
+def slow_to_start(raws: list[bytes], rules: ReadingRules) -> list[Outcome]:
     time.sleep(3)
-    return parse_outcomes(raws)
+    return parse_outcomes(raws, rules)
 
 
 def test_a_worker_still_starting_is_not_waited_for(tmp_path: Path) -> None:
     box, _ = world(tmp_path, 12)
     pool = ParsePool(slow_to_start)
     try:
-        batches = list(parse_ahead(box.fetch_new(None, 4), pool))
+        batches = list(parse_ahead(box.fetch_new(None, 4), pool, RULES))
         assert [len(b.messages) for b in batches] == [4, 4, 4]
         assert all(o is None for b in batches for o in b.outcomes)  # all parsed here
         assert not pool.ready
@@ -126,7 +133,7 @@ def test_a_worker_still_starting_is_not_waited_for(tmp_path: Path) -> None:
 def test_one_batch_of_news_starts_no_process(tmp_path: Path) -> None:
     box, _ = world(tmp_path, 3)
     pool = ParsePool()
-    batches = list(parse_ahead(box.fetch_new(None, 10), pool))
+    batches = list(parse_ahead(box.fetch_new(None, 10), pool, RULES))
     assert [len(b.messages) for b in batches] == [3]
     assert batches[0].outcomes == [None, None, None]  # parsed by the caller
     assert pool._executor is None
