@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ def _create_private(path: Path) -> None:
         pass  # not ours to fix (a read-only copy, another owner): SQLite reports real errors
 
 
+@lru_cache(maxsize=256)  # a cycle writes the same few moments (its `now`) many times
 def to_db(moment: datetime | None) -> str | None:
     """Timestamps are stored in UTC ISO-8601 so that text order is time order."""
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None

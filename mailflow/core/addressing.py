@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 _PLAIN_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -33,11 +34,12 @@ class Trackers:
     def detail(self, email: str) -> str | None:
         """'' for a plain tracker address, the plus-detail for a variant, None for others."""
         base, domain, detail = split_address(email)
-        for tracker in self.addresses:
-            t_base, t_domain, _ = split_address(tracker)
-            if (base, domain) == (t_base, t_domain):
-                return detail or ""
-        return None
+        return (detail or "") if (base, domain) in self._bases else None
+
+    @cached_property
+    def _bases(self) -> frozenset[tuple[str, str]]:
+        """(local, domain) of each tracker, split once: asked of every recipient."""
+        return frozenset(split_address(tracker)[:2] for tracker in self.addresses)
 
 
 def matches_pattern(email: str, pattern: str) -> bool:
