@@ -22,7 +22,7 @@ from datetime import date
 
 from mailflow.adapters.mailbox import FetchedMessage
 from mailflow.core.parse import MalformedMessage, parse_message
-from mailflow.core.reading import Reading, read_message
+from mailflow.core.reading import Reading, may_answer, read_message
 
 log = logging.getLogger("mailflow.app.parse_ahead")
 
@@ -45,7 +45,11 @@ def parse_outcomes(raws: list[bytes], rules: ReadingRules) -> list[Outcome]:
     out: list[Outcome] = []
     for raw in raws:
         try:
-            out.append(read_message(parse_message(raw), rules.own_addresses, rules.today))
+            message = parse_message(raw)
+            # the reply word only where a reply is likely: reading it costs more than the
+            # parse on a long intro, and the handler reads it itself when it is missing
+            out.append(read_message(message, rules.own_addresses, rules.today,
+                                    read_command=may_answer(message)))
         except MalformedMessage as exc:
             out.append(str(exc))
         except Exception:  # reproduced, logged and quarantined by the caller's guard

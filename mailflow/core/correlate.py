@@ -42,6 +42,11 @@ _REPLY_PREFIX = re.compile(r"^[ \t]*((re|aw|sv|antw|wg|fw|fwd|tr)\s*(\[\d+\])?\s
                            re.IGNORECASE)
 
 
+def has_reply_prefix(subject: str) -> bool:
+    """Re:, Fwd: and their localized forms."""
+    return _REPLY_PREFIX.match(subject) is not None
+
+
 def base_subject(subject: str) -> str:
     """The subject without reply/forward prefixes, case and spacing folded."""
     return " ".join(_REPLY_PREFIX.sub("", subject).split()).lower()

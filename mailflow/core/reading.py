@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from mailflow.core.commands import Command, parse_command
+from mailflow.core.correlate import has_reply_prefix, subject_tag
 from mailflow.core.model import InboundMessage
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict, detect_robot
@@ -24,6 +25,13 @@ class Reading:
     def command_in(self, text: str) -> Command | None:
         """The reply word in `text`, which is `self.text` or a part of it (a tag removed)."""
         return self.command if self.command_read and text == self.text else parse_command(text)
+
+
+def may_answer(message: InboundMessage) -> bool:
+    """Whether `message` shows a sign of answering earlier mail: thread headers, a reply or
+    forward prefix, a referral tag. Only a hint for what to read ahead: the store decides."""
+    return bool(message.thread_ids or has_reply_prefix(message.subject)
+                or subject_tag(message.subject) is not None)
 
 
 def read_message(message: InboundMessage, own_addresses: Collection[str], today: date,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from mailflow.core.commands import parse_command
 from mailflow.core.correlate import narrow_by_tag
 from mailflow.core.parse import parse_message
-from mailflow.core.reading import read_message
+from mailflow.core.reading import may_answer, read_message
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import detect_robot
 
@@ -67,3 +67,11 @@ def test_a_reply_word_left_unread_is_read_when_asked_for() -> None:
     lazy = read_message(message, TRACKERS, TODAY, read_command=False)
     assert lazy.command is None and not lazy.command_read
     assert lazy.command_in(lazy.text) == read_message(message, TRACKERS, TODAY).command
+
+
+def test_only_mail_that_may_answer_earlier_mail_is_read_ahead_for_a_reply_word() -> None:
+    fresh = parse_message(mail("Carol, meet Bob.").replace(b"Re: Introduction", b"Intro"))
+    assert not may_answer(fresh)
+    assert may_answer(parse_message(mail("Done", "In-Reply-To: <i1@firm.example>\r\n")))
+    for subject in (b"Fwd: Intro", b"AW: Intro", b"Intro [R-5]"):
+        assert may_answer(parse_message(mail("Done").replace(b"Re: Introduction", subject)))

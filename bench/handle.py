@@ -1,0 +1,111 @@
+"""Handling benchmark: what ingest's main process does per message, without IMAP.
+
+    python3 bench/handle.py [--count 3000] [--rounds 3]
+
+Reads a realistic mailbox (bench/realistic.py, no attachments) the way the parsing
+process does (parse and read each message), then times, in this process, the part
+ingest cannot hand to another one: the duplicate check, classification against the
+store and the record, in batches of 200 with a commit each, into a fresh database per
+round. The baseline, measured in the same run, is the parse and read itself: the
+work already moved off the main process. Also counts the SQL statements per message.
+Figures are printed, never asserted: these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import realistic  # noqa: E402
+from mailflow.adapters.mailbox import FetchedMessage  # noqa: E402
+from mailflow.app.ingest import Folders, IngestReport, handle_fetched  # noqa: E402
+from mailflow.app.parse_ahead import Outcome, ReadingRules, parse_outcomes  # noqa: E402
+from mailflow.app.wiring import App, build_app  # noqa: E402
+from mailflow.config import parse_config  # noqa: E402
+
+NOW = datetime(2026, 11, 16, 10, tzinfo=UTC)
+BATCH = 200
+
+
+class Inbox:
+    folder = "INBOX"
+
+
+def fresh_app(workdir: Path) -> App:
+    config = parse_config({
+        "tracker": "referrals@firm.example", "database": "handle.db",
+        "referrers": ["*@firm.example"], "outbox_dir": "outbox",
+        "partners": realistic.directory(300, random.Random(7)).partners,
+        "imap": {"host": "localhost", "port": 1, "tls": "none", "username": "u",
+                 "password": "p"}}, workdir / "mailflow.yaml")
+    return build_app(config)
+
+
+def handle_all(app: App, raws: list[bytes], outcomes: list[Outcome]) -> IngestReport:
+    report = IngestReport()
+    folders = Folders("done", "quarantine")
+    handler = app.handler  # one per run, as ingest has: it keeps the partner directory
+    for start in range(0, len(raws), BATCH):
+        with app.store.atomic():
+            for n in range(start, min(start + BATCH, len(raws))):
+                handle_fetched(FetchedMessage(str(n), raws[n], None), Inbox(),  # type: ignore[arg-type]
+                               handler, folders, NOW, None, report, outcomes[n])
+    return report
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, _: str) -> None:
+        self.count += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    _, generated = realistic.messages(args.count, attachment_share=0.0)
+    raws = list(generated)
+    rules = ReadingRules(("referrals@firm.example",), NOW.date())
+    reads, handles = [], []
+    statements = 0
+    for round_ in range(args.rounds):
+        started = time.perf_counter()
+        outcomes = parse_outcomes(raws, rules)
+        reads.append(time.perf_counter() - started)
+        with tempfile.TemporaryDirectory() as workdir:
+            app = fresh_app(Path(workdir))
+            counter = StatementCounter()
+            if round_ == 0:  # counting costs a little: only in the first round
+                app.store.db.conn.set_trace_callback(counter)
+            started = time.perf_counter()
+            report = handle_all(app, raws, outcomes)
+            handles.append(time.perf_counter() - started)
+            if round_ == 0:
+                statements = counter.count
+                kinds = report.by_kind
+            app.close()
+    read, handle = statistics.median(reads), statistics.median(handles)
+    print(f"{args.count} realistic messages ({', '.join(f'{k} {v}' for k, v in kinds.items())})")
+    print(f"parse and read (the parsing process's share): {read:.2f} s, "
+          f"{read / args.count * 1000:.3f} ms per message")
+    print(f"handle here (duplicate check, classify, record, commit): {handle:.2f} s, "
+          f"{handle / args.count * 1000:.3f} ms per message, "
+          f"{statements / args.count:.1f} SQL statements per message")
+    print(f"ratio handle / parse and read: {handle / read:.2f}x "
+          f"(medians of {args.rounds} rounds)")
+
+
+if __name__ == "__main__":
+    main()
