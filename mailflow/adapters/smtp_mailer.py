@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -179,8 +180,8 @@ class _ReportFailed(Exception):
 
 def _transaction(client: smtplib.SMTP, sender: str, recipients: list[str], data: bytes,
                  options: list[str], before_data: Callable[[], None]) -> dict[str, Any]:
-    """smtplib's sendmail, with `before_data` called between the envelope and DATA (the
-    server takes nothing before the DATA ends)."""
+    """smtplib's sendmail, with `before_data` called once DATA is open and before the
+    content goes (the server takes nothing before the content's final dot)."""
     client.ehlo_or_helo_if_needed()
     esmtp = list(options)
     if client.does_esmtp and client.has_extn("size"):
@@ -200,16 +201,29 @@ def _transaction(client: smtplib.SMTP, sender: str, recipients: list[str], data:
     if len(refused) == len(recipients):
         _abandon(client, 0)
         raise smtplib.SMTPRecipientsRefused(refused)
+    client.putcmd("data")
+    code, answer = client.getreply()
+    if code != 354:
+        _abandon(client, code)
+        raise smtplib.SMTPDataError(code, answer)
     try:
-        before_data()
+        before_data()  # after the 354, so that its round trip overlaps the wait too
     except BaseException:
-        _abandon(client, 0)
+        client.close()  # within DATA only dropping the line takes the message back
         raise
-    code, answer = client.data(data)
+    client.send(_dot_stuffed(data))
+    code, answer = client.getreply()
     if code != 250:
         _abandon(client, code)
         raise smtplib.SMTPDataError(code, answer)
     return refused
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The content of DATA as smtplib's data() sends it (RFC 5321 4.5.2): a leading dot
+    doubled, ended by CRLF.CRLF."""
+    stuffed = re.sub(rb"(?m)^\.", b"..", data)
+    return stuffed + (b"" if stuffed.endswith(b"\r\n") else b"\r\n") + b".\r\n"
 
 
 def _abandon(client: smtplib.SMTP, code: int) -> None:

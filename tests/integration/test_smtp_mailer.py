@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import email
+import smtplib
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailflow.adapters.file_mailer import FileMailer
-from mailflow.adapters.smtp_mailer import SmtpMailer
+from mailflow.adapters.smtp_mailer import SmtpMailer, _dot_stuffed
 from mailflow.core.model import Address
 from mailflow.core.outgoing import OutgoingEmail
 from mailflow.errors import SendError
@@ -72,6 +76,22 @@ def test_a_failed_record_stops_the_batch_before_the_next_email(
     with pytest.raises(OSError, match="disk full"):
         mailer(smtp_server).send_batch([outgoing(n) for n in range(4)], on_result=record)
     assert len(smtp_server.messages) == 2  # the third was never handed over
+
+
+@given(st.binary(max_size=300).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"\r\n")))
+def test_the_content_goes_dot_stuffed_as_smtplib_sends_it(data: bytes) -> None:
+    quoted = smtplib._quote_periods(data)  # type: ignore[attr-defined]
+    expected = quoted + (b"" if quoted[-2:] == b"\r\n" else b"\r\n") + b".\r\n"
+    assert _dot_stuffed(data) == expected
+
+
+def test_lines_starting_with_a_dot_arrive_intact(smtp_server: SmtpPeer) -> None:
+    body = ".\n..two\n. a dot and a space\nend\n"
+    dotted = replace(outgoing(1), text=body)
+    assert [r.status for r in mailer(smtp_server).send_batch([dotted])] == ["sent"]
+    received = email.message_from_bytes(smtp_server.messages[0].content)
+    payload = received.get_payload(decode=True)
+    assert isinstance(payload, bytes) and payload.decode().replace("\r\n", "\n") == body
 
 
 def test_permanent_and_temporary_refusals() -> None:
