@@ -44,6 +44,17 @@ def from_db(text: str | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class NewStep:
+    """A workflow step to queue: `status` pending, or skipped (with why) when too old."""
+
+    step: str
+    recipient: str
+    due_at: datetime
+    status: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
 class OutboxRow:
     id: int
     referral_id: int  # 0 for a digest or an alert, which belong to no referral
@@ -651,6 +662,15 @@ class Store:
             "attempts, kind, payload, message_id) values (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
             [referral_id, step, recipient, to_db(due_at), kind, payload, message_id])
         return cursor.lastrowid if cursor.rowcount else None
+
+    def add_steps(self, referral_id: int, steps: Sequence[NewStep]) -> None:
+        """Queue a referral's new workflow steps in one statement; a step already planned
+        for that person is ignored."""
+        self.db.conn.executemany(
+            "insert or ignore into outbox (referral_id, step, recipient, due_at, status, "
+            "attempts, kind, payload, detail) values (?, ?, ?, ?, ?, 0, 'step', '', ?)",
+            [(referral_id, s.step, s.recipient, to_db(s.due_at), s.status, s.detail)
+             for s in steps])
 
     def notices_to(self, referral_id: int, recipient: str, kind: str) -> int:
         """How many notices of `kind` this person was ever given about this referral."""

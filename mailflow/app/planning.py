@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailflow.adapters.store import OutboxRow, Store, said_stop
+from mailflow.adapters.store import NewStep, OutboxRow, Store, said_stop
 from mailflow.config import Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
@@ -88,14 +88,12 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
             store.update_outbox(row.id, status="cancelled", detail="no longer due")
         elif row.due_at != wanted[key].due_at:
             store.update_outbox(row.id, due_at=wanted[key].due_at)
-    for key, step in wanted.items():
-        if key in existing:
-            continue
-        row_id = store.add_outbox(referral_id, step.step, step.recipient, step.due_at)
-        if step.due_at < too_old and row_id is not None:
-            store.update_outbox(row_id, status="skipped",
-                                detail=f"due more than {config.workflow.catch_up_after_days} "
-                                       "days before it was planned")
+    skipped = (f"due more than {config.workflow.catch_up_after_days} days before it was "
+               "planned")
+    store.add_steps(referral_id, [
+        NewStep(step.step, step.recipient, step.due_at,
+                *(("skipped", skipped) if step.due_at < too_old else ("pending", None)))
+        for key, step in wanted.items() if key not in existing])
 
 
 def workflow_fingerprint(config: Config) -> str:

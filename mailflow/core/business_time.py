@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 SEARCH_LIMIT_DAYS = 3660
@@ -21,6 +22,7 @@ def _require_aware(moment: datetime) -> None:
         raise ValueError(f"naive datetime {moment.isoformat()}: pass a timezone-aware one")
 
 
+@lru_cache(maxsize=4096)  # planning asks for the same few openings and closings many times
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The instant of local `day` `at`; a time in a DST gap moves forward past the gap."""
     candidate = datetime.combine(day, at, tzinfo=zone)  # fold=0: first of an ambiguous pair
