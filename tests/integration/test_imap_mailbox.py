@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailflow.adapters.imap_mailbox import ImapMailbox
+from mailflow.adapters.store import Store
 from mailflow.config import Config, parse_config
 from mailflow.errors import MailboxError
 from tests.integration.dovecot_server import DovecotServer, ImapAccount, account, free_port
@@ -276,11 +277,12 @@ def test_a_backlog_is_moved_in_a_few_commands_then_the_cursor_follows(
     moved: list[int] = []
     uids: list[int] = []
     real_move = box.move
+    beside = Store(config.database)  # its own connection: moves run in a thread of their own
 
     def counting(keys, destination):  # type: ignore[no-untyped-def]
         moved.append(len(keys))
         uids.extend(int(k) for k in keys)
-        cursor_then = app.store.cursor("INBOX")
+        cursor_then = beside.cursor("INBOX")
         assert cursor_then is None or int(cursor_then.split(":")[1]) < int(min(keys, key=int))
         return real_move(keys, destination)
 
@@ -296,4 +298,46 @@ def test_a_backlog_is_moved_in_a_few_commands_then_the_cursor_follows(
     finally:
         box.close()
         app.close()
+        beside.close()
 
+
+
+def test_a_move_that_fails_in_its_thread_stops_the_run_and_loses_nothing(
+        imap_account: ImapAccount, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moves run beside the handling of the next batches; one that fails is raised from
+    ingest, the cursor stays behind it, and the next run only moves what was recorded."""
+    from datetime import UTC, datetime
+
+    from mailflow.app import ingest as ingest_module
+    from mailflow.app.wiring import build_app, folders_of
+
+    for n in range(12):
+        imap_account.deliver(message(n))
+    config = imap_config(imap_account, tmp_path)
+    monkeypatch.setattr(ingest_module.PendingMoves, "AT_LEAST", 4)
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    app = build_app(config)
+    box = connect(imap_account)
+    real_move = box.move
+    calls = {"n": 0}
+
+    def fails_the_second_time(keys, destination):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise MailboxError("cannot move messages to Processed: the server went away")
+        return real_move(keys, destination)
+
+    box.move = fails_the_second_time  # type: ignore[method-assign]
+    try:
+        with pytest.raises(MailboxError, match="server went away"):
+            ingest_module.ingest(box, app.handler, folders_of(config), now, batch_size=4)
+        cursor = app.store.cursor("INBOX")
+        assert cursor is not None and int(cursor.split(":")[1]) <= 4  # only the first move
+        box.move = real_move  # type: ignore[method-assign]
+        again = ingest_module.ingest(box, app.handler, folders_of(config), now, batch_size=4)
+        assert again.duplicates == again.fetched > 0  # recorded before: only moved now
+        assert len(app.store.messages()) == 12  # each recorded once
+        assert list(box.fetch_new(None, 100)) == []  # the inbox is empty
+    finally:
+        box.close()
+        app.close()
