@@ -25,18 +25,22 @@ def mail(body: str, extra: str = "") -> bytes:
 
 
 def test_a_reply_is_read_for_its_new_text_and_its_reply_word() -> None:
-    reading = read_message(parse_message(mail("Done, thanks!\r\n\r\n> Bob, meet Carol\r\n")),
-                           TRACKERS, TODAY)
-    assert reading.robot is None
+    message = parse_message(mail("Done, thanks!\r\n\r\n> Bob, meet Carol\r\n"))
+    reading = read_message(message, TRACKERS, TODAY)
+    assert reading.message is message and reading.robot is None
     assert reading.text == "Done, thanks!"
     assert reading.command is not None and reading.command.word == "done"
+    assert reading.command_in(reading.text) is reading.command  # read once, ahead
 
 
 def test_a_robot_is_never_read_for_a_reply_word() -> None:
-    reading = read_message(parse_message(mail("I am away. Done on Monday.",
-                                              "Auto-Submitted: auto-replied\r\n")),
-                           TRACKERS, TODAY)
+    message = parse_message(mail("I am away. Back on 30 November.",
+                                 "Auto-Submitted: auto-replied\r\n"))
+    reading = read_message(message, TRACKERS, TODAY)
+    assert reading.message is message
     assert reading.robot is not None and reading.robot.kind == "auto-reply"
+    assert reading.robot.returns_on == date(2026, 11, 30)  # read against `today`
+    assert read_message(message, TRACKERS, date(2026, 12, 1)).robot != reading.robot
     assert (reading.text, reading.command) == ("", None)
 
 
@@ -65,7 +69,7 @@ def test_reading_is_exactly_what_the_handler_used_to_work_out(body: str, extra: 
 def test_a_reply_word_left_unread_is_read_when_asked_for() -> None:
     message = parse_message(mail("Done, thanks!\r\n"))
     lazy = read_message(message, TRACKERS, TODAY, read_command=False)
-    assert lazy.command is None and not lazy.command_read
+    assert lazy.message is message and lazy.command is None and not lazy.command_read
     assert lazy.command_in(lazy.text) == read_message(message, TRACKERS, TODAY).command
 
 
