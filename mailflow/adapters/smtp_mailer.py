@@ -10,6 +10,7 @@ import socket
 import ssl
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +96,10 @@ class SmtpMailer:
         except (OSError, smtplib.SMTPException):
             log.debug("QUIT failed after a successful check", exc_info=True)
 
-    def _send_one(self, client: smtplib.SMTP, email: OutgoingEmail,
-                  before_data: Callable[[], None]) -> SendResult:
-        utf8 = client.has_extn("smtputf8")
-        try:  # composing is guarded per email: one odd address fails only its own email
+    def _compose(self, email: OutgoingEmail, utf8: bool) -> Envelope | SendResult:
+        """The bytes and envelope of `email`, or why it cannot go. Guarded per email: one
+        odd address fails only its own email."""
+        try:
             data = to_bytes(email, utf8=utf8)
             sender = wire_address(email.sender.email)
             recipients = [wire_address(a.email) for a in email.to]
@@ -110,8 +111,16 @@ class SmtpMailer:
                               f"could not compose: {type(exc).__name__}: {exc}")
         options = ["SMTPUTF8"] if utf8 and not all(
             a.isascii() for a in (sender, *recipients)) else []
+        return Envelope(data, sender, recipients, options)
+
+    def _send_one(self, client: smtplib.SMTP, email: OutgoingEmail,
+                  composed: Envelope | SendResult,
+                  before_data: Callable[[], None]) -> SendResult:
+        if isinstance(composed, SendResult):
+            return composed
         try:
-            refused = _transaction(client, sender, recipients, data, options, before_data)
+            refused = _transaction(client, composed.sender, composed.recipients,
+                                   composed.data, composed.options, before_data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, message = next(iter(exc.recipients.values()))
             status = "failed" if code >= 500 else "retry"
@@ -128,9 +137,10 @@ class SmtpMailer:
     def send_batch(self, emails: Sequence[OutgoingEmail],
                    on_result: OnResult | None = None) -> list[SendResult]:
         """As Mailer.send_batch. Each result is reported (`on_result`, in a thread of its
-        own) while the next email's envelope goes out, and the next email's DATA waits
+        own) while the next email's envelope goes out, and the next email's content waits
         until that report is done: recording a result (a disk sync) overlaps the SMTP
         round trips, yet no email is handed over before the one before it is on record.
+        The next email is composed in a thread too, while this one waits for the server.
         """
         if not emails:
             return []
@@ -138,6 +148,9 @@ class SmtpMailer:
         results: list[SendResult] = []
         reporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailflow-report")
         reports: list[Future[None]] = []
+        composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailflow-compose")
+        utf8 = client.has_extn("smtputf8")
+        next_one = composer.submit(self._compose, emails[0], utf8)
 
         def reported() -> None:
             while reports:
@@ -147,9 +160,12 @@ class SmtpMailer:
                     raise _ReportFailed() from exc
 
         try:
-            for email in emails:
+            for index, email in enumerate(emails):
+                composed = next_one.result()
+                if index + 1 < len(emails):
+                    next_one = composer.submit(self._compose, emails[index + 1], utf8)
                 try:
-                    results.append(self._send_one(client, email, reported))
+                    results.append(self._send_one(client, email, composed, reported))
                 except (smtplib.SMTPServerDisconnected, OSError) as exc:
                     log.warning("SMTP connection lost after %s of %s emails: %s",
                                 len(results), len(emails), exc)
@@ -161,6 +177,7 @@ class SmtpMailer:
             assert failed.__cause__ is not None
             raise failed.__cause__ from None
         finally:
+            composer.shutdown(wait=True, cancel_futures=True)
             reporter.shutdown(wait=True)
             try:
                 client.quit()
@@ -172,6 +189,16 @@ class SmtpMailer:
             for offset, result in enumerate(lost):
                 on_result(len(results) + offset, result)
         return results + lost
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One composed email as it goes on the wire."""
+
+    data: bytes
+    sender: str
+    recipients: list[str]
+    options: list[str]
 
 
 class _ReportFailed(Exception):

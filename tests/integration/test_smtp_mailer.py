@@ -94,6 +94,15 @@ def test_lines_starting_with_a_dot_arrive_intact(smtp_server: SmtpPeer) -> None:
     assert isinstance(payload, bytes) and payload.decode().replace("\r\n", "\n") == body
 
 
+def test_an_email_that_cannot_be_composed_fails_alone(smtp_server: SmtpPeer) -> None:
+    """Composing runs a step ahead in a thread: its failure is still that email's only."""
+    odd = outgoing(2, to="bob@" + "é" * 70 + ".example")  # no IDNA form: a label too long
+    results = mailer(smtp_server).send_batch([outgoing(1), odd, outgoing(3)])
+    assert [r.status for r in results] == ["sent", "failed", "sent"]
+    assert results[1].detail.startswith("could not compose: ValueError")
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["bob@law.example"]] * 2
+
+
 def test_permanent_and_temporary_refusals() -> None:
     controller, peer = start_peer(Behaviour(reject={
         "gone@x.example": "550 5.1.1 <gone@x.example>: user unknown",
