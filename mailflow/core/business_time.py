@@ -22,9 +22,15 @@ def _require_aware(moment: datetime) -> None:
         raise ValueError(f"naive datetime {moment.isoformat()}: pass a timezone-aware one")
 
 
-@lru_cache(maxsize=4096)  # planning asks for the same few openings and closings many times
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The instant of local `day` `at`; a time in a DST gap moves forward past the gap."""
+    return _local_instant(day, at, at.fold, zone)
+
+
+@lru_cache(maxsize=4096)  # planning asks for the same few openings and closings many times
+def _local_instant(day: date, at: time, fold: int, zone: ZoneInfo) -> datetime:
+    """`fold` is part of the key: times that differ only in it are equal, yet name the two
+    instants of an ambiguous hour."""
     candidate = datetime.combine(day, at, tzinfo=zone)  # fold=0: first of an ambiguous pair
     round_trip = candidate.astimezone(UTC).astimezone(zone)
     if round_trip.replace(tzinfo=None) != candidate.replace(tzinfo=None):

@@ -128,3 +128,17 @@ def test_every_hour_of_2026_lands_open_and_later(calendar: BusinessCalendar) -> 
             assert result > moment
         assert calendar.next_opening(moment) >= moment
         moment += timedelta(hours=1)
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_the_two_instants_of_an_ambiguous_hour_stay_apart(first: int) -> None:
+    """local_instant remembers its answers; 01:30 on the night the clocks go back names two
+    instants, told apart only by fold, which equality of times ignores."""
+    from mailflow.core.business_time import _local_instant, local_instant
+
+    _local_instant.cache_clear()
+    london, night = ZoneInfo("Europe/London"), date(2026, 10, 25)
+    answers = {fold: local_instant(night, time(1, 30, fold=fold), london)
+               for fold in (first, 1 - first)}  # asked in both orders
+    assert answers[0].astimezone(UTC) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # BST
+    assert answers[1].astimezone(UTC) == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # GMT
