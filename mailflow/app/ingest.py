@@ -208,7 +208,7 @@ class PendingMoves:
         by_folder, cursor = self.by_folder, self.cursor
         self.moved += self.pending
         self.by_folder, self.pending = {}, 0
-        if self._mover is None:
+        if self._mover is None or not by_folder:  # nothing to move: no thread for it
             with self.report.timed("move"):
                 self._move(by_folder)
             self._advance(cursor)

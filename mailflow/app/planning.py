@@ -88,12 +88,14 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
             store.update_outbox(row.id, status="cancelled", detail="no longer due")
         elif row.due_at != wanted[key].due_at:
             store.update_outbox(row.id, due_at=wanted[key].due_at)
-    skipped = (f"due more than {config.workflow.catch_up_after_days} days before it was "
-               "planned")
-    store.add_steps(referral_id, [
-        NewStep(step.step, step.recipient, step.due_at,
-                *(("skipped", skipped) if step.due_at < too_old else ("pending", None)))
-        for key, step in wanted.items() if key not in existing])
+    too_old_why = (f"due more than {config.workflow.catch_up_after_days} days before it "
+                   "was planned")
+    new_steps = []
+    for key, step in wanted.items():
+        if key not in existing:
+            status, why = ("skipped", too_old_why) if step.due_at < too_old else ("pending", None)
+            new_steps.append(NewStep(step.step, step.recipient, step.due_at, status, why))
+    store.add_steps(referral_id, new_steps)
 
 
 def workflow_fingerprint(config: Config) -> str:
