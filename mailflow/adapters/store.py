@@ -162,6 +162,11 @@ class Store:
         if str(path) != ":memory:":
             if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 self.db.execute("PRAGMA journal_mode = wal")
+            # a checkpoint every 10,000 pages (40 MB of WAL) instead of 1,000: a page written
+            # by many commits is copied back once. Handling 10,000 realistic messages
+            # in-process took 7 % less; the WAL file is trimmed back to 64 MB after one
+            self.db.execute("PRAGMA wal_autocheckpoint = 10000")
+            self.db.execute("PRAGMA journal_size_limit = 67108864")
             # FULL: a commit is on disk before mail is moved out of the inbox, so a power
             # cut cannot roll back a record whose message is already in the processed folder
             self.db.execute("PRAGMA synchronous = FULL")
