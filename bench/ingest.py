@@ -132,15 +132,6 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
     app = build_app(config)
     start = time.perf_counter()
     box = ImapMailbox.connect(host, port, "none", user, password, "INBOX")
-    sizes: list[int] = []
-    original = box._fetch_batch
-
-    def counting(uids: list[int]):  # type: ignore[no-untyped-def]
-        fetched = original(uids)
-        sizes.extend(len(m.raw) for m in fetched)
-        return fetched
-
-    box._fetch_batch = counting  # type: ignore[method-assign]
     pool = ParsePool()
     report = ingest(box, app.handler, folders_of(config), datetime(2026, 11, 16, 10, tzinfo=UTC),
                     batch, overlap=overlap, pool=pool)
@@ -156,7 +147,7 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
     counts = app.store.counts()
     referrals = sum(counts[status.value] for status in Status)
     app.close()
-    return {"seconds": seconds, "messages": report.fetched, "downloaded": sum(sizes),
+    return {"seconds": seconds, "messages": report.fetched, "downloaded": report.downloaded,
             "referrals": referrals, "planning_seconds": planning,
             "worker_peak_rss_mb": worker_rss,
             "phases": {**report.phases, "plan": planning}}

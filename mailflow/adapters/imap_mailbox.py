@@ -12,13 +12,14 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from mailflow.adapters.mailbox import KEEP_COPY, PUSH, RESUMABLE, FetchedMessage
+from mailflow.adapters.mailbox import KEEP_COPY, PUSH, RESUMABLE, Batch, FetchedMessage
 from mailflow.adapters.tls import client_context, tls_problem
 from mailflow.errors import MailboxError
 
@@ -75,6 +76,66 @@ def reassemble(header: bytes, parts: list[tuple[bytes, bytes]]) -> bytes:
     return b"".join(out)
 
 
+@dataclass(frozen=True)
+class ImapAccess:
+    """How to log in to the mailbox again, from another process."""
+
+    host: str
+    port: int
+    tls: str
+    username: str
+    password: str = field(repr=False)
+    folder: str
+    verify_certificates: bool = True
+    ca_file: Path | None = None
+    timeout: float = 30.0
+    oauth2_token: str | None = field(default=None, repr=False)
+
+    def open(self) -> ImapMailbox:
+        return ImapMailbox.connect(self.host, self.port, self.tls, self.username,
+                                   self.password, self.folder,
+                                   verify_certificates=self.verify_certificates,
+                                   ca_file=self.ca_file, timeout=self.timeout,
+                                   oauth2_token=self.oauth2_token)
+
+
+# the connections ImapBatch.fetch opened in this process, one per account and folder,
+# and the logins it was refused (not tried again: a server delays every refusal)
+_opened: dict[ImapAccess, ImapMailbox] = {}
+_refused: dict[ImapAccess, MailboxError] = {}
+
+
+@dataclass(frozen=True)
+class ImapBatch:
+    """UIDs of one folder, valid while the folder's UIDVALIDITY is `uidvalidity`."""
+
+    access: ImapAccess | None  # None: a mailbox made from a client, not by `connect`
+    uidvalidity: int
+    uids: tuple[int, ...]
+
+    def fetch(self) -> list[FetchedMessage]:
+        if self.access is None:
+            raise MailboxError("no login to fetch with from another connection")
+        if self.access in _refused:
+            raise _refused[self.access]
+        box = _opened.get(self.access)
+        if box is None:
+            try:
+                box = _opened[self.access] = self.access.open()
+            except MailboxError as exc:
+                _refused[self.access] = exc
+                raise
+        try:
+            if box.uidvalidity() != self.uidvalidity:
+                raise MailboxError(f"UIDVALIDITY is {box.uidvalidity()} on this connection, "
+                                   f"not {self.uidvalidity}")
+            return box.fetch_batch(self)
+        except Exception:  # a broken connection is not kept for the next batch
+            del _opened[self.access]
+            box.close()
+            raise
+
+
 class ImapMailbox:
     capabilities: frozenset[str] = frozenset({RESUMABLE, PUSH, KEEP_COPY})
 
@@ -87,6 +148,7 @@ class ImapMailbox:
         self._lock = threading.RLock()
         self._uidvalidity = 0
         self._delimiter: str | None = None
+        self.access: ImapAccess | None = None  # set by `connect`: batches fetch elsewhere
         self.select()
 
     @classmethod
@@ -130,10 +192,13 @@ class ImapMailbox:
                                    "refusing to log in without encryption") from exc
             raise MailboxError(f"IMAP error at {where}: {exc}") from exc
         try:
-            return cls(client, folder, host)
+            mailbox = cls(client, folder, host)
         except MailboxError:
             _quietly_close(client)
             raise
+        mailbox.access = ImapAccess(host, port, tls, username, password, folder,
+                                    verify_certificates, ca_file, timeout, oauth2_token)
+        return mailbox
 
     def select(self) -> None:
         try:
@@ -150,8 +215,7 @@ class ImapMailbox:
     def uidvalidity(self) -> int:
         return self._uidvalidity
 
-    def fetch_new(self, cursor: str | None,
-                  batch_size: int) -> Iterator[list[FetchedMessage]]:
+    def batches(self, cursor: str | None, batch_size: int) -> Iterator[Batch]:
         """After a cursor `<UIDVALIDITY>:<UID>`; a changed UIDVALIDITY means UIDs started
         over, so the folder is read again from the start."""
         last_uid = 0
@@ -163,9 +227,9 @@ class ImapMailbox:
                 log.warning("%s: UIDVALIDITY changed (cursor %s, now %s); rescanning, "
                             "Message-IDs prevent duplicates", self.folder, cursor,
                             self._uidvalidity)
-        yield from self.fetch_after(last_uid, batch_size)
+        yield from self.batches_after(last_uid, batch_size)
 
-    def fetch_after(self, last_uid: int, batch_size: int) -> Iterator[list[FetchedMessage]]:
+    def batches_after(self, last_uid: int, batch_size: int) -> Iterator[ImapBatch]:
         try:
             with self._lock:
                 found = self.client.search(["UID", f"{last_uid + 1}:*"])
@@ -174,9 +238,20 @@ class ImapMailbox:
         # "n:*" always matches the highest UID, even when it is not above the cursor
         uids = sorted(int(u) for u in found if int(u) > last_uid)
         for start in range(0, len(uids), batch_size):
-            with self._lock:
-                batch = self._fetch_batch(uids[start:start + batch_size])
-            yield batch
+            yield ImapBatch(self.access, self._uidvalidity,
+                            tuple(uids[start:start + batch_size]))
+
+    def fetch_batch(self, batch: Batch) -> list[FetchedMessage]:
+        assert isinstance(batch, ImapBatch), batch
+        with self._lock:
+            return self._fetch_batch(list(batch.uids))
+
+    def fetch_new(self, cursor: str | None,
+                  batch_size: int) -> Iterator[list[FetchedMessage]]:
+        return (self.fetch_batch(batch) for batch in self.batches(cursor, batch_size))
+
+    def fetch_after(self, last_uid: int, batch_size: int) -> Iterator[list[FetchedMessage]]:
+        return (self.fetch_batch(batch) for batch in self.batches_after(last_uid, batch_size))
 
     def _fetch_batch(self, uids: list[int]) -> list[FetchedMessage]:
         try:
@@ -210,7 +285,6 @@ class ImapMailbox:
         header = bytes(data.get(b"BODY[HEADER]", b""))
         parts = [(bytes(data.get(f"BODY[{s}.MIME]".encode(), b"") or b""),
                   bytes(data.get(f"BODY[{s}]".encode(), b"") or b"")) for s in sections]
-        log.info("uid %s is large: fetched headers and %s text part(s) only", uid, len(parts))
         return FetchedMessage(str(uid), reassemble(header, parts), self._cursor(uid),
                               parts_omitted=True)
 

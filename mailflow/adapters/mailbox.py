@@ -25,6 +25,19 @@ class FetchedMessage:
     parts_omitted: bool = False
 
 
+class Batch(Protocol):
+    """Where one batch of new messages is, not yet fetched (MailboxSource.batches).
+
+    A batch is plain data that another process can be handed: ingest has its parsing
+    process fetch the batches ahead on a connection of its own (app/parse_ahead.py).
+    """
+
+    def fetch(self) -> list[FetchedMessage]:
+        """The batch's messages, read on this process's own connection (opened when
+        needed, kept for the next batch); those gone meanwhile are left out."""
+        ...
+
+
 RESUMABLE = "resumable"  # a message's `cursor` is worth storing: reading resumes there
 PUSH = "push"  # `idle_wait` wakes on new mail (IMAP IDLE)
 KEEP_COPY = "keep_copy"  # `append` files a copy of what was sent (an IMAP Sent folder)
@@ -54,10 +67,19 @@ class MailboxSource(Protocol):
     folder: str
     capabilities: frozenset[str]
 
+    def batches(self, cursor: str | None, batch_size: int) -> Iterator[Batch]:
+        """The messages after `cursor`, oldest first, in batches not yet fetched; all of
+        them when `cursor` is None or no longer valid (the store's Message-IDs keep a
+        rescan harmless)."""
+        ...
+
+    def fetch_batch(self, batch: Batch) -> list[FetchedMessage]:
+        """One of `batches`, read on this mailbox's own connection."""
+        ...
+
     def fetch_new(self, cursor: str | None,
                   batch_size: int) -> Iterator[list[FetchedMessage]]:
-        """Messages after `cursor`, oldest first, in batches; all of them when `cursor` is
-        None or no longer valid (the store's Message-IDs keep a rescan harmless)."""
+        """`batches`, each fetched here."""
         ...
 
     def move(self, keys: Sequence[str], destination: str) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from mailflow.adapters.mailbox import FetchedMessage
+from mailflow.adapters.mailbox import Batch, FetchedMessage
 from mailflow.errors import MailboxError
 
 
@@ -25,6 +26,23 @@ def folder_path(root: Path, folder: str) -> Path:
 def ensure_maildir(path: Path) -> None:
     for sub in ("new", "cur", "tmp"):
         (path / sub).mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class MaildirBatch:
+    """Files of a Maildir folder, by their names under it (`new/...`, `cur/...`)."""
+
+    folder: Path
+    keys: tuple[str, ...]
+
+    def fetch(self) -> list[FetchedMessage]:
+        fetched = []
+        for key in self.keys:
+            try:
+                fetched.append(FetchedMessage(key, (self.folder / key).read_bytes()))
+            except FileNotFoundError:  # moved away by another reader meanwhile
+                continue
+        return fetched
 
 
 class MaildirMailbox:
@@ -53,21 +71,18 @@ class MaildirMailbox:
                  if p.is_file() and not p.name.startswith(".")]
         return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
+    def batches(self, cursor: str | None, batch_size: int) -> Iterator[Batch]:
+        """Every message in the folder: handled ones are moved out, so there is no cursor."""
+        keys = [str(file.relative_to(self.path)) for file in self._files()]
+        for start in range(0, len(keys), batch_size):
+            yield MaildirBatch(self.path, tuple(keys[start:start + batch_size]))
+
+    def fetch_batch(self, batch: Batch) -> list[FetchedMessage]:
+        return batch.fetch()
+
     def fetch_new(self, cursor: str | None,
                   batch_size: int) -> Iterator[list[FetchedMessage]]:
-        """Every message in the folder: handled ones are moved out, so there is no cursor."""
-        batch: list[FetchedMessage] = []
-        for file in self._files():
-            try:
-                raw = file.read_bytes()
-            except FileNotFoundError:  # moved away by another reader meanwhile
-                continue
-            batch.append(FetchedMessage(str(file.relative_to(self.path)), raw))
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        return (self.fetch_batch(batch) for batch in self.batches(cursor, batch_size))
 
     def move(self, keys: Sequence[str], destination: str) -> None:
         target = folder_path(self.root, destination)

@@ -158,6 +158,10 @@ class Store:
         # every write transaction is begun explicitly, IMMEDIATE (see `atomic`)
         self.db.conn.isolation_level = None
         self._depth = 0  # savepoints open inside the transaction
+        # what this process wrote and so need not write again (a name already stored, a
+        # digest clock already started); forgotten on every rollback, when it may be undone
+        self._names_written: dict[str, str] = {}
+        self._clocks_started: set[str] = set()
         self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if str(path) != ":memory:":
             if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -210,6 +214,7 @@ class Store:
         try:
             yield
         except BaseException:
+            self._forget_written()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
@@ -226,6 +231,7 @@ class Store:
         try:
             yield
         except BaseException:
+            self._forget_written()
             if conn.in_transaction:  # an error may have ended the whole transaction
                 conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
                 conn.execute(f"RELEASE SAVEPOINT {name}")
@@ -234,6 +240,10 @@ class Store:
             conn.execute(f"RELEASE SAVEPOINT {name}")
         finally:
             self._depth -= 1
+
+    def _forget_written(self) -> None:
+        self._names_written.clear()
+        self._clocks_started.clear()
 
     def close(self) -> None:
         self.db.close()
@@ -253,6 +263,9 @@ class Store:
 
     def first_seen(self, referrer: str, at: datetime) -> None:
         """Start `referrer`'s digest clock (once: later intros leave it alone)."""
+        if referrer in self._clocks_started:
+            return
+        self._clocks_started.add(referrer)
         self.db.execute("insert or ignore into meta (key, value) values (?, ?)",
                         [f"digest:{referrer}", to_db(at)])
 
@@ -439,10 +452,17 @@ class Store:
 
     # contacts and opt-outs ------------------------------------------------
     def remember_names(self, names: dict[str, str]) -> None:
+        changed = [(email, name) for email, name in names.items()
+                   if self._names_written.get(email) != name]
+        if not changed:
+            return
+        if len(self._names_written) > 100_000:  # a bound on memory, not on correctness
+            self._names_written.clear()
+        self._names_written.update(changed)
         self.db.conn.executemany(
             "insert into contacts (email, name) values (?, ?) "
             "on conflict(email) do update set name = excluded.name "
-            "where name is not excluded.name", list(names.items()))  # unchanged: not rewritten
+            "where name is not excluded.name", changed)  # unchanged: not rewritten
 
     def notes_of(self, referral_ids: Sequence[int]) -> dict[int, list[str]]:
         """The notes and needs said about each of these referrals, oldest first."""

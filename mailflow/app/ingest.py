@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,7 +14,7 @@ from datetime import datetime, timedelta
 from mailflow.adapters.mailbox import RESUMABLE, FetchedMessage, MailboxSource
 from mailflow.adapters.store import Store
 from mailflow.app.inbound import Handler
-from mailflow.app.parse_ahead import Outcome, ParsePool, ReadingRules, parse_ahead
+from mailflow.app.parse_ahead import Outcome, ParsePool, ReadingRules, fetch_ahead
 from mailflow.core.model import Classification, Kind
 from mailflow.core.parse import MalformedMessage, parse_message
 from mailflow.core.reading import Reading
@@ -30,11 +28,12 @@ PHASES = ("fetch", "parse", "classify", "record", "commit", "move")
 @dataclass
 class IngestReport:
     fetched: int = 0
+    downloaded: int = 0  # bytes of the messages as fetched (large ones: text parts only)
     duplicates: int = 0
     history: int = 0  # intros a first run found old: recorded, never chased
     by_kind: dict[str, int] = field(default_factory=dict)
-    # seconds per phase; "fetch" is the time spent waiting for the mailbox (a fetch that
-    # overlapped the handling of the previous batch costs nothing here)
+    # seconds per phase; "fetch" is the time spent waiting for the mailbox and the parsing
+    # process (a batch they finished while the previous one was handled costs nothing)
     phases: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
 
     def count(self, kind: str) -> None:
@@ -47,52 +46,6 @@ class IngestReport:
             yield
         finally:
             self.phases[phase] += time.perf_counter() - started
-
-
-_DONE = object()
-
-
-def read_ahead(batches: Iterator[list[FetchedMessage]]) -> Iterator[list[FetchedMessage]]:
-    """The next batch is fetched in a thread while this one is handled (one ahead).
-
-    The mailbox serialises its own commands (a move waits for the fetch in flight), and an
-    error while fetching is raised here, in the caller's thread, in its turn.
-    """
-    ahead: queue.Queue[object] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def fetch() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        ahead.put(batch, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            ahead.put(_DONE)
-        except BaseException as exc:  # handed over to the caller's thread
-            ahead.put(exc)
-
-    first = next(batches, None)
-    if first is None:
-        return  # nothing new: no thread for an idle cycle
-    worker = threading.Thread(target=fetch, name="mailflow-fetch", daemon=True)
-    worker.start()  # fetching the second batch while the caller handles the first
-    try:
-        yield first
-        while True:
-            item = ahead.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        worker.join(timeout=30)
 
 
 @dataclass(frozen=True)
@@ -128,10 +81,10 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
 
     A crash between any two of these steps is harmless: a re-fetched message is
     recognised by its Message-ID and only moved. On a first run (no cursor yet) intros
-    older than `history_after` are recorded as history. With `overlap`, the next batch is
-    fetched while this one is handled, parsed in a second process (`pool`, made here
-    when not given) when there is more than one batch, and moves are made in a thread;
-    bench/ingest.py measures both ways.
+    older than `history_after` are recorded as history. With `overlap`, when there is
+    more than one batch, the next ones are fetched and parsed in a second process
+    (`pool`, made here when not given) while this one is handled, and moves are made in
+    a thread; bench/ingest.py measures both ways.
     """
     store = handler.store
     report = IngestReport()
@@ -140,10 +93,10 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     first_run = cursor is None and not store.has_messages()
     handler.history_before = _history_before(store, first_run, now, history_after)
     resumable = RESUMABLE in mailbox.capabilities
-    batches = mailbox.fetch_new(cursor if resumable else None, batch_size)
+    batches = mailbox.batches(cursor if resumable else None, batch_size)
     parsing = (pool or ParsePool()) if overlap else ParsePool(broken=True)
     rules = ReadingRules(handler.trackers.addresses, now.date())
-    stream = parse_ahead(read_ahead(batches) if overlap else batches, parsing, rules)
+    stream = fetch_ahead(mailbox, batches, parsing, rules)
     moves = PendingMoves(mailbox, store, report, resumable, background=overlap)
     try:
         while True:
@@ -251,6 +204,7 @@ def _handle_batch(batch: list[FetchedMessage], outcomes: list[Outcome],
     with store.atomic():
         for fetched, outcome in zip(batch, outcomes, strict=True):
             report.fetched += 1
+            report.downloaded += len(fetched.raw)
             moves.add(fetched.key, handle_fetched(fetched, mailbox, handler, folders, now,
                                                   since, report, outcome))
         committing = time.perf_counter()
@@ -268,6 +222,8 @@ def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Han
     `outcome` is what a parsing process made of the bytes already (None: parse here).
     """
     store = handler.store
+    if fetched.parts_omitted:  # logged here: the parsing process may have fetched it
+        log.info("%s is large: fetched its headers and text parts only", fetched.key)
     try:
         with store.atomic():
             return _handle(fetched, mailbox, handler, folders, now, since, report, outcome)

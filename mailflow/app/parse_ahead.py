@@ -1,13 +1,16 @@
-"""Parsing the next batch in a second process while this one handles the current batch.
+"""Fetching and parsing the next batches in a second process while this one handles the
+current batch.
 
-MIME parsing is a third of ingest time and needs nothing but the bytes, and so does the
+Fetching (the IMAP client's response parsing is pure Python), MIME parsing and the
 store-free half of classification (core/reading.py: robot or person, the new text of a
-reply, its reply word). On a backlog (more than one batch) both run on another core.
-What comes back is only data: a message as read, the reason it is malformed, or None for
-"parse it yourself" (anything else that went wrong, and every message of a batch whose
-worker died). The caller parses those again inside its own per-message guard, so a
-hostile message that kills the worker is handled exactly as it would have been without
-one.
+reply, its reply word) need nothing but the mailbox, so on a backlog (more than one
+batch) they run on another core, on the worker's own connection. Run in this process's
+threads instead, they took the GIL from the store's work and doubled its time. What
+comes back is only data: the messages, and for each one a message as read, the reason it
+is malformed, or None for "parse it yourself" (anything else that went wrong). A batch
+the worker could not fetch is fetched here, and one whose worker died is fetched and
+parsed here, inside the caller's per-message guard, so a hostile message that kills the
+worker is handled exactly as it would have been without one.
 """
 
 from __future__ import annotations
@@ -15,18 +18,20 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
-from mailflow.adapters.mailbox import FetchedMessage
+from mailflow.adapters.mailbox import Batch, FetchedMessage, MailboxSource
 from mailflow.core.parse import MalformedMessage, parse_message
 from mailflow.core.reading import Reading, may_answer, read_message
 
 log = logging.getLogger("mailflow.app.parse_ahead")
 
 Outcome = Reading | str | None  # a message read, why it is malformed, or "parse it here"
+AHEAD = 3  # batches handed to the worker beyond the one being handled
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ Parser = Callable[[list[bytes], ReadingRules], list[Outcome]]
 
 
 def parse_outcomes(raws: list[bytes], rules: ReadingRules) -> list[Outcome]:
-    """What the worker process does with one batch."""
+    """What the worker process does with the messages of one batch."""
     out: list[Outcome] = []
     for raw in raws:
         try:
@@ -57,46 +62,82 @@ def parse_outcomes(raws: list[bytes], rules: ReadingRules) -> list[Outcome]:
     return out
 
 
+@dataclass(frozen=True)
+class WorkerRead:
+    """What the worker sends back: the messages it fetched (None: it was sent them)."""
+
+    messages: list[FetchedMessage] | None
+    outcomes: list[Outcome]
+
+
+def fetch_and_read(source: Batch | list[bytes], rules: ReadingRules,
+                   parse: Parser) -> WorkerRead | str:
+    """The worker's task: fetch a batch (or take the messages sent) and read them; a
+    batch it cannot fetch is the reason why, and the caller fetches it."""
+    if isinstance(source, list):
+        return WorkerRead(None, parse(source, rules))
+    try:
+        messages = source.fetch()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return WorkerRead(messages, parse([m.raw for m in messages], rules))
+
+
 @dataclass
 class ParsedBatch:
     messages: list[FetchedMessage]
     outcomes: list[Outcome]
 
 
+@dataclass
+class _Ahead:
+    batch: Batch
+    messages: list[FetchedMessage] | None  # fetched here already
+    future: Future[WorkerRead | str] | None  # None: fetched and parsed here, in its turn
+
+
 class ParsePool:
     """One worker process, started on the first batch that has a successor.
 
     Starting it (a forkserver, then the worker) takes a few hundred milliseconds, so it
-    starts in a thread: until the worker has answered once, batches are parsed here.
+    starts in a thread: until the worker has answered once, batches are fetched and
+    parsed here. Once the worker failed to fetch a batch (another login refused, say),
+    batches are fetched here and only parsed there.
     """
 
     def __init__(self, parse: Parser = parse_outcomes, broken: bool = False) -> None:
         self._parse = parse
         self._executor: ProcessPoolExecutor | None = None  # set once the worker answered
         self._starter: threading.Thread | None = None
-        self.broken = broken  # True: every batch is parsed by the caller
+        self.broken = broken  # True: every batch is fetched and parsed by the caller
+        self.fetches = True  # False: the caller fetches, the worker only parses
+        self.fetched_elsewhere = 0  # batches the worker fetched
 
     @property
     def ready(self) -> bool:
         return self._executor is not None and not self.broken
 
-    def submit(self, batch: list[FetchedMessage],
-               rules: ReadingRules) -> Future[list[Outcome]] | None:
-        """The batch handed to the worker, or None: parse it yourself."""
-        if self.broken:
+    def submit(self, source: Batch | list[FetchedMessage],
+               rules: ReadingRules) -> Future[WorkerRead | str] | None:
+        """The batch (or its messages) handed to the worker, or None: do it yourself."""
+        if not self.ready:
+            self.start_soon()
             return None
-        if self._executor is None:
-            if self._starter is None:
-                self._starter = threading.Thread(target=self.start, daemon=True,
-                                                 name="mailflow-parser-start")
-                self._starter.start()
-            return None
+        assert self._executor is not None
+        task = [m.raw for m in source] if isinstance(source, list) else source
         try:
-            return self._executor.submit(self._parse, [m.raw for m in batch], rules)
+            return self._executor.submit(fetch_and_read, task, rules, self._parse)
         except Exception as exc:  # the pool broke meanwhile: parse in this process
             log.warning("parsing in this process only: %s", exc)
             self.broken = True
             return None
+
+    def start_soon(self) -> None:
+        """Start the worker in a thread, unless it is started or cannot be."""
+        if self._starter is None and not self.broken:
+            self._starter = threading.Thread(target=self.start, daemon=True,
+                                             name="mailflow-parser-start")
+            self._starter.start()
 
     def start(self) -> bool:
         """Start the process and wait until it answers; False when it cannot work here."""
@@ -104,9 +145,12 @@ class ParsePool:
         try:
             # forkserver: a clean child, never a fork of a process with threads running
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["mailflow.core.reading"])
-            executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            if executor.submit(self._parse, [], ReadingRules((), date.min)).result() != []:
+            context.set_forkserver_preload(["mailflow.core.reading",
+                                            "mailflow.adapters.imap_mailbox"])
+            executor = ProcessPoolExecutor(max_workers=2, mp_context=context)
+            answer = executor.submit(fetch_and_read, [], ReadingRules((), date.min),
+                                     self._parse).result()
+            if answer != WorkerRead(None, []):
                 raise RuntimeError("the parsing process answered nonsense")
         except Exception as exc:  # no second process here: parse in this one
             log.warning("parsing in this process only: %s", exc)
@@ -117,16 +161,44 @@ class ParsePool:
         self._executor = executor
         return True
 
-    def outcomes(self, future: Future[list[Outcome]] | None, size: int) -> list[Outcome]:
+    def dispatch(self, mailbox: MailboxSource, batch: Batch,
+                 rules: ReadingRules) -> _Ahead:
+        """A batch queued: with the worker to fetch and read, or fetched here and sent
+        to be read, or (no worker yet) left to be done here in its turn."""
+        if not self.ready:
+            self.start_soon()  # for the batches after this one
+            return _Ahead(batch, None, None)
+        if self.fetches:
+            return _Ahead(batch, None, self.submit(batch, rules))
+        messages = mailbox.fetch_batch(batch)
+        return _Ahead(batch, messages, self.submit(messages, rules))
+
+    def collect(self, mailbox: MailboxSource, ahead: _Ahead) -> ParsedBatch:
+        """A queued batch's messages and outcomes, whatever happened to the worker."""
+        answer = self._answer(ahead.future)
+        if isinstance(answer, str):
+            log.warning("the parsing process could not fetch a batch (%s); fetching in "
+                        "this process from now on", answer)
+            self.fetches = False
+        messages = ahead.messages
+        if isinstance(answer, WorkerRead) and answer.messages is not None:
+            messages = answer.messages
+            self.fetched_elsewhere += 1
+        if messages is None:
+            messages = mailbox.fetch_batch(ahead.batch)
+        if not isinstance(answer, WorkerRead) or len(answer.outcomes) != len(messages):
+            return ParsedBatch(messages, [None] * len(messages))
+        return ParsedBatch(messages, answer.outcomes)
+
+    def _answer(self, future: Future[WorkerRead | str] | None) -> WorkerRead | str | None:
         if future is None:
-            return [None] * size
+            return None
         try:
-            found = future.result()
+            return future.result()
         except Exception as exc:  # the worker died (a crash, the OOM killer): parse here
             log.warning("the parsing process failed (%s); parsing in this process", exc)
             self.broken = True
-            return [None] * size
-        return found if len(found) == size else [None] * size
+            return None
 
     def close(self) -> None:
         if self._starter is not None:
@@ -137,22 +209,24 @@ class ParsePool:
             self._executor = None
 
 
-def parse_ahead(batches: Iterator[list[FetchedMessage]], pool: ParsePool,
+def fetch_ahead(mailbox: MailboxSource, batches: Iterator[Batch], pool: ParsePool,
                 rules: ReadingRules) -> Iterator[ParsedBatch]:
-    """Each batch with its outcomes; from the second batch on, parsed one batch ahead.
+    """Each batch fetched, with its outcomes; from the second batch on, up to AHEAD
+    batches are fetched and read by the worker while the caller handles one.
 
     A mailbox with one batch of news (a daemon's usual cycle) never starts the process;
-    on a backlog it starts with the second batch, and batches are parsed here until it
-    has answered once (ParsePool).
+    on a backlog it starts with the second batch, and batches are fetched and parsed
+    here until it has answered once (ParsePool). Batches that come back empty (their
+    messages moved away meanwhile) are left out.
     """
     first = next(batches, None)
     if first is None:
         return
-    batch = next(batches, None)
-    future = pool.submit(batch, rules) if batch is not None else None
-    yield ParsedBatch(first, [None] * len(first))
-    while batch is not None:
-        following = next(batches, None)
-        queued = pool.submit(following, rules) if following is not None else None
-        yield ParsedBatch(batch, pool.outcomes(future, len(batch)))
-        batch, future = following, queued
+    pending = deque([_Ahead(first, None, None)])
+    while pending:
+        ahead = pending.popleft()
+        while len(pending) < AHEAD and (following := next(batches, None)) is not None:
+            pending.append(pool.dispatch(mailbox, following, rules))
+        parsed = pool.collect(mailbox, ahead)
+        if parsed.messages:
+            yield parsed

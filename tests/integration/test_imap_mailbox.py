@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import email
+import logging
 import os
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from mailflow.adapters.imap_mailbox import ImapMailbox
 from mailflow.adapters.store import Store
+from mailflow.app.parse_ahead import ParsePool
 from mailflow.config import Config, parse_config
 from mailflow.errors import MailboxError
 from tests.integration.dovecot_server import DovecotServer, ImapAccount, account, free_port
@@ -341,3 +344,67 @@ def test_a_move_that_fails_in_its_thread_stops_the_run_and_loses_nothing(
     finally:
         box.close()
         app.close()
+
+
+def backlog_with_a_worker(account: ImapAccount, tmp_path: Path, password: str | None = None
+                          ) -> tuple[int, ParsePool, list[tuple[str, str]]]:
+    """Ten messages in batches of two, the worker started, logging in with `password`
+    (default: the right one): (fetched, pool, records)."""
+    from datetime import UTC, datetime
+
+    from mailflow.app.ingest import ingest
+    from mailflow.app.wiring import build_app, folders_of
+
+    for n in range(10):
+        account.deliver(message(n, b"Cc: referrals@firm.example\r\n"))
+    config = imap_config(account, tmp_path)
+    app = build_app(config)
+    box = connect(account)
+    if password is not None:
+        assert box.access is not None
+        box.access = replace(box.access, password=password)
+    pool = ParsePool()
+    assert pool.start()
+    try:
+        report = ingest(box, app.handler, folders_of(config),
+                        datetime(2026, 11, 23, 10, tzinfo=UTC), batch_size=2, pool=pool)
+        records = sorted((m["message_id"], m["kind"]) for m in app.store.messages())
+        return report.fetched, pool, records
+    finally:
+        pool.close()
+        box.close()
+        app.close()
+
+
+def test_the_parsing_process_fetches_a_backlog_on_a_connection_of_its_own(
+        imap_account: ImapAccount, tmp_path: Path) -> None:
+    fetched, pool, records = backlog_with_a_worker(imap_account, tmp_path)
+    assert fetched == 10 and len(records) == 10
+    assert pool.fetched_elsewhere == 4 and pool.fetches  # all batches but the first
+
+
+class Said(logging.Handler):
+    """What a logger said (caplog misses it once logs.setup stopped propagation)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_a_worker_that_cannot_log_in_leaves_the_fetching_to_this_process(
+        imap_account: ImapAccount, tmp_path: Path) -> None:
+    said = Said()
+    logging.getLogger("mailflow.app.parse_ahead").addHandler(said)
+    try:
+        fetched, pool, records = backlog_with_a_worker(imap_account, tmp_path,
+                                                       "not the password")
+    finally:
+        logging.getLogger("mailflow.app.parse_ahead").removeHandler(said)
+    assert fetched == 10 and len(records) == 10  # nothing lost, nothing twice
+    assert pool.fetched_elsewhere == 0 and not pool.fetches and not pool.broken
+    said_all = "\n".join(said.lines)
+    assert "could not fetch a batch (MailboxError: IMAP login failed" in said_all
+    assert "not the password" not in said_all

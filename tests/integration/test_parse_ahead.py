@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mailflow.adapters.mailbox import FetchedMessage
-from mailflow.adapters.maildir_mailbox import MaildirMailbox, ensure_maildir
+from mailflow.adapters.maildir_mailbox import MaildirBatch, MaildirMailbox, ensure_maildir
 from mailflow.app.ingest import IngestReport, ingest
 from mailflow.app.parse_ahead import (
     Outcome,
     ParsePool,
     ReadingRules,
-    parse_ahead,
+    WorkerRead,
+    fetch_ahead,
     parse_outcomes,
 )
 from mailflow.app.wiring import build_app, folders_of
@@ -80,6 +81,7 @@ def test_a_backlog_parsed_in_a_second_process_is_recorded_as_if_parsed_here(
     try:
         report, records = outcome_of(tmp_path / "pool", pool)
         assert pool._executor is not None and not pool.broken  # the process did the work
+        assert pool.fetched_elsewhere == 4  # every batch but the first, read by the worker
     finally:
         pool.close()
     serial, expected = outcome_of(tmp_path / "serial", None, overlap=False)
@@ -105,10 +107,14 @@ def test_the_worker_quarantines_with_the_reason_this_process_would_give() -> Non
     assert isinstance(here[0], str) and here[0]  # why it is malformed
     pool = started(ParsePool())
     try:
-        elsewhere = pool.outcomes(pool.submit([FetchedMessage("1", HOSTILE),
-                                               FetchedMessage("2", intro(1))], RULES), 2)
+        future = pool.submit([FetchedMessage("1", HOSTILE), FetchedMessage("2", intro(1))],
+                             RULES)
+        assert future is not None
+        answer = future.result()
     finally:
         pool.close()
+    assert isinstance(answer, WorkerRead) and answer.messages is None  # it was sent them
+    elsewhere = answer.outcomes
     assert elsewhere[0] == here[0]
     assert elsewhere[1] == here[1]  # the same message, read the same way, field by field
 
@@ -122,7 +128,7 @@ def test_a_worker_still_starting_is_not_waited_for(tmp_path: Path) -> None:
     box, _ = world(tmp_path, 12)
     pool = ParsePool(slow_to_start)
     try:
-        batches = list(parse_ahead(box.fetch_new(None, 4), pool, RULES))
+        batches = list(fetch_ahead(box, box.batches(None, 4), pool, RULES))
         assert [len(b.messages) for b in batches] == [4, 4, 4]
         assert all(o is None for b in batches for o in b.outcomes)  # all parsed here
         assert not pool.ready
@@ -133,7 +139,17 @@ def test_a_worker_still_starting_is_not_waited_for(tmp_path: Path) -> None:
 def test_one_batch_of_news_starts_no_process(tmp_path: Path) -> None:
     box, _ = world(tmp_path, 3)
     pool = ParsePool()
-    batches = list(parse_ahead(box.fetch_new(None, 10), pool, RULES))
+    batches = list(fetch_ahead(box, box.batches(None, 10), pool, RULES))
     assert [len(b.messages) for b in batches] == [3]
     assert batches[0].outcomes == [None, None, None]  # parsed by the caller
     assert pool._executor is None
+
+
+def test_a_batch_whose_messages_went_away_meanwhile_is_left_out(tmp_path: Path) -> None:
+    box, _ = world(tmp_path, 6)
+    planned = [batch for batch in box.batches(None, 2) if isinstance(batch, MaildirBatch)]
+    for key in planned[1].keys:
+        (box.path / key).unlink()  # another reader moved them after the listing
+    batches = list(fetch_ahead(box, iter(planned), ParsePool(broken=True), RULES))
+    assert [[m.key for m in b.messages] for b in batches] == [
+        list(planned[0].keys), list(planned[2].keys)]

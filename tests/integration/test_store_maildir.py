@@ -66,3 +66,27 @@ def test_maildir_fetch_and_move(tmp_path: Path) -> None:
     moved = list((tmp_path / ".mailflow.processed" / "cur").iterdir())
     assert len(moved) == 3
     assert sum(1 for _ in tmp_path.rglob("*.msg*")) == 5  # nothing deleted
+
+
+def test_what_a_rollback_undid_is_written_again(tmp_path: Path) -> None:
+    """Names and digest clocks are written once per process; a rollback must not leave
+    the store believing it wrote what was undone."""
+    store = Store(tmp_path / "m.db")
+    with store.atomic():
+        store.remember_names({"jane@gmail.com": "Jane"})
+        store.first_seen("alice@firm.example", T0)
+        try:
+            with store.atomic():  # one message's savepoint, then its failure
+                store.remember_names({"jane@gmail.com": "Jane Doe", "bob@law.example": "Bob"})
+                store.first_seen("carol@firm.example", T0)
+                raise RuntimeError("the handler failed")
+        except RuntimeError:
+            pass
+        store.remember_names({"jane@gmail.com": "Jane Doe", "bob@law.example": "Bob"})
+        store.first_seen("carol@firm.example", T0 + timedelta(days=1))
+    assert store.contact("jane@gmail.com")["name"] == "Jane Doe"
+    assert store.contact("bob@law.example")["name"] == "Bob"
+    assert store.meta("digest:carol@firm.example") is not None
+    store.remember_names({"jane@gmail.com": "Jane"})  # a later intro's name still counts
+    assert store.contact("jane@gmail.com")["name"] == "Jane"
+    store.close()
