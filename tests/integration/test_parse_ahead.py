@@ -153,3 +153,20 @@ def test_a_batch_whose_messages_went_away_meanwhile_is_left_out(tmp_path: Path) 
     batches = list(fetch_ahead(box, iter(planned), ParsePool(broken=True), RULES))
     assert [[m.key for m in b.messages] for b in batches] == [
         list(planned[0].keys), list(planned[2].keys)]
+
+
+def reports_its_niceness(raws: list[bytes], rules: ReadingRules) -> list[Outcome]:
+    return [str(os.nice(0))] * len(raws)
+
+
+def test_the_workers_yield_the_cpu_to_this_process() -> None:
+    """The store's work can be done only here: on a busy machine it goes first."""
+    pool = started(ParsePool(reports_its_niceness))
+    try:
+        future = pool.submit([FetchedMessage("1", intro(1))], RULES)
+        assert future is not None
+        answer = future.result()
+    finally:
+        pool.close()
+    assert isinstance(answer, WorkerRead)
+    assert answer.outcomes == [str(min(os.nice(0) + 10, 19))]
