@@ -30,7 +30,8 @@ def ensure_maildir(path: Path) -> None:
 
 @dataclass(frozen=True)
 class MaildirBatch:
-    """Files of a Maildir folder, by their names under it (`new/...`, `cur/...`)."""
+    """Files of a Maildir folder (an absolute path: another process may read them), by
+    their names under it (`new/...`, `cur/...`)."""
 
     folder: Path
     keys: tuple[str, ...]
@@ -75,7 +76,7 @@ class MaildirMailbox:
         """Every message in the folder: handled ones are moved out, so there is no cursor."""
         keys = [str(file.relative_to(self.path)) for file in self._files()]
         for start in range(0, len(keys), batch_size):
-            yield MaildirBatch(self.path, tuple(keys[start:start + batch_size]))
+            yield MaildirBatch(self.path.absolute(), tuple(keys[start:start + batch_size]))
 
     def fetch_batch(self, batch: Batch) -> list[FetchedMessage]:
         return batch.fetch()
