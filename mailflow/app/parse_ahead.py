@@ -1,10 +1,10 @@
-"""Fetching and parsing the next batches in a second process while this one handles the
+"""Fetching and parsing the next batches in worker processes while this one handles the
 current batch.
 
 Fetching (the IMAP client's response parsing is pure Python), MIME parsing and the
 store-free half of classification (core/reading.py: robot or person, the new text of a
 reply, its reply word) need nothing but the mailbox, so on a backlog (more than one
-batch) they run on another core, on the worker's own connection. Run in this process's
+batch) they run on other cores, each worker on a connection of its own. Run in this process's
 threads instead, they took the GIL from the store's work and doubled its time. What
 comes back is only data: the messages, and for each one a message as read, the reason it
 is malformed, or None for "parse it yourself" (anything else that went wrong). A batch
