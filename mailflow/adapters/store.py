@@ -677,11 +677,12 @@ class Store:
         return found
 
     def add_outbox(self, referral_id: int | None, step: str, recipient: str, due_at: datetime,
-                   kind: str = "step", payload: str = "", message_id: str | None = None
+                   *, kind: str, payload: str = "", message_id: str | None = None
                    ) -> int | None:
-        """Queue one email; a workflow step already planned for that person is ignored.
+        """Queue one email that is not a workflow step (a notice, a digest, an alert, a
+        sign-in link: `kind`); workflow steps are queued by `add_steps`.
 
-        Returns the new row's id (None when ignored).
+        Returns the new row's id (None when ignored as a duplicate).
         """
         cursor = self.db.execute(
             "insert or ignore into outbox (referral_id, step, recipient, due_at, status, "

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailflow.adapters.maildir_mailbox import MaildirMailbox, ensure_maildir
-from mailflow.adapters.store import Store
+from mailflow.adapters.store import NewStep, Store
 from mailflow.core.model import Status
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -28,8 +28,10 @@ def test_referral_round_trip_and_due_query(tmp_path: Path) -> None:
                                   intro_message_id="i1@x", names={"jane@gmail.com": "Jane"})
     assert referral.tag == "R-1" and referral.names == {"jane@gmail.com": "Jane"}
     assert referral.created_at == T0
-    store.add_outbox(1, "partner_nudge", "bob@law.example", T0 + timedelta(days=1))
-    store.add_outbox(1, "partner_nudge", "bob@law.example", T0)  # duplicate ignored
+    store.add_steps(1, [NewStep("partner_nudge", "bob@law.example", T0 + timedelta(days=1),
+                                "pending", None)])
+    store.add_steps(1, [NewStep("partner_nudge", "bob@law.example", T0, "pending",
+                                None)])  # duplicate ignored
     assert [r.step for r in store.due(T0 + timedelta(days=1))] == ["partner_nudge"]
     assert store.due(T0 + timedelta(hours=23)) == []
     plan = store.db.execute("explain query plan select * from outbox where status = 'pending' "
