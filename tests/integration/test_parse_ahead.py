@@ -7,9 +7,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from mailflow.adapters.mailbox import FetchedMessage
 from mailflow.adapters.maildir_mailbox import MaildirBatch, MaildirMailbox, ensure_maildir
-from mailflow.app.ingest import IngestReport, ingest
+from mailflow.app import parse_ahead
+from mailflow.app.ingest import IngestReport, handle_fetched, ingest
 from mailflow.app.parse_ahead import (
     Outcome,
     ParsePool,
@@ -170,3 +173,28 @@ def test_the_workers_yield_the_cpu_to_this_process() -> None:
         pool.close()
     assert isinstance(answer, WorkerRead)
     assert answer.outcomes == [str(min(os.nice(0) + 10, 19))]
+
+
+def test_a_message_the_worker_fails_on_is_parsed_again_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not malformed, yet reading it raised (a bug): the worker says "parse it here", and
+    this process does, inside its own guard, with the reason it finds itself."""
+    def buggy(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug in reading")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(parse_ahead, "read_message", buggy)
+        outcomes = parse_outcomes([intro(1), HOSTILE], RULES)
+    assert outcomes[0] is None  # no reason invented for it
+    assert isinstance(outcomes[1], str)  # still malformed, and why
+    box, config = world(tmp_path, 0)
+    app = build_app(config)
+    fetched_here = [FetchedMessage("new/1", intro(1)), FetchedMessage("new/2", HOSTILE)]
+    try:
+        report = IngestReport()
+        for fetched, outcome in zip(fetched_here, outcomes, strict=True):
+            handle_fetched(fetched, box, app.handler, folders_of(config), NOW, None, report,
+                           outcome)
+        assert report.by_kind == {"intro": 1, "quarantined": 1}
+    finally:
+        app.close()
