@@ -16,16 +16,17 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mailflow import __version__
 from mailflow.adapters import clock
-from mailflow.config import Config, load_config
-from mailflow.core.parse import printable
 from mailflow.errors import MailflowError, UsageError
 from mailflow.logs import setup_logging
+
+if TYPE_CHECKING:  # imported where used: `--version` and `--help` need neither
+    from mailflow.config import Config
 
 DEFAULT_CONFIG = "mailflow.yaml"
 
@@ -68,6 +69,7 @@ def _run(ctx: click.Context, handler: Callable[[Config, argparse.Namespace], Any
          **params: Any) -> Any:
     """Load the config and call `handler` with the command's options; `main` prints the
     result (text as it is, anything else as JSON)."""
+    from mailflow.config import load_config
     return handler(load_config(_config_path(ctx)), argparse.Namespace(**params))
 
 
@@ -279,6 +281,7 @@ def demo(ctx: click.Context, keep: str | None, force: bool, web: bool, port: int
 
 def _emit(result: Any) -> None:
     if isinstance(result, str):
+        from mailflow.core.parse import printable
         print(printable(result))  # text from mail never drives the terminal (ESC, NUL…)
     elif result is not None:
         print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -237,3 +237,19 @@ def test_demo_counts_agree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     files = list((tmp_path / "d" / "outbox").glob("*.eml"))
     assert f"{len(files)} emails sent" in out and len(lines) == len(files)
     assert sum("sent digest" in line for line in lines) == 3
+
+
+def test_version_and_help_start_without_the_config_the_parser_or_the_store() -> None:
+    """Start-up is the imports: what a command does not need is not imported."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom mailflow.cli.parser import main\n"
+             "for argv in (['--version'], ['--help'], ['status', '--help']):\n"
+             "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+             "heavy = ('mailflow.config', 'mailflow.core.parse', 'mailflow.adapters.store',"
+             " 'mailflow.cli.commands', 'yaml', 'lxml')\n"
+             "print(sorted(m for m in heavy if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
