@@ -149,7 +149,8 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
     app.close()
     return {"seconds": seconds, "messages": report.fetched, "downloaded": report.downloaded,
             "referrals": referrals, "planning_seconds": planning,
-            "worker_peak_rss_mb": worker_rss,
+            "worker_peak_rss_mb": worker_rss, "fetched_elsewhere": pool.fetched_elsewhere,
+            "batches": -(-report.fetched // batch),
             "phases": {**report.phases, "plan": planning}}
 
 
@@ -247,7 +248,8 @@ def main() -> None:
     print(f"ratio mailflow / fetch+parse: {ours['seconds'] / parsed['seconds']:.2f}x time")
     per_message = ours["seconds"] / max(ours["messages"], 1) * 1000
     print(f"per message: {per_message:.2f} ms ingest; planning the follow-up of what changed: "
-          f"{ours['planning_seconds']:.2f} s")
+          f"{ours['planning_seconds']:.2f} s; batches fetched by the parsing processes: "
+          f"{ours['fetched_elsewhere']} of {ours['batches']}")
     print("where the time goes (s): " + ", ".join(
         f"{k} {v:.2f}" for k, v in ours["phases"].items()))
     print(f"all in one process (no parsing process, no move thread): "
