@@ -346,20 +346,31 @@ def test_a_move_that_fails_in_its_thread_stops_the_run_and_loses_nothing(
         app.close()
 
 
-def backlog_with_a_worker(account: ImapAccount, tmp_path: Path, password: str | None = None
-                          ) -> tuple[int, ParsePool, list[tuple[str, str]]]:
-    """Ten messages in batches of two, the worker started, logging in with `password`
-    (default: the right one): (fetched, pool, records)."""
+def backlog_messages() -> list[bytes]:
+    """Ten messages: replies-to-be, a large one (text parts only) and one without a
+    From (quarantined)."""
+    raws = [message(n, b"Cc: referrals@firm.example\r\n") for n in range(10)]
+    raws[5] = big_message()
+    raws[7] = b"To: bob@law.example\r\nSubject: no sender\r\n\r\nwho sent this?\r\n"
+    return raws
+
+
+def backlog_with_a_worker(account: ImapAccount, tmp_path: Path, password: str | None = None,
+                          folder: str = "INBOX", overlap: bool = True
+                          ) -> tuple[int, ParsePool, list[tuple[str, str, str]]]:
+    """The backlog in batches of two, the worker started (with `overlap`), logging in
+    with `password` (default: the right one): (fetched, pool, records)."""
     from datetime import UTC, datetime
 
     from mailflow.app.ingest import ingest
     from mailflow.app.wiring import build_app, folders_of
 
-    for n in range(10):
-        account.deliver(message(n, b"Cc: referrals@firm.example\r\n"))
+    for raw in backlog_messages():
+        account.deliver(raw, folder)
+    tmp_path.mkdir(exist_ok=True)
     config = imap_config(account, tmp_path)
     app = build_app(config)
-    box = connect(account)
+    box = connect(account, folder)
     if password is not None:
         assert box.access is not None
         box.access = replace(box.access, password=password)
@@ -367,8 +378,10 @@ def backlog_with_a_worker(account: ImapAccount, tmp_path: Path, password: str | 
     assert pool.start()
     try:
         report = ingest(box, app.handler, folders_of(config),
-                        datetime(2026, 11, 23, 10, tzinfo=UTC), batch_size=2, pool=pool)
-        records = sorted((m["message_id"], m["kind"]) for m in app.store.messages())
+                        datetime(2026, 11, 23, 10, tzinfo=UTC), batch_size=2,
+                        overlap=overlap, pool=pool)
+        records = sorted((m["message_id"], m["kind"], m["reason"])
+                         for m in app.store.messages())
         return report.fetched, pool, records
     finally:
         pool.close()
@@ -378,9 +391,15 @@ def backlog_with_a_worker(account: ImapAccount, tmp_path: Path, password: str | 
 
 def test_the_parsing_process_fetches_a_backlog_on_a_connection_of_its_own(
         imap_account: ImapAccount, tmp_path: Path) -> None:
-    fetched, pool, records = backlog_with_a_worker(imap_account, tmp_path)
+    fetched, pool, records = backlog_with_a_worker(imap_account, tmp_path / "workers")
     assert fetched == 10 and len(records) == 10
     assert pool.fetched_elsewhere == 4 and pool.fetches  # all batches but the first
+    # the same mail, all fetched and parsed in this process, is recorded the same way
+    _, serial, expected = backlog_with_a_worker(imap_account, tmp_path / "serial",
+                                                folder="Serial", overlap=False)
+    assert serial.fetched_elsewhere == 0
+    assert records == expected
+    assert [kind for _, kind, _ in records].count("quarantined") == 1
 
 
 class Said(logging.Handler):
