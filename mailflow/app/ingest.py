@@ -82,7 +82,7 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     A crash between any two of these steps is harmless: a re-fetched message is
     recognised by its Message-ID and only moved. On a first run (no cursor yet) intros
     older than `history_after` are recorded as history. With `overlap`, when there is
-    more than one batch, the next ones are fetched and parsed in a second process
+    more than one batch, the next ones are fetched and parsed in worker processes
     (`pool`, made here when not given) while this one is handled, and moves are made in
     a thread; bench/ingest.py measures both ways.
     """

@@ -190,9 +190,9 @@ class ParsePool:
     def collect(self, mailbox: MailboxSource, ahead: _Ahead) -> ParsedBatch:
         """A queued batch's messages and outcomes, whatever happened to the worker."""
         answer = self._answer(ahead.future)
-        if isinstance(answer, str):
+        if isinstance(answer, str) and self.fetches:  # said once: the batches in flight
             log.warning("the parsing process could not fetch a batch (%s); fetching in "
-                        "this process from now on", answer)
+                        "this process from now on", answer)  # fail alike
             self.fetches = False
         messages = ahead.messages
         if isinstance(answer, WorkerRead) and answer.messages is not None:

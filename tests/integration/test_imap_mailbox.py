@@ -426,4 +426,5 @@ def test_a_worker_that_cannot_log_in_leaves_the_fetching_to_this_process(
     assert pool.fetched_elsewhere == 0 and not pool.fetches and not pool.broken
     said_all = "\n".join(said.lines)
     assert "could not fetch a batch (MailboxError: IMAP login failed" in said_all
+    assert said_all.count("could not fetch a batch") == 1  # not once per batch in flight
     assert "not the password" not in said_all
