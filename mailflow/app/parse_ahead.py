@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -85,12 +86,30 @@ def fetch_and_read(source: Batch | list[bytes], rules: ReadingRules,
     return WorkerRead(messages, parse([m.raw for m in messages], rules))
 
 
+def fetch_and_read_packed(source: Batch | list[bytes], rules: ReadingRules,
+                          parse: Parser) -> bytes:
+    """`fetch_and_read`, pickled here: the pool's result thread then only passes bytes on,
+    and this process unpickles them in its own thread, when it needs them."""
+    return pickle.dumps(fetch_and_read(source, rules, parse), pickle.HIGHEST_PROTOCOL)
+
+
 def _yield_the_cpu() -> None:
     """A worker's niceness raised (deploy/mailflow.service allows setpriority for it)."""
     try:
         os.nice(10)
     except OSError:  # a sandbox that refuses it: the worker works at the usual priority
         log.debug("the parsing process keeps its priority", exc_info=True)
+
+
+@dataclass(frozen=True)
+class PendingAnswer:
+    """A worker's answer, pickled there and unpickled by whoever asks for it."""
+
+    future: Future[bytes]
+
+    def result(self) -> WorkerRead | str:
+        answer: WorkerRead | str = pickle.loads(self.future.result())
+        return answer
 
 
 @dataclass
@@ -103,7 +122,7 @@ class ParsedBatch:
 class _Ahead:
     batch: Batch
     messages: list[FetchedMessage] | None  # fetched here already
-    future: Future[WorkerRead | str] | None  # None: fetched and parsed here, in its turn
+    future: PendingAnswer | None  # None: fetched and parsed here, in its turn
 
 
 class ParsePool:
@@ -128,7 +147,7 @@ class ParsePool:
         return self._executor is not None and not self.broken
 
     def submit(self, source: Batch | list[FetchedMessage],
-               rules: ReadingRules) -> Future[WorkerRead | str] | None:
+               rules: ReadingRules) -> PendingAnswer | None:
         """The batch (or its messages) handed to the worker, or None: do it yourself."""
         if not self.ready:
             self.start_soon()
@@ -136,7 +155,8 @@ class ParsePool:
         assert self._executor is not None
         task = [m.raw for m in source] if isinstance(source, list) else source
         try:
-            return self._executor.submit(fetch_and_read, task, rules, self._parse)
+            return PendingAnswer(self._executor.submit(fetch_and_read_packed, task, rules,
+                                                       self._parse))
         except Exception as exc:  # the pool broke meanwhile: parse in this process
             log.warning("parsing in this process only: %s", exc)
             self.broken = True
@@ -204,7 +224,7 @@ class ParsePool:
             return ParsedBatch(messages, [None] * len(messages))
         return ParsedBatch(messages, answer.outcomes)
 
-    def _answer(self, future: Future[WorkerRead | str] | None) -> WorkerRead | str | None:
+    def _answer(self, future: PendingAnswer | None) -> WorkerRead | str | None:
         if future is None:
             return None
         try:
