@@ -273,12 +273,14 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
                              Kind.IGNORED, "before-since: older than --since", None, now)
         report.count(Kind.IGNORED)
         return None
-    with report.timed("classify"):
-        result: Classification = handler.handle_reading(
-            reading or handler.read(message, now), now)
-    with report.timed("record"):
-        store.record_message(message.message_id, mailbox.folder, fetched.key,
-                             result.kind, result.reason, result.referral_id, now)
+    # timed by hand: a context manager per phase and message cost ~0.1 s at 10k
+    started = time.perf_counter()
+    result: Classification = handler.handle_reading(reading or handler.read(message, now), now)
+    classified = time.perf_counter()
+    store.record_message(message.message_id, mailbox.folder, fetched.key,
+                         result.kind, result.reason, result.referral_id, now)
+    report.phases["classify"] += classified - started
+    report.phases["record"] += time.perf_counter() - classified
     report.count(result.kind)
     if result.reason.startswith("history:"):
         report.history += 1
