@@ -92,6 +92,9 @@ def decode_header_value(value: str | None) -> str:
 _SIMPLE_ADDRESS = re.compile(r"(?:([^<>,;:\\\"()@]*)<([^<>\s,;:\"()@]+@[^<>\s,;:\"()]+)>"
                              r"|([^<>\s,;:\"()@]+@[^<>\s,;:\"()]+))")
 
+# quotes, comments, escapes and domain literals: getaddresses' care is needed
+_NOT_SIMPLE = re.compile(r'["(\\\[\]]')
+
 
 def _split_simple(value: str) -> list[tuple[str, str]] | None:
     """`Name <a@b>, c@d` without quotes or comments; None for anything else.
@@ -100,7 +103,7 @@ def _split_simple(value: str) -> list[tuple[str, str]] | None:
     encoded word (=?utf-8?q?Zo=C3=AB?=, a name in most mail from abroad) is an atom to
     it as to this, decoded afterwards by both.
     """
-    if '"' in value or "(" in value or "\\" in value:
+    if _NOT_SIMPLE.search(value):
         return None
     pairs = []
     for item in value.split(","):

@@ -6,9 +6,10 @@ import email
 from email.header import Header
 from email.utils import getaddresses
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mailflow.core.parse import _split_simple, decode_header_value, parse_addresses
@@ -38,6 +39,8 @@ def test_same_as_getaddresses(name: str, value: str) -> None:
     ("=?utf-8?b?Wm/DqyBIYWxs?= <z@x.example>, =?utf-8?q?Chlo=C3=A9_G?= <c@y.example>", True),
     ("Bob <bob@law.example> (work)", False),
     ("undisclosed-recipients:;", False),
+    ("[ <a@x.example>", False),  # a domain literal's bracket: getaddresses reads it its way
+    ("a@[192.0.2.1]", False),
 ])
 def test_fast_path_only_for_plain_forms(value: str, simple: bool) -> None:
     assert (_split_simple(value) is not None) is simple
@@ -71,11 +74,10 @@ def _q_encoded(name: str) -> str:
 
 
 @given(st.lists(_mailbox(), min_size=1, max_size=4))
+@example(["[ <0@x.example>"])  # found by this test: a bracket in the name
 def test_fast_path_agrees_with_getaddresses(mailboxes: list[str]) -> None:
-    """Whichever path a header takes, names and addresses come out as getaddresses'."""
+    """Whichever path a header takes, it comes out as it would through getaddresses."""
     value = ", ".join(mailboxes)
-    ours = [(a.name, a.email) for a in parse_addresses([value])]
-    first_of_each: dict[str, tuple[str, str]] = {}
-    for name, address in reference(value):
-        first_of_each.setdefault(address, (name, address))
-    assert ours == list(first_of_each.values())
+    ours = parse_addresses([value])
+    with patch("mailflow.core.parse._split_simple", return_value=None):  # the slow path
+        assert ours == parse_addresses([value])
