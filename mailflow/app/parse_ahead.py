@@ -15,6 +15,7 @@ worker is handled exactly as it would have been without one.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -108,7 +109,16 @@ class PendingAnswer:
     future: Future[bytes]
 
     def result(self) -> WorkerRead | str:
-        answer: WorkerRead | str = pickle.loads(self.future.result())
+        packed = self.future.result()
+        # the cyclic GC ran ~15 times over each batch's new objects while they were
+        # unpickled: half of the 0.27 s it took at 10k. What comes out holds no cycles
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            answer: WorkerRead | str = pickle.loads(packed)
+        finally:
+            if collecting:
+                gc.enable()
         return answer
 
 
