@@ -693,6 +693,8 @@ class Store:
     def add_steps(self, referral_id: int, steps: Sequence[NewStep]) -> None:
         """Queue a referral's new workflow steps in one statement; a step already planned
         for that person is ignored."""
+        if not steps:
+            return
         self.db.conn.executemany(
             "insert or ignore into outbox (referral_id, step, recipient, due_at, status, "
             "attempts, kind, payload, detail) values (?, ?, ?, ?, ?, 0, 'step', '', ?)",

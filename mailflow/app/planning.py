@@ -14,7 +14,7 @@ from mailflow.adapters.store import NewStep, OutboxRow, Store, said_stop
 from mailflow.config import Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
-from mailflow.core.workflow import ReferralFacts, plan
+from mailflow.core.workflow import ReferralFacts, plan, plans_nothing
 
 log = logging.getLogger("mailflow.app.planning")
 
@@ -72,11 +72,13 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
     """
     known = known if known is not None and referral_id in known.referrals else None
     referral = known.referrals[referral_id] if known else store.referral(referral_id)
+    rows = known.steps.get(referral_id, []) if known else store.step_rows(referral_id)
+    if plans_nothing(referral) and all(r.status != "pending" for r in rows):
+        return  # most of a first run's referrals: nothing planned, nothing to cancel
     wanted = {(p.step, p.recipient): p for p in plan(
         facts_of(store, referral, config, known), config.workflow.steps, calendar,
         config.workflow.acknowledge_referrer)}
     too_old = now - timedelta(days=config.workflow.catch_up_after_days)
-    rows = known.steps.get(referral_id, []) if known else store.step_rows(referral_id)
     existing = {(r.step, r.recipient): r for r in rows}
     for key, row in existing.items():
         if row.status != "pending":

@@ -92,12 +92,17 @@ def _blocked(step: StepConfig, facts: ReferralFacts, recipient: str) -> bool:
     return any(conditions[c] for c in step.unless)
 
 
+def plans_nothing(referral: Referral) -> bool:
+    """Received referrals and old intros found on a first run: ledger only, never chased."""
+    return referral.direction != "given" or referral.history
+
+
 def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: BusinessCalendar,
          acknowledge_referrer: bool = True) -> list[PlannedStep]:
     """Every step this referral should have, with its due time, given its state now."""
     referral = facts.referral
-    if referral.direction != "given" or referral.history:
-        return []  # received referrals and old intros found on a first run: ledger only
+    if plans_nothing(referral):
+        return []
     start = calendar.next_opening(referral.plan_from or referral.created_at)
     if referral.status is Status.NEEDS_PARTNER:
         return [PlannedStep(PARTNER_QUESTION, referral.referrer, start)]

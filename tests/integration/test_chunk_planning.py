@@ -60,3 +60,30 @@ def test_a_chunk_plans_what_one_by_one_plans(tmp_path: Path) -> None:
     finally:
         chunked.close()
         single.close()
+
+
+def test_a_ledger_only_referral_plans_nothing_and_keeps_no_pending_step(
+        tmp_path: Path) -> None:
+    """History and received referrals are never chased: planning them is quick (most of
+    a first run), yet a pending step one of them somehow has is still cancelled."""
+    app = populated(tmp_path)
+    store = app.store
+    try:
+        with store.atomic():
+            kinds = {"history": ("given", True), "received": ("received", False)}
+            ids = {}
+            for name, (direction, history) in kinds.items():
+                ids[name] = store.add_referral(
+                    status=Status.OPEN, direction=direction, referrer="alice@firm.example",
+                    client="c@mail.example", partner="p@law.example", subject=name,
+                    created_at=NOW, intro_message_id=f"{name}@firm.example", context="",
+                    candidates=[], names={}, history=history).id
+            stale = ids["history"]  # say, planned by an older version before it was history
+            store.add_outbox(stale, "nudge", "p@law.example", NOW, kind="step")
+            store.mark_for_planning(list(ids.values()))
+        plan_marked(app, NOW)
+        assert [r.status for r in store.step_rows(stale)] == ["cancelled"]
+        assert store.step_rows(ids["received"]) == []
+        assert store.marked_for_planning() == []
+    finally:
+        app.close()
