@@ -186,11 +186,14 @@ class Store:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def _update(self, table: str, key: str, value: Any, fields: dict[str, Any]) -> None:
-        if fields:
-            assignments = ", ".join(f"[{name}] = ?" for name in fields)
-            self.db.execute(f"update [{table}] set {assignments} where [{key}] = ?",
-                            [*fields.values(), value])
+    def _update(self, table: str, key: str, value: Any, fields: dict[str, Any]) -> bool:
+        """Whether the row exists (nothing to change: not asked)."""
+        if not fields:
+            return True
+        assignments = ", ".join(f"[{name}] = ?" for name in fields)
+        cursor = self.db.execute(f"update [{table}] set {assignments} where [{key}] = ?",
+                                 [*fields.values(), value])
+        return cursor.rowcount > 0
 
     def referral_row(self, referral_id: int) -> dict[str, Any]:
         rows = self.query("select * from referrals where id = ?", [referral_id])
@@ -399,9 +402,9 @@ class Store:
                 out.setdefault(referral_id, []).append(Event(moment, "said", actor, ""))
         return out
 
-    def update_referral(self, referral_id: int, **fields: Any) -> Referral:
-        self._update("referrals", "id", referral_id, _db_values(fields))
-        return self.referral(referral_id)
+    def update_referral(self, referral_id: int, **fields: Any) -> None:
+        if not self._update("referrals", "id", referral_id, _db_values(fields)):
+            raise KeyError(f"no referral {referral_id}")
 
     def open_with_subject(self, subject: str) -> list[Referral]:
         """Referrals not closed whose intro subject folds to `subject` (see base_subject)."""
