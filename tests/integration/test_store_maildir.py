@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from mailflow.adapters.maildir_mailbox import MaildirMailbox, ensure_maildir
 from mailflow.adapters.store import NewStep, Store
 from mailflow.core.model import Status
@@ -37,6 +39,11 @@ def test_referral_round_trip_and_due_query(tmp_path: Path) -> None:
     plan = store.db.execute("explain query plan select * from outbox where status = 'pending' "
                             "and due_at <= ?", ["x"]).fetchall()
     assert any("USING INDEX" in str(row) for row in plan)
+    store.update_referral(1, status=Status.CONTACTED, contacted_at=T0)
+    changed = store.referral(1)
+    assert changed.status is Status.CONTACTED and changed.contacted_at == T0
+    with pytest.raises(KeyError):  # a referral that is not there is said, not ignored
+        store.update_referral(2, status=Status.CLOSED)
 
 
 def test_atomic_rolls_back_everything(tmp_path: Path) -> None:
