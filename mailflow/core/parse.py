@@ -169,6 +169,15 @@ def _part_text(part: Message, budget: int) -> str:
     return decode_bytes(payload[:budget * 4], part.get_content_charset())[:budget]
 
 
+def _filename(part: Message) -> str | None:
+    """`part.get_filename()`, without parsing the parameters of a part that cannot name a
+    file (no Content-Disposition, no "name" in its Content-Type): most text parts."""
+    if part.get("Content-Disposition") is None and \
+            "name" not in str(part.get("Content-Type", "")).lower():
+        return None
+    return part.get_filename()
+
+
 def _is_attachment(part: Message) -> bool:
     disposition = str(part.get("Content-Disposition", "")).lower()
     return disposition.startswith("attachment")
@@ -210,7 +219,7 @@ def _walk_bodies(message: Message) -> tuple[str, str | None, str | None, Message
             if isinstance(payload, list):
                 stack[0:0] = [p for p in payload if isinstance(p, Message)]
             continue
-        filename = part.get_filename()
+        filename = _filename(part)
         if filename or _is_attachment(part):
             names.append(decode_header_value(filename) if filename else "")
             continue

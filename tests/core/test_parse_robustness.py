@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date
+from email.message import Message
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailflow.core.commands import parse_command
-from mailflow.core.parse import MalformedMessage, parse_message
+from mailflow.core.parse import MalformedMessage, _filename, parse_message
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import detect_robot
 
@@ -37,3 +41,30 @@ def test_mutated_corpus_never_crashes_the_core(seed: int) -> None:
                 continue
             parse_command(new_text(message))
             detect_robot(message, ("referrals@firm.example",), today)
+
+
+_PARAMETERS = st.sampled_from([
+    "", "; charset=utf-8", '; name="report.pdf"', "; NAME=a.txt", "; Name*=utf-8''%C3%A9.txt",
+    '; name*0="part"; name*1="two.txt"', "; filename=x", "; x-name=y", '; boundary="b"'])
+
+
+@given(st.sampled_from(["text/plain", "application/pdf", "TEXT/HTML", "bogus"]),
+       st.lists(_PARAMETERS, max_size=3),
+       st.sampled_from([None, "inline", "attachment", 'attachment; filename="a b.pdf"',
+                        "attachment; FILENAME*=utf-8''%E2%82%AC.txt", "inline; x=1"]))
+def test_the_filename_shortcut_agrees_with_the_email_package(
+        content_type: str, parameters: list[str], disposition: str | None) -> None:
+    part = Message()
+    part["Content-Type"] = content_type + "".join(parameters)
+    if disposition is not None:
+        part["Content-Disposition"] = disposition
+    assert _outcome(lambda: _filename(part)) == _outcome(part.get_filename)
+
+
+def _outcome(call: Callable[[], object]) -> object:
+    """What `call` returns, or the type of what it raises (mixed RFC 2231 parameters
+    make the email package raise; the shortcut must then raise alike)."""
+    try:
+        return call()
+    except Exception as exc:
+        return type(exc)
