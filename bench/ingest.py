@@ -2,6 +2,7 @@
 
     python3 bench/ingest.py [--count 2000] [--attachment-share 0.02] [--attachment-mb 1]
     python3 bench/ingest.py --scale 1000,10000,100000   # is the cost per message flat?
+    python3 bench/ingest.py --rounds 5   # the median ratio over five fresh mailboxes
 
 Starts a private Dovecot (like the tests), fills a mailbox with intros (a share of
 them carrying a large attachment), then measures, each in its own process:
@@ -23,6 +24,7 @@ import base64
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,7 +41,12 @@ from typing import Any  # noqa: E402
 from imapclient import IMAPClient  # noqa: E402
 
 from bench import realistic  # noqa: E402
-from tests.integration.dovecot_server import account, dovecot_binary, running_dovecot  # noqa: E402
+from tests.integration.dovecot_server import (  # noqa: E402
+    DovecotServer,
+    account,
+    dovecot_binary,
+    running_dovecot,
+)
 
 PARTNERS = ["bob@law.example", "carol@tax.example", "dan@it.example"]
 
@@ -187,6 +194,9 @@ def main() -> None:
                         help="comma-separated message counts (e.g. 1000,10000,100000): for "
                         "each, a fresh mailbox, the raw fetch and mailflow's ingest; prints "
                         "the cost per message and its ratio to the smallest count's")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the raw fetch and mailflow's ingest on this many fresh "
+                        "mailboxes and print the median ratio (one run here varies by 1.3x)")
     parser.add_argument("--phase", choices=("baseline", "baseline-parse", "mailflow",
                                             "mailflow-serial"))
     parser.add_argument("--host")
@@ -234,6 +244,8 @@ def main() -> None:
         fill(user.host, user.port, user.username, user.password, args.count,
              args.attachment_share, args.attachment_mb, args.fresh)  # the same messages again
         again = child("mailflow", args)
+        ratios = [ours["seconds"] / base["seconds"]] + [
+            more_round(server, number, args, workdir) for number in range(2, args.rounds + 1)]
     print(f"mailbox: {args.count} messages, {size / 1e6:.1f} MB")
     print(f"baseline (raw imapclient batched fetch): {base['seconds']:.2f} s, "
           f"{base['downloaded'] / 1e6:.1f} MB downloaded, peak RSS {base['peak_rss_mb']:.0f} MB")
@@ -258,6 +270,27 @@ def main() -> None:
           f"{serial['phases']['fetch']:.2f} s against {ours['phases']['fetch']:.2f} s)")
     print(f"same {args.count} messages delivered again: "
           f"{again['referrals'] - ours['referrals']} duplicate referrals created")
+    if len(ratios) > 1:
+        print(f"ratio mailflow / raw fetch over {len(ratios)} rounds (each a fresh mailbox): "
+              f"median {statistics.median(ratios):.2f}x, from {min(ratios):.2f}x to "
+              f"{max(ratios):.2f}x ({', '.join(f'{r:.2f}' for r in ratios)})")
+
+
+def more_round(server: DovecotServer, number: int, args: argparse.Namespace,
+               workdir: str) -> float:
+    """One more raw fetch and ingest, on a fresh mailbox in an account of its own."""
+    user = account(server, 100 + number)
+    args.host, args.port, args.user, args.password = (user.host, user.port, user.username,
+                                                      user.password)
+    fill(user.host, user.port, user.username, user.password, args.count,
+         args.attachment_share, args.attachment_mb, args.fresh)
+    base = child("baseline", args, workdir)
+    own = Path(workdir) / f"round{number}"
+    own.mkdir()
+    ours = child("mailflow", args, str(own))
+    print(f"round {number}: raw fetch {base['seconds']:.2f} s, mailflow {ours['seconds']:.2f} s "
+          f"({ours['seconds'] / base['seconds']:.2f}x)", flush=True)
+    return float(ours["seconds"]) / float(base["seconds"])
 
 
 def scale(binary: str, args: argparse.Namespace, counts: list[int]) -> None:

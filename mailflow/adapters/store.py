@@ -287,6 +287,8 @@ class Store:
 
     # planning marks -------------------------------------------------------
     def mark_for_planning(self, referral_ids: Sequence[int]) -> None:
+        if not referral_ids:
+            return
         self.db.conn.executemany("insert or ignore into replan (referral_id) values (?)",
                                  [(i,) for i in referral_ids])
 

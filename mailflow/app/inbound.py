@@ -29,6 +29,7 @@ from mailflow.core.reading import Reading, read_message
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict
 from mailflow.core.tokens import TokenCheck, check_token
+from mailflow.core.workflow import plans_nothing
 
 log = logging.getLogger("mailflow.app.inbound")
 _REPLY = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
@@ -163,7 +164,7 @@ class Handler:
                    else reading.text if intro.source is message else new_text(intro.source))
         self.store.remember_names(dict(intro.names))
         self.store.first_seen(intro.referrer, now)  # the digest clock starts here
-        ids = []
+        ids, to_plan = [], []
         for new in intro.referrals:
             referral = self.store.add_referral(
                 status=new.status, direction=intro.direction, referrer=intro.referrer,
@@ -178,11 +179,13 @@ class Handler:
             self.store.add_event(referral.id, now, "intake", intro.referrer, detail)
             log.info("%s created from %s: %s", referral.tag, message.message_id, detail)
             ids.append(referral.id)
+            if not plans_nothing(referral):  # history and received: ledger only
+                to_plan.append(referral.id)
         if self._directory is not None:  # history has grown
             partners = {n.partner for n in intro.referrals if n.partner}
             self._directory = replace(self._directory,
                                       history=self._directory.history | partners)
-        self.store.mark_for_planning(ids)
+        self.store.mark_for_planning(to_plan)  # most of a first run's: nothing to plan
         if history:
             summarise_history(self.store, intro.referrer, ids, created_at, now)
             return Classification(Kind.INTRO, f"history: {len(ids)} referral(s)", ids[0])
