@@ -74,9 +74,9 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
     try:
         report.ingest = ingest(box, app.handler, folders_of(app.config), now,
                                app.mailbox.batch_size, since,
-                               progress, timedelta(days=app.config.workflow.history_after_days))
+                               progress, timedelta(days=app.config.workflow.history_after_days),
+                               meanwhile=lambda: plan_marked(app, now))  # during the last move
         app.store.set_meta("last_poll", to_db(now) or "")
-        plan_marked(app, now)
         report.digests = queue_digests(app, now)
         report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box))
     finally:

@@ -76,7 +76,8 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
            batch_size: int = 200, since: datetime | None = None,
            progress: Callable[[int], None] | None = None,
            history_after: timedelta = timedelta(days=14),
-           overlap: bool = True, pool: ParsePool | None = None) -> IngestReport:
+           overlap: bool = True, pool: ParsePool | None = None,
+           meanwhile: Callable[[], object] | None = None) -> IngestReport:
     """Fetch everything above the stored cursor; record, then move, then advance the cursor.
 
     A crash between any two of these steps is harmless: a re-fetched message is
@@ -84,7 +85,8 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     older than `history_after` are recorded as history. With `overlap`, when there is
     more than one batch, the next ones are fetched and parsed in worker processes
     (`pool`, made here when not given) while this one is handled, and moves are made in
-    a thread; bench/ingest.py measures both ways.
+    a thread; bench/ingest.py measures both ways. `meanwhile` (the cycle's planning) runs
+    while the last moves are made; the cursor follows them.
     """
     store = handler.store
     report = IngestReport()
@@ -108,6 +110,9 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
                           since, report, moves)
             if progress is not None:
                 progress(report.fetched)
+        moves.flush()
+        if meanwhile is not None:
+            meanwhile()
         moves.finish()
     finally:
         moves.close()

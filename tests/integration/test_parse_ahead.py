@@ -198,3 +198,17 @@ def test_a_message_the_worker_fails_on_is_parsed_again_here(
         assert report.by_kind == {"intro": 1, "quarantined": 1}
     finally:
         app.close()
+
+
+def test_what_runs_meanwhile_sees_every_message_recorded(tmp_path: Path) -> None:
+    """The cycle plans during the last move: by then every message is on record."""
+    box, config = world(tmp_path, 20)
+    app = build_app(config)
+    seen: list[int] = []
+    try:
+        report = ingest(box, app.handler, folders_of(config), NOW, batch_size=4,
+                        meanwhile=lambda: seen.append(len(app.store.messages())))
+        assert seen == [report.fetched] == [20]
+        assert len(app.store.marked_for_planning()) == 19  # the intros, for the planning
+    finally:
+        app.close()
