@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mailflow.adapters.maildir_mailbox import MaildirMailbox, ensure_maildir
 from mailflow.adapters.store import NewStep, Store
-from mailflow.core.model import Status
+from mailflow.core.model import Outcome, Status
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
@@ -99,3 +102,39 @@ def test_what_a_rollback_undid_is_written_again(tmp_path: Path) -> None:
     store.remember_names({"jane@gmail.com": "Jane"})  # a later intro's name still counts
     assert store.contact("jane@gmail.com")["name"] == "Jane"
     store.close()
+
+
+_MOMENTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
+                        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7)),
+                                                   timezone(timedelta(hours=5, minutes=30))]))
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+_EMAIL = st.from_regex(r"[a-z]{1,6}@[a-z]{1,6}\.example", fullmatch=True)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(status=st.sampled_from(Status), direction=st.sampled_from(["given", "received"]),
+       client=st.none() | _EMAIL, partner=st.none() | _EMAIL, subject=_TEXT,
+       created_at=_MOMENTS, context=_TEXT, candidates=st.lists(_EMAIL, max_size=3),
+       names=st.dictionaries(_EMAIL, _TEXT, max_size=3), history=st.booleans(),
+       extra=st.fixed_dictionaries({}, optional={
+           "contacted_at": _MOMENTS, "closed_at": _MOMENTS, "plan_from": _MOMENTS,
+           "snoozed_until": _MOMENTS, "outcome": st.sampled_from(Outcome),
+           "rating": st.integers(1, 5)}))
+def test_a_new_referral_is_what_the_store_then_reads(
+        tmp_path: Path, status: Status, direction: str, client: str | None,
+        partner: str | None, subject: str, created_at: datetime, context: str,
+        candidates: list[str], names: dict[str, str], history: bool,
+        extra: dict[str, object]) -> None:
+    """add_referral makes its answer without reading the row back: it must be the row."""
+    store = Store(tmp_path / f"{uuid.uuid4().hex}.db")
+    try:
+        made = store.add_referral(status=status, direction=direction,
+                                  referrer="alice@firm.example", client=client,
+                                  partner=partner, subject=subject, created_at=created_at,
+                                  intro_message_id="i@x", context=context,
+                                  candidates=candidates, names=names, history=history,
+                                  **extra)
+        assert made == store.referral(made.id)
+    finally:
+        store.close()
