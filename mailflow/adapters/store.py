@@ -162,6 +162,7 @@ class Store:
         # digest clock already started); forgotten on every rollback, when it may be undone
         self._names_written: dict[str, str] = {}
         self._clocks_started: set[str] = set()
+        self.rollbacks = 0  # counted, so that a caller's memory of what it wrote can tell
         self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if str(path) != ":memory:":
             if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -255,6 +256,7 @@ class Store:
     def _forget_written(self) -> None:
         self._names_written.clear()
         self._clocks_started.clear()
+        self.rollbacks += 1
 
     def close(self) -> None:
         self.db.close()

@@ -11,7 +11,7 @@ from mailflow.adapters.store import Store
 from mailflow.app.directory import directory_from_store
 from mailflow.app.executor import apply_effects
 from mailflow.app.facts import reply_effects, robot_effects
-from mailflow.app.planning import summarise_history
+from mailflow.app.planning import HistorySummaries
 from mailflow.core.addressing import Trackers
 from mailflow.core.authresults import sender_verified
 from mailflow.core.commands import Command
@@ -58,6 +58,7 @@ class Handler:
     max_partners_per_intro: int = 5
     history_before: datetime | None = None  # first run: intros older than this are history
     _directory: PartnerDirectory | None = None
+    _summaries: HistorySummaries | None = None
 
     def read(self, message: InboundMessage, now: datetime) -> Reading:
         """The store-free half of `handle`, which a parsing process may have done already."""
@@ -187,7 +188,9 @@ class Handler:
                                       history=self._directory.history | partners)
         self.store.mark_for_planning(to_plan)  # most of a first run's: nothing to plan
         if history:
-            summarise_history(self.store, intro.referrer, ids, created_at, now)
+            if self._summaries is None:
+                self._summaries = HistorySummaries(self.store)
+            self._summaries.add(intro.referrer, ids, created_at, now)
             return Classification(Kind.INTRO, f"history: {len(ids)} referral(s)", ids[0])
         return Classification(Kind.INTRO, f"intro: {len(ids)} referral(s)", ids[0])
 

@@ -129,19 +129,41 @@ def replan_if_config_changed(store: Store, config: Config, calendar: BusinessCal
 HISTORY_LISTED = 20  # tags named in the first-run summary; the count covers the rest
 
 
-def summarise_history(store: Store, referrer: str, new_ids: list[int], intro_at: datetime,
-                      now: datetime) -> None:
-    """Keep one pending summary per referrer of the old intros a first run found."""
-    pending = store.pending_notice(referrer, "history")
-    data: dict[str, Any] = json.loads(pending.payload) if pending is not None else {
-        "count": 0, "tags": [], "first": intro_at.date().isoformat()}
-    data["count"] += len(new_ids)
-    data["tags"] = (data["tags"] + [f"R-{i}" for i in new_ids])[:HISTORY_LISTED]
-    data["first"] = min(data["first"], intro_at.date().isoformat())
-    listed = ", ".join(data["tags"]) + (", …" if data["count"] > len(data["tags"]) else "")
-    data["listed"] = listed
-    if pending is None:
-        store.add_outbox(new_ids[0], "history", referrer, now, kind="notice",
-                         payload=json.dumps(data))
-    else:
-        store.update_outbox(pending.id, payload=json.dumps(data))
+class HistorySummaries:
+    """The one pending summary per referrer of the old intros a first run found.
+
+    What each summary holds is kept between intros (read once per referrer instead of
+    once per intro: most of a first run is history) and forgotten as soon as the store
+    rolls anything back, since what it remembers may then be undone.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._known: dict[str, tuple[int, dict[str, Any]]] = {}  # referrer: (row id, data)
+        self._rollbacks = store.rollbacks
+
+    def add(self, referrer: str, new_ids: list[int], intro_at: datetime,
+            now: datetime) -> None:
+        if self.store.rollbacks != self._rollbacks:
+            self._known.clear()
+            self._rollbacks = self.store.rollbacks
+        row_id, data = self._known.get(referrer) or self._read(referrer, intro_at)
+        data = {**data, "count": data["count"] + len(new_ids),
+                "tags": (data["tags"] + [f"R-{i}" for i in new_ids])[:HISTORY_LISTED],
+                "first": min(data["first"], intro_at.date().isoformat())}
+        data["listed"] = (", ".join(data["tags"])
+                          + (", …" if data["count"] > len(data["tags"]) else ""))
+        payload = json.dumps(data)
+        if row_id:
+            self.store.update_outbox(row_id, payload=payload)
+        else:
+            row_id = self.store.add_outbox(new_ids[0], "history", referrer, now,
+                                           kind="notice", payload=payload) or 0
+        if row_id:
+            self._known[referrer] = (row_id, data)
+
+    def _read(self, referrer: str, intro_at: datetime) -> tuple[int, dict[str, Any]]:
+        pending = self.store.pending_notice(referrer, "history")
+        if pending is not None:
+            return pending.id, json.loads(pending.payload)
+        return 0, {"count": 0, "tags": [], "first": intro_at.date().isoformat()}

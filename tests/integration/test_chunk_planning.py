@@ -3,11 +3,15 @@ what planning each referral on its own does: opt-outs, bounces and pauses includ
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from mailflow.adapters.store import Store
 from mailflow.app.cycle import plan_marked
-from mailflow.app.planning import reconcile
+from mailflow.app.planning import HistorySummaries, reconcile
 from mailflow.app.wiring import App, build_app
 from mailflow.config import parse_config
 from mailflow.core.model import Status
@@ -87,3 +91,25 @@ def test_a_ledger_only_referral_plans_nothing_and_keeps_no_pending_step(
         assert store.marked_for_planning() == []
     finally:
         app.close()
+
+
+def test_a_history_summary_keeps_no_count_a_rollback_undid(tmp_path: Path) -> None:
+    """The summary is kept between intros; an intro whose savepoint rolled back (it was
+    quarantined after all) is not in it, and the next one is counted on the stored row."""
+    store = Store(tmp_path / "m.db")
+    summaries = HistorySummaries(store)
+    try:
+        with store.atomic():
+            summaries.add("alice@firm.example", [1], NOW - timedelta(days=40), NOW)
+            with pytest.raises(RuntimeError), store.atomic():
+                summaries.add("alice@firm.example", [2], NOW - timedelta(days=90), NOW)
+                raise RuntimeError("the rest of that message failed")
+            summaries.add("alice@firm.example", [3, 4], NOW - timedelta(days=30), NOW)
+        pending = store.pending_notice("alice@firm.example", "history")
+        assert pending is not None
+        data = json.loads(pending.payload)
+        assert (data["count"], data["tags"]) == (3, ["R-1", "R-3", "R-4"])
+        assert data["first"] == (NOW - timedelta(days=40)).date().isoformat()
+        assert len(store.outbox_rows(1)) == 1  # one summary, not one per intro
+    finally:
+        store.close()
