@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import realistic  # noqa: E402
 from mailflow.adapters.mailbox import FetchedMessage  # noqa: E402
-from mailflow.app.ingest import Folders, IngestReport, handle_fetched  # noqa: E402
+from mailflow.app.ingest import Folders, IngestReport, KnownIds, handle_fetched  # noqa: E402
 from mailflow.app.parse_ahead import Outcome, ReadingRules, parse_outcomes  # noqa: E402
 from mailflow.app.wiring import App, build_app  # noqa: E402
 from mailflow.config import parse_config  # noqa: E402
@@ -56,9 +56,10 @@ def handle_all(app: App, raws: list[bytes], outcomes: list[Outcome]) -> IngestRe
     handler = app.handler  # one per run, as ingest has: it keeps the partner directory
     for start in range(0, len(raws), BATCH):
         with app.store.atomic():
+            known = KnownIds.read(app.store, outcomes[start:start + BATCH])  # as ingest does
             for n in range(start, min(start + BATCH, len(raws))):
                 handle_fetched(FetchedMessage(str(n), raws[n], None), Inbox(),  # type: ignore[arg-type]
-                               handler, folders, NOW, None, report, outcomes[n])
+                               handler, folders, NOW, None, report, outcomes[n], known)
     return report
 
 

@@ -324,6 +324,15 @@ class Store:
         rows = self.query("select * from messages where message_id = ?", [message_id])
         return rows[0] if rows else None
 
+    def seen_messages(self, message_ids: Sequence[str]) -> set[str]:
+        """Which of these Message-IDs are on record (one query per 500)."""
+        found: set[str] = set()
+        for chunk in _chunks(message_ids):
+            found.update(row[0] for row in self.db.execute(
+                f"select message_id from messages where message_id in ({_marks(chunk)})",
+                chunk).fetchall())
+        return found
+
     # The per-message writes below use plain SQL: sqlite-utils' insert/upsert re-read the
     # table schema on every call, which measured as a third of ingest time (bench/ingest.py).
     def record_message(self, message_id: str, folder: str, key: str, kind: str, reason: str,

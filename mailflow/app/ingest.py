@@ -201,17 +201,44 @@ class PendingMoves:
             self.store.set_cursor(self.mailbox.folder, cursor)
 
 
+@dataclass
+class KnownIds:
+    """Which Message-IDs are on record, for one batch: those read already were read in one
+    query for the whole batch, and this batch's own records are added as they are made.
+
+    Only ingest records messages, and the batch holds the write lock, so this is exactly
+    what asking the store for each message would say.
+    """
+
+    asked: set[str]  # read from the store at the start of the batch
+    before: set[str]  # of those, the ones on record then
+    since: set[str] = field(default_factory=set)  # recorded by this batch (savepoint done)
+
+    @classmethod
+    def read(cls, store: Store, outcomes: list[Outcome]) -> KnownIds:
+        asked = {o.message.message_id for o in outcomes if isinstance(o, Reading)}
+        return cls(asked, store.seen_messages(sorted(asked)))
+
+    def seen(self, store: Store, message_id: str) -> bool:
+        if message_id in self.since:
+            return True
+        if message_id in self.asked:
+            return message_id in self.before
+        return store.seen_message(message_id) is not None  # parsed here: not asked yet
+
+
 def _handle_batch(batch: list[FetchedMessage], outcomes: list[Outcome],
                   mailbox: MailboxSource, handler: Handler, folders: Folders, now: datetime,
                   since: datetime | None, report: IngestReport, moves: PendingMoves) -> None:
     """One commit for the batch (each message in its own savepoint); its moves are queued."""
     store = handler.store
     with store.atomic():
+        known = KnownIds.read(store, outcomes)
         for fetched, outcome in zip(batch, outcomes, strict=True):
             report.fetched += 1
             report.downloaded += len(fetched.raw)
             moves.add(fetched.key, handle_fetched(fetched, mailbox, handler, folders, now,
-                                                  since, report, outcome))
+                                                  since, report, outcome, known))
         committing = time.perf_counter()
     report.phases["commit"] += time.perf_counter() - committing  # the COMMIT itself
     moves.batch_done(batch[-1].cursor)
@@ -219,19 +246,25 @@ def _handle_batch(batch: list[FetchedMessage], outcomes: list[Outcome],
 
 def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
                    folders: Folders, now: datetime, since: datetime | None,
-                   report: IngestReport, outcome: Outcome = None) -> str | None:
+                   report: IngestReport, outcome: Outcome = None,
+                   known: KnownIds | None = None) -> str | None:
     """Handle one message; whatever goes wrong, it is kept and recorded, never lost.
 
     The guard starts at the raw bytes: parsing, the duplicate lookup and the handler all
     run inside it, in one savepoint, so a failure anywhere leaves no half-written trace.
-    `outcome` is what a parsing process made of the bytes already (None: parse here).
+    `outcome` is what a parsing process made of the bytes already (None: parse here);
+    `known`, the batch's Message-IDs on record (None: the store is asked).
     """
     store = handler.store
     if fetched.parts_omitted:  # logged here: the parsing process may have fetched it
         log.info("%s is large: fetched its headers and text parts only", fetched.key)
     try:
         with store.atomic():
-            return _handle(fetched, mailbox, handler, folders, now, since, report, outcome)
+            destination, recorded = _handle(fetched, mailbox, handler, folders, now, since,
+                                            report, outcome, known)
+        if known is not None and recorded is not None:
+            known.since.add(recorded)
+        return destination
     except Exception as exc:  # a bug on one message must not stop the queue
         reason = (f"malformed: {exc}" if isinstance(exc, MalformedMessage)
                   else f"error: {type(exc).__name__}: {exc}")
@@ -239,14 +272,17 @@ def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Han
             log.warning("%s quarantined: %s", fetched.key, reason)
         else:
             log.exception("%s quarantined after an error", fetched.key)
-        _quarantine(fetched, mailbox, store, now, reason[:500])
+        recorded = _quarantine(fetched, mailbox, store, now, reason[:500])
+        if known is not None and recorded is not None:
+            known.since.add(recorded)
         report.count(Kind.QUARANTINED)
         return folders.quarantine
 
 
 def _quarantine(fetched: FetchedMessage, mailbox: MailboxSource, store: Store,
-                now: datetime, reason: str) -> None:
-    """Record a quarantined message under an id made from its bytes (its own may be bad)."""
+                now: datetime, reason: str) -> str | None:
+    """Record a quarantined message under an id made from its bytes (its own may be bad);
+    the id, or None when even that failed."""
     message_id = _raw_id(fetched.raw)
     try:
         with store.atomic():
@@ -255,11 +291,14 @@ def _quarantine(fetched: FetchedMessage, mailbox: MailboxSource, store: Store,
                                      Kind.QUARANTINED, reason, None, now)
     except Exception:  # even the record failed: the move to quarantine still keeps the mail
         log.exception("%s: could not record the quarantine", fetched.key)
+        return None
+    return message_id
 
 
 def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
-            folders: Folders, now: datetime, since: datetime | None,
-            report: IngestReport, outcome: Outcome) -> str | None:
+            folders: Folders, now: datetime, since: datetime | None, report: IngestReport,
+            outcome: Outcome, known: KnownIds | None) -> tuple[str | None, str | None]:
+    """Where the message goes, and the Message-ID it was recorded under (None: none)."""
     store = handler.store
     if isinstance(outcome, str):
         raise MalformedMessage(outcome)
@@ -270,14 +309,15 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
         with report.timed("parse"):
             message = parse_message(fetched.raw)
         reading = None  # read below, with the classification, once it is needed
-    if store.seen_message(message.message_id) is not None:
+    if (known.seen(store, message.message_id) if known is not None
+            else store.seen_message(message.message_id) is not None):
         report.duplicates += 1
-        return folders.processed
+        return folders.processed, None
     if since is not None and message.date is not None and message.date < since:
         store.record_message(message.message_id, mailbox.folder, fetched.key,
                              Kind.IGNORED, "before-since: older than --since", None, now)
         report.count(Kind.IGNORED)
-        return None
+        return None, message.message_id
     # timed by hand: a context manager per phase and message cost ~0.1 s at 10k
     started = time.perf_counter()
     result: Classification = handler.handle_reading(reading or handler.read(message, now), now)
@@ -290,5 +330,5 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
     if result.reason.startswith("history:"):
         report.history += 1
     if result.kind is Kind.QUARANTINED:
-        return folders.quarantine
-    return folders.processed
+        return folders.quarantine, message.message_id
+    return folders.processed, message.message_id

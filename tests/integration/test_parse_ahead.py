@@ -12,7 +12,7 @@ import pytest
 from mailflow.adapters.mailbox import FetchedMessage
 from mailflow.adapters.maildir_mailbox import MaildirBatch, MaildirMailbox, ensure_maildir
 from mailflow.app import parse_ahead
-from mailflow.app.ingest import IngestReport, handle_fetched, ingest
+from mailflow.app.ingest import IngestReport, KnownIds, handle_fetched, ingest
 from mailflow.app.parse_ahead import (
     Outcome,
     ParsePool,
@@ -210,5 +210,33 @@ def test_what_runs_meanwhile_sees_every_message_recorded(tmp_path: Path) -> None
                         meanwhile=lambda: seen.append(len(app.store.messages())))
         assert seen == [report.fetched] == [20]
         assert len(app.store.marked_for_planning()) == 19  # the intros, for the planning
+    finally:
+        app.close()
+
+
+def test_a_batch_knows_each_message_on_record_as_the_store_would_say(
+        tmp_path: Path) -> None:
+    """The duplicate check reads the batch's Message-IDs in one query, and then counts the
+    batch's own records: a message recorded before, one recorded earlier in the batch
+    (read by the worker or parsed here) and one quarantined in it are all seen."""
+    box, config = world(tmp_path, 0)
+    app = build_app(config)
+    raws = [intro(1), intro(2), intro(2), intro(3), intro(3), HOSTILE, HOSTILE, intro(4)]
+    outcomes = parse_outcomes(raws, RULES)
+    outcomes[3] = None  # the first of m3 parsed here: its id is not known ahead
+    outcomes[7] = None  # and m4, on record from before, too
+    try:
+        report = IngestReport()
+        with app.store.atomic():
+            for old in ("m1@firm.example", "m4@firm.example"):
+                app.store.record_message(old, "INBOX", "old", "intro", "", None, NOW)
+            known = KnownIds.read(app.store, outcomes)
+            places = [handle_fetched(FetchedMessage(f"new/{n}", raw), box, app.handler,
+                                     folders_of(config), NOW, None, report, outcome, known)
+                      for n, (raw, outcome) in enumerate(zip(raws, outcomes, strict=True))]
+        assert report.duplicates == 4  # m1 and m4 from before, the second m2 and m3
+        assert report.by_kind == {"intro": 2, "quarantined": 2}
+        assert places.count(folders_of(config).quarantine) == 2
+        assert len(app.store.messages()) == 2 + 2 + 1  # m1, m4; m2, m3; one quarantine
     finally:
         app.close()
