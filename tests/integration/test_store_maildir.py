@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -100,6 +101,24 @@ def test_what_a_rollback_undid_is_written_again(tmp_path: Path) -> None:
     assert store.contact("bob@law.example")["name"] == "Bob"
     assert store.meta("digest:carol@firm.example") is not None
     store.remember_names({"jane@gmail.com": "Jane"})  # a later intro's name still counts
+    assert store.contact("jane@gmail.com")["name"] == "Jane"
+    store.close()
+
+
+def test_a_commit_that_fails_is_rolled_back_and_forgotten(tmp_path: Path) -> None:
+    """A COMMIT can fail (a full disk; here a deferred constraint): nothing of the
+    transaction stays open or remembered as written."""
+    store = Store(tmp_path / "m.db")
+    store.db.execute("PRAGMA foreign_keys = ON")
+    store.db.execute("create table checked (referral_id integer references referrals(id) "
+                     "deferrable initially deferred)")
+    rollbacks = store.rollbacks
+    with pytest.raises(sqlite3.IntegrityError), store.atomic():
+        store.remember_names({"jane@gmail.com": "Jane"})
+        store.db.execute("insert into checked values (999)")  # fails only at COMMIT
+    assert not store.db.conn.in_transaction and store.rollbacks == rollbacks + 1
+    assert store.contact("jane@gmail.com")["name"] == ""  # not stored
+    store.remember_names({"jane@gmail.com": "Jane"})
     assert store.contact("jane@gmail.com")["name"] == "Jane"
     store.close()
 
