@@ -171,6 +171,7 @@ class ImapMailbox:
                                f"{tls_problem(exc)}") from exc
         except OSError as exc:
             raise MailboxError(f"cannot connect to {where}: {exc}") from exc
+        _quiet_unless_logged(client)
         try:
             if tls == "starttls":
                 client.starttls(context)
@@ -383,6 +384,15 @@ def uid_sets(uids: Sequence[int], longest: int = 4000) -> list[str]:
         else:
             sets.append(run)
     return sets
+
+
+def _quiet_unless_logged(client: IMAPClient) -> None:
+    """imapclient sets imaplib's debug level to 5 and hands each line to the
+    "imapclient.imaplib" logger, so imaplib formats every line, every pattern it matches and
+    the repr of every message fetched, then the logger drops them: a third of a fetch's
+    CPU. Off unless that logger would show them (mailflow at DEBUG)."""
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        client._imap.debug = 0
 
 
 def _quietly_close(client: IMAPClient) -> None:

@@ -428,3 +428,35 @@ def test_a_worker_that_cannot_log_in_leaves_the_fetching_to_this_process(
     assert "could not fetch a batch (MailboxError: IMAP login failed" in said_all
     assert said_all.count("could not fetch a batch") == 1  # not once per batch in flight
     assert "not the password" not in said_all
+
+
+def test_the_protocol_is_logged_only_when_someone_would_read_it(
+        imap_account: ImapAccount) -> None:
+    """imaplib formats every line for imapclient's debug logger (a third of a fetch's CPU):
+    it is left on only when that logger would show them."""
+    imap_account.deliver(message(1))
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    protocol = logging.getLogger("imapclient.imaplib")
+    keep = Keep()
+    protocol.addHandler(keep)
+    level = protocol.level
+    try:
+        quiet = connect(imap_account)
+        assert quiet.client._imap.debug == 0
+        assert [m.raw for b in quiet.fetch_new(None, 10) for m in b] == [message(1)]
+        quiet.close()
+        assert lines == []
+        protocol.setLevel(logging.DEBUG)
+        told = connect(imap_account)
+        assert [m.raw for b in told.fetch_new(None, 10) for m in b] == [message(1)]
+        told.close()
+        assert any("FETCH" in line for line in lines)  # each command and answer, as before
+        assert not any("pw-" in line for line in lines)  # the password redacted, as before
+    finally:
+        protocol.removeHandler(keep)
+        protocol.setLevel(level)
