@@ -318,7 +318,7 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
                              Kind.IGNORED, "before-since: older than --since", None, now)
         report.count(Kind.IGNORED)
         return None, message.message_id
-    # timed by hand: a context manager per phase and message cost ~0.1 s at 10k
+    # timed by hand: a context manager per phase costs a few microseconds a message
     started = time.perf_counter()
     result: Classification = handler.handle_reading(reading or handler.read(message, now), now)
     classified = time.perf_counter()
