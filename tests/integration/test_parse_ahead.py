@@ -12,7 +12,7 @@ import pytest
 from mailflow.adapters.mailbox import FetchedMessage
 from mailflow.adapters.maildir_mailbox import MaildirBatch, MaildirMailbox, ensure_maildir
 from mailflow.app import parse_ahead
-from mailflow.app.ingest import IngestReport, KnownIds, handle_fetched, ingest
+from mailflow.app.ingest import IngestReport, KnownIds, _raw_id, handle_fetched, ingest
 from mailflow.app.parse_ahead import (
     Outcome,
     ParsePool,
@@ -221,7 +221,10 @@ def test_a_batch_knows_each_message_on_record_as_the_store_would_say(
     (read by the worker or parsed here) and one quarantined in it are all seen."""
     box, config = world(tmp_path, 0)
     app = build_app(config)
-    raws = [intro(1), intro(2), intro(2), intro(3), intro(3), HOSTILE, HOSTILE, intro(4)]
+    # a stranger's forgery: the Message-ID under which HOSTILE was just quarantined
+    forged = intro(9).replace(b"<m9@firm.example>", f"<{_raw_id(HOSTILE)}>".encode())
+    raws = [intro(1), intro(2), intro(2), intro(3), intro(3), HOSTILE, HOSTILE, intro(4),
+            forged]
     outcomes = parse_outcomes(raws, RULES)
     outcomes[3] = None  # the first of m3 parsed here: its id is not known ahead
     outcomes[7] = None  # and m4, on record from before, too
@@ -234,7 +237,7 @@ def test_a_batch_knows_each_message_on_record_as_the_store_would_say(
             places = [handle_fetched(FetchedMessage(f"new/{n}", raw), box, app.handler,
                                      folders_of(config), NOW, None, report, outcome, known)
                       for n, (raw, outcome) in enumerate(zip(raws, outcomes, strict=True))]
-        assert report.duplicates == 4  # m1 and m4 from before, the second m2 and m3
+        assert report.duplicates == 5  # m1, m4 from before; the second m2, m3; the forgery
         assert report.by_kind == {"intro": 2, "quarantined": 2}
         assert places.count(folders_of(config).quarantine) == 2
         assert len(app.store.messages()) == 2 + 2 + 1  # m1, m4; m2, m3; one quarantine
