@@ -15,6 +15,7 @@ worker is handled exactly as it would have been without one.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import multiprocessing
@@ -249,8 +250,24 @@ class ParsePool:
             self._starter.join()
             self._starter = None
         if self._executor is not None:
+            if self.broken:
+                _kill_workers(self._executor)
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    """The workers left in a pool that broke, killed so that shutting it down cannot hang.
+
+    CPython 3.11 terminates the workers of a broken pool without the lock that spawning
+    them takes: one spawned meanwhile (a batch submitted as the other worker died) was
+    never told to stop, and the pool's own thread waited for it to exit forever, and so
+    did `close` (hang3.py: 1 run in about 20 of test_a_dead_worker_loses_nothing).
+    """
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(ValueError):  # one the pool closed meanwhile
+            process.kill()  # a worker gone already is left alone
 
 
 def fetch_ahead(mailbox: MailboxSource, batches: Iterator[Batch], pool: ParsePool,
@@ -260,8 +277,10 @@ def fetch_ahead(mailbox: MailboxSource, batches: Iterator[Batch], pool: ParsePoo
 
     A mailbox with one batch of news (a daemon's usual cycle) never starts the process;
     on a backlog it starts with the second batch, and batches are fetched and parsed
-    here until it has answered once (ParsePool). Batches that come back empty (their
-    messages moved away meanwhile) are left out.
+    here until it has answered once (ParsePool); those queued meanwhile, but for the next
+    one, are then handed to it (at 10k the workers were up by the third batch, and the
+    fourth to sixth were still done here, at twice the time each). Batches that come
+    back empty (their messages moved away meanwhile) are left out.
     """
     first = next(batches, None)
     if first is None:
@@ -269,6 +288,10 @@ def fetch_ahead(mailbox: MailboxSource, batches: Iterator[Batch], pool: ParsePoo
     pending = deque([_Ahead(first, None, None)])
     while pending:
         ahead = pending.popleft()
+        if pool.ready:  # batches queued for here before the workers were up: theirs now
+            pending = deque(pool.dispatch(mailbox, queued.batch, rules)
+                            if queued.future is None and queued.messages is None else queued
+                            for queued in pending)
         while len(pending) < AHEAD and (following := next(batches, None)) is not None:
             pending.append(pool.dispatch(mailbox, following, rules))
         parsed = pool.collect(mailbox, ahead)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,6 +106,15 @@ def test_a_dead_worker_loses_nothing(tmp_path: Path) -> None:
     assert report.fetched == 20
 
 
+def test_closing_a_broken_pool_kills_its_workers_rather_than_wait_for_them() -> None:
+    pool = started(ParsePool())
+    assert pool._executor is not None
+    workers = list(pool._executor._processes.values())
+    pool.broken = True  # as when a worker died: one spawned meanwhile is never told to stop
+    pool.close()
+    assert workers and all(w.exitcode == -signal.SIGKILL for w in workers)
+
+
 def test_the_worker_quarantines_with_the_reason_this_process_would_give() -> None:
     here = parse_outcomes([HOSTILE, intro(1)], RULES)
     assert isinstance(here[0], str) and here[0]  # why it is malformed
@@ -135,6 +145,24 @@ def test_a_worker_still_starting_is_not_waited_for(tmp_path: Path) -> None:
         assert [len(b.messages) for b in batches] == [4, 4, 4]
         assert all(o is None for b in batches for o in b.outcomes)  # all parsed here
         assert not pool.ready
+    finally:
+        pool.close()
+
+
+def test_batches_queued_before_the_worker_was_up_are_handed_to_it(tmp_path: Path) -> None:
+    box, _ = world(tmp_path, 12)
+    pool = ParsePool()
+    try:
+        stream = fetch_ahead(box, box.batches(None, 2), pool, RULES)
+        batches = [next(stream)]  # the next three were queued for here: no worker yet
+        assert pool._starter is not None
+        pool._starter.join()  # now it is up
+        assert pool.ready
+        batches += list(stream)
+        read_elsewhere = [any(o is not None for o in b.outcomes) for b in batches]
+        # the one collected next is done here; the two queued behind it go to the worker
+        assert read_elsewhere == [False, False, True, True, True, True]
+        assert pool.fetched_elsewhere == 4
     finally:
         pool.close()
 
