@@ -261,6 +261,8 @@ def _reply_word(clause: str, table: dict[str, str]) -> Command | None:
     lowered = clause.lower()
     candidates: list[tuple[int, int, str]] = []
     for phrase in table:
+        if phrase not in lowered:  # the pattern matches the phrase itself: no regex needed
+            continue
         for match in re.finditer(_WORD.format(re.escape(phrase)), lowered):
             candidates.append((match.start(), -len(phrase), phrase))
     for position, _, phrase in sorted(candidates):  # leftmost first, then longest
