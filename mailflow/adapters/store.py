@@ -455,6 +455,11 @@ class Store:
         rows = self.db.execute("select distinct referrer from referrals order by referrer")
         return [r[0] for r in rows.fetchall()]
 
+    def open_referrals_of_partner(self, partner: str, other_than: int) -> list[int]:
+        rows = self.db.execute("select id from referrals where partner = ? and id != ? "
+                               "and status != 'closed' order by id", [partner, other_than])
+        return [r[0] for r in rows.fetchall()]
+
     def past_partners(self) -> frozenset[str]:
         rows = self.db.execute("select distinct partner from referrals where partner is not null")
         return frozenset(r[0] for r in rows.fetchall())

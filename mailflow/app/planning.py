@@ -79,6 +79,7 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
         facts_of(store, referral, config, known), config.workflow.steps, calendar,
         config.workflow.acknowledge_referrer)}
     too_old = now - timedelta(days=config.workflow.catch_up_after_days)
+    once_per_partner = {s.name for s in config.workflow.steps if s.once_per_partner}
     existing = {(r.step, r.recipient): r for r in rows}
     for key, row in existing.items():
         if row.status != "pending":
@@ -88,6 +89,10 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
             continue
         if key not in wanted:
             store.update_outbox(row.id, status="cancelled", detail="no longer due")
+            if row.step in once_per_partner:  # (also when this one's partner changed)
+                # the partner's other referrals planned no such step, since this one had it
+                store.mark_for_planning(
+                    store.open_referrals_of_partner(row.recipient, referral.id))
         elif row.due_at != wanted[key].due_at:
             store.update_outbox(row.id, due_at=wanted[key].due_at)
     too_old_why = (f"due more than {config.workflow.catch_up_after_days} days before it "

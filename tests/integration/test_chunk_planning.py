@@ -113,3 +113,41 @@ def test_a_history_summary_keeps_no_count_a_rollback_undid(tmp_path: Path) -> No
         assert len(store.outbox_rows(1)) == 1  # one summary, not one per intro
     finally:
         store.close()
+
+
+def test_a_brief_cancelled_on_one_referral_is_planned_on_the_partners_next(
+        tmp_path: Path) -> None:
+    """The partner brief goes once per partner: a second referral plans none while the
+    first one's is pending. Closed before it went, the first cancels it, and the second
+    is planned again so that the partner is still briefed once."""
+    (tmp_path / "mail").mkdir(parents=True)
+    config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
+                           "maildir": "mail", "outbox_dir": "o",
+                           "referrers": ["*@firm.example"]}, tmp_path / "m.yaml")
+    app = build_app(config)
+    store = app.store
+
+    def briefs() -> dict[int, str]:
+        return {r.referral_id: r.status for i in (first, second, other)
+                for r in store.step_rows(i) if r.step == "partner_brief"}
+
+    try:
+        with store.atomic():
+            first, second, other = (store.add_referral(
+                status=Status.OPEN, direction="given", referrer="alice@firm.example",
+                client=f"c{n}@mail.example", partner=partner, subject=f"Intro {n}",
+                created_at=NOW, intro_message_id=f"i{n}@firm.example", context="",
+                candidates=[], names={}, history=False).id
+                for n, partner in enumerate(["bob@law.example"] * 2 + ["dan@tax.example"]))
+            store.mark_for_planning([first, second, other])
+        plan_marked(app, NOW)
+        assert briefs() == {first: "pending", other: "pending"}
+        with store.atomic():
+            store.update_referral(first, status=Status.CLOSED, closed_at=NOW)
+            store.mark_for_planning([first])
+        plan_marked(app, NOW)
+        assert store.marked_for_planning() == [second]  # dan's referral is not touched
+        plan_marked(app, NOW)
+        assert briefs() == {first: "cancelled", second: "pending", other: "pending"}
+    finally:
+        app.close()
