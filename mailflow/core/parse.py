@@ -24,6 +24,7 @@ from mailflow.core.budget import (
 )
 from mailflow.core.html_text import html_to_text
 from mailflow.core.model import Address, InboundMessage
+from mailflow.core.simple_mime import simple_message
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -303,6 +304,7 @@ def _from_message(message: Message, raw_headers: bytes, require_sender: bool) ->
 # backtracking state per line (a greedy group held 150 MB on a 50 MB attachment)
 _BASE64_RUN = re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}={0,2}\r?\n){%d,}+"
                          % (BASE64_LINES_KEPT + 1))
+_RUN_REACH = (BASE64_LINES_KEPT + 1) * 104  # those lines at their longest: 100 + "==\r\n"
 
 
 def within_budget(raw: bytes) -> bytes:
@@ -311,20 +313,26 @@ def within_budget(raw: bytes) -> bytes:
 
     The email package holds several copies of what it parses (a 50 MB message peaked
     near 400 MB); what is cut is attachment data and text far past the text budget.
+    A run is only looked for where it could change what is kept: the scan ends with the
+    budget, not with the message.
     """
     if len(raw) <= RAW_BUDGET:
         return raw
     kept: list[bytes] = []
     size = position = 0
-    for run in _BASE64_RUN.finditer(raw):
+    while size < RAW_BUDGET:
+        # a run that starts past the budget changes nothing kept; one that starts before
+        # it has its first lines within this reach of it, where the search can see them
+        seen = _BASE64_RUN.search(raw, position, position + RAW_BUDGET - size + _RUN_REACH)
+        run = _BASE64_RUN.match(raw, seen.start()) if seen is not None else None
+        if run is None:  # (the match from where the search found one: the whole run)
+            break
         end = run.start()
         for _ in range(BASE64_LINES_KEPT):
             end = raw.index(b"\n", end) + 1
         kept.append(raw[position:end])
         size += end - position
         position = run.end()
-        if size >= RAW_BUDGET:
-            break
     kept.append(raw[position:position + max(0, RAW_BUDGET - size)])
     return b"".join(kept)[:RAW_BUDGET]
 
@@ -339,7 +347,9 @@ def parse_message(raw: bytes) -> InboundMessage:
     ends = [e for e in (head_end, crlf_end) if e >= 0]
     raw_headers = raw[: min(ends)] if ends else raw
     try:
-        message = email.message_from_bytes(raw)
+        # decoded as the email package decodes it, so that both read the same text
+        message = (simple_message(raw.decode("ascii", "surrogateescape"))
+                   or email.message_from_bytes(raw))
         return _from_message(message, raw_headers, require_sender=True)
     except MalformedMessage:
         raise

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from datetime import date
 from email.message import Message
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailflow.core import parse
 from mailflow.core.commands import parse_command
 from mailflow.core.parse import MalformedMessage, _filename, parse_message
 from mailflow.core.reply_text import new_text
@@ -68,3 +71,38 @@ def _outcome(call: Callable[[], object]) -> object:
         return call()
     except Exception as exc:
         return type(exc)
+
+
+def _within_budget_scanning_everything(raw: bytes) -> bytes:
+    """The cut as it was made before the scan was bounded: every run in the message."""
+    if len(raw) <= parse.RAW_BUDGET:
+        return raw
+    kept: list[bytes] = []
+    size = position = 0
+    for run in parse._BASE64_RUN.finditer(raw):
+        end = run.start()
+        for _ in range(parse.BASE64_LINES_KEPT):
+            end = raw.index(b"\n", end) + 1
+        kept.append(raw[position:end])
+        size += end - position
+        position = run.end()
+        if size >= parse.RAW_BUDGET:
+            break
+    kept.append(raw[position:position + max(0, parse.RAW_BUDGET - size)])
+    return b"".join(kept)[:parse.RAW_BUDGET]
+
+
+_BASE64_LINE = st.integers(40, 100).flatmap(
+    lambda n: st.from_regex(rb"[A-Za-z0-9+/]{%d}={0,2}\r?\n" % n, fullmatch=True))
+_CHUNKS = st.lists(st.one_of(
+    st.lists(_BASE64_LINE, min_size=1, max_size=9).map(b"".join),  # runs, some long enough
+    st.sampled_from([b"text line\r\n", b"\r\n", b"x" * 300 + b"\n", b"short=\n"]),
+    st.binary(max_size=40)), max_size=60).map(b"".join)
+
+
+@given(_CHUNKS)
+def test_the_bounded_scan_keeps_what_scanning_everything_kept(raw: bytes) -> None:
+    small = {"RAW_BUDGET": 800, "BASE64_LINES_KEPT": 3, "_RUN_REACH": 4 * 104,
+             "_BASE64_RUN": re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}={0,2}\r?\n){4,}+")}
+    with patch.multiple(parse, **small):
+        assert parse.within_budget(raw) == _within_budget_scanning_everything(raw)

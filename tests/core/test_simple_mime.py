@@ -1,0 +1,141 @@
+"""The plain-message shortcut (core/simple_mime.py) builds exactly the `Message` the email
+package's feed parser makes, or leaves the message to it."""
+
+from __future__ import annotations
+
+import email
+from email.message import Message
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from bench import realistic
+from mailflow.core import parse
+from mailflow.core.parse import MalformedMessage, parse_message
+from mailflow.core.simple_mime import simple_message
+
+MAIL = Path(__file__).parents[1] / "mail"
+CORPUS = sorted(MAIL.rglob("*.eml"))
+
+_ENDS = st.sampled_from(["\r\n", "\n", "\r", "\r\r\n"])
+_NAMES = st.one_of(
+    st.sampled_from(["From", "To", "Cc", "Subject", "Content-Type", "content-type",
+                     "Content-Transfer-Encoding", "Message-ID", "X-Odd~Name!", "From ",
+                     "Bad Name", "", ">From", "Date"]),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=6))
+_VALUES = st.one_of(
+    st.sampled_from(["text/plain; charset=utf-8", "text/html", "multipart/mixed; boundary=b",
+                     "message/rfc822", "MULTIPART/alternative", "text/plain; name=a.pdf",
+                     "quoted-printable", "base64", "Zo\udcc3\udcab <z@x.example>",
+                     "=?utf-8?q?Zo=C3=AB?= <z@x.example>", "", "  ", "\t"]),
+    st.text(st.characters(min_codepoint=0x09, max_codepoint=0x7e), max_size=12),
+    st.text(max_size=8).map(lambda t: t.encode("utf-8", "replace")
+                            .decode("ascii", "surrogateescape")))
+
+
+@st.composite
+def messages(draw: st.DrawFn) -> bytes:
+    """Header blocks of every shape the feed parser tells apart, then a body."""
+    lines: list[str] = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["header", "header", "header", "continuation", "junk"]))
+        if kind == "header":
+            line = f"{draw(_NAMES)}:{draw(st.sampled_from(['', ' ', chr(9)]))}{draw(_VALUES)}"
+        elif kind == "continuation":
+            line = draw(st.sampled_from([" ", "\t"])) + draw(_VALUES)
+        else:
+            line = draw(_VALUES)
+        lines.append(line + draw(_ENDS))
+    if draw(st.booleans()):
+        lines.append(draw(_ENDS))  # the blank line, usually
+    body = draw(st.one_of(st.text(max_size=40), st.sampled_from(
+        ["Hello\r\n", "=C3=A9t=C3=A9\r\n", "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--",
+         "\r\n\r\n", "line\rline\nline\r\n"])))
+    text = "".join(lines) + body
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _same_message(ours: Message, theirs: Message) -> None:
+    assert vars(ours) == vars(theirs)  # headers, payload, defects, unixfrom, default type
+
+
+@given(messages())
+@settings(max_examples=600)
+@example(b"Subject: a\r\n continued\r\n\r\nbody")
+@example(b"Subject: \r\n folded at once\r\n\r\n")
+@example(b"X: a\r\r\nbody")  # the \r ends the line; \r\n is then the blank line
+@example(b"From alice Mon Nov 23\r\nSubject: a\r\n\r\nx")  # an mbox line: the parser's
+@example(b" first\r\nSubject: a\r\n\r\nx")  # a continuation with nothing before it
+@example(b"Subject: a\r\nno colon here\r\n\r\nx")
+@example(b"Subject: a")  # no line end, no body
+@example(b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n")
+@example("Subject: Zoë\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nCafé".encode())
+def test_what_is_built_is_what_the_feed_parser_makes(raw: bytes) -> None:
+    ours = simple_message(raw.decode("ascii", "surrogateescape"))
+    if ours is not None:
+        _same_message(ours, email.message_from_bytes(raw))
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_either_match_the_parser_or_are_left_to_it(raw: bytes) -> None:
+    ours = simple_message(raw.decode("ascii", "surrogateescape"))
+    if ours is not None:
+        _same_message(ours, email.message_from_bytes(raw))
+
+
+@pytest.mark.parametrize("raw", [
+    b"Subject: hi\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n",
+    b"subject: hi\n\n",
+    b"Subject: a\r\n\tfolded with a tab\r\n  and spaces\r\nTo: b@x.example\r\n\r\nx",
+    "Subject: Zoë\nFrom: Zoë <z@x.example>\n\nCafé\n".encode(),
+])
+def test_plain_mail_takes_the_shortcut(raw: bytes) -> None:
+    assert simple_message(raw.decode("ascii", "surrogateescape")) is not None
+
+
+@pytest.mark.parametrize("raw", [
+    b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b--\r\n",
+    b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nx",
+    b"From alice@x.example Mon Nov 23 09:00:00 2026\nSubject: a\n\nx",
+    b"Subject: a\r\nnot a header\r\n\r\nx",
+    b"Subject: a\r\n",
+    b"\r\nSubject: a\r\n\r\n",
+])
+def test_anything_else_is_left_to_the_parser(raw: bytes) -> None:
+    assert simple_message(raw.decode("ascii", "surrogateescape")) is None
+
+
+def _parsed_both_ways(raw: bytes) -> tuple[object, object]:
+    def outcome() -> object:
+        try:
+            return parse_message(raw)
+        except MalformedMessage as exc:
+            return str(exc)
+
+    fast = outcome()
+    with patch.object(parse, "simple_message", lambda _: None):
+        slow = outcome()
+    return fast, slow
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
+def test_every_corpus_message_parses_the_same_with_the_shortcut(path: Path) -> None:
+    fast, slow = _parsed_both_ways(path.read_bytes())
+    assert fast == slow
+
+
+def test_a_realistic_mailbox_parses_the_same_with_the_shortcut() -> None:
+    _, generated = realistic.messages(600, attachment_share=0.05)
+    for raw in generated:
+        fast, slow = _parsed_both_ways(raw)
+        assert fast == slow
+
+
+@given(messages())
+@settings(max_examples=300)
+def test_generated_messages_parse_the_same_with_the_shortcut(raw: bytes) -> None:
+    fast, slow = _parsed_both_ways(raw)
+    assert fast == slow
