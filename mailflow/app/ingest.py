@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -107,7 +108,7 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
             if parsed is None:
                 break
             _handle_batch(parsed.messages, parsed.outcomes, mailbox, handler, folders, now,
-                          since, report, moves)
+                          since, report, moves, parsed.fetched_all)
             if progress is not None:
                 progress(report.fetched)
         moves.flush()
@@ -153,30 +154,37 @@ class PendingMoves:
         self.pending = self.moved = 0
         self._mover = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailflow-move")
                        if background else None)
-        self._in_flight: tuple[Future[None], str | None] | None = None
+        # moves queued for the thread, in order, each with the cursor that may follow it
+        self._in_flight: deque[tuple[Future[None], str | None]] = deque()
+        self._moved_early = False
 
     def add(self, key: str, destination: str | None) -> None:
         if destination:
             self.by_folder.setdefault(destination, []).append(key)
             self.pending += 1
 
-    def batch_done(self, cursor: str | None) -> None:
+    def batch_done(self, cursor: str | None, fetched_all: bool = False) -> None:
+        """`fetched_all`: nothing is left to fetch from the folder, so a move made now
+        stalls no fetch: what is pending is moved then, while the last batches are
+        handled, instead of after them."""
         self.cursor = cursor or self.cursor
-        if self.pending >= max(self.AT_LEAST, self.moved):
+        self._advance_past_ended()
+        early = fetched_all and not self._moved_early
+        self._moved_early = self._moved_early or fetched_all
+        if early or self.pending >= max(self.AT_LEAST, self.moved):
             self.flush()
 
     def flush(self) -> None:
-        """Start moving what is pending (after the moves before it have ended)."""
-        self._wait()
+        """Start moving what is pending, behind the moves still under way."""
         by_folder, cursor = self.by_folder, self.cursor
         self.moved += self.pending
         self.by_folder, self.pending = {}, 0
-        if self._mover is None or not by_folder:  # nothing to move: no thread for it
+        if self._mover is None:
             with self.report.timed("move"):
                 self._move(by_folder)
             self._advance(cursor)
-        else:
-            self._in_flight = (self._mover.submit(self._move, by_folder), cursor)
+        else:  # (nothing to move: queued all the same, so that the cursor waits its turn)
+            self._in_flight.append((self._mover.submit(self._move, by_folder), cursor))
 
     def finish(self) -> None:
         """Everything moved and the cursor after it: the end of a run."""
@@ -192,13 +200,19 @@ class PendingMoves:
         for destination, keys in by_folder.items():
             self.mailbox.move(keys, destination)
 
+    def _advance_past_ended(self) -> None:
+        """The cursor after each move that has ended, in their order."""
+        while self._in_flight and self._in_flight[0][0].done():
+            self._wait_for_next()
+
     def _wait(self) -> None:
-        if self._in_flight is None:
-            return
-        moving, cursor = self._in_flight
-        self._in_flight = None
         with self.report.timed("move"):  # only the time this thread waits for the server
-            moving.result()  # a move that failed is raised here, and no cursor written
+            while self._in_flight:
+                self._wait_for_next()
+
+    def _wait_for_next(self) -> None:
+        moving, cursor = self._in_flight.popleft()
+        moving.result()  # a move that failed is raised here, and no cursor written after it
         self._advance(cursor)
 
     def _advance(self, cursor: str | None) -> None:
@@ -234,7 +248,8 @@ class KnownIds:
 
 def _handle_batch(batch: list[FetchedMessage], outcomes: list[Outcome],
                   mailbox: MailboxSource, handler: Handler, folders: Folders, now: datetime,
-                  since: datetime | None, report: IngestReport, moves: PendingMoves) -> None:
+                  since: datetime | None, report: IngestReport, moves: PendingMoves,
+                  fetched_all: bool = False) -> None:
     """One commit for the batch (each message in its own savepoint); its moves are queued."""
     store = handler.store
     with store.atomic():
@@ -246,7 +261,7 @@ def _handle_batch(batch: list[FetchedMessage], outcomes: list[Outcome],
                                                   since, report, outcome, known))
         committing = time.perf_counter()
     report.phases["commit"] += time.perf_counter() - committing  # the COMMIT itself
-    moves.batch_done(batch[-1].cursor)
+    moves.batch_done(batch[-1].cursor, fetched_all)
 
 
 def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,

@@ -109,6 +109,9 @@ class PendingAnswer:
 
     future: Future[bytes]
 
+    def done(self) -> bool:
+        return self.future.done()
+
     def result(self) -> WorkerRead | str:
         packed = self.future.result()
         # the cyclic GC ran ~15 times over each batch's new objects while they were
@@ -127,6 +130,9 @@ class PendingAnswer:
 class ParsedBatch:
     messages: list[FetchedMessage]
     outcomes: list[Outcome]
+    fetched_all: bool = False  # every batch after this one fetched already: none is left
+
+
 
 
 @dataclass
@@ -286,14 +292,24 @@ def fetch_ahead(mailbox: MailboxSource, batches: Iterator[Batch], pool: ParsePoo
     if first is None:
         return
     pending = deque([_Ahead(first, None, None)])
+    listed_all = False
     while pending:
         ahead = pending.popleft()
         if pool.ready:  # batches queued for here before the workers were up: theirs now
             pending = deque(pool.dispatch(mailbox, queued.batch, rules)
                             if queued.future is None and queued.messages is None else queued
                             for queued in pending)
-        while len(pending) < AHEAD and (following := next(batches, None)) is not None:
-            pending.append(pool.dispatch(mailbox, following, rules))
+        while not listed_all and len(pending) < AHEAD:
+            following = next(batches, None)
+            listed_all = following is None
+            if following is not None:
+                pending.append(pool.dispatch(mailbox, following, rules))
         parsed = pool.collect(mailbox, ahead)
+        parsed.fetched_all = listed_all and all(_fetched(queued) for queued in pending)
         if parsed.messages:
             yield parsed
+
+
+def _fetched(ahead: _Ahead) -> bool:
+    """Whether a queued batch needs nothing more from the mailbox."""
+    return ahead.messages is not None or (ahead.future is not None and ahead.future.done())

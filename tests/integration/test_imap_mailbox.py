@@ -291,8 +291,10 @@ def test_a_backlog_is_moved_in_a_few_commands_then_the_cursor_follows(
 
     box.move = counting  # type: ignore[method-assign]
     try:
+        # every batch fetched here: none is fetched ahead, so no early move (tested apart)
         ingest_module.ingest(box, app.handler, folders_of(config),
-                             datetime(2026, 11, 23, 10, tzinfo=UTC), batch_size=4)
+                             datetime(2026, 11, 23, 10, tzinfo=UTC), batch_size=4,
+                             pool=ParsePool(broken=True))
         assert moved == [4, 4, 8, 16, 8]  # ten batches, five moves
         # one untagged EXPUNGE per moved message, kept by imaplib until dropped
         assert "EXPUNGE" not in box.client._imap.untagged_responses

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,12 +14,22 @@ import pytest
 from mailflow.adapters.mailbox import FetchedMessage
 from mailflow.adapters.maildir_mailbox import MaildirBatch, MaildirMailbox, ensure_maildir
 from mailflow.app import parse_ahead
-from mailflow.app.ingest import IngestReport, KnownIds, _raw_id, handle_fetched, ingest
+from mailflow.app.ingest import (
+    IngestReport,
+    KnownIds,
+    PendingMoves,
+    _raw_id,
+    handle_fetched,
+    ingest,
+)
 from mailflow.app.parse_ahead import (
     Outcome,
     ParsePool,
+    PendingAnswer,
     ReadingRules,
     WorkerRead,
+    _Ahead,
+    _fetched,
     fetch_ahead,
     parse_outcomes,
 )
@@ -165,6 +176,56 @@ def test_batches_queued_before_the_worker_was_up_are_handed_to_it(tmp_path: Path
         assert pool.fetched_elsewhere == 4
     finally:
         pool.close()
+
+
+def test_the_last_batch_is_the_first_with_nothing_left_to_fetch(tmp_path: Path) -> None:
+    box, _ = world(tmp_path, 12)
+    batches = list(fetch_ahead(box, box.batches(None, 4), ParsePool(broken=True), RULES))
+    assert [b.fetched_all for b in batches] == [False, False, True]  # all fetched here
+
+
+def test_a_batch_the_worker_has_answered_needs_no_more_fetching(tmp_path: Path) -> None:
+    box, _ = world(tmp_path, 4)
+    batch = next(iter(box.batches(None, 4)))
+    answered: Future[bytes] = Future()
+    still_working: Future[bytes] = Future()
+    answered.set_result(b"")
+    assert _fetched(_Ahead(batch, None, PendingAnswer(answered)))
+    assert not _fetched(_Ahead(batch, None, PendingAnswer(still_working)))
+    assert not _fetched(_Ahead(batch, None, None))  # left to be fetched here
+    assert _fetched(_Ahead(batch, box.fetch_batch(batch), None))
+
+
+def test_once_nothing_is_left_to_fetch_what_is_pending_is_moved(tmp_path: Path) -> None:
+    """A move stalls the fetches from its folder (Dovecot locks it), so moves wait for
+    thousands; once the last batches are fetched, what is recorded moves while they are
+    handled, and the rest at the end, the cursor after both."""
+    box, config = world(tmp_path, 20)
+    app = build_app(config)
+    moved: list[int] = []
+    real_move = box.move
+
+    def counting(keys: list[str], destination: str) -> None:
+        moved.append(len(keys))
+        real_move(keys, destination)
+
+    box.move = counting  # type: ignore[method-assign]
+    batches = list(fetch_ahead(box, box.batches(None, 4), ParsePool(broken=True), RULES))
+    moves = PendingMoves(box, app.store, IngestReport(), resumable=False)
+    try:
+        for number, batch in enumerate(batches):
+            for fetched in batch.messages:
+                moves.add(fetched.key, "Processed")
+            moves.batch_done(batch.messages[-1].cursor, fetched_all=number >= 2)
+            if number == 2:
+                moves._in_flight[0][0].result()  # the thread has made it
+                assert moved == [12]  # while two batches were still to be handled
+        moves.finish()
+        assert moved == [12, 8]
+        assert list(box.fetch_new(None, 100)) == []
+    finally:
+        moves.close()
+        app.close()
 
 
 def test_one_batch_of_news_starts_no_process(tmp_path: Path) -> None:
