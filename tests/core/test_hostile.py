@@ -75,6 +75,9 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "spaces in a header": lambda n: mail(b"hi", head=b"Reply-To: " + b" " * n + b"x\r\n"),
     "forward markers": lambda n: mail(b"---------- Forwarded message ---------\n" * (n // 40)),
     "commas": lambda n: mail(b"done" + b" ," * (n // 2)),
+    "spaces in the content type": lambda n: mail(b"hi", "text/plain; a=b" + " " * n + "x"),
+    "parameters in the content type": lambda n: mail(b"hi", "text/plain" + "; a=b" * (n // 5)
+                                                      + " x"),
 }
 
 

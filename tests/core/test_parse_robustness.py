@@ -11,7 +11,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mailflow.core import parse
@@ -106,3 +106,29 @@ def test_the_bounded_scan_keeps_what_scanning_everything_kept(raw: bytes) -> Non
              "_BASE64_RUN": re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}={0,2}\r?\n){4,}+")}
     with patch.multiple(parse, **small):
         assert parse.within_budget(raw) == _within_budget_scanning_everything(raw)
+
+
+_CHARSET_PARAMETERS = st.sampled_from([
+    "", "; charset=utf-8", "; CHARSET=ISO-8859-1", '; charset="utf-8"', "; charset=",
+    '; charset=""', "; charset*=utf-8''x", "; charset=a; charset=b", "; format=flowed",
+    "; charset = utf-8 ", ';charset="utf 8"', '; charset="a;b"', "; charset=<x>",
+    '; charset="a\\"b"', "; name=x.txt", ";", " ;", "; charset=é", "; charset=\t",
+    "; x=1 ; charset=us-ascii", "; charset=utf-8 (comment)", "; =x", "; charset"])
+
+
+@given(st.sampled_from(["text/plain", "TEXT/PLAIN ", "", "text/plain=x", "charset=x",
+                        "text/html", "bogus", " text/plain", "text/plain\t"]),
+       st.lists(_CHARSET_PARAMETERS, max_size=3), st.booleans())
+@example("text/plain", ["; CHARSET=ISO-8859-1"], False)
+@example("text/plain", ['; charset="UTF-8"'], False)
+@example("text/plain=x", ["; charset=utf-8"], False)
+def test_the_charset_shortcut_agrees_with_the_email_package(
+        content_type: str, parameters: list[str], folded: bool) -> None:
+    part = Message()
+    value = content_type + "".join(parameters)
+    part.set_raw("Content-Type", value.replace(";", "\r\n ;", 1) if folded else value)
+    assert _outcome(lambda: parse._charset(part)) == _outcome(part.get_content_charset)
+
+
+def test_the_charset_shortcut_reads_a_part_with_no_content_type() -> None:
+    assert parse._charset(Message()) is None
