@@ -65,6 +65,7 @@ def _same_message(ours: Message, theirs: Message) -> None:
 @given(messages())
 @settings(max_examples=600)
 @example(b"Subject: a\r\n continued\r\n\r\nbody")
+@example(b"Subject: Xmas\r\nTo:\tXavier <x@x.example>\r\n\r\n")  # blanks go, the rest stays
 @example(b"Subject: \r\n folded at once\r\n\r\n")
 @example(b"X: a\r\r\nbody")  # the \r ends the line; \r\n is then the blank line
 @example(b"From alice Mon Nov 23\r\nSubject: a\r\n\r\nx")  # an mbox line: the parser's
