@@ -133,9 +133,10 @@ class PendingMoves:
     0.37 s at 100k), so a move per batch made a 100k backlog quadratic (bench/ingest.py
     --scale). Flushing once as many are pending as were moved before keeps the number of
     moves logarithmic. The server does the work of a MOVE (a 4,000-message one: 0.4 s,
-    0.05 s of it ours), so the next flush, or the end, waits for it; only then is the
-    cursor written, here. A crash before that costs only a re-fetch of what was recorded:
-    each message is known by its Message-ID and just moved.
+    0.05 s of it ours); moves queue behind each other in the thread, and the cursor is
+    written here after each has ended, in order (seen at each batch, and waited for at
+    the end). A crash before that costs only a re-fetch of what was recorded: each
+    message is known by its Message-ID and just moved.
 
     The first flush waits for AT_LEAST moves: while Dovecot moves, the parsing processes'
     fetches from the same folder wait (at 10k, flushes at 1,000, 2,000, 4,000 and 8,000

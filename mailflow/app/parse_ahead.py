@@ -133,8 +133,6 @@ class ParsedBatch:
     fetched_all: bool = False  # every batch after this one fetched already: none is left
 
 
-
-
 @dataclass
 class _Ahead:
     batch: Batch
@@ -268,7 +266,7 @@ def _kill_workers(executor: ProcessPoolExecutor) -> None:
     CPython 3.11 terminates the workers of a broken pool without the lock that spawning
     them takes: one spawned meanwhile (a batch submitted as the other worker died) was
     never told to stop, and the pool's own thread waited for it to exit forever, and so
-    did `close` (hang3.py: 1 run in about 20 of test_a_dead_worker_loses_nothing).
+    did `close` (test_a_dead_worker_loses_nothing, run in a loop: about 1 run in 20).
     """
     processes = getattr(executor, "_processes", None) or {}
     for process in list(processes.values()):
