@@ -26,6 +26,17 @@ from mailflow.errors import MailboxError
 log = logging.getLogger("mailflow.imap")
 WHOLE_MESSAGE_LIMIT = 256 * 1024
 BOUNDARY = "mailflow-text-parts-only"
+# what is fetched of a large message: parsing reads the first text and HTML part, and
+# at most core.budget's TEXT_BUDGET and HTML_BUDGET characters of them
+TEXT_PARTS_FETCHED = 10
+TEXT_PART_BYTES = 512 * 1024
+HEADER_BYTES = 256 * 1024  # of the message's headers, and of each part's
+
+
+def _partial(data: dict[bytes, Any], section: str) -> bytes:
+    """A section fetched with <0.N>: the server names it with its origin, `BODY[1]<0>`."""
+    value = data.get(f"BODY[{section}]<0>".encode(), data.get(f"BODY[{section}]".encode()))
+    return bytes(value or b"")
 
 
 def _text_parts(structure: Any, prefix: str = "") -> list[str]:
@@ -278,14 +289,17 @@ class ImapMailbox:
             raise MailboxError(f"IMAP fetch failed: {exc}") from exc
 
     def _fetch_text_parts(self, uid: int, structure: Any) -> FetchedMessage:
-        sections = _text_parts(structure)
-        items = ["BODY.PEEK[HEADER]"]
+        """The headers and the first text parts of a large message, each cut to a bound:
+        5,000 text parts once made a FETCH line Dovecot refused, and the whole cycle
+        with it, every time; one text part can be as large as the message."""
+        sections = _text_parts(structure)[:TEXT_PARTS_FETCHED]
+        items = [f"BODY.PEEK[HEADER]<0.{HEADER_BYTES}>"]
         for section in sections:
-            items += [f"BODY.PEEK[{section}.MIME]", f"BODY.PEEK[{section}]"]
+            items += [f"BODY.PEEK[{section}.MIME]<0.{HEADER_BYTES}>",
+                      f"BODY.PEEK[{section}]<0.{TEXT_PART_BYTES}>"]
         data = self.client.fetch([uid], items).get(uid, {})
-        header = bytes(data.get(b"BODY[HEADER]", b""))
-        parts = [(bytes(data.get(f"BODY[{s}.MIME]".encode(), b"") or b""),
-                  bytes(data.get(f"BODY[{s}]".encode(), b"") or b"")) for s in sections]
+        header = _partial(data, "HEADER")
+        parts = [(_partial(data, f"{s}.MIME"), _partial(data, s)) for s in sections]
         return FetchedMessage(str(uid), reassemble(header, parts), self._cursor(uid),
                               parts_omitted=True)
 

@@ -94,6 +94,55 @@ def test_large_message_fetches_text_parts_only(imap_account: ImapAccount) -> Non
     assert isinstance(payload, bytes) and b"done?" in payload
 
 
+def large_with_parts(parts: int, part_size: int) -> bytes:
+    body = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {i} {'x' * part_size}\r\n"
+                   for i in range(parts))
+    return ("From: Eve <eve@evil.example>\r\nTo: referrals@firm.example\r\n"
+            "Subject: many parts\r\nMessage-ID: <many@evil.example>\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + body + "--b--\r\n").encode()
+
+
+def test_a_large_message_of_thousands_of_text_parts_stops_nothing(
+        imap_account: ImapAccount, tmp_path: Path) -> None:
+    """Their sections once made one FETCH line Dovecot refused ("command line too
+    large"): the whole cycle failed, and every cycle after it, on one stranger's mail."""
+    from datetime import UTC, datetime
+
+    from mailflow.app.ingest import ingest
+    from mailflow.app.wiring import build_app, folders_of
+
+    imap_account.deliver(large_with_parts(5000, 60))  # 520 KB: fetched part by part
+    imap_account.deliver(message(1))
+    config = imap_config(imap_account, tmp_path)
+    app = build_app(config)
+    box = connect(imap_account)
+    try:
+        report = ingest(box, app.handler, folders_of(config),
+                        datetime(2026, 11, 23, 10, tzinfo=UTC))
+        assert report.fetched == 2
+        assert sorted(m["message_id"] for m in app.store.messages()) == [
+            "m1@firm.example", "many@evil.example"]
+        assert list(box.fetch_new(None, 100)) == []  # both moved on
+    finally:
+        box.close()
+        app.close()
+
+
+def test_a_huge_text_part_is_fetched_cut_to_what_parsing_reads(
+        imap_account: ImapAccount) -> None:
+    from mailflow.adapters.imap_mailbox import TEXT_PART_BYTES
+
+    imap_account.deliver(large_with_parts(1, 3 * 1024 * 1024))
+    box = connect(imap_account)
+    try:
+        (fetched,) = [m for batch in box.fetch_after(0, 10) for m in batch]
+    finally:
+        box.close()
+    assert fetched.parts_omitted
+    assert TEXT_PART_BYTES <= len(fetched.raw) < TEXT_PART_BYTES + 4096
+    assert email.message_from_bytes(fetched.raw)["Subject"] == "many parts"
+
+
 def test_fetch_does_not_mark_seen_and_move_keeps_everything(imap_account: ImapAccount) -> None:
     for n in range(3):
         imap_account.deliver(message(n))
