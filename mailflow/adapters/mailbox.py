@@ -15,8 +15,8 @@ class FetchedMessage:
     name). `cursor` is where reading resumes once this message is handled: opaque to
     everyone but its source (IMAP: UIDVALIDITY and UID; a Gmail historyId or a Graph
     delta token would fit too), empty for a source that is not RESUMABLE. `raw` is the
-    RFC 5322 message; when `parts_omitted` is true, large non-text parts were left on
-    the server and `raw` holds the headers and the text parts only.
+    RFC 5322 message; when `parts_omitted` is true it was too large to read whole: `raw`
+    holds the headers and the text parts only (IMAP), or the file's first bytes (Maildir).
     """
 
     key: str

@@ -8,12 +8,19 @@ message is a rename into the destination folder's cur/.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mailflow.adapters.mailbox import Batch, FetchedMessage
 from mailflow.errors import MailboxError
+
+# what is read of one file: parsing keeps 4 MB of a message (core.budget.RAW_BUDGET) once
+# its attachments are cut, so a 1.4 GB file needs no more than this in memory
+READ_AT_MOST = 16 * 1024 * 1024
+# what one batch holds at most (a batch has at least one file, however large)
+BATCH_BYTES = 64 * 1024 * 1024
 
 
 def folder_path(root: Path, folder: str) -> Path:
@@ -40,9 +47,12 @@ class MaildirBatch:
         fetched = []
         for key in self.keys:
             try:
-                fetched.append(FetchedMessage(key, (self.folder / key).read_bytes()))
+                with (self.folder / key).open("rb") as file:
+                    raw = file.read(READ_AT_MOST + 1)
             except FileNotFoundError:  # moved away by another reader meanwhile
                 continue
+            fetched.append(FetchedMessage(key, raw[:READ_AT_MOST],
+                                          parts_omitted=len(raw) > READ_AT_MOST))
         return fetched
 
 
@@ -67,16 +77,35 @@ class MaildirMailbox:
     def idle_wait(self, timeout_seconds: float) -> bool:
         raise NotImplementedError("a Maildir source is polled")
 
-    def _files(self) -> list[Path]:
-        files = [p for sub in ("new", "cur") for p in (self.path / sub).iterdir()
-                 if p.is_file() and not p.name.startswith(".")]
-        return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    def _files(self) -> list[tuple[Path, int]]:
+        """The folder's files in delivery order, each with the bytes a fetch reads of it."""
+        found = []
+        for sub in ("new", "cur"):
+            for path in (self.path / sub).iterdir():
+                if path.name.startswith("."):
+                    continue
+                try:
+                    status = path.stat()
+                except FileNotFoundError:  # moved away by another reader meanwhile
+                    continue
+                if stat.S_ISREG(status.st_mode):
+                    found.append((status.st_mtime_ns, path.name, path,
+                                  min(status.st_size, READ_AT_MOST)))
+        return [(path, size) for _, _, path, size in sorted(found)]
 
     def batches(self, cursor: str | None, batch_size: int) -> Iterator[Batch]:
-        """Every message in the folder: handled ones are moved out, so there is no cursor."""
-        keys = [str(file.relative_to(self.path)) for file in self._files()]
-        for start in range(0, len(keys), batch_size):
-            yield MaildirBatch(self.path.absolute(), tuple(keys[start:start + batch_size]))
+        """Every message in the folder: handled ones are moved out, so there is no cursor.
+        A batch holds `batch_size` files, fewer when they would come to over BATCH_BYTES."""
+        keys: list[str] = []
+        held = 0
+        for path, size in self._files():
+            if keys and (len(keys) >= batch_size or held + size > BATCH_BYTES):
+                yield MaildirBatch(self.path.absolute(), tuple(keys))
+                keys, held = [], 0
+            keys.append(str(path.relative_to(self.path)))
+            held += size
+        if keys:
+            yield MaildirBatch(self.path.absolute(), tuple(keys))
 
     def fetch_batch(self, batch: Batch) -> list[FetchedMessage]:
         return batch.fetch()

@@ -278,7 +278,7 @@ def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Han
     """
     store = handler.store
     if fetched.parts_omitted:  # logged here: the parsing process may have fetched it
-        log.info("%s is large: fetched its headers and text parts only", fetched.key)
+        log.info("%s is large: read in part (its headers and text)", fetched.key)
     try:
         with store.atomic():
             destination, recorded = _handle(fetched, mailbox, handler, folders, now, since,

@@ -11,7 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailflow.adapters.maildir_mailbox import MaildirMailbox, ensure_maildir
+from mailflow.adapters.maildir_mailbox import (
+    BATCH_BYTES,
+    READ_AT_MOST,
+    MaildirMailbox,
+    ensure_maildir,
+)
 from mailflow.adapters.store import NewStep, Store
 from mailflow.core.model import Outcome, Status
 
@@ -79,6 +84,38 @@ def test_maildir_fetch_and_move(tmp_path: Path) -> None:
     moved = list((tmp_path / ".mailflow.processed" / "cur").iterdir())
     assert len(moved) == 3
     assert sum(1 for _ in tmp_path.rglob("*.msg*")) == 5  # nothing deleted
+
+
+def test_a_huge_maildir_file_is_read_in_part_and_batches_hold_a_bounded_size(
+        tmp_path: Path) -> None:
+    """A file is read up to READ_AT_MOST (parsing keeps less), and a batch stops short
+    of BATCH_BYTES: 200 files of 50 MB each were read whole into one batch, 10 GB."""
+    ensure_maildir(tmp_path)
+    huge = b"Subject: huge\r\n\r\n" + b"x" * (READ_AT_MOST + 10)
+    _drop(tmp_path, "0.msg", huge)
+    for n in range(1, 6):
+        _drop(tmp_path, f"{n}.msg", f"Subject: {n}\r\n\r\n".encode() + b"y" * 100_000)
+    box = MaildirMailbox(tmp_path)
+    fetched = [m for batch in box.fetch_new(None, 200) for m in batch]
+    assert fetched[0].raw == huge[:READ_AT_MOST]
+    assert [m.parts_omitted for m in fetched] == [True] + [False] * 5
+    assert [m.key for m in fetched] == [f"new/{n}.msg" for n in range(6)]
+    assert sum(len(m.raw) for m in fetched) < BATCH_BYTES
+    assert len(list(box.fetch_new(None, 200))) == 1  # so all six make one batch
+
+
+def test_maildir_batches_are_cut_by_size_as_by_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailflow.adapters import maildir_mailbox
+
+    monkeypatch.setattr(maildir_mailbox, "BATCH_BYTES", 250)
+    ensure_maildir(tmp_path)
+    for n, size in enumerate([100, 100, 100, 400, 10, 10, 10, 10]):
+        _drop(tmp_path, f"{n}.msg", b"S: x\r\n\r\n".ljust(size, b"z"))
+    box = MaildirMailbox(tmp_path)
+    sizes = [[len(m.raw) for m in batch] for batch in box.fetch_new(None, 3)]
+    # by size: 100+100 (a third would pass 250); a 400 alone; then by count, three
+    assert sizes == [[100, 100], [100], [400], [10, 10, 10], [10]]
 
 
 def test_what_a_rollback_undid_is_written_again(tmp_path: Path) -> None:
