@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from mailflow.adapters.mailbox import KEEP_COPY, PUSH, RESUMABLE, Batch, FetchedMessage
 from mailflow.adapters.tls import client_context, tls_problem
@@ -276,17 +276,49 @@ class ImapMailbox:
         try:
             small = [u for u in uids if u not in large]
             whole = self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-            shapes = self.client.fetch(sorted(large), ["BODYSTRUCTURE"]) if large else {}
+            shapes = self._shapes(sorted(large)) if large else {}
             out = []
             for uid in uids:  # one missing from both was expunged by someone else meanwhile
                 if uid in whole:
                     out.append(FetchedMessage(str(uid), bytes(whole[uid][b"BODY[]"]),
                                               self._cursor(uid)))
                 elif uid in shapes:
-                    out.append(self._fetch_text_parts(uid, shapes[uid].get(b"BODYSTRUCTURE")))
+                    out.append(self._fetch_large(uid, shapes[uid].get(b"BODYSTRUCTURE")))
             return out
         except IMAPClientError as exc:
             raise MailboxError(f"IMAP fetch failed: {exc}") from exc
+
+    # One large message the server or imapclient cannot give us part by part (a structure
+    # that will not parse, a refused command) must not fail its batch, and the cycle with
+    # it, every time: it is read by its headers alone. A lost connection still fails.
+    def _shapes(self, uids: list[int]) -> dict[int, dict[bytes, Any]]:
+        try:
+            return dict(self.client.fetch(uids, ["BODYSTRUCTURE"]))
+        except IMAPClientAbortError:
+            raise
+        except IMAPClientError as exc:
+            log.warning("BODYSTRUCTURE of UIDs %s failed (%s); asking one by one", uids, exc)
+        shapes: dict[int, dict[bytes, Any]] = {}
+        for uid in uids:
+            try:
+                shapes.update(self.client.fetch([uid], ["BODYSTRUCTURE"]))
+            except IMAPClientAbortError:
+                raise
+            except IMAPClientError:
+                shapes[uid] = {}  # no structure: no text parts, the headers only
+        return shapes
+
+    def _fetch_large(self, uid: int, structure: Any) -> FetchedMessage:
+        try:
+            return self._fetch_text_parts(uid, structure)
+        except IMAPClientAbortError:
+            raise
+        except IMAPClientError as exc:
+            log.warning("UID %s: its text parts could not be fetched (%s); reading its "
+                        "headers only", uid, exc)
+        data = self.client.fetch([uid], [f"BODY.PEEK[HEADER]<0.{HEADER_BYTES}>"]).get(uid, {})
+        return FetchedMessage(str(uid), _partial(data, "HEADER") + b"\r\n", self._cursor(uid),
+                              parts_omitted=True)
 
     def _fetch_text_parts(self, uid: int, structure: Any) -> FetchedMessage:
         """The headers and the first text parts of a large message, each cut to a bound:

@@ -143,6 +143,33 @@ def test_a_huge_text_part_is_fetched_cut_to_what_parsing_reads(
     assert email.message_from_bytes(fetched.raw)["Subject"] == "many parts"
 
 
+@pytest.mark.parametrize("refused", ["BODYSTRUCTURE", ".MIME]"])
+def test_a_large_message_the_server_will_not_give_in_parts_is_read_by_its_headers(
+        imap_account: ImapAccount, refused: str) -> None:
+    """A structure imapclient cannot parse, or a refused FETCH of its parts, once failed
+    the whole batch, and so every cycle; now only that message is read in less."""
+    from imapclient.exceptions import IMAPClientError
+
+    imap_account.deliver(big_message())
+    imap_account.deliver(message(1))
+    box = connect(imap_account)
+    real_fetch = box.client.fetch
+
+    def refusing(uids, items, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if any(refused in str(item) for item in items):
+            raise IMAPClientError("FETCH command error: BAD [b'as a server may']")
+        return real_fetch(uids, items, *args, **kwargs)
+
+    box.client.fetch = refusing  # type: ignore[method-assign]
+    try:
+        big, small = [m for batch in box.fetch_after(0, 10) for m in batch]
+    finally:
+        box.close()
+    assert big.parts_omitted and b"Please see the attached" not in big.raw  # headers only
+    assert email.message_from_bytes(big.raw)["Subject"] == "big one"
+    assert not small.parts_omitted and b"Hello 1" in small.raw
+
+
 def test_fetch_does_not_mark_seen_and_move_keeps_everything(imap_account: ImapAccount) -> None:
     for n in range(3):
         imap_account.deliver(message(n))
