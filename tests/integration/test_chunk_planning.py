@@ -19,12 +19,16 @@ from mailflow.core.model import Status
 NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)
 
 
-def populated(tmp_path: Path) -> App:
+def empty_app(tmp_path: Path) -> App:
     (tmp_path / "mail").mkdir(parents=True)
     config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
                            "maildir": "mail", "outbox_dir": "o",
                            "referrers": ["*@firm.example"]}, tmp_path / "m.yaml")
-    app = build_app(config)
+    return build_app(config)
+
+
+def populated(tmp_path: Path) -> App:
+    app = empty_app(tmp_path)
     store = app.store
     with store.atomic():
         ids = []
@@ -120,11 +124,7 @@ def test_a_brief_cancelled_on_one_referral_is_planned_on_the_partners_next(
     """The partner brief goes once per partner: a second referral plans none while the
     first one's is pending. Closed before it went, the first cancels it, and the second
     is planned again so that the partner is still briefed once."""
-    (tmp_path / "mail").mkdir(parents=True)
-    config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
-                           "maildir": "mail", "outbox_dir": "o",
-                           "referrers": ["*@firm.example"]}, tmp_path / "m.yaml")
-    app = build_app(config)
+    app = empty_app(tmp_path)
     store = app.store
 
     def briefs() -> dict[int, str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mailflow.adapters.imap_mailbox import ImapMailbox
+from mailflow.adapters.mailbox import FetchedMessage
 from mailflow.adapters.store import Store
 from mailflow.app.parse_ahead import ParsePool
 from mailflow.config import Config, parse_config
@@ -78,13 +79,17 @@ def test_batches(imap_account: ImapAccount) -> None:
         box.close()
 
 
-def test_large_message_fetches_text_parts_only(imap_account: ImapAccount) -> None:
-    imap_account.deliver(big_message())
-    box = connect(imap_account)
+def fetched_from(box: ImapMailbox) -> list[FetchedMessage]:
+    """Everything in the folder, fetched as ingest's batches fetch it; the box closed."""
     try:
-        (fetched,) = [m for batch in box.fetch_after(0, 10) for m in batch]
+        return [m for batch in box.fetch_after(0, 10) for m in batch]
     finally:
         box.close()
+
+
+def test_large_message_fetches_text_parts_only(imap_account: ImapAccount) -> None:
+    imap_account.deliver(big_message())
+    (fetched,) = fetched_from(connect(imap_account))
     assert fetched.parts_omitted
     assert len(fetched.raw) < 100_000
     parsed = email.message_from_bytes(fetched.raw)
@@ -133,11 +138,7 @@ def test_a_huge_text_part_is_fetched_cut_to_what_parsing_reads(
     from mailflow.adapters.imap_mailbox import TEXT_PART_BYTES
 
     imap_account.deliver(large_with_parts(1, 3 * 1024 * 1024))
-    box = connect(imap_account)
-    try:
-        (fetched,) = [m for batch in box.fetch_after(0, 10) for m in batch]
-    finally:
-        box.close()
+    (fetched,) = fetched_from(connect(imap_account))
     assert fetched.parts_omitted
     assert TEXT_PART_BYTES <= len(fetched.raw) < TEXT_PART_BYTES + 4096
     assert email.message_from_bytes(fetched.raw)["Subject"] == "many parts"
@@ -161,10 +162,7 @@ def test_a_large_message_the_server_will_not_give_in_parts_is_read_by_its_header
         return real_fetch(uids, items, *args, **kwargs)
 
     box.client.fetch = refusing  # type: ignore[method-assign]
-    try:
-        big, small = [m for batch in box.fetch_after(0, 10) for m in batch]
-    finally:
-        box.close()
+    big, small = fetched_from(box)
     assert big.parts_omitted and b"Please see the attached" not in big.raw  # headers only
     assert email.message_from_bytes(big.raw)["Subject"] == "big one"
     assert not small.parts_omitted and b"Hello 1" in small.raw
