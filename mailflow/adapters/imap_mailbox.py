@@ -31,6 +31,9 @@ BOUNDARY = "mailflow-text-parts-only"
 TEXT_PARTS_FETCHED = 10
 TEXT_PART_BYTES = 512 * 1024
 HEADER_BYTES = 256 * 1024  # of the message's headers, and of each part's
+# large messages in one batch: each can bring up to ~8 MB of those parts, and a batch of
+# 200 small ones at most 200 x WHOLE_MESSAGE_LIMIT (51 MB), so a batch stays near 115 MB
+LARGE_PER_BATCH = 8
 
 
 def _partial(data: dict[bytes, Any], section: str) -> bytes:
@@ -255,10 +258,20 @@ class ImapMailbox:
             raise MailboxError(f"IMAP search failed: {exc}") from exc
         # "n:*" always matches the highest UID, even when it is not above the cursor
         uids = sorted(int(u) for u in found if int(u) > last_uid)
-        for start in range(0, len(uids), batch_size):
-            chunk = tuple(uids[start:start + batch_size])
-            yield ImapBatch(self.access, self._uidvalidity, chunk,
-                            tuple(u for u in chunk if u in large))
+        chunk: list[int] = []
+        large_in_chunk = 0
+        for uid in uids:
+            if len(chunk) >= batch_size or (uid in large and large_in_chunk >= LARGE_PER_BATCH):
+                yield self._batch(chunk, large)
+                chunk, large_in_chunk = [], 0
+            chunk.append(uid)
+            large_in_chunk += uid in large
+        if chunk:
+            yield self._batch(chunk, large)
+
+    def _batch(self, uids: list[int], large: set[int]) -> ImapBatch:
+        return ImapBatch(self.access, self._uidvalidity, tuple(uids),
+                         tuple(u for u in uids if u in large))
 
     def fetch_batch(self, batch: Batch) -> list[FetchedMessage]:
         assert isinstance(batch, ImapBatch), batch

@@ -144,6 +144,22 @@ def test_a_huge_text_part_is_fetched_cut_to_what_parsing_reads(
     assert email.message_from_bytes(fetched.raw)["Subject"] == "many parts"
 
 
+def test_a_batch_holds_a_bounded_number_of_large_messages(
+        imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each large one can bring megabytes of text parts: 200 in one batch could be 1 GB."""
+    from mailflow.adapters import imap_mailbox
+
+    monkeypatch.setattr(imap_mailbox, "LARGE_PER_BATCH", 2)
+    for n in range(6):
+        imap_account.deliver(large_with_parts(1, 300_000) if n in (0, 2, 3, 4) else message(n))
+    box = connect(imap_account)
+    try:
+        shapes = [(len(b.uids), len(b.large)) for b in box.batches_after(0, 200)]
+    finally:
+        box.close()
+    assert shapes == [(3, 2), (3, 2)]  # large, small, large | large, large, small
+
+
 @pytest.mark.parametrize("refused", ["BODYSTRUCTURE", ".MIME]"])
 def test_a_large_message_the_server_will_not_give_in_parts_is_read_by_its_headers(
         imap_account: ImapAccount, refused: str) -> None:
