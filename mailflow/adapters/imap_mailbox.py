@@ -19,7 +19,14 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from mailflow.adapters.mailbox import KEEP_COPY, PUSH, RESUMABLE, Batch, FetchedMessage
+from mailflow.adapters.mailbox import (
+    KEEP_COPY,
+    PUSH,
+    RESUMABLE,
+    Batch,
+    FetchedMessage,
+    runs_of,
+)
 from mailflow.adapters.tls import client_context, tls_problem
 from mailflow.errors import MailboxError
 
@@ -258,20 +265,9 @@ class ImapMailbox:
             raise MailboxError(f"IMAP search failed: {exc}") from exc
         # "n:*" always matches the highest UID, even when it is not above the cursor
         uids = sorted(int(u) for u in found if int(u) > last_uid)
-        chunk: list[int] = []
-        large_in_chunk = 0
-        for uid in uids:
-            if len(chunk) >= batch_size or (uid in large and large_in_chunk >= LARGE_PER_BATCH):
-                yield self._batch(chunk, large)
-                chunk, large_in_chunk = [], 0
-            chunk.append(uid)
-            large_in_chunk += uid in large
-        if chunk:
-            yield self._batch(chunk, large)
-
-    def _batch(self, uids: list[int], large: set[int]) -> ImapBatch:
-        return ImapBatch(self.access, self._uidvalidity, tuple(uids),
-                         tuple(u for u in uids if u in large))
+        for chunk in runs_of(uids, batch_size, lambda uid: uid in large, LARGE_PER_BATCH):
+            yield ImapBatch(self.access, self._uidvalidity, tuple(chunk),
+                            tuple(u for u in chunk if u in large))
 
     def fetch_batch(self, batch: Batch) -> list[FetchedMessage]:
         assert isinstance(batch, ImapBatch), batch

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+Item = TypeVar("Item")
+
+
+def runs_of(items: Iterable[Item], count: int, weight: Callable[[Item], int],
+            most: int) -> Iterator[list[Item]]:
+    """`items` in runs of `count`, each ended early before its weight would pass `most`
+    (one item at least, whatever it weighs): a source's batches, bounded in memory."""
+    run: list[Item] = []
+    held = 0
+    for item in items:
+        weighs = weight(item)
+        if run and (len(run) >= count or held + weighs > most):
+            yield run
+            run, held = [], 0
+        run.append(item)
+        held += weighs
+    if run:
+        yield run
 
 
 @dataclass(frozen=True)

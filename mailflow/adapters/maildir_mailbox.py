@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailflow.adapters.mailbox import Batch, FetchedMessage
+from mailflow.adapters.mailbox import Batch, FetchedMessage, runs_of
 from mailflow.errors import MailboxError
 
 # what is read of one file: parsing keeps 4 MB of a message (core.budget.RAW_BUDGET) once
@@ -96,16 +96,9 @@ class MaildirMailbox:
     def batches(self, cursor: str | None, batch_size: int) -> Iterator[Batch]:
         """Every message in the folder: handled ones are moved out, so there is no cursor.
         A batch holds `batch_size` files, fewer when they would come to over BATCH_BYTES."""
-        keys: list[str] = []
-        held = 0
-        for path, size in self._files():
-            if keys and (len(keys) >= batch_size or held + size > BATCH_BYTES):
-                yield MaildirBatch(self.path.absolute(), tuple(keys))
-                keys, held = [], 0
-            keys.append(str(path.relative_to(self.path)))
-            held += size
-        if keys:
-            yield MaildirBatch(self.path.absolute(), tuple(keys))
+        for run in runs_of(self._files(), batch_size, lambda file: file[1], BATCH_BYTES):
+            yield MaildirBatch(self.path.absolute(),
+                               tuple(str(path.relative_to(self.path)) for path, _ in run))
 
     def fetch_batch(self, batch: Batch) -> list[FetchedMessage]:
         return batch.fetch()
