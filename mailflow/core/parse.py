@@ -371,9 +371,9 @@ def parse_message(raw: bytes) -> InboundMessage:
     ends = [e for e in (head_end, crlf_end) if e >= 0]
     raw_headers = raw[: min(ends)] if ends else raw
     try:
-        # decoded as the email package decodes it, so that both read the same text
-        message = (simple_message(raw.decode("ascii", "surrogateescape"))
-                   or email.message_from_bytes(raw))
+        # decoded once, as message_from_bytes decodes it before it parses the text
+        text = raw.decode("ascii", "surrogateescape")
+        message = simple_message(text) or email.message_from_string(text)
         return _from_message(message, raw_headers, require_sender=True)
     except MalformedMessage:
         raise

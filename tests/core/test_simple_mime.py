@@ -140,3 +140,18 @@ def test_a_realistic_mailbox_parses_the_same_with_the_shortcut() -> None:
 def test_generated_messages_parse_the_same_with_the_shortcut(raw: bytes) -> None:
     fast, slow = _parsed_both_ways(raw)
     assert fast == slow
+
+
+def _shape(message: Message) -> object:
+    """A parsed message as plain data: its parts compared by content, defects by kind."""
+    payload = message.get_payload()
+    return ({k: v for k, v in vars(message).items() if k not in ("defects", "_payload")},
+            [type(d) for d in message.defects],
+            [_shape(p) for p in payload] if isinstance(payload, list) else payload)
+
+
+@given(st.one_of(messages(), st.binary(max_size=200)))
+def test_the_text_parse_here_is_what_message_from_bytes_makes(raw: bytes) -> None:
+    """parse_message decodes once and hands the text on: the same as the bytes would give."""
+    text = raw.decode("ascii", "surrogateescape")
+    assert _shape(email.message_from_string(text)) == _shape(email.message_from_bytes(raw))
