@@ -75,6 +75,8 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "spaces in a header": lambda n: mail(b"hi", head=b"Reply-To: " + b" " * n + b"x\r\n"),
     "forward markers": lambda n: mail(b"---------- Forwarded message ---------\n" * (n // 40)),
     "commas": lambda n: mail(b"done" + b" ," * (n // 2)),
+    "folded header lines": lambda n: mail(b"hi", head=b"X-Long: a\r\n" + b" b\r\n" * (n // 4)),
+    "header lines": lambda n: mail(b"hi", head=b"X-A: b\r\n" * (n // 8)),
     "spaces in the content type": lambda n: mail(b"hi", "text/plain; a=b" + " " * n + "x"),
     "parameters in the content type": lambda n: mail(b"hi", "text/plain" + "; a=b" * (n // 5)
                                                       + " x"),
