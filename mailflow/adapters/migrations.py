@@ -133,3 +133,20 @@ def m010_status_counts(db: Any) -> None:
     # each referrer's digest clock now starts at their first intro; existing ones keep theirs
     db.execute("insert or ignore into meta (key, value) select 'digest:' || referrer, "
                "min(created_at) from referrals group by referrer")
+
+
+@migrations()
+def m011_web_sessions_and_audit(db: Any) -> None:
+    """Web sessions on the server (the cookie holds a random id, stored hashed), who added
+    a partner and every change to the directory, and who said stop for someone."""
+    db.execute("create table web_sessions (id text primary key, email text not null, "
+               "admin integer not null, csrf text not null, created_at text not null, "
+               "seen_at text not null, flash text)")
+    db.execute("create index idx_web_sessions_email on web_sessions (email)")
+    db.execute("create index idx_signins_email on signins (email, created_at)")
+    db.execute("create index idx_signins_created on signins (created_at)")
+    db.execute("alter table partners add column added_by text")
+    db.execute("create table partner_changes (id integer primary key, at text not null, "
+               "actor text not null, change text not null, email text not null, "
+               "detail text)")
+    db.execute("alter table opt_outs add column by text")

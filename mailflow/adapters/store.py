@@ -82,12 +82,43 @@ class PartnerRecord:
     niche: str
     notes: str
     domain: str | None
-    source: str  # "config" (the file wins) or "cli"
+    source: str  # "config" (the file wins), "cli" or "web"
+    added_by: str | None = None  # who added it on the web (they and the admin may change it)
 
 
 def _partner(row: dict[str, Any], emails: tuple[str, ...]) -> PartnerRecord:
     return PartnerRecord(row["id"], row["name"] or "", emails, row["niche"] or "",
-                         row["notes"] or "", row["domain"], row["source"] or "")
+                         row["notes"] or "", row["domain"], row["source"] or "",
+                         row.get("added_by"))
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in browser: the cookie carries a random token; `id` is its SHA-256."""
+
+    id: str
+    email: str
+    admin: bool
+    csrf: str
+    created_at: datetime
+    seen_at: datetime
+    flash: str | None = None
+
+
+def _session(row: dict[str, Any]) -> WebSession:
+    created, seen = from_db(row["created_at"]), from_db(row["seen_at"])
+    assert created is not None and seen is not None
+    return WebSession(row["id"], row["email"], bool(row["admin"]), row["csrf"], created, seen,
+                      row["flash"])
+
+
+@dataclass(frozen=True)
+class PartnerChange:
+    at: datetime
+    actor: str
+    change: str  # added, edited, removed
+    email: str
+    detail: str
 
 
 def _json(text: str | None, empty: Any) -> Any:
@@ -530,9 +561,31 @@ class Store:
     def mark_undeliverable(self, email: str, reason: str) -> None:
         self.db.table("contacts").upsert({"email": email, "undeliverable": reason}, pk="email")
 
-    def opt_out(self, email: str, referral_id: int | None, at: datetime) -> None:
-        self.db.table("opt_outs").upsert({"email": email, "referral_id": referral_id or 0,
-                                    "at": to_db(at)}, pk=("email", "referral_id"))
+    def opt_out(self, email: str, referral_id: int | None, at: datetime,
+                by: str | None = None) -> None:
+        """`by`: who said stop for `email`, when it was not `email` itself (the referrer on
+        the web or the operator), so that only such a stop can be resumed."""
+        self.db.execute("insert into opt_outs (email, referral_id, at, by) values (?, ?, ?, ?) "
+                        "on conflict(email, referral_id) do update set at = excluded.at, "
+                        "by = excluded.by", [email, referral_id or 0, to_db(at), by])
+
+    def stops_on(self, referral_id: int, emails: Sequence[str]) -> dict[str, str | None]:
+        """Which of `emails` get no mail about the referral: each with who said stop for
+        them (None: they said it themselves, or said `stop all`)."""
+        found: dict[str, str | None] = {}
+        for chunk in _chunks(list(emails)):
+            for email, rid, by in self.db.execute(
+                    "select email, referral_id, by from opt_outs where email in "
+                    f"({_marks(chunk)}) and referral_id in (0, ?) order by referral_id",
+                    [*chunk, referral_id]).fetchall():
+                found[email] = None if rid == 0 or found.get(email, "") is None else by
+        return found
+
+    def resume(self, email: str, referral_id: int) -> bool:
+        """Lift a stop someone else said for `email` about one referral (never their own)."""
+        cursor = self.db.execute("delete from opt_outs where email = ? and referral_id = ? "
+                                 "and by is not null", [email, referral_id])
+        return cursor.rowcount > 0
 
     def opted_out(self, email: str, referral_id: int) -> bool:
         return said_stop(self.opt_outs_of([email]), email, referral_id)
@@ -583,9 +636,48 @@ class Store:
         row = self.db.execute("select email from signins where nonce = ?", [nonce]).fetchone()
         return str(row[0])
 
-    def signins_since(self, email: str, since: datetime) -> int:
-        sql = "select count(*) from signins where email = ? and created_at >= ?"
-        return int(self.db.execute(sql, [email, to_db(since)]).fetchone()[0])
+    def replace_signins(self, email: str, at: datetime) -> None:
+        """A newer link replaces the older: `email`'s unused links stop working."""
+        self.db.execute("update signins set used_at = ? where email = ? and used_at is null",
+                        [to_db(at), email])
+
+    def signins_issued_since(self, since: datetime) -> int:
+        """Sign-in links issued to anyone since `since` (the tracker-wide cap)."""
+        sql = "select count(*) from signins where created_at >= ?"
+        return int(self.db.execute(sql, [to_db(since)]).fetchone()[0])
+
+    def add_session(self, session: WebSession) -> None:
+        self.db.execute("insert into web_sessions (id, email, admin, csrf, created_at, seen_at) "
+                        "values (?, ?, ?, ?, ?, ?)",
+                        [session.id, session.email, int(session.admin), session.csrf,
+                         to_db(session.created_at), to_db(session.seen_at)])
+
+    def session(self, session_id: str) -> WebSession | None:
+        rows = self.query("select * from web_sessions where id = ?", [session_id])
+        return _session(rows[0]) if rows else None
+
+    def sessions(self) -> list[WebSession]:
+        return [_session(r) for r in self.query("select * from web_sessions "
+                                                "order by seen_at desc")]
+
+    def touch_session(self, session_id: str, at: datetime) -> None:
+        self.db.execute("update web_sessions set seen_at = ? where id = ?",
+                        [to_db(at), session_id])
+
+    def set_flash(self, session_id: str, flash: str | None) -> None:
+        self.db.execute("update web_sessions set flash = ? where id = ?", [flash, session_id])
+
+    def end_sessions(self, session_ids: Sequence[str]) -> int:
+        ended = 0
+        for chunk in _chunks(list(session_ids)):
+            ended += self.db.execute(f"delete from web_sessions where id in ({_marks(chunk)})",
+                                     chunk).rowcount
+        return ended
+
+    def end_sessions_before(self, created_before: datetime, seen_before: datetime) -> None:
+        """Forget sessions past their lifetime or idle too long."""
+        self.db.execute("delete from web_sessions where created_at < ? or seen_at < ?",
+                        [to_db(created_before), to_db(seen_before)])
 
     def referrals_page(self, referrer: str | None, status: str | None, search: str,
                        offset: int, limit: int) -> tuple[list[Referral], int]:
@@ -664,6 +756,16 @@ class Store:
             "on conflict(email) do update set partner_id = excluded.partner_id",
             [(e, partner_id) for e in emails])
         return partner_id
+
+    def add_partner_change(self, at: datetime, actor: str, change: str, email: str,
+                           detail: str) -> None:
+        self.db.execute("insert into partner_changes (at, actor, change, email, detail) "
+                        "values (?, ?, ?, ?, ?)", [to_db(at), actor, change, email, detail])
+
+    def partner_changes(self, limit: int = 50) -> list[PartnerChange]:
+        rows = self.query("select * from partner_changes order by id desc limit ?", [limit])
+        return [PartnerChange(from_db(r["at"]) or datetime.min, r["actor"], r["change"],
+                              r["email"], r["detail"] or "") for r in rows]
 
     def delete_partner(self, partner_id: int) -> None:
         self.db.execute("delete from partner_emails where partner_id = ?", [partner_id])

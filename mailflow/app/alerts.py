@@ -87,3 +87,9 @@ def returned(app: App, now: datetime, last_cycle: datetime) -> None:
                "missed")
     log.warning("%s", problem)
     _email_admin(app, now, "back", away=_duration(away), since=to_db(last_cycle) or "")
+
+
+def signin_cap(app: App, now: datetime, problem: str) -> None:
+    """The web view's sign-in links reached their hourly cap over the whole tracker."""
+    log.error("ALERT: %s", problem)
+    _email_admin(app, now, "signin-cap", problem=problem)

@@ -16,6 +16,7 @@ from mailflow.app.ingest import IngestReport, ingest
 from mailflow.app.planning import ChunkFacts, reconcile, replan_if_config_changed
 from mailflow.app.wiring import App, folders_of, open_mailbox
 
+CYCLE_KINDS = frozenset({"step", "notice", "digest", "alert"})
 log = logging.getLogger("mailflow.app.cycle")
 
 
@@ -78,7 +79,9 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
                                meanwhile=lambda: plan_marked(app, now))  # during the last move
         app.store.set_meta("last_poll", to_db(now) or "")
         report.digests = queue_digests(app, now)
-        report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box))
+        # sign-in links are the web view's to send (its sender thread): never both at once
+        report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box),
+                                                    kinds=CYCLE_KINDS)
     finally:
         if own:
             box.close()

@@ -7,6 +7,8 @@ every start, and the CLI refuses to edit them (it says to edit the file).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 
 from mailflow.adapters.store import PartnerRecord, Store
 from mailflow.config import PartnerEntry, partner_entry
@@ -22,9 +24,28 @@ def find(store: Store, email: str) -> PartnerRecord | None:
     return store.find_partner(email)
 
 
-def _save(store: Store, entry: PartnerEntry, source: str, existing: PartnerRecord | None) -> None:
+@dataclass(frozen=True)
+class Editor:
+    """Who changes the directory: the operator on the command line, or a referrer on the web."""
+
+    actor: str  # recorded with each change
+    source: str  # "cli" or "web": what the partners it adds are marked as
+    config_file: str  # how a refusal names the config file (never a server path on the web)
+    email: str | None = None  # the referrer, on the web
+    admin: bool = True  # the operator and the admin may change any partner not in the file
+
+    def may_change(self, record: PartnerRecord) -> bool:
+        """The one who added a partner on the web, the admin and the operator."""
+        return self.admin or (record.source == "web" and record.added_by == self.email)
+
+
+def _save(store: Store, entry: PartnerEntry, editor: Editor,
+          existing: PartnerRecord | None) -> None:
+    added_by = existing.added_by if existing else (editor.email if editor.source == "web"
+                                                   else None)
     row = {"name": entry.name, "niche": entry.niche, "notes": entry.notes,
-           "domain": entry.domain, "source": source}
+           "domain": entry.domain, "source": existing.source if existing else editor.source,
+           "added_by": added_by}
     store.save_partner(row, entry.email, existing.id if existing else None)
 
 
@@ -39,32 +60,51 @@ def seed_from_config(store: Store, entries: tuple[PartnerEntry, ...]) -> bool:
     with store.atomic():
         for entry in entries:
             existing = next((p for p in (find(store, e) for e in entry.email) if p), None)
-            _save(store, entry, "config", existing)
+            row = {"name": entry.name, "niche": entry.niche, "notes": entry.notes,
+                   "domain": entry.domain, "source": "config", "added_by": None}
+            store.save_partner(row, entry.email, existing.id if existing else None)
         store.set_meta("partners_seed", fingerprint)
     return True
 
 
-def _existing(store: Store, emails: tuple[str, ...], config_file: str) -> PartnerRecord | None:
+def _changeable(store: Store, emails: tuple[str, ...], editor: Editor,
+                verb: str) -> PartnerRecord | None:
     existing = next((p for p in (find(store, e) for e in emails) if p), None)
-    if existing is not None and existing.source == "config":
-        raise UsageError(f"{existing.emails[0]} is defined in {config_file}; "
-                         "edit it there (the config file wins)")
+    if existing is None:
+        return None
+    if existing.source == "config":
+        raise UsageError(f"{existing.emails[0]} is defined in {editor.config_file}; "
+                         f"{verb} it there (the config file wins)")
+    if not editor.may_change(existing):
+        raise UsageError(f"{existing.emails[0]} was added by {existing.added_by or 'the operator'}"
+                         "; only they or the admin can change it")
     return existing
 
 
-def add(store: Store, entry: PartnerEntry, config_file: str) -> None:
-    """Add a CLI-managed partner; an address already known is refused (use edit)."""
-    if _existing(store, entry.email, config_file) is not None:
+def _describe(entry: PartnerEntry) -> str:
+    fields = [f"{k}: {getattr(entry, k)}" for k in ("name", "niche", "notes", "domain")
+              if getattr(entry, k)]
+    return "; ".join(fields)
+
+
+def add(store: Store, entry: PartnerEntry, editor: Editor, now: datetime) -> None:
+    """Add a partner; an address already known is refused (use edit)."""
+    existing = next((p for p in (find(store, e) for e in entry.email) if p), None)
+    if existing is not None and existing.source == "config":
+        raise UsageError(f"{existing.emails[0]} is defined in {editor.config_file}; "
+                         "edit it there (the config file wins)")
+    if existing is not None:
         raise UsageError(f"{entry.email[0]} is already a partner; use `partners edit` "
                          "to change it")
     with store.atomic():
-        _save(store, entry, "cli", None)
+        _save(store, entry, editor, None)
+        store.add_partner_change(now, editor.actor, "added", entry.email[0], _describe(entry))
 
 
 def edit(store: Store, emails: tuple[str, ...], changes: dict[str, str | None],
-         config_file: str) -> PartnerEntry:
-    """Change only the fields given in `changes` of a known CLI-managed partner."""
-    existing = _existing(store, emails, config_file)
+         editor: Editor, now: datetime) -> PartnerEntry:
+    """Change only the fields given in `changes` of a known partner."""
+    existing = _changeable(store, emails, editor, "edit")
     if existing is None:
         raise UsageError(f"no partner with address {emails[0]}; use `partners add`")
     current = {"email": list(dict.fromkeys((*existing.emails, *emails))),
@@ -73,19 +113,20 @@ def edit(store: Store, emails: tuple[str, ...], changes: dict[str, str | None],
     current.update({k: v for k, v in changes.items() if v is not None})
     entry = partner_entry(current)
     with store.atomic():
-        _save(store, entry, "cli", existing)
+        _save(store, entry, editor, existing)
+        store.add_partner_change(now, editor.actor, "edited", entry.email[0], _describe(entry))
     return entry
 
 
-def remove(store: Store, email: str, config_file: str) -> PartnerRecord:
-    """Remove a CLI-managed partner; returns what was removed."""
-    existing = find(store, email)
+def remove(store: Store, email: str, editor: Editor, now: datetime) -> PartnerRecord:
+    """Remove a partner; returns what was removed."""
+    existing = _changeable(store, (email,), editor, "remove")
     if existing is None:
         raise UsageError(f"no partner with address {email}")
-    if existing.source == "config":
-        raise UsageError(f"{email} is defined in {config_file}; remove it there")
     with store.atomic():
         store.delete_partner(existing.id)
+        store.add_partner_change(now, editor.actor, "removed", existing.emails[0],
+                                 existing.name)
     return existing
 
 

@@ -23,6 +23,7 @@ from mailflow.core.effects import (
     Pause,
     Plan,
     RestoreUndo,
+    Resume,
     SetFields,
 )
 
@@ -76,7 +77,12 @@ def _(effect: RestoreUndo, store: Store, now: datetime) -> None:
 
 @_apply.register
 def _(effect: OptOut, store: Store, now: datetime) -> None:
-    store.opt_out(effect.address, effect.referral_id, now)
+    store.opt_out(effect.address, effect.referral_id, now, effect.by)
+
+
+@_apply.register
+def _(effect: Resume, store: Store, now: datetime) -> None:
+    store.resume(effect.address, effect.referral_id)
 
 
 @_apply.register

@@ -181,16 +181,17 @@ def partners(config: Config, args: argparse.Namespace) -> Any:
     with opened(config) as app:
         changes = {"name": args.name, "niche": args.niche, "notes": args.notes,
                    "domain": args.domain} if args.action in ("add", "edit") else {}
+        editor = partner_store.Editor("cli", "cli", str(config.path))
         if args.action == "add":
             entry = partner_entry({"email": args.email, **changes})
-            partner_store.add(app.store, entry, str(config.path))
+            partner_store.add(app.store, entry, editor, clock.now())
             return f"added partner {_describe_partner(entry)}"
         if args.action == "edit":
             emails = tuple(e.strip().lower() for e in args.email)
-            entry = partner_store.edit(app.store, emails, changes, str(config.path))
+            entry = partner_store.edit(app.store, emails, changes, editor, clock.now())
             return f"edited partner {_describe_partner(entry)}"
         if args.action == "remove":
-            gone = partner_store.remove(app.store, args.email.lower(), str(config.path))
+            gone = partner_store.remove(app.store, args.email.lower(), editor, clock.now())
             return (f"removed partner {', '.join(gone.emails)}"
                     + (f" ({gone.name})" if gone.name else ""))
         rows = partner_rows(app, clock.now())

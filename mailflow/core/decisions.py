@@ -8,7 +8,7 @@ and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from mailflow.core.effects import (
     Pause,
     Plan,
     RestoreUndo,
+    Resume,
     SetFields,
 )
 from mailflow.core.model import Outcome, Referral, Role, Status
@@ -164,13 +165,17 @@ def on_other_robot(sender: str, reason: str, referrals: Sequence[Referral]) -> l
 
 def on_operator(referral: Referral, action: str, now: datetime, actor: str = "cli",
                 outcome: Outcome | None = None, days: int | None = None,
-                partner: str | None = None, address: str | None = None) -> list[Effect]:
+                partner: str | None = None, address: str | None = None,
+                last_undo: int | None = None,
+                stops: Mapping[str, str | None] | None = None) -> list[Effect]:
     """An operator's or a signed-in referrer's action on a referral.
 
     `close` (with an outcome), `reopen`, `snooze` (days), `partner` (pick or correct the
     partner; the other party becomes the client), `swap` (client and partner the other
-    way round) or `stop` (no more mail to `address` about it). Raises ValueError when
-    the action does not apply, with the sentence to show.
+    way round), `stop` (no more mail to `address` about it), `resume` (lift such a stop;
+    `stops`: who said stop for each stopped party, None when they said it themselves) or
+    `undo` (put back the state before the actor's last change, `last_undo`, within 24
+    hours). Raises ValueError when the action does not apply, with the sentence to show.
     """
     where = "from the command line" if actor == "cli" else f"by {actor}"
     changes: dict[str, Any]
@@ -198,13 +203,36 @@ def on_operator(referral: Referral, action: str, now: datetime, actor: str = "cl
     elif action == "stop":
         if address is None or referral.role_of(address) is None:
             raise ValueError(f"{address} is not a party to {referral.tag}")
-        return [OptOut(address, referral.id),
+        return [OptOut(address, referral.id, by=actor),
                 AddEvent(referral.id, "stopped", actor, f"no more mail to {address} {where}"),
+                Plan((referral.id,))]
+    elif action == "resume":
+        return _resume(referral, address, stops or {}, actor, where)
+    elif action == "undo":
+        if last_undo is None:
+            raise ValueError("nothing to undo: only your own change of the last 24 hours "
+                             "can be undone")
+        return [RestoreUndo(referral.id, last_undo),
+                AddEvent(referral.id, "undone", actor, f"previous state restored {where}"),
                 Plan((referral.id,))]
     else:
         raise ValueError(f"unknown action {action!r}")
     return [KeepUndo(referral.id, actor, state_of(referral)), SetFields(referral.id, changes),
             AddEvent(referral.id, kind, actor, detail), Plan((referral.id,))]
+
+
+def _resume(referral: Referral, address: str | None, stops: Mapping[str, str | None],
+            actor: str, where: str) -> list[Effect]:
+    """A stop said for someone can be lifted; a stop they said themselves never is."""
+    if address is None or referral.role_of(address) is None:
+        raise ValueError(f"{address} is not a party to {referral.tag}")
+    if address not in stops:
+        raise ValueError(f"mail to {address} is not stopped")
+    if stops[address] is None:
+        raise ValueError(f"{address} asked for no more mail; only they can change that")
+    return [Resume(address, referral.id),
+            AddEvent(referral.id, "resumed", actor, f"mail to {address} again {where}"),
+            Plan((referral.id,))]
 
 
 def _partner_change(referral: Referral, action: str,

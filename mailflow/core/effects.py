@@ -52,6 +52,15 @@ class OptOut:
 
     address: str
     referral_id: int | None
+    by: str | None = None  # who said it for them (the referrer, the operator); None: they did
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Mail to `address` about the referral again: lifts a stop someone else said for them."""
+
+    address: str
+    referral_id: int
 
 
 @dataclass(frozen=True)
@@ -90,5 +99,5 @@ class Notify:
     once: bool = False
 
 
-Effect = (SetFields | AddEvent | KeepUndo | RestoreUndo | OptOut | MarkUndeliverable | Pause
-          | Plan | Notify)
+Effect = (SetFields | AddEvent | KeepUndo | RestoreUndo | OptOut | Resume | MarkUndeliverable
+          | Pause | Plan | Notify)

@@ -9,48 +9,48 @@ database call runs on the event loop's one thread (SQLite connections are per th
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import re
 import secrets
 import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mailflow.adapters import clock
 from mailflow.adapters.pages import Pages
-from mailflow.adapters.store import OutboxRow
-from mailflow.app import directory
+from mailflow.adapters.store import OutboxRow, WebSession
+from mailflow.app import alerts, directory
 from mailflow.app.digests import STALE_AFTER, partner_rows
 from mailflow.app.executor import apply_effects
 from mailflow.app.planning import reconcile
 from mailflow.app.wiring import App
 from mailflow.config import partner_entry
+from mailflow.core.addressing import is_plain_address
 from mailflow.core.charts import BLUE, GREEN, GREY, RED, Chart, grouped_bars
-from mailflow.core.decisions import on_operator
+from mailflow.core.decisions import UNDO_WINDOW, on_operator
 from mailflow.core.ledger import ReferralSummary
 from mailflow.core.model import Outcome, Referral, Status
 from mailflow.errors import ConfigError, UsageError
-from mailflow.web.auth import (
-    LIMIT_WINDOW,
-    PER_ADDRESS,
-    PER_CLIENT,
-    RateLimit,
-    issue_link,
-    may_sign_in,
-    queue_link_email,
-    use_link,
-)
+from mailflow.web.auth import SigninRequest, SigninSender, mailbox_of, use_link
+from mailflow.web.sessions import LIFETIME, Flash, Sessions
 
 PAGE_SIZE = 50
-SESSION_HOURS = 8
+SESSION_COOKIE = "mailflow_session"  # a random token; the session itself is on the server
+AUTH_COOKIE = "mailflow_auth"  # binds an emailed link's button to the browser that opened it
+KNOWN_COOKIE = "mailflow_known"  # the addresses this browser signed in before (signed)
+KNOWN_FOR = 365 * 24 * 3600
+FIELD_LIMITS = {"name": 200, "niche": 200, "notes": 2000}
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9_\-/]*")
 
 
 class Site:
@@ -65,16 +65,27 @@ class Site:
         # otherwise ask for a victim's link pointing at a host of their own
         self.public_url = public_url.rstrip("/")
         self.pages = Pages()
-        self.by_address = RateLimit(PER_ADDRESS, LIMIT_WINDOW)
-        self.by_client = RateLimit(PER_CLIENT, LIMIT_WINDOW)
+        self.sessions = Sessions(app.store, app.config)
+        self.signins = SigninSender(app.config, self.public_url, alerts.signin_cap)
+        self.signer = URLSafeTimedSerializer(app.secret, salt="mailflow-web-cookies")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        yield
+        self.signins.stop()
 
     # -- helpers ---------------------------------------------------------------
+    def _session(self, request: Request) -> WebSession | None:
+        """This request's live session (looked up once per request)."""
+        if "session" not in request.state._state:
+            request.state.session = self.sessions.current(
+                request.cookies.get(SESSION_COOKIE, ""), self.now())
+        session: WebSession | None = request.state.session
+        return session
+
     def _who(self, request: Request) -> str | None:
-        who = request.session.get("who")
-        until = request.session.get("until", "")
-        if not isinstance(who, str) or not until or self.now().isoformat() > until:
-            return None
-        return who
+        session = self._session(request)
+        return session.email if session else None
 
     def _admin(self, who: str | None) -> bool:
         return who is not None and who == (self.app.config.admin or "").lower()
@@ -86,23 +97,48 @@ class Site:
         return who
 
     def _page(self, request: Request, name: str, title: str, code: int = 200,
-              **context: Any) -> HTMLResponse:
-        who = self._who(request)
-        body = self.pages.render(name, {"title": title, "who": who, "admin": self._admin(who),
-                                        "csrf": request.session.get("csrf", ""),
-                                        "message": request.query_params.get("m", ""),
-                                        "error": request.query_params.get("e") == "1",
-                                        **context})
+              message: str = "", error: bool = False, **context: Any) -> HTMLResponse:
+        session = self._session(request)
+        flash = self.sessions.take_flash(session) if session else None
+        who = session.email if session else None
+        body = self.pages.render(name, {
+            "title": title, "who": who, "admin": self._admin(who),
+            "csrf": session.csrf if session else "",
+            "message": flash.text if flash else message,
+            "error": flash.error if flash else error,
+            "undo": flash.undo if flash else None, **context})
         return HTMLResponse(body, status_code=code)
+
+    def _back(self, request: Request, path: str, text: str, error: bool = False,
+              undo: dict[str, str] | None = None) -> RedirectResponse:
+        """To `path` (relative), with `text` said there once: from the session, never from
+        the query string, where anyone could write a sentence onto our page."""
+        session = self._session(request)
+        if session is not None:
+            self.sessions.flash(session, Flash(text[:300], error, undo))
+        return RedirectResponse(path, status_code=303)
 
     async def _form(self, request: Request) -> dict[str, str]:
         """The POSTed form, refused unless it carries this session's CSRF token."""
         form = await request.form()
         token = str(form.get("csrf", ""))
-        expected = str(request.session.get("csrf", ""))
+        session = self._session(request)
+        expected = session.csrf if session else ""
         if not expected or not hmac.compare_digest(token, expected):
             raise HTTPException(403, "this form has expired; reload the page and try again")
         return {k: str(v) for k, v in form.items()}
+
+    def _cookie(self, response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
+                            secure=self.https, path="/")
+
+    def _known(self, request: Request) -> list[str]:
+        """The addresses this browser signed in before (a signed cookie of ours)."""
+        try:
+            known = self.signer.loads(request.cookies.get(KNOWN_COOKIE, ""), max_age=KNOWN_FOR)
+        except BadSignature:
+            return []
+        return [str(k) for k in known][:5] if isinstance(known, list) else []
 
     def _visible(self, who: str, referral_id: int) -> Referral:
         referral = self.app.store.find_referral(referral_id)
@@ -131,44 +167,58 @@ class Site:
         return self._page(request, "signin", "Sign in", sent=False)
 
     async def signin(self, request: Request) -> Response:
+        """The same work and the same answer whoever asks: the address goes to the sender
+        thread, which alone looks at who may sign in, and at the limits."""
         form = await request.form()
-        email = str(form.get("email", "")).strip().lower()[:254]
-        now = self.now()
+        email = str(form.get("email", "")).strip()[:254]
         client = request.client.host if request.client else "?"
-        # the same answer whoever asks: the form reveals nothing about who may sign in
-        if (self.by_client.allow(client, now) and self.by_address.allow(email, now)
-                and may_sign_in(self.app, email)):
-            queue_link_email(self.app, email, issue_link(self.app, email, now, self.public_url),
-                             now)
+        self.signins.submit(SigninRequest(email, client, mailbox_of(email) in self._known(
+            request), self.now()))
         return self._page(request, "signin", "Check your inbox", sent=True, email=email)
 
     async def auth_form(self, request: Request) -> Response:
         """The emailed link shows a button and uses nothing up: mail scanners (safe-links
         services) fetch links before the person clicks them."""
         nonce = secrets.token_urlsafe(24)
-        request.session["auth"] = nonce  # only this browser can press the button
-        return self._page(request, "auth", "Sign in", nonce=nonce,
-                          token=request.query_params.get("t", "")[:2000])
+        response = self._page(request, "auth", "Sign in", nonce=nonce,
+                              token=request.query_params.get("t", "")[:2000])
+        # only this browser can press the button
+        self._cookie(response, AUTH_COOKIE, self.signer.dumps(nonce), 3600)
+        return response
 
     async def auth(self, request: Request) -> Response:
         form = await request.form()
-        expected = str(request.session.get("auth", ""))
+        try:
+            expected = str(self.signer.loads(request.cookies.get(AUTH_COOKIE, ""),
+                                             max_age=3600))
+        except BadSignature:
+            expected = ""
         if not expected or not hmac.compare_digest(str(form.get("auth", "")), expected):
             raise HTTPException(403, "open the link from your email again")
-        email = use_link(self.app, str(form.get("t", "")), self.now())
+        now = self.now()
+        email = use_link(self.app, str(form.get("t", "")), now)
         if email is None:
             return self._page(request, "error", "This sign-in link has expired or was used",
                               code=400)
-        request.session.clear()
-        request.session.update({
-            "who": email, "csrf": secrets.token_urlsafe(24),
-            "until": (self.now() + timedelta(hours=SESSION_HOURS)).isoformat()})
-        return RedirectResponse("/referrals", status_code=303)
+        old = self._session(request)
+        if old is not None:  # a new id at every sign-in: a planted cookie is worth nothing
+            self.sessions.end(old)
+        token = self.sessions.start(email, now)
+        response = RedirectResponse("/referrals", status_code=303)
+        self._cookie(response, SESSION_COOKIE, token, int(LIFETIME.total_seconds()))
+        response.delete_cookie(AUTH_COOKIE, path="/")
+        known = [email, *(k for k in self._known(request) if k != email)][:5]
+        self._cookie(response, KNOWN_COOKIE, self.signer.dumps(known), KNOWN_FOR)
+        return response
 
     async def signout(self, request: Request) -> Response:
         await self._form(request)
-        request.session.clear()
-        return RedirectResponse("/signin", status_code=303)
+        session = self._session(request)
+        if session is not None:
+            self.sessions.end(session)
+        response = RedirectResponse("/signin", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
 
     async def home(self, request: Request) -> Response:
         return RedirectResponse("/referrals" if self._who(request) else "/signin",
@@ -199,7 +249,10 @@ class Site:
         who = self._signed_in(request)
         referral = self._visible(who, _int(request.path_params["rid"]))
         store = self.app.store
-        parties = [{"role": role, "email": email, "name": referral.names.get(email or "", "")}
+        stops = store.stops_on(referral.id, [e for e in (referral.client, referral.partner)
+                                             if e])
+        parties = [{"role": role, "email": email, "name": referral.names.get(email or "", ""),
+                    "stopped": email in stops, "stopped_by": stops.get(email or "")}
                    for role, email in (("referrer", referral.referrer),
                                        ("client", referral.client),
                                        ("partner", referral.partner))]
@@ -208,14 +261,18 @@ class Site:
                   if p and p != referral.referrer]
         events = [{"at": self._local(e.at), "kind": e.kind, "actor": e.actor,
                    "detail": e.detail} for _, e in store.events(referral.id)]
-        emails = [{"due_at": self._local(o.due_at), "step": o.step, "recipient": o.recipient,
-                   "status": o.status, "detail": o.detail, "why": self._why(o)}
-                  for o in store.outbox_rows(referral.id)]
+        rows = sorted(store.outbox_rows(referral.id), key=lambda o: (o.sent_at or o.due_at, o.id))
+        emails = [{"due_at": self._local(o.sent_at or o.due_at), "step": o.step,
+                   "recipient": o.recipient, "status": o.status, "detail": o.detail,
+                   "why": self._why(o)} for o in rows]
         view = {"id": referral.id, "status": str(referral.status).replace("_", " "),
                 "outcome": str(referral.outcome) if referral.outcome else "",
                 "context": referral.context, "client": referral.client,
                 "partner": referral.partner,
-                "snoozed_until": self._local(referral.snoozed_until)}
+                "needs_partner": referral.status is Status.NEEDS_PARTNER,
+                "snoozed_until": (self._local(referral.snoozed_until)
+                                  if referral.snoozed_until and referral.snoozed_until
+                                  > self.now() else "")}
         return self._page(request, "referral", f"{referral.tag}: {referral.subject}",
                           r=view, parties=parties, people=people, events=events,
                           emails=emails, closed=referral.status is Status.CLOSED)
@@ -224,50 +281,109 @@ class Site:
         who = self._signed_in(request)
         form = await self._form(request)
         referral = self._visible(who, _int(request.path_params["rid"]))
+        here = f"/referrals/{referral.id}"
         now = self.now()
+        store = self.app.store
+        actor, action = f"{who} (via web)", form.get("action", "")
+        address = form.get("address") or None
         try:
             effects = on_operator(
-                referral, form.get("action", ""), now, actor=f"{who} (via web)",
+                referral, action, now, actor=actor,
                 outcome=_outcome(form.get("outcome")), days=_days(form.get("days")),
-                partner=form.get("partner") or None, address=form.get("address") or None)
+                partner=form.get("partner") or None, address=address,
+                last_undo=(store.latest_undo(referral.id, actor, now - UNDO_WINDOW)
+                           if action == "undo" else None),
+                stops=(store.stops_on(referral.id, [address])
+                       if action == "resume" and address else None))
         except ValueError as exc:
-            return _back(f"/referrals/{referral.id}", str(exc), error=True)
-        store = self.app.store
+            return self._back(request, here, str(exc), error=True)
+        before = {o.id for o in store.outbox_rows(referral.id) if o.status == "pending"}
         with store.atomic():
             for referral_id in apply_effects(store, effects, now):
                 reconcile(store, referral_id, self.app.config, self.app.calendar, now)
                 store.unmark_for_planning(referral_id)
-        return _back(f"/referrals/{referral.id}", "Done.")
+        queued = [o for o in store.outbox_rows(referral.id)
+                  if o.status == "pending" and o.id not in before]
+        text, undo = _said(action, store.referral(referral.id), address, queued)
+        return self._back(request, here, text,
+                          undo={"to": f"{here}/action", **undo} if undo else None)
 
     # -- partners, ledger, outbox, status --------------------------------------
     async def partners(self, request: Request) -> Response:
         who = self._signed_in(request)
         rows = partner_rows(self.app, self.now(), None if self._admin(who) else who)
-        known = {e for r in self.app.store.partner_records() for e in r.emails}
+        records = {e: r for r in self.app.store.partner_records() for e in r.emails}
+        editor = self._editor(who)
         for row in rows:
-            row["known"] = row["email"] in known
-        return self._page(request, "partners", "Partners", partners=rows)
+            record = records.get(row["email"])
+            row["known"] = record is not None
+            row["added_by"] = record.added_by if record else None
+            row["changeable"] = (record is not None and record.source != "config"
+                                 and editor.may_change(record))
+        editing = request.query_params.get("edit", "").strip().lower()
+        current = next((r for r in rows if r["email"] == editing and r["changeable"]), None)
+        return self._page(request, "partners", "Partners", partners=rows, editing=current)
+
+    def _editor(self, who: str) -> directory.Editor:
+        return directory.Editor(f"{who} (via web)", "web", "the config file", who,
+                                self._admin(who))
 
     async def change_partner(self, request: Request) -> Response:
-        self._signed_in(request)
+        who = self._signed_in(request)
         form = await self._form(request)
-        source = f"{self.app.config.path} (the config file)"
         op, email = form.get("op", ""), form.get("email", "").strip().lower()
-        changes = {k: form.get(k) or None for k in ("name", "niche", "notes")}
+        changes = {k: form.get(k, "").strip() or None for k in FIELD_LIMITS}
+        store, now, editor = self.app.store, self.now(), self._editor(who)
+        undo = None
         try:
-            if op == "add":
-                directory.add(self.app.store, partner_entry({"email": email, **changes}),
-                              source)
+            if not is_plain_address(email):
+                raise UsageError(f"{email[:80]!r} is not an email address")
+            for key, value in changes.items():
+                if value is not None and len(value) > FIELD_LIMITS[key]:
+                    raise UsageError(f"the {key} is too long (at most {FIELD_LIMITS[key]} "
+                                     "characters)")
+            if op in ("add", "restore"):
+                directory.add(store, partner_entry({"email": email, **changes}), editor, now)
+                said = f"Added {email} to the partners."
             elif op == "edit":
-                directory.edit(self.app.store, (email,), changes, source)
+                directory.edit(store, (email,), changes, editor, now)
+                said = f"Saved {email}."
             elif op == "remove":
-                directory.remove(self.app.store, email, source)
+                gone = directory.remove(store, email, editor, now)
+                said = f"Removed {email} from the partners."
+                undo = {"to": "/partners", "op": "restore", "email": email, "name": gone.name,
+                        "niche": gone.niche, "notes": gone.notes}
             else:
-                raise UsageError(f"unknown change {op!r}")
+                raise UsageError(f"unknown change {op[:20]!r}")
         except (UsageError, ConfigError) as exc:
-            return _back("/partners", str(exc).removeprefix(f"{self.app.config.path}: "),
-                         error=True)
-        return _back("/partners", f"{op}: {email}")
+            # never a server path on a page
+            text = str(exc).replace(str(self.app.config.path), "the config file")
+            return self._back(request, "/partners", text, error=True)
+        return self._back(request, "/partners", said, undo=undo)
+
+    async def sessions_page(self, request: Request) -> Response:
+        who = self._signed_in(request)
+        if not self._admin(who):
+            raise HTTPException(404)
+        zone = self.app.config.timezone
+        rows = [{"id": s.id, "email": s.email, "admin": s.admin,
+                 "started": self._local(s.created_at), "seen": self._local(s.seen_at)}
+                for s in self.app.store.sessions()]
+        changes = [{"at": c.at.astimezone(zone).strftime("%a %d %b %Y %H:%M"),
+                    "actor": c.actor, "change": c.change, "email": c.email,
+                    "detail": c.detail} for c in self.app.store.partner_changes()]
+        return self._page(request, "sessions", "Sessions and changes", sessions=rows,
+                          changes=changes)
+
+    async def end_session(self, request: Request) -> Response:
+        who = self._signed_in(request)
+        form = await self._form(request)
+        if not self._admin(who):
+            raise HTTPException(404)
+        with self.app.store.atomic():
+            ended = self.app.store.end_sessions([form.get("id", "")])
+        return self._back(request, "/sessions", "Signed out." if ended else
+                          "That session had already ended.")
 
     async def ledger(self, request: Request) -> Response:
         who = self._signed_in(request)
@@ -326,10 +442,41 @@ class Site:
         if exc.status_code == 303:
             return RedirectResponse(exc.headers["Location"] if exc.headers else "/",
                                     status_code=303)
+        path = request.url.path
+        if (exc.status_code == 404 and request.method == "GET" and path.endswith("/")
+                and _SAFE_PATH.fullmatch(path.rstrip("/")) and not path.startswith("//")):
+            # relative, never built from the Host header
+            return RedirectResponse(path.rstrip("/"), status_code=307)
         titles = {404: "Not found", 403: "Refused", 405: "Not allowed"}
         message = exc.detail if exc.status_code == 403 else ""
         return self._page(request, "error", titles.get(exc.status_code, "Error"),
                           code=exc.status_code, message=message, error=True)
+
+
+def _said(action: str, referral: Referral, address: str | None,
+          queued: list[OutboxRow]) -> tuple[str, dict[str, str] | None]:
+    """What the page says after an action, and the undo it offers."""
+    undo: dict[str, str] | None = {"action": "undo"}
+    if action == "close":
+        text = f"{referral.tag} is closed ({referral.outcome})."
+    elif action == "reopen":
+        text = f"{referral.tag} is open again."
+    elif action == "snooze":
+        until = referral.snoozed_until
+        text = f"{referral.tag} is snoozed until {until:%d %b %Y}." if until else "Snoozed."
+    elif action in ("partner", "swap"):
+        text = f"The partner is now {referral.partner}, the client {referral.client or '-'}."
+    elif action == "stop":
+        text = f"No more mail to {address} about {referral.tag}."
+        undo = {"action": "resume", "address": address or ""}
+    elif action == "resume":
+        text, undo = f"{address} gets mail about {referral.tag} again.", None
+    else:
+        text, undo = "Undone: the referral is as it was before your change.", None
+    if queued:
+        text += " Queued: " + ", ".join(f"{o.step.replace('_', ' ')} to {o.recipient}"
+                                        for o in queued) + "."
+    return text, undo
 
 
 def _number(value: str) -> int | None:
@@ -352,12 +499,6 @@ def _days(value: str | None) -> int | None:
     return _number(value) if value else None
 
 
-def _back(path: str, message: str, error: bool = False) -> RedirectResponse:
-    from urllib.parse import quote
-    return RedirectResponse(f"{path}?m={quote(message[:300])}{'&e=1' if error else ''}",
-                            status_code=303)
-
-
 def _svg(chart: Chart) -> dict[str, Any]:
     return {"width": chart.width, "height": chart.height, "bars": chart.bars,
             "labels": chart.labels}
@@ -365,13 +506,14 @@ def _svg(chart: Chart) -> dict[str, Any]:
 
 class ServerTiming:
     """Adds `Server-Timing: app;dur=<ms>`: the time spent inside the site, for operators
-    and for bench/web.py (pure ASGI, so streaming is untouched)."""
+    and for bench/web.py (pure ASGI, so streaming is untouched). Not on sign-in, where a
+    time would tell who may sign in."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in ("/signin", "/auth"):
             await self.inner(scope, receive, send)
             return
         started = time.perf_counter()
@@ -384,6 +526,40 @@ class ServerTiming:
             await send(message)
 
         await self.inner(scope, receive, timed)
+
+
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
+     b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """Every answer: no framing, no sniffing, no inline script, no referrer outside; and
+    nothing but the stylesheet kept in a cache (pages show a person's referrals)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        cacheable = str(scope["path"]).startswith("/static/")
+
+        async def guarded(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                headers.extend(SECURITY_HEADERS)
+                if not cacheable:
+                    headers.append((b"cache-control", b"no-store"))
+            await send(message)
+
+        await self.inner(scope, receive, guarded)
 
 
 def create_app(app: App, now: Callable[[], datetime] = clock.now, https: bool = False,
@@ -403,9 +579,13 @@ def create_app(app: App, now: Callable[[], datetime] = clock.now, https: bool = 
         Route("/partners", site.change_partner, methods=["POST"]),
         Route("/ledger", site.ledger), Route("/outbox", site.outbox),
         Route("/status", site.status),
+        Route("/sessions", site.sessions_page, methods=["GET"]),
+        Route("/sessions", site.end_session, methods=["POST"]),
     ]
-    middleware = [Middleware(ServerTiming), Middleware(SessionMiddleware, secret_key=app.secret,
-                             session_cookie="mailflow_session", max_age=SESSION_HOURS * 3600,
-                             same_site="lax", https_only=https)]
-    return Starlette(routes=routes, middleware=middleware,
-                     exception_handlers={HTTPException: site.not_found})
+    middleware = [Middleware(SecurityHeaders), Middleware(ServerTiming)]
+    web = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={HTTPException: site.not_found},
+                    lifespan=site.lifespan)
+    web.router.redirect_slashes = False  # Starlette's builds its Location from the Host header
+    web.state.site = site
+    return web

@@ -1,30 +1,57 @@
-"""Sign-in by email for the web view: one-time links, rate limits, who may sign in."""
+"""Sign-in by email for the web view: one-time links, rate limits, who may sign in.
+
+A sign-in request only hands the address to `SigninSender`, a thread with its own store,
+and the page answers at once: the request never waits on SMTP, and it does the same
+work and takes the same time whoever asks, so neither the answer, its timing nor an
+SMTP outage tells who may sign in.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import queue
 import secrets
+import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from mailflow.app.wiring import App
+from mailflow.app.wiring import App, build_app
+from mailflow.config import Config
 from mailflow.core.addressing import is_plain_address, is_referrer, split_address
 
+log = logging.getLogger("mailflow.web.auth")
+
 LINK_MINUTES = 15
-PER_ADDRESS = 3  # sign-in emails per address per LIMIT_WINDOW
-PER_CLIENT = 10  # sign-in requests per client address per LIMIT_WINDOW
+PER_ADDRESS_AND_CLIENT = 3  # links per address asked from one client per LIMIT_WINDOW
+PER_ADDRESS = 10  # links per address per hour, whoever asks (a known browser is exempt)
+PER_CLIENT = 10  # requests per client per hour: a client that spends it waits an hour
+TRACKER_HOURLY = 60  # links per hour to anyone; the admin is told when it is reached
 LIMIT_WINDOW = timedelta(minutes=15)
+HOUR = timedelta(hours=1)
 MAX_TRACKED = 10_000  # keys a rate limit remembers before it forgets the quiet ones
+MAX_WAITING = 1_000  # requests waiting for the sender thread; more are dropped
 
 
-def may_sign_in(app: App, email: str) -> bool:
+def mailbox_of(email: str) -> str:
+    """The mailbox an address reaches: lower case, without a plus-tag (`a+1@x` is `a@x`)."""
+    base, domain, _ = split_address(email.strip())
+    return f"{base}@{domain}" if domain else email.strip().lower()
+
+
+def may_sign_in(config: Config, email: str) -> bool:
     """One well-formed address of an allowed referrer (the `referrers` patterns) or the
     admin: `x y@evil@firm.example` matches the pattern's domain but is no address."""
-    return is_plain_address(email) and (is_referrer(email, app.config.referrers)
-                            or email == (app.config.admin or "").lower())
+    return is_plain_address(email) and (is_referrer(email, config.referrers)
+                                        or is_admin(config, email))
+
+
+def is_admin(config: Config, email: str) -> bool:
+    return bool(config.admin) and email == (config.admin or "").lower()
 
 
 def _serializer(app: App) -> URLSafeTimedSerializer:
@@ -32,9 +59,11 @@ def _serializer(app: App) -> URLSafeTimedSerializer:
 
 
 def issue_link(app: App, email: str, now: datetime, base_url: str) -> str:
-    """A signed single-use link for `email`, recorded so it can be used once."""
+    """A signed single-use link for `email`, recorded so it can be used once; it replaces
+    the address's older links (one that a stranger had sent no longer works)."""
     nonce = secrets.token_urlsafe(16)
     with app.store.atomic():
+        app.store.replace_signins(email, now)
         app.store.add_signin(nonce, email, now)
     token = _serializer(app).dumps({"n": nonce})
     return f"{base_url.rstrip('/')}/auth?t={token}"
@@ -54,7 +83,7 @@ def use_link(app: App, token: str, now: datetime) -> str | None:
 
 
 def queue_link_email(app: App, email: str, link: str, now: datetime) -> None:
-    """The link goes out through the one outbox, and is tried at once."""
+    """The link goes out through the one outbox (its sender sends it)."""
     rendered = app.renderer.render("signin", {"link": link, "minutes": LINK_MINUTES})
     message_id = (f"signin.{secrets.token_hex(8)}.{app.store.installation_id()}"
                   f"@mailflow.{split_address(app.config.tracker)[1]}")
@@ -63,7 +92,6 @@ def queue_link_email(app: App, email: str, link: str, now: datetime) -> None:
                              payload=json.dumps({"subject": rendered.subject,
                                                  "text": rendered.text}),
                              message_id=message_id)
-    app.dispatcher().send_due(now, kinds=frozenset({"signin"}))
 
 
 @dataclass
@@ -84,3 +112,121 @@ class RateLimit:
             return False
         times.append(now)
         return True
+
+
+@dataclass(frozen=True)
+class SigninRequest:
+    email: str
+    client: str
+    known_browser: bool  # this browser signed this address in before (a signed cookie)
+    at: datetime
+
+
+@dataclass
+class SigninLimits:
+    """Budgets a stranger cannot spend for the person: a client's own requests, an
+    address per client, an address overall (a browser it signed in from before is
+    exempt), and a cap over the whole tracker."""
+
+    by_client: RateLimit = field(default_factory=lambda: RateLimit(PER_CLIENT, HOUR))
+    by_address_and_client: RateLimit = field(
+        default_factory=lambda: RateLimit(PER_ADDRESS_AND_CLIENT, LIMIT_WINDOW))
+    by_address: RateLimit = field(default_factory=lambda: RateLimit(PER_ADDRESS, HOUR))
+
+    def allow(self, request: SigninRequest, address: str) -> bool:
+        return (self.by_client.allow(request.client, request.at)
+                and self.by_address_and_client.allow(f"{address} {request.client}", request.at)
+                and (request.known_browser or self.by_address.allow(address, request.at)))
+
+
+class SigninSender:
+    """Issues and sends sign-in links off the request: a thread with a store of its own.
+
+    The queue is bounded; the thread also retries unsent links every minute.
+    """
+
+    def __init__(self, config: Config, public_url: str,
+                 alert: Callable[[App, datetime, str], None] | None = None) -> None:
+        self.config = config
+        self.public_url = public_url
+        self.limits = SigninLimits()
+        self.requests: queue.Queue[SigninRequest | None] = queue.Queue(MAX_WAITING)
+        self._alert = alert
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, request: SigninRequest) -> None:
+        """Hand a request over (dropped when the queue is full: a flood answers itself)."""
+        self._start()
+        try:
+            self.requests.put_nowait(request)
+        except queue.Full:
+            log.warning("sign-in requests are arriving faster than they can be handled; "
+                        "one was dropped")
+
+    def wait_idle(self) -> None:
+        """Until every request handed over so far is handled (for tests and shutdown)."""
+        self.requests.join()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.requests.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="mailflow-signin",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        app = build_app(self.config)
+        try:
+            while True:
+                try:
+                    request = self.requests.get(timeout=60)
+                except queue.Empty:
+                    self._send(app, None)
+                    continue
+                try:
+                    if request is None:
+                        return
+                    self._handle(app, request)
+                except Exception:  # one request must not stop the sender
+                    log.exception("a sign-in request failed")
+                finally:
+                    self.requests.task_done()
+        finally:
+            app.close()
+
+    def _handle(self, app: App, request: SigninRequest) -> None:
+        address = mailbox_of(request.email)
+        if not may_sign_in(self.config, address) or not self.limits.allow(request, address):
+            return
+        if app.store.signins_issued_since(request.at - HOUR) >= TRACKER_HOURLY:
+            self._cap_reached(app, request.at)
+            return
+        link = issue_link(app, address, request.at, self.public_url)
+        queue_link_email(app, address, link, request.at)
+        self._send(app, request.at)
+
+    def _send(self, app: App, now: datetime | None) -> None:
+        from mailflow.adapters import clock
+        try:
+            app.dispatcher().send_due(now or clock.now(), kinds=frozenset({"signin"}))
+        except Exception as exc:  # the link stays queued and is tried again in a minute
+            log.error("could not send a sign-in link yet: %s", exc)
+
+    def _cap_reached(self, app: App, now: datetime) -> None:
+        stamp = app.store.meta("signin_cap_alerted")
+        if stamp is not None and now - datetime.fromisoformat(stamp) < HOUR:
+            return
+        with app.store.atomic():
+            app.store.set_meta("signin_cap_alerted", now.isoformat())
+        log.error("sign-in links: the tracker-wide cap of %d an hour was reached",
+                  TRACKER_HOURLY)
+        if self._alert is not None:
+            self._alert(app, now, f"more than {TRACKER_HOURLY} sign-in links were asked for "
+                        "within an hour; further requests are ignored for the hour")

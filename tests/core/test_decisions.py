@@ -30,6 +30,7 @@ from mailflow.core.effects import (
     Pause,
     Plan,
     RestoreUndo,
+    Resume,
     SetFields,
 )
 from mailflow.core.model import Outcome, Referral, Status
@@ -253,7 +254,7 @@ def test_operator_actions_snooze_pick_stop_and_say_who_did_it() -> None:
     with pytest.raises(ValueError, match="closed; reopen it first"):
         on_operator(replace(REF, status=Status.CLOSED), "swap", NOW)
     stopped = on_operator(REF, "stop", NOW, address="jane@gmail.com")
-    assert stopped == [OptOut("jane@gmail.com", 7),
+    assert stopped == [OptOut("jane@gmail.com", 7, by="cli"),
                        AddEvent(7, "stopped", "cli",
                                 "no more mail to jane@gmail.com from the command line"),
                        Plan((7,))]
@@ -313,3 +314,31 @@ def test_undo_unproven_and_help_effects_exactly() -> None:
     assert on_time[2] == SetFields(7, {"status": Status.CONTACTED, "contacted_at": NOW})
     (undo,) = _of(on_time, KeepUndo)
     assert undo.before["contacted_at"] == NOW  # the snapshot is after first contact
+
+
+def test_a_stop_said_for_someone_can_be_resumed_but_never_one_they_said_themselves() -> None:
+    by_web = "alice@firm.example (via web)"
+    resumed = on_operator(REF, "resume", NOW, actor=by_web, address="jane@gmail.com",
+                          stops={"jane@gmail.com": by_web})
+    assert resumed == [Resume("jane@gmail.com", 7),
+                       AddEvent(7, "resumed", by_web,
+                                f"mail to jane@gmail.com again by {by_web}"),
+                       Plan((7,))]
+    with pytest.raises(ValueError, match="asked for no more mail; only they"):
+        on_operator(REF, "resume", NOW, address="jane@gmail.com",
+                    stops={"jane@gmail.com": None})
+    with pytest.raises(ValueError, match="is not stopped"):
+        on_operator(REF, "resume", NOW, address="jane@gmail.com", stops={})
+    with pytest.raises(ValueError, match="not a party"):
+        on_operator(REF, "resume", NOW, address="eve@evil.example",
+                    stops={"eve@evil.example": "cli"})
+
+
+def test_an_operator_undo_restores_their_own_last_change_and_replans() -> None:
+    undone = on_operator(REF, "undo", NOW, actor="cli", last_undo=12)
+    assert undone == [RestoreUndo(7, 12),
+                      AddEvent(7, "undone", "cli", "previous state restored from the "
+                               "command line"),
+                      Plan((7,))]
+    with pytest.raises(ValueError, match="nothing to undo"):
+        on_operator(REF, "undo", NOW, actor="cli", last_undo=None)

@@ -16,7 +16,6 @@ import pytest
 from starlette.testclient import TestClient
 
 from mailflow.app.wiring import App
-from mailflow.web.app import create_app
 from tests.integration.web_world import WebWorld, web_world
 
 __all__ = ["web_world"]
@@ -27,7 +26,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 @pytest.fixture
 def site(web_world: WebWorld) -> Iterator[tuple[WebWorld, App, TestClient]]:
     app = web_world.app()
-    client = TestClient(create_app(app, now=web_world.now, public_url="http://mailflow.test"),
+    client = TestClient(web_world.serve(app, "http://mailflow.test"),
                         base_url="http://mailflow.test")
     yield web_world, app, client
     client.close()

@@ -21,7 +21,6 @@ import pytest
 import uvicorn
 
 from mailflow.app.wiring import App
-from mailflow.web.app import create_app
 from tests.integration.web_world import WebWorld, web_world
 
 __all__ = ["web_world"]
@@ -51,8 +50,7 @@ def _chromium() -> str:
 def served(web_world: WebWorld) -> Iterator[tuple[WebWorld, App, str]]:
     app = web_world.app()
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(app, now=web_world.now,
-                                                      public_url=f"http://127.0.0.1:{port}"),
+    server = uvicorn.Server(uvicorn.Config(web_world.serve(app, f"http://127.0.0.1:{port}"),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
 
 from mailflow.app.wiring import App, build_app
 from mailflow.cli.parser import main
 from mailflow.config import load_config
 from mailflow.core.parse import parse_message
+from mailflow.web.app import create_app
 from tests.integration.smtp_server import SmtpPeer
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, business hours
@@ -33,6 +35,18 @@ class WebWorld:
     config: Path
     smtp: SmtpPeer
     clock: list[datetime]
+    sites: list[Starlette] = field(default_factory=list)
+
+    def serve(self, app: App, public_url: str) -> Starlette:
+        """The web view of `app`, remembered so that its sign-in sender can be waited for."""
+        site = create_app(app, now=self.now, public_url=public_url)
+        self.sites.append(site)
+        return site
+
+    def wait_for_signins(self) -> None:
+        """Until each site's sender thread has handled every sign-in request so far."""
+        for site in self.sites:
+            site.state.site.signins.wait_idle()
 
     def app(self) -> App:
         return build_app(load_config(self.config))
@@ -41,6 +55,7 @@ class WebWorld:
         return self.clock[0]
 
     def links_to(self, address: str) -> list[str]:
+        self.wait_for_signins()
         found = []
         for message in self.smtp.messages:
             parsed = parse_message(message.content)
@@ -82,4 +97,7 @@ smtp:
         (mail / "new" / f"{n}.eml").write_bytes(raw)
     assert main(["--config", str(config), "run", "--once", "--now", NOW.isoformat()]) == 0
     smtp_server.handler.messages.clear()
-    yield WebWorld(tmp_path, config, smtp_server, [NOW + timedelta(minutes=5)])
+    world = WebWorld(tmp_path, config, smtp_server, [NOW + timedelta(minutes=5)])
+    yield world
+    for site in world.sites:
+        site.state.site.signins.stop()
