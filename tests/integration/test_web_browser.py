@@ -159,3 +159,83 @@ def test_a_second_referrer_sees_none_of_the_firsts(served, browser) -> None:  # 
     _shot(admin, "status")
     page.close()
     admin.close()
+
+
+def test_enter_in_any_field_does_only_that_forms_own_action(served, browser) -> None:  # type: ignore[no-untyped-def]
+    """Pressing Enter in the snooze box once closed the referral (the first button)."""
+    world, app, base = served
+    page = browser.new_page()
+    _sign_in(page, world, base, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    page.goto(f"{base}/referrals/{jane.id}")
+    page.fill("#days", "3")
+    page.press("#days", "Enter")
+    page.wait_for_selector("#message")
+    after = app.store.referral(jane.id)
+    assert after.status is jane.status and after.snoozed_until is not None
+    assert "snoozed until" in page.inner_text("#message")
+    for form in page.locator("form").all():  # every text input submits its own form only
+        assert form.locator("button").count() >= 1
+        actions = form.locator("input[name=action]").all()
+        assert len(actions) <= 1
+    page.goto(f"{base}/partners")
+    page.fill("#partner-form input[name=email]", "olga@audit.example")
+    page.press("#partner-form input[name=email]", "Enter")
+    page.wait_for_selector("#message")
+    assert app.store.find_partner("olga@audit.example") is not None
+    page.click("tr.partner:has-text('olga@audit.example') a.edit")
+    page.fill("#edit-form input[name=niche]", "audit")
+    page.press("#edit-form input[name=niche]", "Enter")
+    page.wait_for_selector("#message")
+    olga = app.store.find_partner("olga@audit.example")
+    assert olga is not None and olga.niche == "audit"
+    page.close()
+
+
+def test_close_then_undo_in_the_browser(served, browser) -> None:  # type: ignore[no-untyped-def]
+    world, app, base = served
+    page = browser.new_page()
+    _sign_in(page, world, base, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    page.goto(f"{base}/referrals/{jane.id}")
+    page.click("#close")
+    assert "closed (done)" in page.inner_text("#status")
+    assert "thank" in page.inner_text("#message")
+    page.click("#undo")
+    assert app.store.referral(jane.id).status is jane.status
+    assert "closed" not in page.inner_text("#status")
+    page.close()
+
+
+def test_another_site_cannot_frame_a_signed_in_page(served, browser) -> None:  # type: ignore[no-untyped-def]
+    import http.server
+
+    world, app, base = served
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, world, base, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    framing = (f'<iframe id="f" src="{base}/referrals/{jane.id}" width="800" height="600">'
+               "</iframe>").encode()
+
+    class Framer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(framing)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    evil = http.server.HTTPServer(("127.0.0.1", 0), Framer)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{evil.server_address[1]}/")
+        framed = [f for f in page.frames if f != page.main_frame]
+        assert framed and all(not f.url.startswith(base) for f in framed)
+        assert all("Close" not in (f.content() if not f.is_detached() else "")
+                   for f in framed if f.url.startswith("http"))
+    finally:
+        evil.shutdown()
+        context.close()
