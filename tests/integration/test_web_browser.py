@@ -238,4 +238,5 @@ def test_another_site_cannot_frame_a_signed_in_page(served, browser) -> None:  #
                    for f in framed if f.url.startswith("http"))
     finally:
         evil.shutdown()
+        evil.server_close()
         context.close()
