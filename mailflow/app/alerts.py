@@ -14,15 +14,16 @@ log = logging.getLogger("mailflow.app.alerts")
 AWAY_AT_LEAST = timedelta(hours=3)
 
 
-def _email_admin(app: App, now: datetime, event: str, **facts: str) -> None:
-    """Queue an alert to the admin and try to send it at once (any hour).
+def _queue_alert(app: App, now: datetime, event: str, **facts: str) -> bool:
+    """Queue an alert to the admin, in the caller's transaction; False when there is no
+    admin to tell.
 
     It is an outbox row like every email: if SMTP is the very thing that is down, it is
     retried with backoff and goes out when sending works again.
     """
     admin = app.config.admin
     if admin is None:
-        return
+        return False
     try:
         rendered = app.renderer.render("alert", {"event": event, **facts})
         subject, text = rendered.subject, rendered.text
@@ -33,10 +34,14 @@ def _email_admin(app: App, now: datetime, event: str, **facts: str) -> None:
     stamp = now.strftime("%Y%m%d%H%M%S")
     message_id = (f"alert.{stamp}.{app.store.installation_id()}@mailflow."
                   f"{split_address(app.config.tracker)[1]}")
-    with app.store.atomic():
-        app.store.add_outbox(None, "alert", admin, now, kind="alert",
-                             payload=json.dumps({"subject": subject, "text": text}),
-                             message_id=message_id)
+    app.store.add_outbox(None, "alert", admin, now, kind="alert",
+                         payload=json.dumps({"subject": subject, "text": text}),
+                         message_id=message_id)
+    return True
+
+
+def _send_alerts(app: App, now: datetime) -> None:
+    """Try to send the queued alerts at once (any hour)."""
     try:
         app.dispatcher().send_due(now, kinds=frozenset({"alert"}))
     except Exception as exc:  # the alert stays queued; the next cycle tries again
@@ -46,29 +51,39 @@ def _email_admin(app: App, now: datetime, event: str, **facts: str) -> None:
 def failure(app: App, now: datetime, problem: str, urgent: bool = False) -> None:
     """Record a failed cycle; alert once the incident is urgent or old enough."""
     store = app.store
-    started = store.meta("failing_since")
-    if started is None:
-        store.set_meta("failing_since", to_db(now) or "")
-        started = to_db(now)
-    assert started is not None
-    if store.meta("incident"):
-        return
-    late = now - datetime.fromisoformat(started) >= timedelta(
-        minutes=app.config.alert_after_minutes)
-    if urgent or late:
+    # the incident and its alert are written together: killed between the two, the
+    # incident stood and its alert was never queued
+    with store.atomic():
+        started = store.meta("failing_since")
+        if started is None:
+            store.set_meta("failing_since", to_db(now) or "")
+            started = to_db(now)
+        assert started is not None
+        if store.meta("incident"):
+            return
+        late = now - datetime.fromisoformat(started) >= timedelta(
+            minutes=app.config.alert_after_minutes)
+        if not (urgent or late):
+            return
         store.set_meta("incident", f"{to_db(now)} {problem}")
-        log.error("ALERT: %s (failing since %s)", problem, started)
-        _email_admin(app, now, "failing", problem=problem, since=started)
+        queued = _queue_alert(app, now, "failing", problem=problem, since=started)
+    log.error("ALERT: %s (failing since %s)", problem, started)
+    if queued:
+        _send_alerts(app, now)
 
 
 def success(app: App, now: datetime) -> None:
     store = app.store
-    incident = store.meta("incident")
-    store.delete_meta("failing_since", "incident")
-    store.set_meta("last_success", to_db(now) or "")
+    with store.atomic():  # the incident ends with the news of its end
+        incident = store.meta("incident")
+        store.delete_meta("failing_since", "incident")
+        store.set_meta("last_success", to_db(now) or "")
+        queued = bool(incident) and _queue_alert(app, now, "recovered", at=to_db(now) or "",
+                                                 incident=incident or "")
     if incident:
         log.error("RECOVERED: mailflow works again (incident: %s)", incident)
-        _email_admin(app, now, "recovered", at=to_db(now) or "", incident=incident)
+    if queued:
+        _send_alerts(app, now)
 
 
 def _duration(delta: timedelta) -> str:
@@ -86,10 +101,22 @@ def returned(app: App, now: datetime, last_cycle: datetime) -> None:
                "steps that fell due meanwhile are sent if still timely, else recorded as "
                "missed")
     log.warning("%s", problem)
-    _email_admin(app, now, "back", away=_duration(away), since=to_db(last_cycle) or "")
+    with app.store.atomic():
+        queued = _queue_alert(app, now, "back", away=_duration(away),
+                              since=to_db(last_cycle) or "")
+    if queued:
+        _send_alerts(app, now)
 
 
 def signin_cap(app: App, now: datetime, problem: str) -> None:
-    """The web view's sign-in links reached their hourly cap over the whole tracker."""
+    """The web view's sign-in links reached their hourly cap over the whole tracker: the
+    admin is told once an hour."""
+    with app.store.atomic():
+        stamp = app.store.meta("signin_cap_alerted")
+        if stamp is not None and now - datetime.fromisoformat(stamp) < timedelta(hours=1):
+            return
+        app.store.set_meta("signin_cap_alerted", now.isoformat())
+        queued = _queue_alert(app, now, "signin-cap", problem=problem)
     log.error("ALERT: %s", problem)
-    _email_admin(app, now, "signin-cap", problem=problem)
+    if queued:
+        _send_alerts(app, now)

@@ -77,7 +77,8 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
                                app.mailbox.batch_size, since,
                                progress, timedelta(days=app.config.workflow.history_after_days),
                                meanwhile=lambda: plan_marked(app, now))  # during the last move
-        app.store.set_meta("last_poll", to_db(now) or "")
+        with app.store.atomic():
+            app.store.set_meta("last_poll", to_db(now) or "")
         report.digests = queue_digests(app, now)
         # sign-in links are the web view's to send (its sender thread): never both at once
         report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box),
@@ -86,7 +87,8 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
         if own:
             box.close()
     if report.dispatch.sent:
-        app.store.set_meta("last_send", to_db(now) or "")
+        with app.store.atomic():
+            app.store.set_meta("last_send", to_db(now) or "")
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.ingest.by_kind.items()))
     log.info("cycle at %s: %s fetched (%s), %s duplicates; %s sent, %s deferred, %s failed, "
              "%s missed", now.isoformat(timespec="minutes"), report.ingest.fetched,

@@ -124,16 +124,19 @@ def queue_digests(app: App, now: datetime) -> list[str]:
     queued = []
     for referrer in due:
         digest = digests.get(referrer)
-        mark_digest_sent(app, referrer, now)  # nothing to say: this period is skipped
-        if digest is None:
-            continue
-        stamp = now.astimezone(app.config.timezone).strftime("%Y%m%d")
-        who = hashlib.sha256(referrer.encode()).hexdigest()[:10]  # any address, ASCII id
-        message_id = (f"digest.{who}.{stamp}.{app.store.installation_id()}"
-                      f"@mailflow.{split_address(app.config.tracker)[1]}")
-        payload = json.dumps({"subject": digest.subject, "text": digest.text,
-                              "html": digest.html})
-        app.store.add_outbox(None, "digest", referrer, now, kind="digest", payload=payload,
-                             message_id=message_id)
+        # the clock moves with the digest it stands for: moved alone (a kill between two
+        # autocommits), the re-run found the week done and skipped it
+        with app.store.atomic():
+            mark_digest_sent(app, referrer, now)  # nothing to say: this period is skipped
+            if digest is None:
+                continue
+            stamp = now.astimezone(app.config.timezone).strftime("%Y%m%d")
+            who = hashlib.sha256(referrer.encode()).hexdigest()[:10]  # any address, ASCII id
+            message_id = (f"digest.{who}.{stamp}.{app.store.installation_id()}"
+                          f"@mailflow.{split_address(app.config.tracker)[1]}")
+            payload = json.dumps({"subject": digest.subject, "text": digest.text,
+                                  "html": digest.html})
+            app.store.add_outbox(None, "digest", referrer, now, kind="digest",
+                                 payload=payload, message_id=message_id)
         queued.append(referrer)
     return queued

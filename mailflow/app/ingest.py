@@ -69,7 +69,8 @@ def _history_before(store: Store, first_run: bool, now: datetime,
     if not first_run:
         return None
     cutoff = now - history_after
-    store.set_meta("history_before", cutoff.isoformat())
+    with store.atomic():
+        store.set_meta("history_before", cutoff.isoformat())
     return cutoff
 
 
@@ -120,7 +121,8 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
         if parsing is not pool:
             parsing.close()
     if handler.history_before is not None:
-        store.delete_meta("history_before")
+        with store.atomic():
+            store.delete_meta("history_before")
         handler.history_before = None
     return report
 
@@ -218,7 +220,8 @@ class PendingMoves:
 
     def _advance(self, cursor: str | None) -> None:
         if self.resumable and cursor:
-            self.store.set_cursor(self.mailbox.folder, cursor)
+            with self.store.atomic():
+                self.store.set_cursor(self.mailbox.folder, cursor)
 
 
 @dataclass

@@ -29,7 +29,8 @@ def secret_of(config: Config, store: Store) -> str:
     stored = store.meta("secret")
     if stored is None:
         stored = secrets.token_hex(32)
-        store.set_meta("secret", stored)
+        with store.atomic():
+            store.set_meta("secret", stored)
     return stored
 
 

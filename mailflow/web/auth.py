@@ -220,13 +220,6 @@ class SigninSender:
             log.error("could not send a sign-in link yet: %s", exc)
 
     def _cap_reached(self, app: App, now: datetime) -> None:
-        stamp = app.store.meta("signin_cap_alerted")
-        if stamp is not None and now - datetime.fromisoformat(stamp) < HOUR:
-            return
-        with app.store.atomic():
-            app.store.set_meta("signin_cap_alerted", now.isoformat())
-        log.error("sign-in links: the tracker-wide cap of %d an hour was reached",
-                  TRACKER_HOURLY)
         if self._alert is not None:
             self._alert(app, now, f"more than {TRACKER_HOURLY} sign-in links were asked for "
                         "within an hour; further requests are ignored for the hour")
