@@ -15,6 +15,7 @@ from functools import singledispatch
 from mailflow.adapters.store import Store
 from mailflow.core.effects import (
     AddEvent,
+    ClearUndeliverable,
     Effect,
     KeepUndo,
     MarkUndeliverable,
@@ -88,6 +89,11 @@ def _(effect: Resume, store: Store, now: datetime) -> None:
 @_apply.register
 def _(effect: MarkUndeliverable, store: Store, now: datetime) -> None:
     store.mark_undeliverable(effect.address, effect.reason)
+
+
+@_apply.register
+def _(effect: ClearUndeliverable, store: Store, now: datetime) -> None:
+    store.clear_undeliverable(effect.address)
 
 
 @_apply.register

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from mailflow.adapters import clock
 from mailflow.app import directory as partner_store
-from mailflow.app.planning import reconcile
+from mailflow.app import operator
+from mailflow.app.operator import Action
 from mailflow.app.wiring import App, build_app
 from mailflow.cli.views import (
     outbox_dict,
@@ -134,46 +135,66 @@ def show(config: Config, args: argparse.Namespace) -> Any:
         return data if args.json else show_text(data)
 
 
-def operator_action(app: App, referral: Referral, action: str, now: datetime,
-                    outcome: Outcome | None = None) -> Referral:
-    """`close` or `reopen`, decided by the core like a reply and planned at once."""
-    from mailflow.app.executor import apply_effects
-    from mailflow.core.decisions import on_operator
-    try:
-        effects = on_operator(referral, action, now, outcome=outcome)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    with app.store.atomic():
-        for referral_id in apply_effects(app.store, effects, now):
-            reconcile(app.store, referral_id, app.config, app.calendar, now)
-            app.store.unmark_for_planning(referral_id)
-    return app.store.referral(referral.id)
+def _act(config: Config, ref: str, action: Action) -> Referral:
+    """One operator action, decided by the core like a reply and planned at once."""
+    with opened(config) as app:
+        try:
+            return operator.act(app, _referral(app, ref), action, clock.now(), "cli")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
 
 
 def close(config: Config, args: argparse.Namespace) -> str:
-    with opened(config) as app:
-        updated = operator_action(app, _referral(app, args.ref), "close", clock.now(),
-                                  Outcome(args.outcome))
-        return f"{updated.tag} closed ({args.outcome}); thank-yous go out with the next cycle"
+    updated = _act(config, args.ref, Action("close", outcome=Outcome(args.outcome)))
+    return f"{updated.tag} closed ({args.outcome}); thank-yous go out with the next cycle"
 
 
 def reopen(config: Config, args: argparse.Namespace) -> str:
-    with opened(config) as app:
-        updated = operator_action(app, _referral(app, args.ref), "reopen", clock.now())
-        return f"{updated.tag} reopened ({updated.status})"
+    updated = _act(config, args.ref, Action("reopen"))
+    return f"{updated.tag} reopened ({updated.status})"
+
+
+def snooze(config: Config, args: argparse.Namespace) -> str:
+    updated = _act(config, args.ref, Action("snooze", days=args.days))
+    until = updated.snoozed_until
+    assert until is not None
+    return f"{updated.tag} snoozed until {until.astimezone(config.timezone):%a %d %b %Y %H:%M}"
+
+
+def partner(config: Config, args: argparse.Namespace) -> str:
+    updated = _act(config, args.ref, Action("partner", partner=args.email.strip().lower()))
+    return f"{updated.tag}: partner {updated.partner}, client {updated.client or '-'}"
+
+
+def swap(config: Config, args: argparse.Namespace) -> str:
+    updated = _act(config, args.ref, Action("swap"))
+    return f"{updated.tag}: partner {updated.partner}, client {updated.client or '-'}"
+
+
+def stop(config: Config, args: argparse.Namespace) -> str:
+    email = args.email.strip().lower()
+    updated = _act(config, args.ref, Action("stop", address=email))
+    return f"{updated.tag}: no more mail to {email} (`mailflow resume` lifts it)"
+
+
+def resume(config: Config, args: argparse.Namespace) -> str:
+    email = args.email.strip().lower()
+    updated = _act(config, args.ref, Action("resume", address=email))
+    return f"{updated.tag}: {email} gets mail about it again"
+
+
+def undo(config: Config, args: argparse.Namespace) -> str:
+    updated = _act(config, args.ref, Action("undo"))
+    return f"{updated.tag}: your last change is undone ({updated.status})"
 
 
 def unbounce(config: Config, args: argparse.Namespace) -> str:
     """Clear an address's bounce flag (say, after the person fixed their mailbox)."""
     email = args.email.strip().lower()
-    with opened(config) as app, app.store.atomic():
-        if not app.store.clear_undeliverable(email):
+    with opened(config) as app:
+        if not operator.unbounce(app, email, clock.now(), "cli"):
             raise UsageError(f"{email} is not marked as bouncing")
-        for referral in app.store.open_referrals_of(email):
-            app.store.add_event(referral.id, clock.now(), "unbounced", "operator",
-                                f"{email} may be written to again")
-            app.store.mark_for_planning([referral.id])
-    return f"{email} may be written to again; its open referrals are re-planned at the next cycle"
+    return f"{email} may be written to again; its open referrals are re-planned"
 
 
 def partners(config: Config, args: argparse.Namespace) -> Any:

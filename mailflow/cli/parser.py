@@ -178,6 +178,59 @@ def reopen(ctx: click.Context, ref: str) -> Any:
 
 
 @cli.command()
+@click.argument("ref", metavar="REF")
+@click.argument("days", metavar="DAYS", type=click.IntRange(1, 365))
+@click.pass_context
+def snooze(ctx: click.Context, ref: str, days: int) -> Any:
+    """Move a referral's pending steps DAYS days later (1 to 365)."""
+    return _run(ctx, operations.snooze, ref=ref, days=days)
+
+
+@cli.command()
+@click.argument("ref", metavar="REF")
+@click.argument("email", metavar="EMAIL")
+@click.pass_context
+def partner(ctx: click.Context, ref: str, email: str) -> Any:
+    """Make EMAIL (one of the people on the intro) the partner; the other is the client."""
+    return _run(ctx, operations.partner, ref=ref, email=email)
+
+
+@cli.command()
+@click.argument("ref", metavar="REF")
+@click.pass_context
+def swap(ctx: click.Context, ref: str) -> Any:
+    """Swap a referral's client and partner (mailflow guessed the wrong way round)."""
+    return _run(ctx, operations.swap, ref=ref)
+
+
+@cli.command()
+@click.argument("ref", metavar="REF")
+@click.argument("email", metavar="EMAIL")
+@click.pass_context
+def stop(ctx: click.Context, ref: str, email: str) -> Any:
+    """No more mail to EMAIL about this referral (`resume` lifts it)."""
+    return _run(ctx, operations.stop, ref=ref, email=email)
+
+
+@cli.command()
+@click.argument("ref", metavar="REF")
+@click.argument("email", metavar="EMAIL")
+@click.pass_context
+def resume(ctx: click.Context, ref: str, email: str) -> Any:
+    """Mail EMAIL about this referral again, after a `stop` given for them (never after
+    their own stop)."""
+    return _run(ctx, operations.resume, ref=ref, email=email)
+
+
+@cli.command()
+@click.argument("ref", metavar="REF")
+@click.pass_context
+def undo(ctx: click.Context, ref: str) -> Any:
+    """Undo the last change made to a referral from the command line (within 24 hours)."""
+    return _run(ctx, operations.undo, ref=ref)
+
+
+@cli.command()
 @click.argument("email", metavar="EMAIL")
 @click.pass_context
 def unbounce(ctx: click.Context, email: str) -> Any:

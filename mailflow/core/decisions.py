@@ -16,6 +16,7 @@ from typing import Any
 from mailflow.core.commands import Command
 from mailflow.core.effects import (
     AddEvent,
+    ClearUndeliverable,
     Effect,
     KeepUndo,
     MarkUndeliverable,
@@ -161,6 +162,16 @@ def on_away(sender: str, returns_on: date, reason: str, paused_until: datetime |
 def on_other_robot(sender: str, reason: str, referrals: Sequence[Referral]) -> list[Effect]:
     """Any other robot answering our email: noted on the referral, nothing else."""
     return [AddEvent(r.id, "robot", sender, reason) for r in referrals]
+
+
+def on_unbounce(address: str, open_referrals: Sequence[Referral],
+                actor: str = "cli") -> list[Effect]:
+    """The operator says `address` works again: its open referrals are planned anew."""
+    effects: list[Effect] = [ClearUndeliverable(address)]
+    effects += [AddEvent(r.id, "unbounced", actor, f"{address} may be written to again")
+                for r in open_referrals]
+    effects.append(Plan(tuple(r.id for r in open_referrals)))
+    return effects
 
 
 def on_operator(referral: Referral, action: str, now: datetime, actor: str = "cli",

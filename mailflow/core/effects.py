@@ -70,6 +70,13 @@ class MarkUndeliverable:
 
 
 @dataclass(frozen=True)
+class ClearUndeliverable:
+    """`address` may be written to again (the operator's `unbounce`)."""
+
+    address: str
+
+
+@dataclass(frozen=True)
 class Pause:
     """Hold steps to `address` until `until` (an out-of-office reply)."""
 
@@ -100,4 +107,4 @@ class Notify:
 
 
 Effect = (SetFields | AddEvent | KeepUndo | RestoreUndo | OptOut | Resume | MarkUndeliverable
-          | Pause | Plan | Notify)
+          | ClearUndeliverable | Pause | Plan | Notify)

@@ -29,15 +29,13 @@ from starlette.routing import Route
 from mailflow.adapters import clock
 from mailflow.adapters.pages import Pages
 from mailflow.adapters.store import OutboxRow, WebSession
-from mailflow.app import alerts, directory
+from mailflow.app import alerts, directory, operator
 from mailflow.app.digests import STALE_AFTER, partner_rows
-from mailflow.app.executor import apply_effects
-from mailflow.app.planning import reconcile
+from mailflow.app.operator import Action
 from mailflow.app.wiring import App
 from mailflow.config import partner_entry
 from mailflow.core.addressing import is_plain_address
 from mailflow.core.charts import BLUE, GREEN, GREY, RED, Chart, grouped_bars
-from mailflow.core.decisions import UNDO_WINDOW, on_operator
 from mailflow.core.ledger import ReferralSummary
 from mailflow.core.model import Outcome, Referral, Status
 from mailflow.errors import ConfigError, UsageError
@@ -284,27 +282,17 @@ class Site:
         here = f"/referrals/{referral.id}"
         now = self.now()
         store = self.app.store
-        actor, action = f"{who} (via web)", form.get("action", "")
-        address = form.get("address") or None
+        action = Action(form.get("action", ""), outcome=_outcome(form.get("outcome")),
+                        days=_days(form.get("days")), partner=form.get("partner") or None,
+                        address=form.get("address") or None)
+        before = {o.id for o in store.outbox_rows(referral.id) if o.status == "pending"}
         try:
-            effects = on_operator(
-                referral, action, now, actor=actor,
-                outcome=_outcome(form.get("outcome")), days=_days(form.get("days")),
-                partner=form.get("partner") or None, address=address,
-                last_undo=(store.latest_undo(referral.id, actor, now - UNDO_WINDOW)
-                           if action == "undo" else None),
-                stops=(store.stops_on(referral.id, [address])
-                       if action == "resume" and address else None))
+            updated = operator.act(self.app, referral, action, now, f"{who} (via web)")
         except ValueError as exc:
             return self._back(request, here, str(exc), error=True)
-        before = {o.id for o in store.outbox_rows(referral.id) if o.status == "pending"}
-        with store.atomic():
-            for referral_id in apply_effects(store, effects, now):
-                reconcile(store, referral_id, self.app.config, self.app.calendar, now)
-                store.unmark_for_planning(referral_id)
         queued = [o for o in store.outbox_rows(referral.id)
                   if o.status == "pending" and o.id not in before]
-        text, undo = _said(action, store.referral(referral.id), address, queued)
+        text, undo = _said(action.name, updated, action.address, queued)
         return self._back(request, here, text,
                           undo={"to": f"{here}/action", **undo} if undo else None)
 

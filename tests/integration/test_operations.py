@@ -169,3 +169,39 @@ def test_partners_add_and_edit_never_lose_a_field(setup: tuple[Path, Path],
             rows["gina@g.example"]["notes"]) == ("Gina", "pensions", "hi")
     code, out, _ = cli(capsys, config, "partners", "remove", "gina@g.example")
     assert code == 0 and out.strip() == "removed partner gina@g.example (Gina)"
+
+
+def test_the_web_actions_on_the_command_line(setup: tuple[Path, Path],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """snooze, partner, swap, stop, resume and undo go through the same decisions as the
+    web and the email words."""
+    config, new = setup
+    (new / "1").write_bytes(intro(1, "Mon, 23 Nov 2026 09:00:00 +0000"))
+    assert cli(capsys, config, "run", "--once", "--now", "2026-11-23T09:30:00+00:00")[0] == 0
+    shown = json.loads(cli(capsys, config, "show", "R-1", "--json")[1])
+    client, partner = shown["client"], shown["partner"]
+    code, out, _ = cli(capsys, config, "snooze", "R-1", "10")
+    assert code == 0 and "snoozed until" in out
+    assert cli(capsys, config, "snooze", "R-1", "0")[0] == 2  # click's one line
+    code, out, _ = cli(capsys, config, "swap", "R-1")
+    assert code == 0 and f"partner {client}, client {partner}" in out
+    code, out, _ = cli(capsys, config, "undo", "R-1")
+    assert code == 0
+    shown = json.loads(cli(capsys, config, "show", "R-1", "--json")[1])
+    assert (shown["client"], shown["partner"]) == (client, partner)
+    code, out, _ = cli(capsys, config, "partner", "R-1", client)
+    assert code == 0 and f"partner {client}" in out
+    code, _, err = cli(capsys, config, "partner", "R-1", "eve@evil.example")
+    assert code == 2 and "not one of the people" in err
+    code, out, _ = cli(capsys, config, "stop", "R-1", partner)
+    assert code == 0 and f"no more mail to {partner}" in out
+    steps = {(r["step"], r["recipient"])
+             for r in json.loads(cli(capsys, config, "outbox", "--json")[1])}
+    assert not [s for s in steps if s[1] == partner]
+    code, out, _ = cli(capsys, config, "resume", "R-1", partner)
+    assert code == 0 and "gets mail about it again" in out
+    code, _, err = cli(capsys, config, "resume", "R-1", partner)
+    assert code == 2 and "is not stopped" in err
+    events = [e["kind"] for e in json.loads(cli(capsys, config, "show", "R-1",
+                                                   "--json")[1])["events"]]
+    assert {"snoozed", "partner-chosen", "undone", "stopped", "resumed"} <= set(events)

@@ -1,0 +1,58 @@
+"""A person's action on a referral from the command line or the web: the shell reads the
+facts, the core decides (`core.decisions.on_operator`), the executor applies, and the
+referral is re-planned at once. Email replies reach the same rules through `on_reply`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from mailflow.app.executor import apply_effects
+from mailflow.app.planning import reconcile
+from mailflow.app.wiring import App
+from mailflow.core.decisions import UNDO_WINDOW, on_operator, on_unbounce
+from mailflow.core.effects import Effect
+from mailflow.core.model import Outcome, Referral
+
+
+@dataclass(frozen=True)
+class Action:
+    """What was asked: `close`, `reopen`, `snooze`, `partner`, `swap`, `stop`, `resume` or
+    `undo`, with the values the action takes."""
+
+    name: str
+    outcome: Outcome | None = None
+    days: int | None = None
+    partner: str | None = None
+    address: str | None = None
+
+
+def act(app: App, referral: Referral, action: Action, now: datetime, actor: str) -> Referral:
+    """Apply `action`; raises ValueError (the sentence to show) when it does not apply."""
+    store = app.store
+    effects = on_operator(
+        referral, action.name, now, actor=actor, outcome=action.outcome, days=action.days,
+        partner=action.partner, address=action.address,
+        last_undo=(store.latest_undo(referral.id, actor, now - UNDO_WINDOW)
+                   if action.name == "undo" else None),
+        stops=(store.stops_on(referral.id, [action.address])
+               if action.name == "resume" and action.address else None))
+    _apply_and_plan(app, effects, now)
+    return store.referral(referral.id)
+
+
+def unbounce(app: App, email: str, now: datetime, actor: str) -> bool:
+    """Clear `email`'s bounce flag; False when it was not marked as bouncing."""
+    if not app.store.contact(email).get("undeliverable"):
+        return False
+    _apply_and_plan(app, on_unbounce(email, app.store.open_referrals_of(email), actor), now)
+    return True
+
+
+def _apply_and_plan(app: App, effects: Sequence[Effect], now: datetime) -> None:
+    store = app.store
+    with store.atomic():
+        for referral_id in apply_effects(store, effects, now):
+            reconcile(store, referral_id, app.config, app.calendar, now)
+            store.unmark_for_planning(referral_id)
