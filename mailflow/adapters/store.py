@@ -636,6 +636,12 @@ class Store:
         row = self.db.execute("select email from signins where nonce = ?", [nonce]).fetchone()
         return str(row[0])
 
+    def signin_email(self, nonce: str, issued_after: datetime) -> str | None:
+        """The address an unused sign-in nonce issued after `issued_after` would sign in."""
+        row = self.db.execute("select email from signins where nonce = ? and used_at is null "
+                              "and created_at >= ?", [nonce, to_db(issued_after)]).fetchone()
+        return str(row[0]) if row else None
+
     def replace_signins(self, email: str, at: datetime) -> None:
         """A newer link replaces the older: `email`'s unused links stop working."""
         self.db.execute("update signins set used_at = ? where email = ? and used_at is null",

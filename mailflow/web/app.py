@@ -39,7 +39,13 @@ from mailflow.core.charts import BLUE, GREEN, GREY, RED, Chart, grouped_bars
 from mailflow.core.ledger import ReferralSummary
 from mailflow.core.model import Outcome, Referral, Status
 from mailflow.errors import ConfigError, UsageError
-from mailflow.web.auth import SigninRequest, SigninSender, mailbox_of, use_link
+from mailflow.web.auth import (
+    SigninRequest,
+    SigninSender,
+    link_email,
+    mailbox_of,
+    use_link,
+)
 from mailflow.web.sessions import LIFETIME, Flash, Sessions
 
 PAGE_SIZE = 50
@@ -177,9 +183,14 @@ class Site:
     async def auth_form(self, request: Request) -> Response:
         """The emailed link shows a button and uses nothing up: mail scanners (safe-links
         services) fetch links before the person clicks them."""
+        token = request.query_params.get("t", "")[:2000]
+        email = link_email(self.app, token, self.now())
+        if email is None:
+            return self._page(request, "error", "This sign-in link has expired or was used",
+                              code=400, message="Ask for a new one on the sign-in page.")
         nonce = secrets.token_urlsafe(24)
-        response = self._page(request, "auth", "Sign in", nonce=nonce,
-                              token=request.query_params.get("t", "")[:2000])
+        response = self._page(request, "auth", "Sign in", nonce=nonce, token=token,
+                              email=email)
         # only this browser can press the button
         self._cookie(response, AUTH_COOKIE, self.signer.dumps(nonce), 3600)
         return response

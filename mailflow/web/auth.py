@@ -69,14 +69,27 @@ def issue_link(app: App, email: str, now: datetime, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/auth?t={token}"
 
 
-def use_link(app: App, token: str, now: datetime) -> str | None:
-    """The address a valid, unexpired, unused link signs in; None otherwise."""
+def _nonce(app: App, token: str) -> str | None:
     try:
         data = _serializer(app).loads(token)  # the age is checked against the store's record
     except BadSignature:
         return None
     nonce = data.get("n") if isinstance(data, dict) else None
-    if not isinstance(nonce, str):
+    return nonce if isinstance(nonce, str) else None
+
+
+def link_email(app: App, token: str, now: datetime) -> str | None:
+    """Whom a link would sign in, without using it up (the page with the button says it)."""
+    nonce = _nonce(app, token)
+    if nonce is None:
+        return None
+    return app.store.signin_email(nonce, now - timedelta(minutes=LINK_MINUTES))
+
+
+def use_link(app: App, token: str, now: datetime) -> str | None:
+    """The address a valid, unexpired, unused link signs in; None otherwise."""
+    nonce = _nonce(app, token)
+    if nonce is None:
         return None
     with app.store.atomic():
         return app.store.use_signin(nonce, now, now - timedelta(minutes=LINK_MINUTES))

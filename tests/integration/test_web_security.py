@@ -109,6 +109,7 @@ def test_a_stranger_cannot_spend_the_persons_sign_in_budget(site) -> None:  # ty
     alice.post("/signin", data={"email": "alice@firm.example"})
     links = world.links_to("alice@firm.example")
     assert len(links) == sent + 1
+    assert "Sign in as alice@firm.example" in alice.get(links[-1].replace(BASE, "")).text
     # the newest link replaces the older ones the stranger had sent, and it works
     assert press_sign_in(alice, links[-1].replace(BASE, "")).status_code == 200
     assert press_sign_in(browser(world, app, "192.0.2.11"),
