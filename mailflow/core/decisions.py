@@ -31,9 +31,12 @@ from mailflow.core.effects import (
 from mailflow.core.model import Outcome, Referral, Role, Status
 from mailflow.core.reply_rules import decide_reply
 from mailflow.core.robots import RobotVerdict
+from mailflow.core.transitions import Ask, NotNow, transition
 from mailflow.core.vocabulary import help_words
 
 UNDO_WINDOW = timedelta(hours=24)
+# what the command line and the web may ask of the transition table (email has its words)
+OPERATOR_INTENTS = frozenset({"close", "reopen", "snooze", "partner", "swap"})
 MAX_PAUSE = timedelta(days=30)  # a longer absence is met again by the next auto-reply
 STATE_FIELDS = ("status", "outcome", "contacted_at", "closed_at", "snoozed_until", "partner",
                 "client", "history", "plan_from")
@@ -189,47 +192,30 @@ def on_operator(referral: Referral, action: str, now: datetime, actor: str = "cl
     hours). Raises ValueError when the action does not apply, with the sentence to show.
     """
     where = "from the command line" if actor == "cli" else f"by {actor}"
-    changes: dict[str, Any]
-    if action == "close":
-        if referral.status is Status.CLOSED:
-            raise ValueError(f"{referral.tag} is already closed ({referral.outcome})")
-        if outcome is None:
-            raise ValueError("closing needs an outcome (won, lost or done)")
-        changes = {"status": Status.CLOSED, "outcome": outcome, "closed_at": now}
-        kind, detail = "closed", f"closed {where} as {outcome}"
-    elif action == "reopen":
-        if referral.status is not Status.CLOSED:
-            raise ValueError(f"{referral.tag} is not closed")
-        changes = {"status": Status.CONTACTED if referral.contacted_at else Status.OPEN,
-                   "outcome": None, "closed_at": None}
-        kind, detail = "reopened", f"reopened {where}"
-    elif action == "snooze":
-        if not days or not 1 <= days <= 365:
-            raise ValueError("snooze for 1 to 365 days")
-        changes = {"snoozed_until": now + timedelta(days=days)}
-        kind, detail = "snoozed", f"snoozed {days} days {where}"
-    elif action in ("partner", "swap"):
-        changes, detail = _partner_change(referral, action, partner)
-        kind, detail = "partner-chosen", f"{detail} {where}"
-    elif action == "stop":
+    if action == "stop":
         if address is None or referral.role_of(address) is None:
             raise ValueError(f"{address} is not a party to {referral.tag}")
         return [OptOut(address, referral.id, by=actor),
                 AddEvent(referral.id, "stopped", actor, f"no more mail to {address} {where}"),
                 Plan((referral.id,))]
-    elif action == "resume":
+    if action == "resume":
         return _resume(referral, address, stops or {}, actor, where)
-    elif action == "undo":
+    if action == "undo":
         if last_undo is None:
             raise ValueError("nothing to undo: only your own change of the last 24 hours "
                              "can be undone")
         return [RestoreUndo(referral.id, last_undo),
                 AddEvent(referral.id, "undone", actor, f"previous state restored {where}"),
                 Plan((referral.id,))]
-    else:
+    if action not in OPERATOR_INTENTS:
         raise ValueError(f"unknown action {action!r}")
-    return [KeepUndo(referral.id, actor, state_of(referral)), SetFields(referral.id, changes),
-            AddEvent(referral.id, kind, actor, detail), Plan((referral.id,))]
+    change = transition(referral, Ask(action, outcome=outcome, days=days, partner=partner), now)
+    if isinstance(change, NotNow):
+        raise ValueError(change.reason)
+    return [KeepUndo(referral.id, actor, state_of(referral)),
+            SetFields(referral.id, dict(change.fields)),
+            AddEvent(referral.id, change.event, actor, f"{change.detail} {where}"),
+            Plan((referral.id,))]
 
 
 def _resume(referral: Referral, address: str | None, stops: Mapping[str, str | None],
@@ -244,25 +230,3 @@ def _resume(referral: Referral, address: str | None, stops: Mapping[str, str | N
     return [Resume(address, referral.id),
             AddEvent(referral.id, "resumed", actor, f"mail to {address} again {where}"),
             Plan((referral.id,))]
-
-
-def _partner_change(referral: Referral, action: str,
-                    partner: str | None) -> tuple[dict[str, Any], str]:
-    """Who becomes the partner (and so the client) when mailflow guessed wrong."""
-    if referral.status is Status.CLOSED:
-        raise ValueError(f"{referral.tag} is closed; reopen it first")
-    if action == "swap":
-        if not (referral.client and referral.partner):
-            raise ValueError(f"{referral.tag} has no client and partner to swap")
-        new_partner: str = referral.client
-        new_client: str | None = referral.partner
-    else:
-        people = [p for p in (*referral.candidates, referral.client, referral.partner)
-                  if p and p != referral.referrer]
-        if partner is None or partner not in people:
-            raise ValueError(f"{partner} is not one of the people on {referral.tag}")
-        new_partner = partner
-        new_client = next((p for p in people if p != partner), None)
-    status = referral.status if referral.status is not Status.NEEDS_PARTNER else Status.OPEN
-    return ({"partner": new_partner, "client": new_client, "status": status},
-            f"partner {new_partner}, client {new_client}")

@@ -8,13 +8,8 @@ from typing import Any
 
 from mailflow.core.commands import Command
 from mailflow.core.model import Outcome, Referral, Role, Status
+from mailflow.core.transitions import Ask, Change, NotNow, transition
 from mailflow.core.vocabulary import CLOSING_WORDS, VOCABULARY, Word, allowed, needs_proof
-
-ALLOWED: dict[Role, frozenset[str]] = {role: allowed(role) for role in Role}
-CLOSING = CLOSING_WORDS
-# Words that change a referral: only believed from a signed reply address (or a sender our
-# server authenticated). "stop" is not among them: a stop is always honoured.
-NEEDS_PROOF = needs_proof()
 
 
 @dataclass(frozen=True)
@@ -64,55 +59,41 @@ def decide_reply(referral: Referral, role: Role, sender: str, command: Command |
     return effect
 
 
+# reply words that are intents of the transition table, and the intent each one asks for
+_INTENTS = {"done": "close", "won": "close", "lost": "close", "contacted": "contacted",
+            "snooze": "snooze", "reopen": "reopen", "follow_up": "follow_up",
+            "rating": "rating"}
+DEFAULT_SNOOZE_DAYS = 7
+
+
+def _changed(outcome: Change | NotNow, word: str, sender: str,
+             relay: dict[str, Any] | None = None) -> ReplyEffect:
+    """A transition as a reply's effect; one that does not apply is kept as a reply."""
+    if isinstance(outcome, NotNow):
+        return ReplyEffect(event_kind="reply", event_detail=f"{word}: {outcome.reason}")
+    return ReplyEffect(dict(outcome.fields), outcome.event, f"{outcome.detail} by {sender}",
+                       confirm=dict(outcome.confirm) or None, relay=relay)
+
+
 def _decide(referral: Referral, role: Role, sender: str, command: Command | None,
             now: datetime) -> ReplyEffect:
     if command is None:
         return ReplyEffect(event_kind="reply", event_detail="(empty reply)")
     word = command.word
-    closed = referral.status is Status.CLOSED
-    if word in CLOSING:
-        if closed:
-            return ReplyEffect(event_kind="reply", event_detail=f"{word}: already closed")
-        outcome = Outcome(command.outcome or word)
-        return ReplyEffect({"status": Status.CLOSED, "outcome": outcome, "closed_at": now},
-                           "closed", f"closed as {outcome} by {sender}",
-                           confirm={"change": "closed", "outcome": str(outcome)})
-    if word == "contacted":
-        if closed or referral.status is Status.CONTACTED:
-            return ReplyEffect(event_kind="reply", event_detail="contacted (already recorded)")
-        return ReplyEffect({"status": Status.CONTACTED, "contacted_at": now}, "contacted",
-                           f"contact reported by {sender}",
-                           confirm={"change": "contacted"})
-    if word == "snooze":
-        days = command.days or 7
-        until = now.timestamp() + days * 86400
-        return ReplyEffect({"snoozed_until": datetime.fromtimestamp(until, now.tzinfo)},
-                           "snoozed", f"snoozed {days} days by {sender}",
-                           confirm={"change": "snoozed", "days": days})
+    if word in _INTENTS:
+        ask = Ask(_INTENTS[word], outcome=Outcome(command.outcome or word)
+                  if word in CLOSING_WORDS else None,
+                  days=command.days or DEFAULT_SNOOZE_DAYS, rating=command.rating)
+        relay = ({"news": "rating", "sender": sender, "given_rating": command.rating}
+                 if word == "rating" else None)
+        return _changed(transition(referral, ask, now), word, sender, relay)
     if word in ("stop", "stop_all"):
         scope = "all" if word == "stop_all" else "referral"
         return ReplyEffect(event_kind="stopped", event_detail=f"{sender} said {word}",
                            confirm={"change": "stopped", "scope": scope}, opt_out=scope)
-    if word == "rating":
-        return ReplyEffect({"rating": command.rating}, "rating",
-                           f"rated {command.rating}/5 by {sender}",
-                           relay={"news": "rating", "sender": sender,
-                                  "given_rating": command.rating})
     if word == "need":
         return ReplyEffect(event_kind="need", event_detail=command.text,
                            relay={"news": "need", "sender": sender, "text": command.text})
-    if word == "reopen":
-        if not closed:
-            return ReplyEffect(event_kind="reply", event_detail="reopen: not closed")
-        status = Status.CONTACTED if referral.contacted_at else Status.OPEN
-        return ReplyEffect({"status": status, "outcome": None, "closed_at": None}, "reopened",
-                           f"reopened by {sender}", confirm={"change": "reopened"})
-    if word == "follow_up":
-        if not referral.history:
-            return ReplyEffect(event_kind="reply", event_detail="follow up: already followed")
-        return ReplyEffect({"history": False, "plan_from": now}, "follow-up",
-                           f"followed up from now on, asked by {sender}",
-                           confirm={"change": "follow-up"})
     if word == "undo":
         return ReplyEffect(event_kind="undo", event_detail=f"undo asked by {sender}", undo=True)
     if word == "choice":
@@ -123,10 +104,8 @@ def _decide(referral: Referral, role: Role, sender: str, command: Command | None
             return ReplyEffect(event_kind="refused",
                                event_detail=f"{command.text!r} is not one of the candidates",
                                refused="unknown choice", help_needed=True)
-        client = next((c for c in referral.candidates if c != partner), None)
-        return ReplyEffect({"status": Status.OPEN, "partner": partner, "client": client},
-                           "partner-chosen", f"partner {partner}, client {client}",
-                           confirm={"change": "partner-chosen", "partner_chosen": partner})
+        return _changed(transition(referral, Ask("partner", partner=partner), now), word,
+                        sender)
     note = command.text
     return ReplyEffect(event_kind="note", event_detail=note,
                        relay=None if role is Role.REFERRER

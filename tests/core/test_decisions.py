@@ -119,7 +119,7 @@ def test_the_operator_closes_with_the_same_change_as_a_reply() -> None:
     by_reply = on_reply(_reply("alice@firm.example", "done"), NOW)
     assert _of(by_cli, SetFields) == [e for e in _of(by_reply, SetFields)
                                       if "outcome" in e.changes]
-    assert AddEvent(7, "closed", "cli", "closed from the command line as done") in by_cli
+    assert AddEvent(7, "closed", "cli", "closed as done from the command line") in by_cli
     closed = replace(REF, status=Status.CLOSED, outcome=Outcome.WON)
     with pytest.raises(ValueError, match="already closed"):
         on_operator(closed, "close", NOW, outcome=Outcome.DONE)
