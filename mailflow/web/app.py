@@ -28,8 +28,8 @@ from mailflow.adapters import clock
 from mailflow.adapters.pages import Pages
 from mailflow.adapters.store import OutboxRow
 from mailflow.app import directory
-from mailflow.app.digests import STALE_AFTER, partner_rows
 from mailflow.app.executor import apply_effects
+from mailflow.app.ledger_view import STALE_AFTER, partner_rows
 from mailflow.app.planning import reconcile
 from mailflow.app.wiring import App
 from mailflow.config import partner_entry
