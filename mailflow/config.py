@@ -30,7 +30,6 @@ def _last_line(stderr: str) -> str:
     last = lines[-1] if lines else ""
     return "".join(c for c in last if c.isprintable())[:COMMAND_MESSAGE_CHARS]
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DELAY_UNITS = ("business days", "business hours", "days", "hours")
 STEP_ANCHORS = ("intake", "contacted", "closed")
 STEP_CONDITIONS = ("contacted", "closed", "opted_out", "briefed")
 _DELAY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+(business days?|business hours?|days?|hours?)\s*$")

@@ -388,13 +388,6 @@ class Store:
                                                      order_by="id")
         return [_referral(r) for r in rows]
 
-    def referrals_of(self, referrer: str | None) -> list[Referral]:
-        """Every referral `referrer` made (through the referrer index), or all when None."""
-        if referrer is None:
-            return self.referrals()
-        rows = self.query("select * from referrals where referrer = ? order by id", [referrer])
-        return [_referral(r) for r in rows]
-
     def referral_summaries(self, referrer: str | None) -> list[ReferralSummary]:
         """What the ledger needs of `referrer`'s referrals (all when None), nothing more."""
         sql = ("select id, partner, direction, status, outcome, created_at, contacted_at, "
@@ -582,10 +575,6 @@ class Store:
             return None
         row = self.db.execute("select email from signins where nonce = ?", [nonce]).fetchone()
         return str(row[0])
-
-    def signins_since(self, email: str, since: datetime) -> int:
-        sql = "select count(*) from signins where email = ? and created_at >= ?"
-        return int(self.db.execute(sql, [email, to_db(since)]).fetchone()[0])
 
     def referrals_page(self, referrer: str | None, status: str | None, search: str,
                        offset: int, limit: int) -> tuple[list[Referral], int]:

@@ -10,11 +10,7 @@ from mailflow.core.commands import Command
 from mailflow.core.model import Outcome, Referral, Role, Status
 from mailflow.core.vocabulary import CLOSING_WORDS, VOCABULARY, Word, allowed, needs_proof
 
-ALLOWED: dict[Role, frozenset[str]] = {role: allowed(role) for role in Role}
 CLOSING = CLOSING_WORDS
-# Words that change a referral: only believed from a signed reply address (or a sender our
-# server authenticated). "stop" is not among them: a stop is always honoured.
-NEEDS_PROOF = needs_proof()
 
 
 @dataclass(frozen=True)
@@ -54,6 +50,8 @@ def decide_reply(referral: Referral, role: Role, sender: str, command: Command |
         return ReplyEffect(event_kind="refused",
                            event_detail=f"{role} may not say {command.word!r}; nothing changed",
                            refused=f"{role} may not say {command.word}")
+    # words that change a referral are believed only from a proven sender; "stop" is not
+    # among them: a stop is always honoured
     if not proven and command is not None and command.word in needs_proof(vocabulary):
         return ReplyEffect(event_kind="refused", unproven=True,
                            event_detail=f"{command.word!r} not acted on: the reply did not "
