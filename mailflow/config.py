@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from mailflow.adapters.mailbox import MailboxSettings
 from mailflow.config_schema import Section
 from mailflow.core.addressing import is_plain_address
 from mailflow.core.model import Role
@@ -30,7 +31,6 @@ def _last_line(stderr: str) -> str:
     last = lines[-1] if lines else ""
     return "".join(c for c in last if c.isprintable())[:COMMAND_MESSAGE_CHARS]
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DELAY_UNITS = ("business days", "business hours", "days", "hours")
 STEP_ANCHORS = ("intake", "contacted", "closed")
 STEP_CONDITIONS = ("contacted", "closed", "opted_out", "briefed")
 _DELAY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+(business days?|business hours?|days?|hours?)\s*$")
@@ -78,6 +78,9 @@ class Secret:
         raise ConfigError(self.file, self.key, "no password source given")
 
 
+_MAILBOX = MailboxSettings()  # what a mailbox does unless told: a Maildir's, and IMAP's defaults
+
+
 @dataclass(frozen=True)
 class ImapConfig:
     host: str
@@ -86,11 +89,11 @@ class ImapConfig:
     username: str
     password: Secret | None
     folder: str = "INBOX"
-    processed_folder: str | None = "mailflow/processed"
-    quarantine_folder: str = "mailflow/quarantine"
+    processed_folder: str | None = _MAILBOX.processed_folder
+    quarantine_folder: str = _MAILBOX.quarantine_folder
     idle: bool = True
-    poll_interval: int = 60
-    batch_size: int = 200
+    poll_interval: int = _MAILBOX.poll_interval
+    batch_size: int = _MAILBOX.batch_size
     verify_certificates: bool = True
     ca_file: Path | None = None
     sent_folder: str | None = None
@@ -169,6 +172,11 @@ class Config:
         return self.trackers[0]
 
 
+def _defaults(cls: type) -> dict[str, Any]:
+    """A config class's field defaults: each default is written once, in its class."""
+    return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+
+
 def _path(base: Path, value: str) -> Path:
     path = Path(os.path.expanduser(value))
     return path if path.is_absolute() else (base / path)
@@ -216,22 +224,24 @@ def _imap(section: Section, base: Path) -> ImapConfig:
     oauth2 = _oauth2(section)
     password = _secret(section, "password", required=oauth2 is None)
     ca_file = section.string("ca_file", None)
+    default = _defaults(ImapConfig)
     config = ImapConfig(
         host=section.string("host"),
         port=section.integer("port", 993 if tls == "ssl" else 143, minimum=1, maximum=65535),
         tls=tls,
         username=section.string("username"),
         password=password,
-        folder=section.string("folder", "INBOX"),
+        folder=section.string("folder", default["folder"]),
         processed_folder=(None if section.raw("processed_folder", "x") is False
-                          else section.string("processed_folder", "mailflow/processed")),
-        quarantine_folder=section.string("quarantine_folder", "mailflow/quarantine"),
-        idle=section.boolean("idle", True),
-        poll_interval=section.integer("poll_interval", 60, minimum=5),
-        batch_size=section.integer("batch_size", 200, minimum=1),
-        verify_certificates=section.boolean("verify_certificates", True),
+                          else section.string("processed_folder", default["processed_folder"])),
+        quarantine_folder=section.string("quarantine_folder", default["quarantine_folder"]),
+        idle=section.boolean("idle", default["idle"]),
+        poll_interval=section.integer("poll_interval", default["poll_interval"], minimum=5),
+        batch_size=section.integer("batch_size", default["batch_size"], minimum=1),
+        verify_certificates=section.boolean("verify_certificates",
+                                            default["verify_certificates"]),
         ca_file=_path(base, ca_file) if ca_file else None,
-        sent_folder=section.string("sent_folder", None),
+        sent_folder=section.string("sent_folder", default["sent_folder"]),
         oauth2_token=oauth2,
     )
     section.finish()
@@ -241,6 +251,7 @@ def _imap(section: Section, base: Path) -> ImapConfig:
 def _smtp(section: Section, base: Path) -> SmtpConfig:
     tls = section.choice("tls", TLS_MODES, "starttls")
     ca_file = section.string("ca_file", None)
+    default = _defaults(SmtpConfig)
     config = SmtpConfig(
         host=section.string("host"),
         port=section.integer("port", {"ssl": 465, "starttls": 587, "none": 25}[tls], minimum=1,
@@ -248,9 +259,10 @@ def _smtp(section: Section, base: Path) -> SmtpConfig:
         tls=tls,
         username=section.string("username", None),
         password=_secret(section, "password", required=False),
-        verify_certificates=section.boolean("verify_certificates", True),
+        verify_certificates=section.boolean("verify_certificates",
+                                            default["verify_certificates"]),
         ca_file=_path(base, ca_file) if ca_file else None,
-        timeout=section.number("timeout", 30.0),
+        timeout=section.number("timeout", default["timeout"]),
         oauth2_token=_oauth2(section),
     )
     section.finish()
@@ -270,12 +282,13 @@ def partner_entry(data: dict[str, Any], where: str = "command line") -> PartnerE
 
 def _partner(section: Section) -> PartnerEntry:
     emails = section.strings("email")
+    default = _defaults(PartnerEntry)
     entry = PartnerEntry(
         email=tuple(_email(section, "email", e) for e in emails),
-        name=section.string("name", ""),
-        niche=section.string("niche", ""),
-        notes=section.string("notes", ""),
-        domain=section.string("domain", None),
+        name=section.string("name", default["name"]),
+        niche=section.string("niche", default["niche"]),
+        notes=section.string("notes", default["notes"]),
+        domain=section.string("domain", default["domain"]),
     )
     section.finish()
     return entry
@@ -290,7 +303,8 @@ def _time(value: Any) -> time:
 def _business_hours(section: Section | None) -> BusinessHours:
     if section is None:
         return BusinessHours()
-    days = section.strings("days", DAY_NAMES[:5])
+    default = _defaults(BusinessHours)
+    days = section.strings("days", tuple(DAY_NAMES[d] for d in sorted(default["days"])))
     for day in days:
         if day.lower()[:3] not in DAY_NAMES:
             raise section.error("days", f'expected day names like mon, tue, got "{day}"')
@@ -305,8 +319,8 @@ def _business_hours(section: Section | None) -> BusinessHours:
             raise section.error("holidays", f'expected dates as YYYY-MM-DD, got "{item}"') from exc
     hours = BusinessHours(
         days=frozenset(DAY_NAMES.index(d.lower()[:3]) for d in days),
-        opens=section.convert("opens", _time, "a time like 09:00", time(9, 0)),
-        closes=section.convert("closes", _time, "a time like 17:00", time(17, 0)),
+        opens=section.convert("opens", _time, "a time like 09:00", default["opens"]),
+        closes=section.convert("closes", _time, "a time like 17:00", default["closes"]),
         holidays=frozenset(parsed),
     )
     if hours.closes <= hours.opens:
@@ -359,19 +373,24 @@ def _workflow(section: Section | None) -> WorkflowConfig:
              if section.has("steps") else None)
     if steps is not None and len({s.name for s in steps}) != len(steps):
         raise section.error("steps", "step names must be unique")
+    default = _defaults(WorkflowConfig)
+
+    def count(key: str, minimum: int) -> Any:
+        return section.integer(key, default[key], minimum=minimum)
+
     config = WorkflowConfig(
         steps=steps if steps else default_steps(),
-        acknowledge_referrer=section.boolean("acknowledge_referrer", True),
-        confirm_replies=section.boolean("confirm_replies", True),
-        max_per_recipient_per_day=section.integer("max_per_recipient_per_day", 1, minimum=1),
-        max_per_referral=section.integer("max_per_referral", 8, minimum=1),
-        digest_every_days=section.integer("digest_every_days", 7, minimum=0),
-        catch_up_after_days=section.integer("catch_up_after_days", 90, minimum=1),
-        slow_contact_hours=section.number("slow_contact_hours", 48.0),
-        max_notices_per_recipient_per_day=section.integer(
-            "max_notices_per_recipient_per_day", 3, minimum=1),
-        history_after_days=section.integer("history_after_days", 14, minimum=0),
-        max_partners_per_intro=section.integer("max_partners_per_intro", 5, minimum=1),
+        acknowledge_referrer=section.boolean("acknowledge_referrer",
+                                             default["acknowledge_referrer"]),
+        confirm_replies=section.boolean("confirm_replies", default["confirm_replies"]),
+        max_per_recipient_per_day=count("max_per_recipient_per_day", 1),
+        max_per_referral=count("max_per_referral", 1),
+        digest_every_days=count("digest_every_days", 0),
+        catch_up_after_days=count("catch_up_after_days", 1),
+        slow_contact_hours=section.number("slow_contact_hours", default["slow_contact_hours"]),
+        max_notices_per_recipient_per_day=count("max_notices_per_recipient_per_day", 1),
+        history_after_days=count("history_after_days", 0),
+        max_partners_per_intro=count("max_partners_per_intro", 1),
     )
     section.finish()
     return config
@@ -399,8 +418,9 @@ def parse_config(data: Any, path: Path) -> Config:
     admin = top.string("admin", None)
     secret = _secret(top, "secret", required=False)
     # YAML 1.1 reads an unquoted `off` as false
+    default = _defaults(Config)
     reply_tokens = ("off" if top.raw("reply_tokens", None) is False
-                    else top.choice("reply_tokens", ("off", "plus"), "off"))
+                    else top.choice("reply_tokens", ("off", "plus"), default["reply_tokens"]))
     if reply_tokens == "plus" and secret is None:
         raise top.error("secret_env", "is required when reply_tokens is plus")
     config = Config(
@@ -422,7 +442,8 @@ def parse_config(data: Any, path: Path) -> Config:
         reply_tokens=reply_tokens,
         admin=_email(top, "admin", admin) if admin else None,
         trust_authentication_results=top.string("trust_authentication_results", None),
-        alert_after_minutes=top.integer("alert_after_minutes", 60, minimum=1),
+        alert_after_minutes=top.integer("alert_after_minutes", default["alert_after_minutes"],
+                                        minimum=1),
     )
     top.finish()
     return config

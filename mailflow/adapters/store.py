@@ -419,13 +419,6 @@ class Store:
                                                      order_by="id")
         return [_referral(r) for r in rows]
 
-    def referrals_of(self, referrer: str | None) -> list[Referral]:
-        """Every referral `referrer` made (through the referrer index), or all when None."""
-        if referrer is None:
-            return self.referrals()
-        rows = self.query("select * from referrals where referrer = ? order by id", [referrer])
-        return [_referral(r) for r in rows]
-
     def referral_summaries(self, referrer: str | None) -> list[ReferralSummary]:
         """What the ledger needs of `referrer`'s referrals (all when None), nothing more."""
         sql = ("select id, partner, direction, status, outcome, created_at, contacted_at, "

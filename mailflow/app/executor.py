@@ -7,7 +7,6 @@ the core decides, this applies.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from functools import singledispatch
@@ -27,8 +26,6 @@ from mailflow.core.effects import (
     Resume,
     SetFields,
 )
-
-log = logging.getLogger("mailflow.app.executor")
 
 
 def apply_effects(store: Store, effects: Sequence[Effect], now: datetime) -> list[int]:

@@ -353,6 +353,4 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
     report.count(result.kind)
     if result.reason.startswith("history:"):
         report.history += 1
-    if result.kind is Kind.QUARANTINED:
-        return folders.quarantine, message.message_id
     return folders.processed, message.message_id

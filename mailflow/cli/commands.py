@@ -198,7 +198,7 @@ def unbounce(config: Config, args: argparse.Namespace) -> str:
 
 
 def partners(config: Config, args: argparse.Namespace) -> Any:
-    from mailflow.app.digests import partner_rows
+    from mailflow.app.ledger_view import partner_rows
     with opened(config) as app:
         changes = {"name": args.name, "niche": args.niche, "notes": args.notes,
                    "domain": args.domain} if args.action in ("add", "edit") else {}
@@ -283,7 +283,7 @@ def _status_text(data: dict[str, Any], config: Config) -> str:
 
 
 def export(config: Config, args: argparse.Namespace) -> str:
-    from mailflow.app.digests import partner_rows
+    from mailflow.app.ledger_view import partner_rows
     with opened(config) as app:
         referrals = [referral_dict(r, config.timezone, app.store, True)
                      for r in app.store.referrals()]

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from mailflow.adapters.store import OutboxRow, Store
+from mailflow.core.formatting import iso
 from mailflow.core.model import Referral
-
-
-def iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
-    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else None
 
 
 def referral_dict(referral: Referral, zone: ZoneInfo, store: Store | None = None,

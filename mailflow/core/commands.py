@@ -46,8 +46,6 @@ from dataclasses import dataclass, replace
 from mailflow.core.vocabulary import CLOSING_WORDS, VOCABULARY, Word, phrases
 
 PHRASES = phrases()  # what people type -> the word (vocabulary.py)
-CLOSING = {phrase: word for phrase, word in PHRASES.items() if word in CLOSING_WORDS}
-CONTACTED = tuple(phrase for phrase, word in PHRASES.items() if word == "contacted")
 # words a mistyped reply is compared with: every phrase of one word, and the first word
 # of each word with a grammar of its own (snooze, rating, follow…)
 KNOWN_WORDS = tuple(dict.fromkeys(

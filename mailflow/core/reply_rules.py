@@ -49,6 +49,8 @@ def decide_reply(referral: Referral, role: Role, sender: str, command: Command |
         return ReplyEffect(event_kind="refused",
                            event_detail=f"{role} may not say {command.word!r}; nothing changed",
                            refused=f"{role} may not say {command.word}")
+    # words that change a referral are believed only from a proven sender; "stop" is not
+    # among them: a stop is always honoured
     if not proven and command is not None and command.word in needs_proof(vocabulary):
         return ReplyEffect(event_kind="refused", unproven=True,
                            event_detail=f"{command.word!r} not acted on: the reply did not "

@@ -30,7 +30,7 @@ from mailflow.adapters import clock
 from mailflow.adapters.pages import Pages
 from mailflow.adapters.store import OutboxRow, WebSession
 from mailflow.app import alerts, directory, operator
-from mailflow.app.digests import STALE_AFTER, partner_rows
+from mailflow.app.ledger_view import STALE_AFTER, partner_rows
 from mailflow.app.operator import Action
 from mailflow.app.wiring import App
 from mailflow.config import partner_entry

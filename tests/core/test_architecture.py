@@ -36,6 +36,17 @@ def test_the_core_imports_only_the_core_and_the_standard_library() -> None:
         assert not _imports(tree) & (OUTSIDE | {"yaml", "subprocess", "os", "socket"}), name
 
 
+def test_no_arrow_runs_back_up() -> None:
+    """The app, the core and the adapters know neither the command line nor the web; the
+    web does not know the command line (both sit on top of the app)."""
+    top = ("mailflow.cli", "mailflow.web")
+    above = {"core/": top, "adapters/": top, "app/": top, "web/": ("mailflow.cli",)}
+    for name, tree in _modules().items():
+        forbidden = next((f for layer, f in above.items() if name.startswith(layer)), ())
+        up = {i for i in _imports(tree) for f in forbidden if i == f or i.startswith(f + ".")}
+        assert not up, f"{name} imports {up}"
+
+
 def test_only_adapters_import_outside_systems() -> None:
     for name, tree in _modules().items():
         if name.startswith("adapters/"):
