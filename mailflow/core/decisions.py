@@ -31,12 +31,11 @@ from mailflow.core.effects import (
 from mailflow.core.model import Outcome, Referral, Role, Status
 from mailflow.core.reply_rules import decide_reply
 from mailflow.core.robots import RobotVerdict
-from mailflow.core.transitions import Ask, NotNow, transition
+from mailflow.core.transitions import TRANSITIONS, Ask, NotNow, Rule, transition
 from mailflow.core.vocabulary import help_words
 
 UNDO_WINDOW = timedelta(hours=24)
-# what the command line and the web may ask of the transition table (email has its words)
-OPERATOR_INTENTS = frozenset({"close", "reopen", "snooze", "partner", "swap"})
+
 MAX_PAUSE = timedelta(days=30)  # a longer absence is met again by the next auto-reply
 STATE_FIELDS = ("status", "outcome", "contacted_at", "closed_at", "snoozed_until", "partner",
                 "client", "history", "plan_from")
@@ -181,12 +180,14 @@ def on_operator(referral: Referral, action: str, now: datetime, actor: str = "cl
                 outcome: Outcome | None = None, days: int | None = None,
                 partner: str | None = None, address: str | None = None,
                 last_undo: int | None = None,
-                stops: Mapping[str, str | None] | None = None) -> list[Effect]:
+                stops: Mapping[str, str | None] | None = None,
+                table: Mapping[str, Rule] = TRANSITIONS) -> list[Effect]:
     """An operator's or a signed-in referrer's action on a referral.
 
-    `close` (with an outcome), `reopen`, `snooze` (days), `partner` (pick or correct the
-    partner; the other party becomes the client), `swap` (client and partner the other
-    way round), `stop` (no more mail to `address` about it), `resume` (lift such a stop;
+    Any intent of the transition `table` (`close` with an outcome, `reopen`, `snooze`
+    days, `partner`: pick or correct the partner, the other party becoming the client,
+    `swap`, `contacted`, `follow_up`), or `stop` (no more mail to `address` about it),
+    `resume` (lift such a stop;
     `stops`: who said stop for each stopped party, None when they said it themselves) or
     `undo` (put back the state before the actor's last change, `last_undo`, within 24
     hours). Raises ValueError when the action does not apply, with the sentence to show.
@@ -207,9 +208,8 @@ def on_operator(referral: Referral, action: str, now: datetime, actor: str = "cl
         return [RestoreUndo(referral.id, last_undo),
                 AddEvent(referral.id, "undone", actor, f"previous state restored {where}"),
                 Plan((referral.id,))]
-    if action not in OPERATOR_INTENTS:
-        raise ValueError(f"unknown action {action!r}")
-    change = transition(referral, Ask(action, outcome=outcome, days=days, partner=partner), now)
+    change = transition(referral, Ask(action, outcome=outcome, days=days, partner=partner), now,
+                        table)
     if isinstance(change, NotNow):
         raise ValueError(change.reason)
     return [KeepUndo(referral.id, actor, state_of(referral)),

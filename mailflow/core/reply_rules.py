@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from mailflow.core.commands import Command
 from mailflow.core.model import Outcome, Referral, Role, Status
-from mailflow.core.transitions import Ask, Change, NotNow, transition
+from mailflow.core.transitions import TRANSITIONS, Ask, Change, NotNow, Rule, transition
 from mailflow.core.vocabulary import CLOSING_WORDS, VOCABULARY, Word, allowed, needs_proof
 
 
@@ -38,7 +39,8 @@ def _choice(referral: Referral, answer: str) -> str | None:
 
 def decide_reply(referral: Referral, role: Role, sender: str, command: Command | None,
                  now: datetime, proven: bool = True,
-                 vocabulary: tuple[Word, ...] = VOCABULARY) -> ReplyEffect:
+                 vocabulary: tuple[Word, ...] = VOCABULARY,
+                 table: Mapping[str, Rule] = TRANSITIONS) -> ReplyEffect:
     """The effect of `command` said by `sender` (in `role`) on `referral` at `now`.
 
     `proven`: the reply came through the sender's signed reply address, or our server
@@ -55,16 +57,12 @@ def decide_reply(referral: Referral, role: Role, sender: str, command: Command |
         return ReplyEffect(event_kind="refused", unproven=True,
                            event_detail=f"{command.word!r} not acted on: the reply did not "
                                         "come through a signed reply address")
-    effect = _decide(referral, role, sender, command, now)
+    effect = _decide(referral, role, sender, command, now, vocabulary, table)
     if command is not None and command.need and "need" in may_say:
         return replace(effect, need=command.need)
     return effect
 
 
-# reply words that are intents of the transition table, and the intent each one asks for
-_INTENTS = {"done": "close", "won": "close", "lost": "close", "contacted": "contacted",
-            "snooze": "snooze", "reopen": "reopen", "follow_up": "follow_up",
-            "rating": "rating"}
 DEFAULT_SNOOZE_DAYS = 7
 
 
@@ -78,17 +76,19 @@ def _changed(outcome: Change | NotNow, word: str, sender: str,
 
 
 def _decide(referral: Referral, role: Role, sender: str, command: Command | None,
-            now: datetime) -> ReplyEffect:
+            now: datetime, vocabulary: tuple[Word, ...],
+            table: Mapping[str, Rule]) -> ReplyEffect:
     if command is None:
         return ReplyEffect(event_kind="reply", event_detail="(empty reply)")
     word = command.word
-    if word in _INTENTS:
-        ask = Ask(_INTENTS[word], outcome=Outcome(command.outcome or word)
+    intent = next((w.intent for w in vocabulary if w.word == word), None)
+    if intent is not None:
+        ask = Ask(intent, outcome=Outcome(command.outcome or word)
                   if word in CLOSING_WORDS else None,
                   days=command.days or DEFAULT_SNOOZE_DAYS, rating=command.rating)
         relay = ({"news": "rating", "sender": sender, "given_rating": command.rating}
                  if word == "rating" else None)
-        return _changed(transition(referral, ask, now), word, sender, relay)
+        return _changed(transition(referral, ask, now, table), word, sender, relay)
     if word in ("stop", "stop_all"):
         scope = "all" if word == "stop_all" else "referral"
         return ReplyEffect(event_kind="stopped", event_detail=f"{sender} said {word}",
@@ -106,8 +106,8 @@ def _decide(referral: Referral, role: Role, sender: str, command: Command | None
             return ReplyEffect(event_kind="refused",
                                event_detail=f"{command.text!r} is not one of the candidates",
                                refused="unknown choice", help_needed=True)
-        return _changed(transition(referral, Ask("partner", partner=partner), now), word,
-                        sender)
+        return _changed(transition(referral, Ask("partner", partner=partner), now, table),
+                        word, sender)
     note = command.text
     return ReplyEffect(event_kind="note", event_detail=note,
                        relay=None if role is Role.REFERRER

@@ -79,7 +79,8 @@ def _snooze(referral: Referral, ask: Ask, now: datetime) -> Change | NotNow:
     if not ask.days or not 1 <= ask.days <= MAX_SNOOZE_DAYS:
         return NotNow(f"snooze for 1 to {MAX_SNOOZE_DAYS} days")
     return Change({"snoozed_until": now + timedelta(days=ask.days)}, "snoozed",
-                  f"snoozed {ask.days} days", {"change": "snoozed", "days": ask.days})
+                  f"snoozed {ask.days} day{'' if ask.days == 1 else 's'}",
+                  {"change": "snoozed", "days": ask.days})
 
 
 def _follow_up(referral: Referral, ask: Ask, now: datetime) -> Change | NotNow:

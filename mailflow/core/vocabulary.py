@@ -34,30 +34,34 @@ class Word:
     effect: str
     listed: frozenset[Role] = frozenset()
     readme: str = ""  # how the README's table writes it (defaults to `shown`)
+    intent: str | None = None  # the row of `core.transitions` it asks for, if any
 
 
 VOCABULARY: tuple[Word, ...] = (
     Word("done", ("done", "complete", "completed", "all done"), ANYONE, True, "done",
-         "closed (done)", ANYONE),
+         "closed (done)", ANYONE, intent="close"),
     Word("won", ("won", "engaged", "hired", "signed"), WORKERS, True, "won", "closed (won)",
-         WORKERS),
+         WORKERS, intent="close"),
     Word("lost", ("lost", "no fit", "not a fit", "declined"), WORKERS, True, "lost",
-         "closed (lost)", WORKERS),
+         "closed (lost)", WORKERS, intent="close"),
     Word("contacted", ("contacted", "called", "spoke", "spoken", "in touch", "met"), WORKERS,
-         True, "contacted", "contacted; stops the nudges", WORKERS),
-    Word("snooze", (), WORKERS, True, "snooze 2 weeks", "pending steps move", WORKERS),
+         True, "contacted", "contacted; stops the nudges", WORKERS, intent="contacted"),
+    Word("snooze", (), WORKERS, True, "snooze 2 weeks", "pending steps move", WORKERS,
+         intent="snooze"),
     Word("stop", (), ANYONE, False, "stop", "no more mail to you for this referral",
          frozenset({Role.CLIENT, Role.REFERRER})),
     Word("stop_all", (), ANYONE, False, "stop all", "no more mail to you for any referral",
          readme="stop"),
     Word("rating", (), frozenset({Role.CLIENT, Role.REFERRER}), True, "rating 1-5",
-         "stored, shown in the ledger", frozenset({Role.CLIENT}), readme="rating 4"),
+         "stored, shown in the ledger", frozenset({Role.CLIENT}), readme="rating 4",
+         intent="rating"),
     Word("need", (), WORKERS, False, "need: WHAT", "passed to the referrer first",
          frozenset({Role.PARTNER}), readme="need: estate lawyer"),
-    Word("reopen", (), REFERRER, True, "reopen", "reopens a closed referral", REFERRER),
+    Word("reopen", (), REFERRER, True, "reopen", "reopens a closed referral", REFERRER,
+         intent="reopen"),
     Word("undo", (), ANYONE, True, "undo", "restores the state before your last change"),
     Word("follow_up", (), REFERRER, True, "follow up", "an old intro is followed up from now",
-         REFERRER, readme="follow up R-7"),
+         REFERRER, readme="follow up R-7", intent="follow_up"),
     Word("choice", (), REFERRER, True, "2 or an address",
          'answers "Which of these is the partner?"', readme="2"),
     Word("note", (), ANYONE, False, "anything else", "kept as a note, passed to the referrer",
