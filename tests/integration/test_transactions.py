@@ -152,7 +152,7 @@ def test_cycles_and_commands_write_only_in_transactions(
                     ["partners", "edit", "carol@tax.example", "--niche", "tax"],
                     ["partners", "remove", "carol@tax.example"],
                     ["list"], ["show", "R-1"], ["outbox"], ["status"], ["partners"],
-                    ["export"], ["report"]):
+                    ["export"], ["export", "--format", "json"], ["report"], ["check"]):
         assert main(["--config", str(config), *command]) == 0, command
     world.run("2026-12-01T10:00:00+00:00")
     app = build_app(load_config(config))
