@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 
 from mailflow.adapters.store import to_db
+from mailflow.app.outgoing import queue_email, send_now
 from mailflow.app.wiring import App
-from mailflow.core.addressing import split_address
 
 log = logging.getLogger("mailflow.app.alerts")
 AWAY_AT_LEAST = timedelta(hours=3)
@@ -31,19 +30,15 @@ def _queue_alert(app: App, now: datetime, event: str, **facts: str) -> bool:
         log.error("alert template failed (%s); sending the facts as they are", exc)
         subject = f"mailflow alert: {event}"
         text = "\n".join(f"{k}: {v}" for k, v in facts.items()) + "\n"
-    stamp = now.strftime("%Y%m%d%H%M%S")
-    message_id = (f"alert.{stamp}.{app.store.installation_id()}@mailflow."
-                  f"{split_address(app.config.tracker)[1]}")
-    app.store.add_outbox(None, "alert", admin, now, kind="alert",
-                         payload=json.dumps({"subject": subject, "text": text}),
-                         message_id=message_id)
+    queue_email(app, "alert", admin, now, f"alert.{now.strftime('%Y%m%d%H%M%S')}",
+                {"subject": subject, "text": text})
     return True
 
 
 def _send_alerts(app: App, now: datetime) -> None:
     """Try to send the queued alerts at once (any hour)."""
     try:
-        app.dispatcher().send_due(now, kinds=frozenset({"alert"}))
+        send_now(app, now, "alert")
     except Exception as exc:  # the alert stays queued; the next cycle tries again
         log.error("could not email the admin about it yet: %s", exc)
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from mailflow.adapters.store import to_db
 from mailflow.app.ledger_view import STALE_AFTER, partner_rows
+from mailflow.app.outgoing import queue_email
 from mailflow.app.wiring import App
-from mailflow.core.addressing import split_address
 from mailflow.core.model import Status
 
 
@@ -87,11 +86,7 @@ def queue_digests(app: App, now: datetime) -> list[str]:
                 continue
             stamp = now.astimezone(app.config.timezone).strftime("%Y%m%d")
             who = hashlib.sha256(referrer.encode()).hexdigest()[:10]  # any address, ASCII id
-            message_id = (f"digest.{who}.{stamp}.{app.store.installation_id()}"
-                          f"@mailflow.{split_address(app.config.tracker)[1]}")
-            payload = json.dumps({"subject": digest.subject, "text": digest.text,
-                                  "html": digest.html})
-            app.store.add_outbox(None, "digest", referrer, now, kind="digest",
-                                 payload=payload, message_id=message_id)
+            queue_email(app, "digest", referrer, now, f"digest.{who}.{stamp}",
+                        {"subject": digest.subject, "text": digest.text, "html": digest.html})
         queued.append(referrer)
     return queued

@@ -18,10 +18,10 @@ from mailflow.app.executor import queue_notice
 from mailflow.app.send_facts import SendFacts
 from mailflow.app.template_context import person, referral_context
 from mailflow.config import Config
-from mailflow.core.addressing import split_address
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.compose import to_bytes
 from mailflow.core.effects import Notify
+from mailflow.core.message_ids import mint
 from mailflow.core.model import Address, Referral
 from mailflow.core.outgoing import OutgoingEmail, SendResult
 from mailflow.core.tokens import reply_address
@@ -76,10 +76,6 @@ class Dispatcher:
 
     def _referral(self, referral_id: int) -> Referral:
         return self._facts.referral(referral_id)
-
-    @property
-    def domain(self) -> str:
-        return split_address(self.config.tracker)[1]
 
     @cached_property
     def installation(self) -> str:
@@ -310,9 +306,9 @@ class Dispatcher:
         subject = rendered.subject
         if f"[{referral.tag}]" not in subject:
             subject = f"[{referral.tag}] {subject}"
-        message_id = row.message_id or (
-            f"r{referral.id}.{self._step_name(row)}.{row.id}.{self.installation}"
-            f"@mailflow.{self.domain}")
+        message_id = row.message_id or mint(
+            f"r{referral.id}.{self._step_name(row)}.{row.id}", self.installation,
+            self.config.tracker)
         email = OutgoingEmail(
             message_id=message_id, sender=Address(self.config.tracker, "mailflow"),
             to=(self._address(referral, row.recipient),), subject=subject, text=rendered.text,
@@ -344,8 +340,8 @@ class Dispatcher:
         context["items"] = items
         rendered = self.renderer.render("combined", context)
         digest = hashlib.sha256(",".join(str(r.id) for r in kept).encode()).hexdigest()[:10]
-        message_id = kept[0].message_id or (f"c{kept[0].id}.{digest}.{self.installation}"
-                                            f"@mailflow.{self.domain}")
+        message_id = kept[0].message_id or mint(f"c{kept[0].id}.{digest}", self.installation,
+                                                self.config.tracker)
         for row in kept:
             self.store.update_outbox(row.id, message_id=message_id)
         email = OutgoingEmail(

@@ -28,8 +28,8 @@ def secret_of(config: Config, store: Store) -> str:
         return config.secret.reveal()
     stored = store.meta("secret")
     if stored is None:
-        stored = secrets.token_hex(32)
-        with store.atomic():
+        with store.atomic():  # read again under the lock: two first starts keep one secret
+            stored = store.meta("secret") or secrets.token_hex(32)
             store.set_meta("secret", stored)
     return stored
 

@@ -47,6 +47,20 @@ def test_no_arrow_runs_back_up() -> None:
         assert not up, f"{name} imports {up}"
 
 
+def test_message_ids_are_minted_in_one_place() -> None:
+    """Only core.message_ids builds the Message-ID of an email we send (an inbound message
+    without one is named `…@mailflow.invalid`; the demo quotes ours in its replies)."""
+    allowed = {"core/message_ids.py", "cli/demo.py",
+               "web/auth.py"}  # web: lead's branch (sign-in links: outgoing.queue_email)
+    for name, tree in _modules().items():
+        if name in allowed:
+            continue
+        built = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                 and isinstance(n.value, str) and "@mailflow." in n.value
+                 and n.value != "@mailflow.invalid"]
+        assert not built, f"{name} builds a Message-ID: {built}"
+
+
 def test_only_adapters_import_outside_systems() -> None:
     for name, tree in _modules().items():
         if name.startswith("adapters/"):

@@ -35,10 +35,11 @@ def _caller() -> str:
 
 class AutocommitWrites:
     """Installed on every store opened while it is active; `found` lists each write made
-    outside `Store.atomic`, with its statement and its callers."""
+    outside `Store.atomic`, with its statement and its callers; `writes` counts them all."""
 
     def __init__(self) -> None:
         self.found: list[str] = []
+        self.writes = 0
 
     def watch(self, store: Store) -> None:
         conn = store.db.conn
@@ -52,8 +53,10 @@ class AutocommitWrites:
                 ours = words[1:2] == ["IMMEDIATE"]
             elif first in ("COMMIT", "END") or (first == "ROLLBACK" and "TO" not in words):
                 ours = False
-            elif first in WRITES and not (ours and conn.in_transaction):
-                self.found.append(f"{' '.join(sql.split())[:70]}  [{_caller()}]")
+            elif first in WRITES:
+                self.writes += 1
+                if not (ours and conn.in_transaction):
+                    self.found.append(f"{' '.join(sql.split())[:70]}  [{_caller()}]")
 
         conn.set_trace_callback(trace)
 
