@@ -20,6 +20,7 @@ from mailflow.app.cycle import run_cycle
 from mailflow.app.wiring import build_app
 from mailflow.cli.views import referral_line
 from mailflow.config import load_config
+from mailflow.core.wording import EMAILS, event_name, step_name, step_purpose
 from mailflow.errors import UsageError
 
 ZONE = ZoneInfo("Europe/London")
@@ -128,34 +129,17 @@ def _deliver(maildir: Path, mail: Mail, at: datetime, counter: int) -> None:
     (maildir / "new" / f"{counter:04d}.demo").write_bytes(raw.encode())
 
 
-WHY = {
-    "acknowledgement": "intro recorded",
-    "partner_question": "which one is the partner?",
-    "partner_brief": "first referral: how this works",
-    "partner_nudge": "no contact seen after 1 business day",
-    "escalation": "still no contact after 3 business days",
-    "partner_checkin": "a week on",
-    "client_checkin": "a week on",
-    "feedback_request": "three weeks on, not closed",
-    "thank_partner": "closed: thank-you",
-    "thank_client": "closed: thank-you",
-    "outcome_report": "closed: how it turned out",
-}
-
-
 def _describe(actor: str, detail: str) -> str:
-    """Event detail for the timeline, with the reason for each email sent."""
+    """Event detail for the timeline, with what each email is for."""
     step, _, rest = detail.partition(" to ")
-    why = WHY.get(step) or {"confirm": "confirms a reply", "relay": "passes news on",
-                            "help": "lists the reply words", "bounce": "bounce notice"}.get(step)
-    if why and rest:
-        return f"{step} to {rest} ({why})"
+    if step in EMAILS and rest:
+        return f"{step_name(step)} to {rest} ({step_purpose(step)})"
     return f"{actor}: {detail}"
 
 
 def _timeline_line(at: datetime, kind: str, tag: str, text: str) -> str:
     """One timeline entry; long text wraps under itself, never cut mid-word."""
-    head = f"{at.astimezone(ZONE):%a %d %b %H:%M}  {kind:<13} {tag:<5} "
+    head = f"{at.astimezone(ZONE):%a %d %b %H:%M}  {kind:<16} {tag:<5} "
     return textwrap.fill(" ".join(text.split()), width=100, initial_indent=head,
                          subsequent_indent=" " * len(head), break_long_words=False,
                          break_on_hyphens=False)
@@ -202,7 +186,7 @@ def run_demo(keep: Path | None = None, force: bool = False) -> str:
             report = run_cycle(app, now)
             for referral_id, event in app.store.events():
                 if event.at == now.astimezone(event.at.tzinfo) and event.kind != "sent":
-                    lines.append(_timeline_line(now, event.kind, f"R-{referral_id}",
+                    lines.append(_timeline_line(now, event_name(event.kind), f"R-{referral_id}",
                                                 _describe(event.actor, event.detail)))
             # one line per email that left, a combined one listing its referrals
             for recipient, tags, steps in report.dispatch.sent:
@@ -211,11 +195,10 @@ def run_demo(keep: Path | None = None, force: bool = False) -> str:
                                                 f"the weekly digest to {recipient}"))
                     continue
                 kind = "sent" if "," not in tags else "sent combined"
-                reasons = ", ".join(_describe("", f"{s} to {recipient}").split(" (", 1)[-1]
-                                    .rstrip(")") for s in steps.split(", "))
+                names = ", ".join(step_name(s) for s in steps.split(", "))
+                reasons = "; ".join(dict.fromkeys(step_purpose(s) for s in steps.split(", ")))
                 lines.append(_timeline_line(now, kind, tags if "," not in tags else "",
-                                            f"{steps} to {recipient}"
-                                            + (f" ({reasons})" if reasons else "")
+                                            f"{names} to {recipient} ({reasons})"
                                             + (f" about {tags}" if "," in tags else "")))
             emails += len(report.dispatch.sent)
             now += step

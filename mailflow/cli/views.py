@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from mailflow.adapters.store import OutboxRow, Store
 from mailflow.core.formatting import iso
 from mailflow.core.model import Referral
+from mailflow.core.wording import event_name, step_name
 
 
 def referral_dict(referral: Referral, zone: ZoneInfo, store: Store | None = None,
@@ -63,13 +64,13 @@ def show_text(data: dict[str, Any]) -> str:
         lines.append("  context       " + data["context"].strip().replace("\n", "\n" + " " * 16))
     lines.append("  events:")
     for event in data.get("events", []):
-        lines.append(f"    {event['at']}  {event['kind']:<14} {event['actor']}  "
+        lines.append(f"    {event['at']}  {event_name(event['kind']):<14} {event['actor']}  "
                      f"{event['detail']}".rstrip())
     pending = [r for r in data.get("outbox", []) if r["status"] == "pending"]
     if pending:
         lines.append("  pending:")
         for row in pending:
-            lines.append(f"    {row['due_at']}  {row['step']:<18} to {row['recipient']}")
+            lines.append(f"    {row['due_at']}  {step_name(row['step']):<18} to {row['recipient']}")
     return "\n".join(lines)
 
 
@@ -108,8 +109,8 @@ def outbox_table(rows: list[dict[str, Any]], with_status: bool = False) -> str:
     def when(value: str) -> str:
         return value[:16].replace("T", " ")
     if with_status:
-        return table(["DUE", "REF", "STEP", "TO", "STATUS", "WHY"], [
-            [when(r["due_at"]), r["referral"], r["step"], r["recipient"], r["status"],
+        return table(["DUE", "REF", "EMAIL", "TO", "STATUS", "WHY"], [
+            [when(r["due_at"]), r["referral"], step_name(r["step"]), r["recipient"], r["status"],
              r["detail"]] for r in rows])
-    return table(["DUE", "REF", "STEP", "TO"], [
-        [when(r["due_at"]), r["referral"], r["step"], r["recipient"]] for r in rows])
+    return table(["DUE", "REF", "EMAIL", "TO"], [
+        [when(r["due_at"]), r["referral"], step_name(r["step"]), r["recipient"]] for r in rows])

@@ -38,6 +38,7 @@ from mailflow.core.addressing import is_plain_address
 from mailflow.core.charts import BLUE, GREEN, GREY, RED, Chart, grouped_bars
 from mailflow.core.ledger import ReferralSummary
 from mailflow.core.model import Outcome, Referral, Status
+from mailflow.core.wording import explain_email
 from mailflow.errors import ConfigError, UsageError
 from mailflow.web.auth import (
     SigninRequest,
@@ -156,15 +157,7 @@ class Site:
         return moment.astimezone(self.app.config.timezone).strftime("%a %d %b %Y %H:%M")
 
     def _why(self, row: OutboxRow) -> str:
-        if row.kind == "notice":
-            return f"answer or notice: {row.step}"
-        if row.kind != "step":
-            return row.kind
-        step = next((s for s in self.app.config.workflow.steps if s.name == row.step), None)
-        if step is None:
-            return "an answer to the intro"
-        return (f"{step.after_amount:g} {step.after_unit} after {step.since}"
-                + (f", unless {' or '.join(step.unless)}" if step.unless else ""))
+        return explain_email(row.kind, row.step, self.app.config.workflow.steps)
 
     # -- sign-in ---------------------------------------------------------------
     async def signin_form(self, request: Request) -> Response:

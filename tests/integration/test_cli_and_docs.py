@@ -22,9 +22,9 @@ def test_demo_tells_the_four_week_story(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     timeline = [line for line in out.splitlines() if re.match(r"^\w{3} \d\d \w{3} \d\d:\d\d", line)]
     assert timeline[0].startswith("Mon 02 Nov") and timeline[-1] >= "Mon 23 Nov"
-    for expected in ("partner_nudge to carol@tax.example", "escalation to alice@firm.example",
-                     "contact-seen  R-1", "rated 5/5", "closed as lost", "closed as won",
-                     "closed as done", "partner-chosen", "thank_client to"):
+    for expected in ("partner nudge to carol@tax.example", "escalation to alice@firm.example",
+                     "contact seen     R-1", "rated 5/5", "closed as lost", "closed as won",
+                     "closed as done", "partner chosen", "client thank-you to"):
         assert expected in out, expected
     listing = out.split("mailflow list:")[1]
     assert "R-1    closed/done" in listing and "R-4    closed/lost" in listing
