@@ -54,6 +54,7 @@ EVENTS = {
     "intake": "intro recorded", "contact-seen": "contact seen",
     "contacted": "contact reported", "closed": "closed", "reopened": "reopened",
     "snoozed": "snoozed", "stopped": "stopped mail", "opted_out": "stopped mail",
+    "resumed": "mail resumed",
     "rating": "rating", "need": "new need", "note": "note", "reply": "reply",
     "refused": "not acted on", "undo": "undo asked", "undone": "undone",
     "follow-up": "followed up", "partner-chosen": "partner chosen", "bounce": "bounced",

@@ -38,7 +38,7 @@ from mailflow.core.addressing import is_plain_address
 from mailflow.core.charts import BLUE, GREEN, GREY, RED, Chart, grouped_bars
 from mailflow.core.ledger import ReferralSummary
 from mailflow.core.model import Outcome, Referral, Status
-from mailflow.core.wording import explain_email
+from mailflow.core.wording import explain_email, step_name
 from mailflow.errors import ConfigError, UsageError
 from mailflow.web.auth import (
     SigninRequest,
@@ -267,7 +267,7 @@ class Site:
         emails = [{"due_at": self._local(o.sent_at or o.due_at), "step": o.step,
                    "recipient": o.recipient, "status": o.status, "detail": o.detail,
                    "why": self._why(o)} for o in rows]
-        view = {"id": referral.id, "status": str(referral.status).replace("_", " "),
+        view = {"id": referral.id, "status": str(referral.status),
                 "outcome": str(referral.outcome) if referral.outcome else "",
                 "context": referral.context, "client": referral.client,
                 "partner": referral.partner,
@@ -466,7 +466,7 @@ def _said(action: str, referral: Referral, address: str | None,
     else:
         text, undo = "Undone: the referral is as it was before your change.", None
     if queued:
-        text += " Queued: " + ", ".join(f"{o.step.replace('_', ' ')} to {o.recipient}"
+        text += " Queued: " + ", ".join(f"{step_name(o.step)} to {o.recipient}"
                                         for o in queued) + "."
     return text, undo
 

@@ -8,7 +8,6 @@ SMTP outage tells who may sign in.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import secrets
@@ -20,6 +19,7 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from mailflow.app.outgoing import queue_email, send_now
 from mailflow.app.wiring import App, build_app
 from mailflow.config import Config
 from mailflow.core.addressing import is_plain_address, is_referrer, split_address
@@ -98,13 +98,9 @@ def use_link(app: App, token: str, now: datetime) -> str | None:
 def queue_link_email(app: App, email: str, link: str, now: datetime) -> None:
     """The link goes out through the one outbox (its sender sends it)."""
     rendered = app.renderer.render("signin", {"link": link, "minutes": LINK_MINUTES})
-    message_id = (f"signin.{secrets.token_hex(8)}.{app.store.installation_id()}"
-                  f"@mailflow.{split_address(app.config.tracker)[1]}")
     with app.store.atomic():
-        app.store.add_outbox(None, "signin", email, now, kind="signin",
-                             payload=json.dumps({"subject": rendered.subject,
-                                                 "text": rendered.text}),
-                             message_id=message_id)
+        queue_email(app, "signin", email, now, f"signin.{secrets.token_hex(8)}",
+                    {"subject": rendered.subject, "text": rendered.text})
 
 
 @dataclass
@@ -228,7 +224,7 @@ class SigninSender:
     def _send(self, app: App, now: datetime | None) -> None:
         from mailflow.adapters import clock
         try:
-            app.dispatcher().send_due(now or clock.now(), kinds=frozenset({"signin"}))
+            send_now(app, now or clock.now(), "signin")
         except Exception as exc:  # the link stays queued and is tried again in a minute
             log.error("could not send a sign-in link yet: %s", exc)
 

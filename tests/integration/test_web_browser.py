@@ -109,8 +109,8 @@ def test_a_referrer_works_through_the_site_in_chromium(served, browser) -> None:
     page.click("#close")
     assert "closed (won)" in page.inner_text("#status")
     pending = page.locator("tr.email.pending").all_inner_texts()
-    assert any("thank_partner" in row for row in pending)
-    assert any("thank_client" in row for row in pending)
+    assert any("partner thank-you" in row for row in pending)
+    assert any("client thank-you" in row for row in pending)
     tom = next(r for r in app.store.referrals() if r.client == "tom@bakery.example")
     assert app.store.referral(tom.id).status.value == "closed"
 
