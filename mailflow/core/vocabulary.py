@@ -92,10 +92,3 @@ def listed_words(role: Role, vocabulary: tuple[Word, ...] = VOCABULARY) -> tuple
 def help_words(vocabulary: tuple[Word, ...] = VOCABULARY) -> list[str]:
     """The words the help email lists, as people type them."""
     return [w.shown for w in vocabulary if w.word not in ("note", "choice")]
-
-
-def words_help(vocabulary: tuple[Word, ...] = VOCABULARY) -> str:
-    """The help email's text (notice_help.j2 says the same from `help_words`)."""
-    return ("I didn't recognise that as one of the reply words, so nothing changed.\n\n"
-            f"The words are: {', '.join(help_words(vocabulary))}.\n"
-            "Anything longer is kept as a note and passed on.")

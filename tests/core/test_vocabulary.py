@@ -12,7 +12,7 @@ import pytest
 from mailflow.core.commands import parse_command
 from mailflow.core.model import Referral, Role, Status
 from mailflow.core.reply_rules import decide_reply
-from mailflow.core.vocabulary import BY_WORD, VOCABULARY, Word, listed_words, words_help
+from mailflow.core.vocabulary import BY_WORD, VOCABULARY, Word, help_words, listed_words
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -30,7 +30,7 @@ def test_a_word_added_to_a_copy_of_the_table_is_parsed_checked_and_listed() -> N
     effect = decide_reply(REFERRAL, Role.PARTNER, "bob@law.example", command, NOW,
                           vocabulary=table)
     assert effect.changes["status"] is Status.CLOSED
-    assert "wrapped up" in words_help(table) and "wrapped up" in listed_words(Role.PARTNER, table)
+    assert "wrapped up" in help_words(table) and "wrapped up" in listed_words(Role.PARTNER, table)
     narrower = tuple(replace(w, roles=frozenset({Role.REFERRER})) if w.word == "done" else w
                      for w in VOCABULARY)
     refused = decide_reply(REFERRAL, Role.PARTNER, "bob@law.example", parse_command("done"),
@@ -65,3 +65,9 @@ def test_every_phrase_parses_to_its_word() -> None:
             command = parse_command(f"{phrase.capitalize()}, thanks!")
             assert command is not None and command.word == word.word, phrase
     assert set(BY_WORD) == {w.word for w in VOCABULARY}
+
+
+def test_the_help_email_lists_every_word_but_a_note_and_a_choice() -> None:
+    assert help_words() == ["done", "won", "lost", "contacted", "snooze 2 weeks", "stop",
+                            "stop all", "rating 1-5", "need: WHAT", "reopen", "undo",
+                            "follow up"]
