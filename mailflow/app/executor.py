@@ -15,6 +15,7 @@ from mailflow.adapters.store import Store
 from mailflow.core.effects import (
     AddEvent,
     ClearUndeliverable,
+    CreateReferral,
     Effect,
     KeepUndo,
     MarkUndeliverable,
@@ -22,21 +23,42 @@ from mailflow.core.effects import (
     OptOut,
     Pause,
     Plan,
+    RememberNames,
     RestoreUndo,
     Resume,
     SetFields,
+    StartDigestClock,
 )
 
 
-def apply_effects(store: Store, effects: Sequence[Effect], now: datetime) -> list[int]:
-    """Apply `effects` in order, all or nothing; returns the referrals marked for planning."""
+def apply_effects(store: Store, effects: Sequence[Effect], now: datetime,
+                  created: list[int] | None = None) -> list[int]:
+    """Apply `effects` in order, all or nothing; returns the referrals marked for planning.
+
+    `created` receives the id of each referral a `CreateReferral` made, in order.
+    """
     planned: list[int] = []
     with store.atomic():
         for effect in effects:
+            if isinstance(effect, CreateReferral):
+                referral_id = _create(effect, store, now)
+                if created is not None:
+                    created.append(referral_id)
+                if effect.plan:
+                    planned.append(referral_id)
+                continue
             _apply(effect, store, now)
             if isinstance(effect, Plan):
                 planned.extend(effect.referral_ids)
     return list(dict.fromkeys(planned))
+
+
+def _create(effect: CreateReferral, store: Store, now: datetime) -> int:
+    referral = store.add_referral(**effect.fields)
+    store.add_event(referral.id, now, "intake", effect.actor, effect.detail)
+    if effect.plan:
+        store.mark_for_planning([referral.id])
+    return referral.id
 
 
 def queue_notice(store: Store, notice: Notify, now: datetime) -> bool:
@@ -51,6 +73,16 @@ def queue_notice(store: Store, notice: Notify, now: datetime) -> bool:
 @singledispatch
 def _apply(effect: Effect, store: Store, now: datetime) -> None:
     raise TypeError(f"no executor for {type(effect).__name__}")
+
+
+@_apply.register
+def _(effect: RememberNames, store: Store, now: datetime) -> None:
+    store.remember_names(dict(effect.names))
+
+
+@_apply.register
+def _(effect: StartDigestClock, store: Store, now: datetime) -> None:
+    store.first_seen(effect.referrer, now)
 
 
 @_apply.register

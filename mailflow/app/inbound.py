@@ -22,14 +22,14 @@ from mailflow.core.correlate import (
     narrow_by_tag,
     subject_tag,
 )
-from mailflow.core.decisions import on_ambiguous_reply
+from mailflow.core.decisions import on_ambiguous_reply, on_intro
+from mailflow.core.effects import CreateReferral
 from mailflow.core.intake import Intro, PartnerDirectory, read_intro
-from mailflow.core.model import Classification, InboundMessage, Kind, Referral, Status
+from mailflow.core.model import Classification, InboundMessage, Kind, Referral
 from mailflow.core.reading import Reading, read_message
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict
 from mailflow.core.tokens import TokenCheck, check_token
-from mailflow.core.workflow import plans_nothing
 
 log = logging.getLogger("mailflow.app.inbound")
 _REPLY = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
@@ -158,39 +158,22 @@ class Handler:
 
     def _intro(self, reading: Reading, intro: Intro, now: datetime) -> Classification:
         message = reading.message
-        created_at = message.date if message.date is not None and message.date <= now else now
-        history = (self.history_before is not None and intro.direction == "given"
-                   and created_at < self.history_before)
         context = ("" if not intro.source.text
                    else reading.text if intro.source is message else new_text(intro.source))
-        self.store.remember_names(dict(intro.names))
-        self.store.first_seen(intro.referrer, now)  # the digest clock starts here
-        ids, to_plan = [], []
-        for new in intro.referrals:
-            referral = self.store.add_referral(
-                status=new.status, direction=intro.direction, referrer=intro.referrer,
-                client=new.client, partner=new.partner, subject=intro.subject,
-                created_at=created_at, intro_message_id=message.message_id, context=context,
-                candidates=new.candidates, names=dict(intro.names), history=history)
-            detail = (f"{intro.direction} intro ({intro.how}): client {new.client}, "
-                      f"partner {new.partner}" if new.status is not Status.NEEDS_PARTNER
-                      else "needs partner: " + ", ".join(new.candidates))
-            if history:
-                detail += " (history: found on the first run, not followed up)"
-            self.store.add_event(referral.id, now, "intake", intro.referrer, detail)
-            log.info("%s created from %s: %s", referral.tag, message.message_id, detail)
-            ids.append(referral.id)
-            if not plans_nothing(referral):  # history and received: ledger only
-                to_plan.append(referral.id)
+        effects = on_intro(intro, message.message_id, message.date, context,
+                           self.history_before, now)
+        ids: list[int] = []
+        apply_effects(self.store, effects, now, created=ids)
+        created = [e for e in effects if isinstance(e, CreateReferral)]
+        for referral_id, new in zip(ids, created, strict=True):
+            log.info("R-%d created from %s: %s", referral_id, message.message_id, new.detail)
         if self._directory is not None:  # history has grown
             partners = {n.partner for n in intro.referrals if n.partner}
             self._directory = replace(self._directory,
                                       history=self._directory.history | partners)
-        self.store.mark_for_planning(to_plan)  # most of a first run's: nothing to plan
-        if history:
+        if created[0].fields["history"]:
             if self._summaries is None:
                 self._summaries = HistorySummaries(self.store)
-            self._summaries.add(intro.referrer, ids, created_at, now)
+            self._summaries.add(intro.referrer, ids, created[0].fields["created_at"], now)
             return Classification(Kind.INTRO, f"history: {len(ids)} referral(s)", ids[0])
         return Classification(Kind.INTRO, f"intro: {len(ids)} referral(s)", ids[0])
-

@@ -17,6 +17,7 @@ from mailflow.core.commands import Command
 from mailflow.core.effects import (
     AddEvent,
     ClearUndeliverable,
+    CreateReferral,
     Effect,
     KeepUndo,
     MarkUndeliverable,
@@ -24,10 +25,13 @@ from mailflow.core.effects import (
     OptOut,
     Pause,
     Plan,
+    RememberNames,
     RestoreUndo,
     Resume,
     SetFields,
+    StartDigestClock,
 )
+from mailflow.core.intake import Intro
 from mailflow.core.model import Outcome, Referral, Role, Status
 from mailflow.core.reply_rules import decide_reply
 from mailflow.core.robots import RobotVerdict
@@ -118,6 +122,33 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
     if effect.help_needed:
         effects.append(Notify(referral.id, sender, "help", {"reply_words": help_words()},
                               once=True))
+    return effects
+
+
+def on_intro(intro: Intro, message_id: str, message_date: datetime | None, context: str,
+             history_before: datetime | None, now: datetime) -> list[Effect]:
+    """A recognised intro: its referrals, each with its intake event and, unless it is an
+    old intro found on a first run (history) or a received referral, its plan; the names
+    it showed; and the referrer's digest clock."""
+    created_at = message_date if message_date is not None and message_date <= now else now
+    history = (history_before is not None and intro.direction == "given"
+               and created_at < history_before)
+    effects: list[Effect] = [RememberNames(dict(intro.names)),
+                             StartDigestClock(intro.referrer)]
+    for new in intro.referrals:
+        detail = (f"{intro.direction} intro ({intro.how}): client {new.client}, "
+                  f"partner {new.partner}" if new.status is not Status.NEEDS_PARTNER
+                  else "needs partner: " + ", ".join(new.candidates))
+        if history:
+            detail += " (history: found on the first run, not followed up)"
+        fields = {"status": new.status, "direction": intro.direction,
+                  "referrer": intro.referrer, "client": new.client, "partner": new.partner,
+                  "subject": intro.subject, "created_at": created_at,
+                  "intro_message_id": message_id, "context": context,
+                  "candidates": new.candidates, "names": dict(intro.names),
+                  "history": history}
+        effects.append(CreateReferral(fields, intro.referrer, detail,
+                                      plan=intro.direction == "given" and not history))
     return effects
 
 

@@ -22,6 +22,31 @@ class SetFields:
 
 
 @dataclass(frozen=True)
+class CreateReferral:
+    """A new referral and its intake event; `plan`: it has steps to plan (not an old intro
+    found on a first run, not a received referral)."""
+
+    fields: Mapping[str, Any]
+    actor: str
+    detail: str
+    plan: bool
+
+
+@dataclass(frozen=True)
+class RememberNames:
+    """Display names seen on mail, by address (the newest wins)."""
+
+    names: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class StartDigestClock:
+    """A referrer's weekly digest counts from their first intro (later ones leave it)."""
+
+    referrer: str
+
+
+@dataclass(frozen=True)
 class AddEvent:
     referral_id: int
     kind: str
@@ -106,5 +131,6 @@ class Notify:
     once: bool = False
 
 
-Effect = (SetFields | AddEvent | KeepUndo | RestoreUndo | OptOut | Resume | MarkUndeliverable
-          | ClearUndeliverable | Pause | Plan | Notify)
+Effect = (CreateReferral | RememberNames | StartDigestClock | SetFields | AddEvent | KeepUndo
+          | RestoreUndo | OptOut | Resume | MarkUndeliverable | ClearUndeliverable | Pause | Plan
+          | Notify)
