@@ -13,7 +13,7 @@ from mailflow.app import alerts
 from mailflow.app.digests import queue_digests
 from mailflow.app.dispatch import DispatchReport
 from mailflow.app.ingest import IngestReport, ingest
-from mailflow.app.planning import ChunkFacts, reconcile, replan_if_config_changed
+from mailflow.app.planning import ChunkFacts, replan, replan_if_config_changed
 from mailflow.app.wiring import App, folders_of, open_mailbox
 
 CYCLE_KINDS = frozenset({"step", "notice", "digest", "alert"})
@@ -45,9 +45,7 @@ def plan_marked(app: App, now: datetime) -> int:
             for referral_id in chunk:
                 try:  # one referral that cannot be planned keeps its mark and stops no other
                     with app.store.atomic():
-                        reconcile(app.store, referral_id, app.config, app.calendar, now,
-                                  known)
-                        app.store.unmark_for_planning(referral_id)
+                        replan(app.store, referral_id, app.config, app.calendar, now, known)
                 except Exception:
                     log.exception("R-%s could not be planned; it is tried again next cycle",
                                   referral_id)

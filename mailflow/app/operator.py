@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mailflow.app.executor import apply_effects
-from mailflow.app.planning import reconcile
+from mailflow.app.planning import replan
 from mailflow.app.wiring import App
 from mailflow.core.decisions import UNDO_WINDOW, on_operator, on_unbounce
 from mailflow.core.effects import Effect
@@ -54,5 +54,4 @@ def _apply_and_plan(app: App, effects: Sequence[Effect], now: datetime) -> None:
     store = app.store
     with store.atomic():
         for referral_id in apply_effects(store, effects, now):
-            reconcile(store, referral_id, app.config, app.calendar, now)
-            store.unmark_for_planning(referral_id)
+            replan(store, referral_id, app.config, app.calendar, now)

@@ -172,3 +172,10 @@ class HistorySummaries:
         if pending is not None:
             return pending.id, json.loads(pending.payload)
         return 0, {"count": 0, "tags": [], "first": intro_at.date().isoformat()}
+
+
+def replan(store: Store, referral_id: int, config: Config, calendar: BusinessCalendar,
+           now: datetime, known: ChunkFacts | None = None) -> None:
+    """Re-plan a marked referral and clear its mark, in the caller's transaction."""
+    reconcile(store, referral_id, config, calendar, now, known)
+    store.unmark_for_planning(referral_id)

@@ -372,8 +372,7 @@ class Site:
         form = await self._form(request)
         if not self._admin(who):
             raise HTTPException(404)
-        with self.app.store.atomic():
-            ended = self.app.store.end_sessions([form.get("id", "")])
+        ended = self.sessions.end_by_id(form.get("id", ""))
         return self._back(request, "/sessions", "Signed out." if ended else
                           "That session had already ended.")
 

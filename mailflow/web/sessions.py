@@ -87,8 +87,12 @@ class Sessions:
         return session
 
     def end(self, session: WebSession) -> None:
+        self.end_by_id(session.id)
+
+    def end_by_id(self, session_id: str) -> bool:
+        """Sign a session out (the admin's page); False when it had already ended."""
         with self.store.atomic():
-            self.store.end_sessions([session.id])
+            return self.store.end_sessions([session_id]) > 0
 
     def flash(self, session: WebSession, flash: Flash | None) -> None:
         with self.store.atomic():

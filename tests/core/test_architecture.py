@@ -110,3 +110,52 @@ def test_no_capability_is_probed_with_getattr() -> None:
                   and len(n.args) >= 2 and isinstance(n.args[1], ast.Constant)
                   and n.args[1].value in ("append", "idle_wait", "has_idle", "push_ready")]
         assert not probes, name
+
+
+def _store_writes() -> set[str]:
+    """The Store methods that write: their SQL inserts, updates, deletes or upserts."""
+    store = _modules()["adapters/store.py"]
+    cls = next(n for n in store.body if isinstance(n, ast.ClassDef) and n.name == "Store")
+    writes = set()
+    for method in cls.body:
+        if not isinstance(method, ast.FunctionDef):
+            continue
+        text = ast.unparse(method).lower()
+        if any(w in text for w in ('"insert ', "'insert ", '"update ', "'update ", '"delete ',
+                                   "'delete ", ".upsert(", "self._update(")):
+            writes.add(method.name)
+    return writes
+
+
+# who writes to the store, and why there: the executor applies every decision's effects;
+# the rest write what is not a decision about a referral (mail and outbox bookkeeping,
+# clocks, sessions, the partner directory), each in its own transaction
+STORE_WRITERS = {
+    "app/executor.py": "applies every decision",
+    "app/planning.py": "outbox rows from the plan",
+    "app/dispatch.py": "records each email's result",
+    "app/ingest.py": "message records, the cursor, the first run's clock",
+    "app/cycle.py": "last poll and send",
+    "app/alerts.py": "incident clocks",
+    "app/digests.py": "digest clocks",
+    "app/outgoing.py": "queues an email about no referral",
+    "app/directory.py": "the partner directory and its audit",
+    "app/wiring.py": "the installation secret",
+    "web/sessions.py": "web sessions",
+    "web/auth.py": "sign-in links",
+}
+
+
+def test_only_the_listed_modules_write_to_the_store() -> None:
+    writes = _store_writes()
+    assert {"add_referral", "update_referral", "add_event", "add_outbox", "opt_out"} <= writes
+    writers: dict[str, set[str]] = {}
+    for name, tree in _modules().items():
+        if name.startswith("adapters/"):
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in writes and "store" in ast.unparse(node.func.value)):
+                writers.setdefault(name, set()).add(node.func.attr)
+    unexpected = {name: calls for name, calls in writers.items() if name not in STORE_WRITERS}
+    assert not unexpected, f"store writes outside the allowed modules: {unexpected}"
