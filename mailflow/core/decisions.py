@@ -80,7 +80,9 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
     """What a reply does: its word's change, history, and who hears about it."""
     referral, sender = reply.referral, reply.sender
     role = referral.role_of(sender)
-    assert role is not None, "correlate only passes referrals the sender is a party to"
+    if role is None:  # a signed reply address outlived the sender's role (a swapped partner)
+        return [AddEvent(referral.id, "refused", sender,
+                         f"{sender} is no longer a party to {referral.tag}; nothing changed")]
     effects: list[Effect] = [Plan((referral.id,))]
     if role is Role.PARTNER:
         referral, seen = _contact_seen(referral, reply.message_date, now)

@@ -342,3 +342,11 @@ def test_an_operator_undo_restores_their_own_last_change_and_replans() -> None:
                       Plan((7,))]
     with pytest.raises(ValueError, match="nothing to undo"):
         on_operator(REF, "undo", NOW, actor="cli", last_undo=None)
+
+
+def test_a_reply_from_someone_no_longer_on_the_referral_changes_nothing() -> None:
+    """Their signed reply address still routes to it after the partner was changed."""
+    swapped = replace(REF, partner="carol@tax.example")
+    effects = on_reply(Reply(swapped, "bob@law.example", parse_command("done")), NOW)
+    assert effects == [AddEvent(7, "refused", "bob@law.example",
+                                "bob@law.example is no longer a party to R-7; nothing changed")]
