@@ -17,11 +17,14 @@ from mailflow.core.decisions import (
     on_away,
     on_bounce,
     on_operator,
+    on_other_robot,
     on_reply,
+    on_unbounce,
     state_of,
 )
 from mailflow.core.effects import (
     AddEvent,
+    ClearUndeliverable,
     Effect,
     KeepUndo,
     MarkUndeliverable,
@@ -93,6 +96,7 @@ def test_a_refused_word_changes_nothing_and_is_answered_once() -> None:
     assert not _of(effects, SetFields) and not _of(effects, KeepUndo)
     refused = [n for n in _of(effects, Notify) if n.kind == "refused"]
     assert len(refused) == 1 and refused[0].once
+    assert refused[0].referral_id == 7 and refused[0].recipient == "jane@gmail.com"
 
 
 def test_an_unproven_change_is_refused_but_stop_is_honoured() -> None:
@@ -340,8 +344,10 @@ def test_an_operator_undo_restores_their_own_last_change_and_replans() -> None:
                       AddEvent(7, "undone", "cli", "previous state restored from the "
                                "command line"),
                       Plan((7,))]
-    with pytest.raises(ValueError, match="nothing to undo"):
+    with pytest.raises(ValueError) as refused:
         on_operator(REF, "undo", NOW, actor="cli", last_undo=None)
+    assert str(refused.value) == ("nothing to undo: only your own change of the last 24 hours "
+                                  "can be undone")
 
 
 def test_a_reply_from_someone_no_longer_on_the_referral_changes_nothing() -> None:
@@ -350,3 +356,20 @@ def test_a_reply_from_someone_no_longer_on_the_referral_changes_nothing() -> Non
     effects = on_reply(Reply(swapped, "bob@law.example", parse_command("done")), NOW)
     assert effects == [AddEvent(7, "refused", "bob@law.example",
                                 "bob@law.example is no longer a party to R-7; nothing changed")]
+
+
+def test_unbounce_clears_the_flag_notes_each_open_referral_and_replans_them() -> None:
+    other = replace(REF, id=9)
+    assert on_unbounce("jane@gmail.com", [REF, other], actor="cli") == [
+        ClearUndeliverable("jane@gmail.com"),
+        AddEvent(7, "unbounced", "cli", "jane@gmail.com may be written to again"),
+        AddEvent(9, "unbounced", "cli", "jane@gmail.com may be written to again"),
+        Plan((7, 9))]
+    assert on_unbounce("jane@gmail.com", []) == [ClearUndeliverable("jane@gmail.com"),
+                                                 Plan(())]
+
+
+def test_another_robot_is_only_noted_on_each_referral() -> None:
+    assert on_other_robot("mailer@x.example", "auto-reply", [REF, replace(REF, id=9)]) == [
+        AddEvent(7, "robot", "mailer@x.example", "auto-reply"),
+        AddEvent(9, "robot", "mailer@x.example", "auto-reply")]
