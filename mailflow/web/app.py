@@ -24,22 +24,24 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from mailflow.adapters import clock
 from mailflow.adapters.pages import Pages
 from mailflow.adapters.store import OutboxRow, WebSession
 from mailflow.app import alerts, directory, operator
-from mailflow.app.ledger_view import STALE_AFTER, partner_rows
+from mailflow.app.ledger_view import partner_rows
 from mailflow.app.operator import Action
 from mailflow.app.wiring import App
 from mailflow.config import partner_entry
 from mailflow.core.addressing import is_plain_address
-from mailflow.core.charts import BLUE, GREEN, GREY, RED, Chart, grouped_bars
-from mailflow.core.ledger import ReferralSummary
+from mailflow.core.firm import referrer_rows
 from mailflow.core.model import Outcome, Referral, Status
+from mailflow.core.stale import is_stale
 from mailflow.core.wording import explain_email, step_name
 from mailflow.errors import ConfigError, UsageError
+from mailflow.resources import templates_dir
 from mailflow.web.auth import (
     SigninRequest,
     SigninSender,
@@ -47,6 +49,8 @@ from mailflow.web.auth import (
     mailbox_of,
     use_link,
 )
+from mailflow.web.ledger_view import PERIODS, in_period, ledger_charts, period_start
+from mailflow.web.outbox_view import outbox_subject
 from mailflow.web.sessions import LIFETIME, Flash, Sessions
 
 PAGE_SIZE = 50
@@ -237,12 +241,13 @@ class Site:
             None if self._admin(who) else who, status or None, search,
             (page - 1) * PAGE_SIZE, PAGE_SIZE)
         now = self.now()
-        rows = [{"id": r.id, "tag": r.tag, "status": str(r.status).replace("_", " "),
+        rows = [{"id": r.id, "tag": r.tag, "status": str(r.status),
                  "outcome": str(r.outcome) if r.outcome else "",
                  "created": self._local(r.created_at)[:15], "client": r.client,
                  "partner": r.partner, "subject": r.subject,
-                 "stale": (r.status is Status.OPEN and r.contacted_at is None
-                           and now - r.created_at > STALE_AFTER)} for r in found]
+                 "snoozed_until": self._local(r.snoozed_until) if r.snoozed_until
+                 and r.snoozed_until > now else "",
+                 "stale": is_stale(r, now)} for r in found]
         return self._page(request, "referrals", "Referrals", referrals=rows, total=total,
                           status=status, q=search, page=page,
                           more=page * PAGE_SIZE < total, statuses=[s.value for s in Status])
@@ -379,54 +384,61 @@ class Site:
     async def ledger(self, request: Request) -> Response:
         who = self._signed_in(request)
         mine = None if self._admin(who) else who
-        referrals = self.app.store.referral_summaries(mine)  # read once for every chart
+        period = request.query_params.get("period", "all")
+        period = period if period in PERIODS else "all"
+        zone = self.app.config.timezone
+        start = period_start(period, self.now(), zone)
+        # read once for every chart
+        referrals = in_period(self.app.store.referral_summaries(mine), start)
         rows = [r for r in partner_rows(self.app, self.now(), mine, referrals)
                 if r["given"] or r["received"]]
-        chart = grouped_bars([(r["name"] or r["email"], [("given", r["given"], BLUE),
-                                                          ("received", r["received"], GREEN)])
-                              for r in rows])
-        totals = {k: sum(r[k] for r in rows) for k in ("won", "lost", "done")}
-        outcomes = grouped_bars([(k, [(k, v, {"won": GREEN, "lost": RED}.get(k, GREY))])
-                                 for k, v in totals.items()])
-        contact = grouped_bars([(r["name"] or r["email"],
-                                 [("hours", r["median_hours_to_contact"] or 0, BLUE)])
-                                for r in rows])
-        ratings = grouped_bars([(r["name"] or r["email"],
-                                 [("rating", r["average_rating"] or 0, GREEN)]) for r in rows])
-        return self._page(request, "ledger", "Ledger", rows=rows, chart=_svg(chart),
-                          outcomes=_svg(outcomes), months=_svg(self._per_month(referrals)),
-                          contact=_svg(contact), ratings=_svg(ratings))
-
-    def _per_month(self, referrals: list[ReferralSummary]) -> Chart:
-        counts: dict[str, int] = {}
-        zone = self.app.config.timezone
-        for r in referrals:
-            month = r.created_at.astimezone(zone).strftime("%Y-%m")
-            counts[month] = counts.get(month, 0) + 1
-        return grouped_bars([(m, [("month", n, BLUE)]) for m, n in sorted(counts.items())])
+        charts: dict[str, Any] = ledger_charts(rows, referrals, zone)
+        return self._page(request, "ledger", "Ledger", rows=rows, period=period,
+                          periods=PERIODS, since=self._local(start)[:15], **charts)
 
     async def outbox(self, request: Request) -> Response:
         who = self._signed_in(request)
         rows = self.app.store.pending_of(None if self._admin(who) else who)
         emails = [{"due_at": self._local(o.due_at), "referral_id": o.referral_id,
                    "referral": f"R-{o.referral_id}" if o.referral_id else "",
-                   "step": o.step, "recipient": o.recipient, "why": self._why(o)}
-                  for o in rows]
-        return self._page(request, "outbox", "Outbox", emails=emails)
+                   "step": o.step, "recipient": o.recipient, "why": self._why(o),
+                   **outbox_subject(o)} for o in rows]
+        return self._page(request, "outbox", "Outbox", emails=emails,
+                          zone=str(self.app.config.timezone))
 
     async def status(self, request: Request) -> Response:
         who = self._signed_in(request)
         if not self._admin(who):
             raise HTTPException(404)
         store = self.app.store
-        summary = {"last_poll": store.meta("last_poll"), "last_send": store.meta("last_send"),
+        summary = {"last_poll": self._stored_time(store.meta("last_poll")),
+                   "last_send": self._stored_time(store.meta("last_send")),
                    "pending": store.counts()["pending"], "failed": store.failed_count(),
                    "incident": store.meta("incident")}
-        failing = [{"referral": f"R-{o.referral_id}" if o.referral_id else o.kind,
-                    "step": o.step, "recipient": o.recipient, "detail": o.detail}
-                   for o in store.failed_rows()]
+        failing = [{"referral": f"R-{o.referral_id}" if o.referral_id else "",
+                    "referral_id": o.referral_id, "step": o.step, "recipient": o.recipient,
+                    "detail": o.detail} for o in store.failed_rows()]
+        quarantine = [{**q, "seen_at": self._stored_time(q.get("seen_at"))}
+                      for q in store.quarantined(50)]
         return self._page(request, "status", "Status", s=summary, failing=failing,
-                          quarantine=store.quarantined(50))
+                          quarantine=quarantine)
+
+    def _stored_time(self, value: object) -> str:
+        """A time as the store keeps it (ISO text), in the firm's time zone."""
+        if not isinstance(value, str) or not value:
+            return ""
+        try:
+            return self._local(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+
+    async def firm(self, request: Request) -> Response:
+        """Each referrer side by side, for the admin: who gives, who reciprocates."""
+        who = self._signed_in(request)
+        if not self._admin(who):
+            raise HTTPException(404)
+        rows = referrer_rows(self.app.store.referrals(), self.now())
+        return self._page(request, "firm", "The firm", rows=rows)
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -490,9 +502,6 @@ def _days(value: str | None) -> int | None:
     return _number(value) if value else None
 
 
-def _svg(chart: Chart) -> dict[str, Any]:
-    return {"width": chart.width, "height": chart.height, "bars": chart.bars,
-            "labels": chart.labels}
 
 
 class ServerTiming:
@@ -569,9 +578,10 @@ def create_app(app: App, now: Callable[[], datetime] = clock.now, https: bool = 
         Route("/partners", site.partners, methods=["GET"]),
         Route("/partners", site.change_partner, methods=["POST"]),
         Route("/ledger", site.ledger), Route("/outbox", site.outbox),
-        Route("/status", site.status),
+        Route("/status", site.status), Route("/firm", site.firm),
         Route("/sessions", site.sessions_page, methods=["GET"]),
         Route("/sessions", site.end_session, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=templates_dir() / "web" / "static"), name="static"),
     ]
     middleware = [Middleware(SecurityHeaders), Middleware(ServerTiming)]
     web = Starlette(routes=routes, middleware=middleware,

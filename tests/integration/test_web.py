@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mailflow.app.wiring import App
+from mailflow.core.charts import MARGIN, VALUE_ROOM, WIDTH
 from tests.integration.web_world import WebWorld, web_world
 
 __all__ = ["web_world"]
@@ -193,17 +194,18 @@ def test_the_ledger_draws_one_bar_per_count_scaled_to_the_largest(site) -> None:
     sign_in(world, client, "alice@firm.example")
     page = client.get("/ledger").text
     chart = page.split('id="given-received"')[1].split("</svg>")[0]
-    assert _given_bars(chart) == {"Bob Smith": 160, "Carol Jones": 80}  # 2 to 1
+    plot = WIDTH - 2 * MARGIN - VALUE_ROOM
+    assert _given_bars(chart) == {"Bob Smith": plot, "Carol Jones": plot // 2}  # 2 to 1
     admin = TestClient(client.app, base_url="http://mailflow.test")
     sign_in(world, admin, "ops@firm.example")
     everyone = admin.get("/ledger").text.split('id="given-received"')[1].split("</svg>")[0]
-    assert _given_bars(everyone) == {"Bob Smith": 160, "Carol Jones": 53}  # Zoe's too: 3 to 1
+    assert _given_bars(everyone) == {"Bob Smith": plot, "Carol Jones": round(plot / 3)}  # 3 to 1
 
 
 def _given_bars(svg: str) -> dict[str, int]:
-    bars = re.findall(r'<rect class="bar given"[^>]*height="(\d+)"[^>]*data-partner="([^"]+)"',
+    bars = re.findall(r'<rect class="bar given"[^>]*width="(\d+)"[^>]*data-partner="([^"]+)"',
                       svg)
-    return {partner: int(height) for height, partner in bars}
+    return {partner: int(width) for width, partner in bars}
 
 
 def test_demo_web_prints_a_link_that_signs_the_demo_referrer_in(tmp_path) -> None:  # type: ignore[no-untyped-def]

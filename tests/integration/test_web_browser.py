@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 
 from mailflow.app.wiring import App
+from mailflow.core.charts import MARGIN, VALUE_ROOM, WIDTH
 from tests.integration.web_world import WebWorld, web_world
 
 __all__ = ["web_world"]
@@ -130,12 +131,13 @@ def test_a_referrer_works_through_the_site_in_chromium(served, browser) -> None:
 
     page.goto(f"{base}/ledger")
     bars = page.locator("#given-received rect.given")
-    heights = {bars.nth(i).get_attribute("data-partner"): float(bars.nth(i).get_attribute(
-        "height") or 0) for i in range(bars.count())}
+    widths = {bars.nth(i).get_attribute("data-partner"): float(bars.nth(i).get_attribute(
+        "width") or 0) for i in range(bars.count())}
     # Bob lost the swapped one to Dan: one each
-    assert heights == {"Bob Smith": 160.0, "Carol Jones": 160.0, "dan@it.example": 160.0}
+    plot = WIDTH - 2 * MARGIN - VALUE_ROOM
+    assert widths == {"Bob Smith": plot, "Carol Jones": plot, "dan@it.example": plot}
     box = bars.nth(0).bounding_box()
-    assert box is not None and box["height"] == pytest.approx(160, abs=1)  # really drawn
+    assert box is not None and box["width"] == pytest.approx(plot, abs=1)  # really drawn
     _shot(page, "ledger")
     page.goto(f"{base}/outbox")
     _shot(page, "outbox")

@@ -1,0 +1,56 @@
+"""The ledger page's charts and its period (this quarter, this year, all), from plain rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from mailflow.core.charts import BLUE, GREEN, GREY, Chart, Series, bar_chart
+from mailflow.core.ledger import ReferralSummary
+
+PERIODS = {"quarter": "This quarter", "year": "This year", "all": "All time"}
+
+
+def period_start(period: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """The first moment of the period in the firm's time zone, or None for all time."""
+    local = now.astimezone(zone)
+    if period == "quarter":
+        month = 3 * ((local.month - 1) // 3) + 1
+        return local.replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
+    if period == "year":
+        return local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    return None
+
+
+def in_period(referrals: list[ReferralSummary], start: datetime | None
+              ) -> list[ReferralSummary]:
+    return [r for r in referrals if start is None or r.created_at >= start]
+
+
+def ledger_charts(rows: Sequence[dict[str, Any]], referrals: Sequence[ReferralSummary],
+                  zone: ZoneInfo) -> dict[str, Chart]:
+    """Given and received, hours to first contact, rating, outcomes, and per month."""
+    names = [r["name"] or r["email"] for r in rows]
+    given = bar_chart([(n, [r["given"], r["received"]]) for n, r in zip(names, rows, strict=True)],
+                      [Series("given", "given to the partner", BLUE),
+                       Series("received", "sent back by the partner", GREEN)])
+    contact = bar_chart([(n, [r["median_hours_to_contact"]])
+                         for n, r in zip(names, rows, strict=True) if r["given"]],
+                        [Series("hours", "median hours", BLUE)], missing="no contact yet",
+                        unit="h")
+    ratings = bar_chart([(n, [r["average_rating"]])
+                         for n, r in zip(names, rows, strict=True) if r["given"]],
+                        [Series("rating", "mean rating", GREEN)], missing="no rating yet",
+                        top=5)
+    outcomes = bar_chart([(k, [sum(r[k] for r in rows)]) for k in ("won", "lost", "done")],
+                         [Series("closed", "referrals", GREY)])
+    counts: dict[str, int] = {}
+    for referral in sorted(referrals, key=lambda r: r.created_at):
+        month = referral.created_at.astimezone(zone).strftime("%b %Y")
+        counts[month] = counts.get(month, 0) + 1
+    months = bar_chart([(m, [n]) for m, n in counts.items()],
+                       [Series("month", "referrals", BLUE)])
+    return {"chart": given, "contact": contact, "ratings": ratings, "outcomes": outcomes,
+            "months": months}
