@@ -93,6 +93,29 @@ def test_a_fresh_intro_is_acknowledged_at_once_any_hour(world: World) -> None:
     assert any("R-2" in m.subject or "R-2" in m.text for m in world.sent_to("alice@firm.example"))
 
 
+def test_the_daily_cap_defers_without_making_a_step_missed(world: World) -> None:
+    world.deliver(intro(1, "Mon, 23 Nov 2026 10:00:00 +0000"))
+    world.run("2026-11-23T10:00:00+00:00")
+    world.deliver(intro(2, "Mon, 23 Nov 2026 11:00:00 +0000"))
+    world.run("2026-11-23T11:00:00+00:00")
+    world.run("2026-11-24T10:00:00+00:00")  # R-1's nudge to Bob
+    world.run("2026-11-24T11:00:00+00:00")  # R-2's: one a day, so tomorrow
+    assert outbox_of(world, "R-2")["partner_nudge"]["due_at"].startswith("2026-11-25T09:00")
+    world.deliver(f"""From: Jane 2 <jane2@gmail.com>
+To: {world.reply_address("jane2@gmail.com", 2)}
+Subject: Re: Introduction 2
+Date: Tue, 24 Nov 2026 17:30:00 +0000
+Message-ID: <jane2-thanks@gmail.com>
+In-Reply-To: <intro2@firm.example>
+
+Thanks Alice, looking forward to it.
+""".encode())
+    world.run("2026-11-24T18:00:00+00:00")  # re-planned after hours, then two days away
+    world.run("2026-11-26T11:30:00+00:00")
+    nudge = outbox_of(world, "R-2")["partner_nudge"]
+    assert nudge["status"] == "sent", nudge
+
+
 def test_the_digest_joins_the_days_other_email(world: World) -> None:
     world.deliver(intro(1, "Mon, 16 Nov 2026 10:00:00 +0000"))
     world.run("2026-11-16T10:00:00+00:00")
