@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +52,12 @@ def _body_only(text: str) -> str:
     if lines and lines[-1].startswith("\u2014 mailflow"):
         lines = lines[:-1]
     return "\n".join(lines).strip()
+
+
+def _html_body(html: str) -> str | None:
+    """What lies inside an HTML document's body, to be shown within a combined email."""
+    match = re.search(r"<body[^>]*>(.*)</body>", html, re.DOTALL | re.IGNORECASE)
+    return (match.group(1) if match else html).strip() or None
 
 
 @dataclass
@@ -263,7 +270,8 @@ class Dispatcher:
             if row.kind in STANDALONE:  # the digest, rendered when queued
                 content = json.loads(row.payload)
                 items.append({"tag": "", "subject": content["subject"],
-                              "text": _body_only(content["text"])})
+                              "text": _body_only(content["text"]),
+                              "html": _html_body(content.get("html") or "")})
                 kept.append(row)
                 continue
             try:
@@ -271,8 +279,9 @@ class Dispatcher:
             except Exception as exc:
                 self._render_failed(row, exc, now)
                 continue
-            items.append({"tag": f"R-{row.referral_id}", "subject": rendered.subject,
-                          "text": _body_only(rendered.text)})
+            tag = f"R-{row.referral_id}"
+            items.append({"tag": tag, "subject": rendered.subject.removeprefix(f"[{tag}] "),
+                          "text": _body_only(rendered.text), "html": None})
             kept.append(row)
         if not kept:
             return None
@@ -292,7 +301,7 @@ class Dispatcher:
         email = OutgoingEmail(
             message_id=message_id, sender=Address(self.config.tracker, "mailflow"),
             to=(self._address(first, recipient) if first else Address(recipient),),
-            subject=rendered.subject, text=rendered.text, date=now,
+            subject=rendered.subject, text=rendered.text, html=rendered.html, date=now,
             reply_to=Address(self.config.tracker), loop_value="combined")
         return email, kept
 

@@ -111,6 +111,7 @@ In-Reply-To: <intro2@firm.example>
 Thanks Alice, looking forward to it.
 """.encode())
     world.run("2026-11-24T18:00:00+00:00")  # re-planned after hours, then two days away
+    assert outbox_of(world, "R-2")["partner_nudge"]["due_at"] >= "2026-11-24T18:00"
     world.run("2026-11-26T11:30:00+00:00")
     nudge = outbox_of(world, "R-2")["partner_nudge"]
     assert nudge["status"] == "sent", nudge
