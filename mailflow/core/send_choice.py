@@ -157,12 +157,13 @@ def _choose_for(recipient: str, rows: list[DueRow], facts: Facts, policy: SendPo
                 now: datetime, choice: Choice) -> None:
     """One person's rows: answers at once; the rest of the day's mail as one email."""
     open_now = policy.calendar.is_open(now)
-    answers = [r for r in rows if _is_answer(r, facts, policy, now)]
-    notices = [r for r in rows if r.kind == "notice" and r not in answers]
+    answer_ids = {r.id for r in rows if _is_answer(r, facts, policy, now)}
+    notices = [r for r in rows if r.kind == "notice" and r.id not in answer_ids]
     digests = [r for r in rows if r.kind == "digest"]
     steps = [r for r in rows if r.kind == "step"]
-    answer_steps = _timely([r for r in steps if r in answers], facts, policy, now, choice)
-    regular = [r for r in steps if r not in answers]
+    answer_steps = _timely([r for r in steps if r.id in answer_ids], facts, policy, now,
+                           choice)
+    regular = [r for r in steps if r.id not in answer_ids]
     if not open_now:
         choice.rule(regular + notices + digests, WAIT, "outside business hours")
         regular, notices, digests = [], [], []
@@ -174,7 +175,7 @@ def _choose_for(recipient: str, rows: list[DueRow], facts: Facts, policy: SendPo
         tomorrow = policy.calendar.next_opening(day_start + timedelta(days=1))
         choice.rule(daily, DEFER, f"{policy.max_per_day} a day: tomorrow", tomorrow)
         daily = []
-    answer_notices = [r for r in answers if r.kind == "notice"]
+    answer_notices = [r for r in rows if r.kind == "notice" and r.id in answer_ids]
     if daily:  # the day's other mail joins the one email (relayed news, a summary)
         daily, notices = daily + notices, []
     _notice_emails(recipient, answer_notices + notices, facts, policy, now, choice)
@@ -209,6 +210,8 @@ def _needed(row: DueRow, facts: Facts, policy: SendPolicy) -> bool:
     config = policy.steps.get(row.step)
     if config is not None and config.once_per_partner:
         return True  # the partner learns how replies work, late or not
+    if row.step in RESPONSE_STEPS:
+        return True  # late, it is no longer an answer, but still news for the referrer
     states = facts.steps.get(row.referral_id, {})
     return any(s.presumes == row.step and states.get(s.name, _GONE).status == "pending"
                for s in policy.steps.values())

@@ -224,3 +224,9 @@ def test_an_on_time_nudge_leaves_the_escalation_where_it_was_planned() -> None:
     escalation = Row(2, "escalation", ALICE, datetime(2026, 11, 26, 10, tzinfo=LON))
     known = facts(steps={1: {"partner_nudge": StepState("sent", nudge_due, nudge_due)}})
     assert verdicts(choose([escalation], known, POLICY, escalation.due_at)) == {2: SEND}
+
+
+def test_a_late_acknowledgement_is_news_for_the_referrer_never_missed() -> None:
+    ack = Row(1, "acknowledgement", ALICE, MON - timedelta(days=7))
+    old = facts(intro_at={1: MON - timedelta(days=7)})
+    assert verdicts(choose([ack], old, POLICY, MON)) == {1: SEND}
