@@ -176,8 +176,9 @@ def _choose_for(recipient: str, rows: list[DueRow], facts: Facts, policy: SendPo
         choice.rule(daily, DEFER, f"{policy.max_per_day} a day: tomorrow", tomorrow)
         daily = []
     answer_notices = [r for r in rows if r.kind == "notice" and r.id in answer_ids]
-    if daily:  # the day's other mail joins the one email (relayed news, a summary)
-        daily, notices = daily + notices, []
+    if daily:  # an answer and the day's other mail (relayed news, a summary) are one email
+        daily, notices = answer_notices + daily + notices, []
+        answer_notices = []
     _notice_emails(recipient, answer_notices + notices, facts, policy, now, choice)
     choice.send(answer_steps + daily)
 

@@ -129,6 +129,14 @@ def test_the_digest_and_the_days_other_emails_are_one_email() -> None:
     assert choice.emails == [(1, 3, 2)]
 
 
+def test_an_answer_carries_the_steps_due_to_that_person_now() -> None:
+    rows = [Row(1, "confirm", BOB, MON, kind="notice"), Row(2, "thank_partner", BOB, MON),
+            Row(3, "partner_checkin", BOB, MON, referral_id=2)]
+    assert choose(rows, facts(), POLICY, MON).emails == [(1, 2, 3)]
+    evening = MON.replace(hour=19)
+    assert choose(rows, facts(), POLICY, evening).emails == [(1,)]  # the rest waits
+
+
 def test_a_digest_after_the_days_email_waits_for_tomorrow() -> None:
     digest = Row(3, "digest", ALICE, MON, 0, "digest")
     choice = choose([digest], facts(sent_today={ALICE: 1}), POLICY, MON)

@@ -127,6 +127,29 @@ def test_the_digest_joins_the_days_other_email(world: World) -> None:
     assert max(per_day.values()) == 1, per_day
 
 
+def test_won_and_the_check_in_due_that_day_are_one_email(world: World) -> None:
+    world.deliver(intro(1, "Mon, 16 Nov 2026 10:00:00 +0000"))
+    world.run("2026-11-16T10:00:00+00:00")
+    world.deliver(intro(2, "Tue, 17 Nov 2026 10:00:00 +0000"))
+    for day in (17, 18, 19, 20, 23):
+        world.run(f"2026-11-{day}T10:00:00+00:00")
+    before = len(world.sent_to("bob@law.example"))
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: {world.reply_address("bob@law.example", 1)}
+Subject: Re: [R-1] Introduction 1
+Date: Tue, 24 Nov 2026 09:50:00 +0000
+Message-ID: <bob-won@law.example>
+In-Reply-To: <intro1@firm.example>
+
+Won!
+""".encode())
+    world.run("2026-11-24T10:00:00+00:00")  # R-2's check-in is due to Bob now too
+    today = world.sent_to("bob@law.example")[before:]
+    assert len(today) == 1, [m.subject for m in today]
+    assert "[R-2]" in today[0].text or "R-2" in today[0].subject
+    assert "Noted" in today[0].subject or "Noted" in today[0].text
+
+
 def test_first_run_saturday_then_monday_then_an_outage(world: World) -> None:
     """The issue's "Done when": at most one email a day each, every partner briefed, no
     escalation about a partner who was not nudged."""
