@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 from dataclasses import MISSING, dataclass, field, fields
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -143,6 +143,7 @@ class WorkflowConfig:
     max_notices_per_recipient_per_day: int = 3
     history_after_days: int = 14
     max_partners_per_intro: int = 5
+    answer_within: timedelta = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,14 @@ def _delay(section: Section, key: str, default: str) -> tuple[float, str]:
     return float(match.group(1)), unit
 
 
+def _duration(section: Section, key: str, default: str) -> timedelta:
+    """A wall-clock delay such as "2 hours" (business units make no sense here)."""
+    amount, unit = _delay(section, key, default)
+    if unit not in ("hours", "days"):
+        raise section.error(key, f'expected hours or days, like "2 hours", got "{unit}"')
+    return timedelta(hours=amount) if unit == "hours" else timedelta(days=amount)
+
+
 def _step(section: Section, grace: tuple[float, str] = (2, "business days")) -> StepConfig:
     amount, unit = _delay(section, "after", "0 hours")
     grace_amount, grace_unit = _delay(section, "grace", f"{grace[0]:g} {grace[1]}")
@@ -360,6 +369,7 @@ def _step(section: Section, grace: tuple[float, str] = (2, "business days")) -> 
         once_per_partner=section.boolean("once_per_partner", False),
         grace_amount=grace_amount,
         grace_unit=grace_unit,
+        presumes=section.string("presumes", ""),
     )
     section.finish()
     return step
@@ -373,6 +383,10 @@ def _workflow(section: Section | None) -> WorkflowConfig:
              if section.has("steps") else None)
     if steps is not None and len({s.name for s in steps}) != len(steps):
         raise section.error("steps", "step names must be unique")
+    for step in steps or ():
+        if step.presumes and step.presumes not in {s.name for s in steps or ()}:
+            raise section.error("steps", f'{step.name} presumes "{step.presumes}", '
+                                         "which is not a step")
     default = _defaults(WorkflowConfig)
 
     def count(key: str, minimum: int) -> Any:
@@ -391,6 +405,7 @@ def _workflow(section: Section | None) -> WorkflowConfig:
         max_notices_per_recipient_per_day=count("max_notices_per_recipient_per_day", 1),
         history_after_days=count("history_after_days", 0),
         max_partners_per_intro=count("max_partners_per_intro", 1),
+        answer_within=_duration(section, "answer_within", "2 hours"),
     )
     section.finish()
     return config

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,27 +25,39 @@ from mailflow.core.effects import Notify
 from mailflow.core.message_ids import mint
 from mailflow.core.model import Address, Referral
 from mailflow.core.outgoing import OutgoingEmail, SendResult
+from mailflow.core.send_choice import (
+    COMBINE,
+    DEFER,
+    MISSED,
+    SEND,
+    STANDALONE,
+    SUPERSEDED,
+    WAIT,
+    SendPolicy,
+    Verdict,
+    choose,
+)
 from mailflow.core.tokens import reply_address
-from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION, StepConfig
+from mailflow.core.workflow import StepConfig
 
 log = logging.getLogger("mailflow.app.dispatch")
 MAX_BACKOFF = timedelta(hours=6)
-RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
-# Notices that answer what the person just did go out at once, any hour; the others
-# (relayed news, bounce and failure notices, the first-run summary) wait for business hours.
-ANSWER_NOTICES = frozenset({"confirm", "help", "refused", "which", "unproven"})
-# rendered when queued; about no one referral
-STANDALONE = frozenset({"digest", "alert", "signin"})
 
 
 def _body_only(text: str) -> str:
     """A step's text without its greeting and sign-off, for listing in a combined email."""
     lines = text.strip().splitlines()
-    if lines and lines[0].startswith(("Hi ", "Hello ", "Dear ")):
+    if lines and lines[0].startswith(("Hi ", "Hi,", "Hello ", "Dear ")):
         lines = lines[1:]
     if lines and lines[-1].startswith("\u2014 mailflow"):
         lines = lines[:-1]
     return "\n".join(lines).strip()
+
+
+def _html_body(html: str) -> str | None:
+    """What lies inside an HTML document's body, to be shown within a combined email."""
+    match = re.search(r"<body[^>]*>(.*)</body>", html, re.DOTALL | re.IGNORECASE)
+    return (match.group(1) if match else html).strip() or None
 
 
 @dataclass
@@ -85,29 +98,35 @@ class Dispatcher:
     def _steps(self) -> dict[str, StepConfig]:
         return {s.name: s for s in self.config.workflow.steps}
 
+    @property
+    def _policy(self) -> SendPolicy:
+        workflow = self.config.workflow
+        return SendPolicy(self.calendar, self._steps, workflow.max_per_referral,
+                          workflow.max_per_recipient_per_day,
+                          workflow.max_notices_per_recipient_per_day, workflow.answer_within)
+
     def send_due(self, now: datetime, keep_copy: Callable[[bytes], None] | None = None,
                  kinds: frozenset[str] | None = None) -> DispatchReport:
         """Send what is due (of `kinds` only, when given); `keep_copy` files each sent email
         (the IMAP Sent folder).
 
-        Each email is recorded as soon as the mailer reports on it, in its own
-        transaction: a crash mid-batch resends at most the one email in flight.
+        The facts are read, `core.send_choice` gives each due row its verdict, the verdicts
+        are written, and each email is recorded as soon as the mailer reports on it, in its
+        own transaction: a crash mid-batch resends at most the one email in flight.
         """
         report = DispatchReport()
-        groups: dict[str, list[OutboxRow]] = {}
         batch: list[tuple[OutgoingEmail, list[OutboxRow]]] = []
         with self.store.atomic():  # Message-IDs are on record before anything is sent
             due = [r for r in self.store.due(now) if kinds is None or r.kind in kinds]
             if not due:
                 return report
             self._known = SendFacts.read(self.store, due, self._day_start(now))
+            choice = choose(due, self._known.for_choice(due), self._policy, now)
             for row in due:
-                if row.kind in STANDALONE:
-                    batch.extend(self._standalone(row, now, report))
-                else:
-                    groups.setdefault(row.recipient, []).append(row)
-            for recipient, rows in groups.items():
-                batch.extend(self._guarded_emails_for(recipient, rows, now, report))
+                self._apply(row, choice.verdicts.get(row.id), now, report)
+            rows = {r.id: r for r in due}
+            for ids in choice.emails:
+                batch.extend(self._guarded_email([rows[i] for i in ids], now, report))
         if not batch:
             return report
 
@@ -124,16 +143,52 @@ class Dispatcher:
         self.mailer.send_batch([email for email, _ in batch], on_result=record)
         return report
 
-    # -- choosing and building ------------------------------------------------
+    # -- applying the choice --------------------------------------------------
+    def _apply(self, row: OutboxRow, verdict: Verdict | None, now: datetime,
+               report: DispatchReport) -> None:
+        """Write what the choice decided about a row that is not sent now."""
+        if verdict is None or verdict.action in (SEND, COMBINE, WAIT):
+            return
+        if verdict.action == DEFER:
+            self.store.update_outbox(row.id, due_at=verdict.until)
+            report.deferred += 1
+            return
+        if not row.referral_id:  # a digest: about no referral, so no event
+            self.store.update_outbox(row.id, status=verdict.action, detail=verdict.reason)
+            return
+        self._skip(row, verdict.reason, now, verdict.action)
+        report.missed += verdict.action == MISSED
+        report.superseded += verdict.action == SUPERSEDED
+
+    def _skip(self, row: OutboxRow, why: str, now: datetime, status: str = "skipped") -> None:
+        self.store.update_outbox(row.id, status=status, detail=why)
+        self.store.add_event(row.referral_id, now, status, "mailflow",
+                             f"{row.step} to {row.recipient}: {why}")
+
+    def _day_start(self, now: datetime) -> datetime:
+        local = now.astimezone(self.config.timezone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def _guarded_email(self, rows: list[OutboxRow], now: datetime, report: DispatchReport
+                       ) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
+        """One email; a failure here fails its rows only, with the reason."""
+        try:
+            with self.store.atomic():
+                if len(rows) == 1 and rows[0].kind in STANDALONE:
+                    return self._standalone(rows[0], now, report)
+                return self._one_email(rows[0].recipient, rows, now)
+        except Exception as exc:
+            log.exception("could not prepare the email to %s", rows[0].recipient)
+            for row in rows:
+                self.store.update_outbox(row.id, status="failed",
+                                         detail=f"error: {type(exc).__name__}: {exc}"[:500])
+            report.failed += len(rows)
+            return []
+
+    # -- building -------------------------------------------------------------
     def _standalone(self, row: OutboxRow, now: datetime,
                     report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
         """A digest, an alert or a sign-in link: rendered when queued, about no referral."""
-        if self._facts.contact(row.recipient).get("undeliverable"):
-            self.store.update_outbox(row.id, status="skipped", detail="address bounced")
-            return []
-        if row.kind == "digest" and self._facts.opted_out(row.recipient, 0):
-            self.store.update_outbox(row.id, status="skipped", detail="recipient said stop")
-            return []
         try:
             content = json.loads(row.payload)
             assert row.message_id, "digests and alerts get their Message-ID when queued"
@@ -147,122 +202,6 @@ class Dispatcher:
             report.failed += 1
             return []
         return [(email, [row])]
-
-    def _skip(self, row: OutboxRow, why: str, now: datetime, status: str = "skipped") -> None:
-        self.store.update_outbox(row.id, status=status, detail=why)
-        self.store.add_event(row.referral_id, now, status, "mailflow",
-                             f"{row.step} to {row.recipient}: {why}")
-
-    def _sendable(self, rows: list[OutboxRow], now: datetime) -> list[OutboxRow]:
-        kept = []
-        for row in rows:
-            referral = self._referral(row.referral_id)
-            if row.recipient not in (referral.referrer, referral.client, referral.partner):
-                self._skip(row, "no longer a party to the referral", now)
-            elif (self._facts.opted_out(row.recipient, row.referral_id)
-                  and not (row.is_notice and row.step == "confirm")):  # the answer to "stop"
-                self._skip(row, "recipient said stop", now)
-            elif self._facts.contact(row.recipient).get("undeliverable"):
-                self._skip(row, "address bounced", now)
-            elif (not row.is_notice and self._facts.sent_count(row.referral_id)
-                  >= self.config.workflow.max_per_referral):
-                self._skip(row, f"send budget of {self.config.workflow.max_per_referral} "
-                                "emails for this referral used", now)
-            else:
-                kept.append(row)
-        return kept
-
-    def _grace(self, row: OutboxRow) -> tuple[float, str]:
-        step = self._steps.get(row.step)
-        return (step.grace_amount, step.grace_unit) if step else (2, "business days")
-
-    def _timely(self, rows: list[OutboxRow], now: datetime,
-                report: DispatchReport) -> list[OutboxRow]:
-        """Steps still worth sending: not past their grace period, not superseded.
-
-        A step later than its grace is recorded as missed; of several due steps to one
-        person about one referral only the latest is sent, the others are superseded.
-        """
-        fresh = []
-        for row in rows:
-            amount, unit = self._grace(row)
-            deadline = self.calendar.add(row.due_at, amount, unit)
-            if now > deadline:
-                due = row.due_at.astimezone(self.config.timezone).strftime("%a %d %b %H:%M")
-                self._skip(row, f"due {due}, more than {amount:g} {unit} ago", now, "missed")
-                report.missed += 1
-            else:
-                fresh.append(row)
-        latest: dict[int, OutboxRow] = {}
-        for row in fresh:
-            if row.referral_id not in latest or (row.due_at, row.id) >= (
-                    latest[row.referral_id].due_at, latest[row.referral_id].id):
-                latest[row.referral_id] = row
-        for row in fresh:
-            if latest[row.referral_id] is not row:
-                self._skip(row, f"superseded by {latest[row.referral_id].step}", now,
-                           "superseded")
-                report.superseded += 1
-        return [row for row in fresh if latest[row.referral_id] is row]
-
-    def _day_start(self, now: datetime) -> datetime:
-        local = now.astimezone(self.config.timezone)
-        return local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-    def _guarded_emails_for(self, recipient: str, rows: list[OutboxRow], now: datetime,
-                            report: DispatchReport
-                            ) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
-        """One person's emails; a failure here fails their rows only, with the reason."""
-        try:
-            with self.store.atomic():
-                return self._emails_for(recipient, rows, now, report)
-        except Exception as exc:
-            log.exception("could not prepare the emails to %s", recipient)
-            for row in rows:
-                self.store.update_outbox(row.id, status="failed",
-                                         detail=f"error: {type(exc).__name__}: {exc}"[:500])
-            report.failed += len(rows)
-            return []
-
-    def _emails_for(self, recipient: str, rows: list[OutboxRow], now: datetime,
-                    report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
-        rows = self._sendable(rows, now)
-        open_now = self.calendar.is_open(now)
-        notices = [r for r in rows if r.is_notice and (open_now or r.step in ANSWER_NOTICES)]
-        emails = self._notice_emails(recipient, notices, now, report)
-        # answers to what the person just did go out at once, any hour, beyond the daily cap
-        responses = self._timely([r for r in rows if r.step in RESPONSE_STEPS], now, report)
-        regular = [r for r in rows if not r.is_notice and r.step not in RESPONSE_STEPS]
-        if regular and not open_now:
-            regular = []  # still pending: they go out when business hours begin
-        regular = self._timely(regular, now, report)
-        if regular and (self._facts.sent_today.get(recipient, 0)
-                        >= self.config.workflow.max_per_recipient_per_day):
-            tomorrow = self.calendar.next_opening(self._day_start(now) + timedelta(days=1))
-            for row in regular:
-                self.store.update_outbox(row.id, due_at=tomorrow)
-            report.deferred += len(regular)
-            regular = []
-        emails.extend(self._one_email(recipient, responses + regular, now))
-        return emails
-
-    def _notice_emails(self, recipient: str, notices: list[OutboxRow], now: datetime,
-                       report: DispatchReport) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
-        """Notices one by one up to the daily cap; beyond it the rest folded into one email."""
-        if not notices:
-            return []
-        cap = self.config.workflow.max_notices_per_recipient_per_day
-        allowed = cap - self._facts.notices_today.get(recipient, 0)
-        if allowed <= 0:
-            tomorrow = self._day_start(now) + timedelta(days=1)
-            for row in notices:
-                self.store.update_outbox(row.id, due_at=tomorrow)
-            report.deferred += len(notices)
-            return []
-        singles = notices if len(notices) <= allowed else notices[:allowed - 1]
-        emails = [e for e in (self._single(r, now) for r in singles) if e is not None]
-        emails.extend(self._one_email(recipient, notices[len(singles):], now))
-        return emails
 
     def _one_email(self, recipient: str, rows: list[OutboxRow],
                    now: datetime) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
@@ -324,19 +263,30 @@ class Dispatcher:
                   now: datetime) -> tuple[OutgoingEmail, list[OutboxRow]] | None:
         items, kept = [], []
         for row in rows:
+            if row.kind in STANDALONE:  # the digest, rendered when queued
+                content = json.loads(row.payload)
+                items.append({"tag": "", "subject": content["subject"],
+                              "text": _body_only(content["text"]),
+                              "html": _html_body(content.get("html") or "")})
+                kept.append(row)
+                continue
             try:
                 rendered = self.renderer.render(self._template(row), self._context(row, now))
             except Exception as exc:
                 self._render_failed(row, exc, now)
                 continue
-            items.append({"tag": f"R-{row.referral_id}", "subject": rendered.subject,
-                          "text": _body_only(rendered.text)})
+            tag = f"R-{row.referral_id}"
+            items.append({"tag": tag, "subject": rendered.subject.removeprefix(f"[{tag}] "),
+                          "text": _body_only(rendered.text), "html": None})
             kept.append(row)
         if not kept:
             return None
-        first = self._referral(kept[0].referral_id)
-        context = referral_context(self._facts, first, recipient, self.config.tracker, now,
-                                   self.config.timezone)
+        about = next((r for r in kept if r.referral_id), None)
+        first = self._referral(about.referral_id) if about else None
+        context: dict[str, Any] = {"recipient": {"email": recipient, "first_name": ""}}
+        if first is not None:
+            context = referral_context(self._facts, first, recipient, self.config.tracker,
+                                       now, self.config.timezone)
         context["items"] = items
         rendered = self.renderer.render("combined", context)
         digest = hashlib.sha256(",".join(str(r.id) for r in kept).encode()).hexdigest()[:10]
@@ -346,9 +296,9 @@ class Dispatcher:
             self.store.update_outbox(row.id, message_id=message_id)
         email = OutgoingEmail(
             message_id=message_id, sender=Address(self.config.tracker, "mailflow"),
-            to=(self._address(first, recipient),), subject=rendered.subject,
-            text=rendered.text, date=now, reply_to=Address(self.config.tracker),
-            loop_value="combined")
+            to=(self._address(first, recipient) if first else Address(recipient),),
+            subject=rendered.subject, text=rendered.text, html=rendered.html, date=now,
+            reply_to=Address(self.config.tracker), loop_value="combined")
         return email, kept
 
     def _step_name(self, row: OutboxRow) -> str:

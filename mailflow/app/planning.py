@@ -14,6 +14,7 @@ from mailflow.adapters.store import NewStep, OutboxRow, Store, said_stop
 from mailflow.config import Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
+from mailflow.core.planning_diff import plan_diff
 from mailflow.core.workflow import ReferralFacts, plan, plans_nothing
 
 log = logging.getLogger("mailflow.app.planning")
@@ -66,7 +67,8 @@ def facts_of(store: Store, referral: Referral, config: Config,
 
 def reconcile(store: Store, referral_id: int, config: Config, calendar: BusinessCalendar,
               now: datetime, known: ChunkFacts | None = None) -> None:
-    """Insert, move or cancel this referral's pending steps to match the plan.
+    """Insert, move, revive or cancel this referral's steps to match the plan
+    (`core.planning_diff` says which).
 
     `known`: the facts of the chunk being planned (ChunkFacts), read once for all of it.
     """
@@ -75,34 +77,21 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
     rows = known.steps.get(referral_id, []) if known else store.step_rows(referral_id)
     if plans_nothing(referral) and all(r.status != "pending" for r in rows):
         return  # most of a first run's referrals: nothing planned, nothing to cancel
-    wanted = {(p.step, p.recipient): p for p in plan(
-        facts_of(store, referral, config, known), config.workflow.steps, calendar,
-        config.workflow.acknowledge_referrer)}
-    too_old = now - timedelta(days=config.workflow.catch_up_after_days)
-    once_per_partner = {s.name for s in config.workflow.steps if s.once_per_partner}
-    existing = {(r.step, r.recipient): r for r in rows}
-    for key, row in existing.items():
-        if row.status != "pending":
-            if row.status == "cancelled" and key in wanted:
-                store.update_outbox(row.id, status="pending", due_at=wanted[key].due_at,
-                                    detail="")
-            continue
-        if key not in wanted:
-            store.update_outbox(row.id, status="cancelled", detail="no longer due")
-            if row.step in once_per_partner:  # (also when this one's partner changed)
-                # the partner's other referrals planned no such step, since this one had it
-                store.mark_for_planning(
-                    store.open_referrals_of_partner(row.recipient, referral.id))
-        elif row.due_at != wanted[key].due_at:
-            store.update_outbox(row.id, due_at=wanted[key].due_at)
-    too_old_why = (f"due more than {config.workflow.catch_up_after_days} days before it "
-                   "was planned")
-    new_steps = []
-    for key, step in wanted.items():
-        if key not in existing:
-            status, why = ("skipped", too_old_why) if step.due_at < too_old else ("pending", None)
-            new_steps.append(NewStep(step.step, step.recipient, step.due_at, status, why))
-    store.add_steps(referral_id, new_steps)
+    wanted = plan(facts_of(store, referral, config, known), config.workflow.steps, calendar,
+                  config.workflow.acknowledge_referrer)
+    days = config.workflow.catch_up_after_days
+    diff = plan_diff(wanted, rows, {s.name for s in config.workflow.steps if s.once_per_partner},
+                     now, now - timedelta(days=days), days)
+    for row_id in diff.cancel:
+        store.update_outbox(row_id, status="cancelled", detail="no longer due")
+    for partner in diff.replan_partners:
+        store.mark_for_planning(store.open_referrals_of_partner(partner, referral.id))
+    for row_id, due_at in diff.move:
+        store.update_outbox(row_id, due_at=due_at)
+    for row_id, due_at in diff.revive:
+        store.update_outbox(row_id, status="pending", due_at=due_at, detail="")
+    store.add_steps(referral_id, [NewStep(a.step, a.recipient, a.due_at, a.status, a.why)
+                                  for a in diff.add])
 
 
 def workflow_fingerprint(config: Config) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from mailflow.adapters.store import OutboxRow, PartnerRecord, Store, said_stop
 from mailflow.core.model import Referral
+from mailflow.core.send_choice import Facts, StepState
 
 
 @dataclass
@@ -27,6 +28,7 @@ class SendFacts:
     notices_today: dict[str, int] = field(default_factory=dict)
     notes: dict[int, list[str]] = field(default_factory=dict)
     partners: dict[str, PartnerRecord | None] = field(default_factory=dict)
+    steps: dict[int, list[OutboxRow]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, store: Store, rows: list[OutboxRow], day_start: datetime) -> SendFacts:
@@ -45,7 +47,24 @@ class SendFacts:
                    store.opt_outs_of(sorted(people)), store.sent_counts(ids),
                    store.sent_to_each_since(recipients, day_start),
                    store.sent_to_each_since(recipients, day_start, kind="notice"),
-                   store.notes_of(ids), {e: found.get(e.lower()) for e in partner_emails})
+                   store.notes_of(ids), {e: found.get(e.lower()) for e in partner_emails},
+                   store.step_rows_of(sorted({r.referral_id for r in rows
+                                              if r.kind == "step" and r.referral_id})))
+
+    def for_choice(self, rows: list[OutboxRow]) -> Facts:
+        """These facts as the pure send choice reads them."""
+        return Facts(
+            parties={i: frozenset(e for e in (r.referrer, r.client, r.partner) if e)
+                     for i, r in self.referrals.items()},
+            intro_at={i: r.plan_from or r.created_at for i, r in self.referrals.items()},
+            stopped=frozenset((r.recipient, r.referral_id) for r in rows
+                              if self.opted_out(r.recipient, r.referral_id)),
+            bounced=frozenset(r.recipient for r in rows
+                              if self.contact(r.recipient).get("undeliverable")),
+            sent_counts=self.sent_counts, sent_today=self.sent_today,
+            notices_today=self.notices_today,
+            steps={i: {s.step: StepState(s.status, s.due_at, s.sent_at) for s in found}
+                   for i, found in self.steps.items()})
 
     def referral(self, referral_id: int) -> Referral:
         if referral_id not in self.referrals:  # not among the due rows: read it once

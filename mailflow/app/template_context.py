@@ -74,5 +74,8 @@ def sample_context() -> dict[str, Any]:
         "candidates": ["bob@law.example", "jane@gmail.com"],
         "tracker": "referrals@firm.example",
         "title": "Sample notice", "body": "Sample body.",
-        "items": [{"tag": "R-42", "subject": "Introduction", "text": "Sample text."}],
+        "items": [{"tag": "R-42", "subject": "Introduction", "text": "Sample text.",
+                   "html": None},
+                  {"tag": "", "subject": "Your referrals this week", "text": "A digest.",
+                   "html": "<p>A digest.</p>"}],
     }

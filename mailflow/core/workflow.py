@@ -33,6 +33,7 @@ class StepConfig:
     once_per_partner: bool = False
     grace_amount: float = 2
     grace_unit: str = "business days"
+    presumes: str = ""  # a step that must have gone first (the escalation: the nudge)
 
 
 def default_steps() -> tuple[StepConfig, ...]:
@@ -44,8 +45,9 @@ def default_steps() -> tuple[StepConfig, ...]:
         StepConfig("partner_nudge", partner, "partner_nudge", 1, "business days",
                    unless=("contacted", "closed")),
         StepConfig("escalation", referrer, "escalation", 3, "business days",
-                   unless=("contacted", "closed")),
-        StepConfig("partner_checkin", partner, "partner_checkin", 7, "days", unless=("closed",)),
+                   unless=("contacted", "closed"), presumes="partner_nudge"),
+        StepConfig("partner_checkin", partner, "partner_checkin", 7, "days", unless=("closed",),
+                   presumes="partner_nudge"),
         StepConfig("client_checkin", client, "client_checkin", 7, "days",
                    unless=("closed", "opted_out")),
         StepConfig("feedback_request", partner, "feedback_request", 21, "days",

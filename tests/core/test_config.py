@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,10 @@ def parse(extra: dict[str, Any], path: str = "/etc/mailflow.yaml") -> Any:
      "/etc/mailflow.yaml: workflow.steps[0].after: expected a delay like"),
     ({"workflow": {"steps": [{"name": "x", "to": "boss"}]}},
      "workflow.steps[0].to: expected one of referrer | client | partner"),
+    ({"workflow": {"answer_within": "2 business hours"}},
+     "/etc/mailflow.yaml: workflow.answer_within: expected hours or days"),
+    ({"workflow": {"steps": [{"name": "x", "to": "referrer", "presumes": "nudge"}]}},
+     '/etc/mailflow.yaml: workflow.steps: x presumes "nudge", which is not a step'),
     ({"partners": [{"email": "not-an-address"}]},
      '/etc/mailflow.yaml: partners[0].email: expected an email address, got "not-an-address"'),
 ])
@@ -52,6 +56,17 @@ def test_errors_name_file_and_key(data: dict[str, Any], message: str) -> None:
         parse(data)  # a key set to None here means "left out" (null in YAML reads as absent)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_the_answer_window_and_what_a_step_presumes() -> None:
+    assert parse({}).workflow.answer_within == timedelta(hours=2)
+    config = parse({"workflow": {"answer_within": "1 day", "steps": [
+        {"name": "nudge", "to": "partner"},
+        {"name": "escalate", "to": "referrer", "presumes": "nudge"}]}})
+    assert config.workflow.answer_within == timedelta(days=1)
+    assert [s.presumes for s in config.workflow.steps] == ["", "nudge"]
+    defaults = {s.name: s.presumes for s in parse({}).workflow.steps}
+    assert defaults["escalation"] == defaults["partner_checkin"] == "partner_nudge"
 
 
 def test_values_are_frozen_and_typed(tmp_path: Path) -> None:

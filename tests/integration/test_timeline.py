@@ -61,8 +61,8 @@ On Mon, 30 Nov 2026, mailflow wrote:
         ("Mon 30 10:00", "alice@firm.example", "Your referrals this week — 1 open"),
         ("Mon 30 10:00", "bob@law.example", "[R-1] How is it going with Jane Doe?"),
         ("Mon 30 10:00", "jane@gmail.com", "[R-1] Did Bob Smith get in touch?"),
-        ("Tue 01 11:00", "bob@law.example", "[R-1] Noted"),
-        ("Tue 01 11:00", "bob@law.example", "[R-1] Thank you — Jane Doe"),
+        # the answer to his "done" carries the thank-you due to him now (issue 25)
+        ("Tue 01 11:00", "bob@law.example", "[R-1] Noted · Thank you — Jane Doe"),
         ("Tue 01 11:00", "jane@gmail.com", "[R-1] Thank you"),
         ("Tue 01 11:00", "alice@firm.example",
          "[R-1] Closed (done): Jane Doe → Bob Smith"),
