@@ -791,6 +791,10 @@ class Store:
             self.db.execute("delete from undo where id = ?", [undo_id])
 
     # outbox ---------------------------------------------------------------
+    def outbox_row(self, row_id: int) -> OutboxRow | None:
+        rows = self.query("select * from outbox where id = ?", [row_id])
+        return _outbox(rows[0]) if rows else None
+
     def outbox_rows(self, referral_id: int) -> list[OutboxRow]:
         rows = self.query("select * from outbox where referral_id = ? order by id", [referral_id])
         return [_outbox(r) for r in rows]

@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import singledispatch
 
 from mailflow.adapters.store import Store
+from mailflow.core.decisions import WITHDRAWN
 from mailflow.core.effects import (
     AddEvent,
     ClearUndeliverable,
@@ -28,6 +29,8 @@ from mailflow.core.effects import (
     Resume,
     SetFields,
     StartDigestClock,
+    Unwithdraw,
+    Withdraw,
 )
 
 
@@ -128,6 +131,16 @@ def _(effect: ClearUndeliverable, store: Store, now: datetime) -> None:
 @_apply.register
 def _(effect: Pause, store: Store, now: datetime) -> None:
     store.pause(effect.address, effect.until, effect.reason)
+
+
+@_apply.register
+def _(effect: Withdraw, store: Store, now: datetime) -> None:
+    store.update_outbox(effect.row_id, status=WITHDRAWN, detail=effect.detail)
+
+
+@_apply.register
+def _(effect: Unwithdraw, store: Store, now: datetime) -> None:
+    store.update_outbox(effect.row_id, status="pending", detail=None)
 
 
 @_apply.register

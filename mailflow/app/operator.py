@@ -8,10 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from mailflow.adapters.store import OutboxRow
 from mailflow.app.executor import apply_effects
 from mailflow.app.planning import replan
 from mailflow.app.wiring import App
-from mailflow.core.decisions import UNDO_WINDOW, on_operator, on_unbounce
+from mailflow.core.decisions import (
+    UNDO_WINDOW,
+    PlannedEmail,
+    on_operator,
+    on_unbounce,
+    on_unwithdraw,
+    on_withdraw,
+)
 from mailflow.core.effects import Effect
 from mailflow.core.model import Outcome, Referral
 
@@ -40,6 +48,13 @@ def act(app: App, referral: Referral, action: Action, now: datetime, actor: str)
                if action.name == "resume" and action.address else None))
     _apply_and_plan(app, effects, now)
     return store.referral(referral.id)
+
+
+def withdraw(app: App, row: OutboxRow, now: datetime, actor: str, undo: bool = False) -> None:
+    """Cancel a planned email (or, `undo`, plan it again); ValueError when it cannot be."""
+    email = PlannedEmail(row.id, row.referral_id, row.step, row.recipient, row.status)
+    _apply_and_plan(app, on_unwithdraw(email, actor) if undo else on_withdraw(email, actor),
+                    now)
 
 
 def unbounce(app: App, email: str, now: datetime, actor: str) -> bool:

@@ -30,6 +30,8 @@ from mailflow.core.effects import (
     Resume,
     SetFields,
     StartDigestClock,
+    Unwithdraw,
+    Withdraw,
 )
 from mailflow.core.intake import Intro
 from mailflow.core.model import Outcome, Referral, Role, Status
@@ -197,6 +199,39 @@ def on_away(sender: str, returns_on: date, reason: str, paused_until: datetime |
 def on_other_robot(sender: str, reason: str, referrals: Sequence[Referral]) -> list[Effect]:
     """Any other robot answering our email: noted on the referral, nothing else."""
     return [AddEvent(r.id, "robot", sender, reason) for r in referrals]
+
+
+WITHDRAWN = "withdrawn"  # an outbox row's status: a person cancelled it
+
+
+@dataclass(frozen=True)
+class PlannedEmail:
+    """The outbox row an operator acts on, as the shell read it."""
+
+    id: int
+    referral_id: int
+    step: str
+    recipient: str
+    status: str
+
+
+def on_withdraw(email: PlannedEmail, actor: str) -> list[Effect]:
+    """Cancel a planned email about a referral; it stays on record, never revived."""
+    if email.status != "pending" or not email.referral_id:
+        raise ValueError("only an email still planned for a referral can be cancelled")
+    what = f"{email.step.replace('_', ' ')} to {email.recipient}"
+    return [Withdraw(email.id, f"cancelled by {actor}"),
+            AddEvent(email.referral_id, "withdrawn", actor, f"{what} cancelled by {actor}")]
+
+
+def on_unwithdraw(email: PlannedEmail, actor: str) -> list[Effect]:
+    """Plan a cancelled email again (its time is planned anew)."""
+    if email.status != WITHDRAWN:
+        raise ValueError("that email is not cancelled")
+    what = f"{email.step.replace('_', ' ')} to {email.recipient}"
+    return [Unwithdraw(email.id),
+            AddEvent(email.referral_id, "unwithdrawn", actor, f"{what} planned again by {actor}"),
+            Plan((email.referral_id,))]
 
 
 def on_unbounce(address: str, open_referrals: Sequence[Referral],

@@ -111,6 +111,21 @@ class Pause:
 
 
 @dataclass(frozen=True)
+class Withdraw:
+    """A planned email will not be sent: a person cancelled it (planning never revives it)."""
+
+    row_id: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class Unwithdraw:
+    """A cancelled email is planned again (the undo of `Withdraw`)."""
+
+    row_id: int
+
+
+@dataclass(frozen=True)
 class Plan:
     """Re-plan these referrals' steps (a durable mark, cleared by the planner)."""
 
@@ -132,5 +147,5 @@ class Notify:
 
 
 Effect = (CreateReferral | RememberNames | StartDigestClock | SetFields | AddEvent | KeepUndo
-          | RestoreUndo | OptOut | Resume | MarkUndeliverable | ClearUndeliverable | Pause | Plan
-          | Notify)
+          | RestoreUndo | OptOut | Resume | MarkUndeliverable | ClearUndeliverable | Pause
+          | Withdraw | Unwithdraw | Plan | Notify)

@@ -48,13 +48,15 @@ OUTCOMES = {"done": "done", "won": "won", "lost": "lost or no fit"}
 
 EMAIL_STATUSES = {"pending": "planned", "sent": "sent", "failed": "failed",
                   "skipped": "skipped", "missed": "missed (too late to send)",
-                  "superseded": "replaced by a later email", "cancelled": "cancelled"}
+                  "superseded": "replaced by a later email", "cancelled": "cancelled",
+                  "withdrawn": "cancelled by hand"}
 
 EVENTS = {
     "intake": "intro recorded", "contact-seen": "contact seen",
     "contacted": "contact reported", "closed": "closed", "reopened": "reopened",
     "snoozed": "snoozed", "stopped": "stopped mail", "opted_out": "stopped mail",
-    "resumed": "mail resumed",
+    "resumed": "mail resumed", "withdrawn": "email cancelled by hand",
+    "unwithdrawn": "email planned again",
     "rating": "rating", "need": "new need", "note": "note", "reply": "reply",
     "refused": "not acted on", "undo": "undo asked", "undone": "undone",
     "follow-up": "followed up", "partner-chosen": "partner chosen", "bounce": "bounced",

@@ -358,6 +358,25 @@ class Site:
             return self._back(request, "/partners", text, error=True)
         return self._back(request, "/partners", said, undo=undo)
 
+    async def cancel_email(self, request: Request) -> Response:
+        """Cancel a planned email (or, with `undo`, plan it again), recorded on its referral."""
+        who = self._signed_in(request)
+        form = await self._form(request)
+        row = self.app.store.outbox_row(_int(request.path_params["oid"]))
+        if row is None or not row.referral_id:
+            raise HTTPException(404)
+        self._visible(who, row.referral_id)
+        undo = form.get("undo") == "1"
+        try:
+            operator.withdraw(self.app, row, self.now(), f"{who} (via web)", undo=undo)
+        except ValueError as exc:
+            return self._back(request, "/outbox", str(exc), error=True)
+        what = f"the {step_name(row.step)} to {row.recipient} (R-{row.referral_id})"
+        if undo:
+            return self._back(request, "/outbox", f"Planned again: {what}.")
+        return self._back(request, "/outbox", f"Cancelled {what}; it will not be sent.",
+                          undo={"to": f"/outbox/{row.id}/cancel", "undo": "1"})
+
     async def sessions_page(self, request: Request) -> Response:
         who = self._signed_in(request)
         if not self._admin(who):
@@ -399,7 +418,7 @@ class Site:
     async def outbox(self, request: Request) -> Response:
         who = self._signed_in(request)
         rows = self.app.store.pending_of(None if self._admin(who) else who)
-        emails = [{"due_at": self._local(o.due_at), "referral_id": o.referral_id,
+        emails = [{"id": o.id, "due_at": self._local(o.due_at), "referral_id": o.referral_id,
                    "referral": f"R-{o.referral_id}" if o.referral_id else "",
                    "step": o.step, "recipient": o.recipient, "why": self._why(o),
                    **outbox_subject(o)} for o in rows]
@@ -578,6 +597,7 @@ def create_app(app: App, now: Callable[[], datetime] = clock.now, https: bool = 
         Route("/partners", site.partners, methods=["GET"]),
         Route("/partners", site.change_partner, methods=["POST"]),
         Route("/ledger", site.ledger), Route("/outbox", site.outbox),
+        Route("/outbox/{oid}/cancel", site.cancel_email, methods=["POST"]),
         Route("/status", site.status), Route("/firm", site.firm),
         Route("/sessions", site.sessions_page, methods=["GET"]),
         Route("/sessions", site.end_session, methods=["POST"]),

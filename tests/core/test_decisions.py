@@ -12,6 +12,8 @@ import pytest
 from mailflow.core.commands import parse_command
 from mailflow.core.decisions import (
     MAX_PAUSE,
+    WITHDRAWN,
+    PlannedEmail,
     Reply,
     on_ambiguous_reply,
     on_away,
@@ -20,6 +22,8 @@ from mailflow.core.decisions import (
     on_other_robot,
     on_reply,
     on_unbounce,
+    on_unwithdraw,
+    on_withdraw,
     state_of,
 )
 from mailflow.core.effects import (
@@ -35,6 +39,8 @@ from mailflow.core.effects import (
     RestoreUndo,
     Resume,
     SetFields,
+    Unwithdraw,
+    Withdraw,
 )
 from mailflow.core.model import Outcome, Referral, Status
 from mailflow.core.robots import RobotVerdict
@@ -373,3 +379,20 @@ def test_another_robot_is_only_noted_on_each_referral() -> None:
     assert on_other_robot("mailer@x.example", "auto-reply", [REF, replace(REF, id=9)]) == [
         AddEvent(7, "robot", "mailer@x.example", "auto-reply"),
         AddEvent(9, "robot", "mailer@x.example", "auto-reply")]
+
+
+def test_a_planned_email_is_cancelled_on_record_and_can_be_planned_again() -> None:
+    email = PlannedEmail(31, 7, "client_checkin", "jane@gmail.com", "pending")
+    assert on_withdraw(email, "cli") == [
+        Withdraw(31, "cancelled by cli"),
+        AddEvent(7, "withdrawn", "cli", "client checkin to jane@gmail.com cancelled by cli")]
+    for done in (replace(email, status="sent"), replace(email, referral_id=0)):
+        with pytest.raises(ValueError, match="only an email still planned"):
+            on_withdraw(done, "cli")
+    back = on_unwithdraw(replace(email, status=WITHDRAWN), "cli")
+    assert back == [Unwithdraw(31),
+                    AddEvent(7, "unwithdrawn", "cli",
+                             "client checkin to jane@gmail.com planned again by cli"),
+                    Plan((7,))]
+    with pytest.raises(ValueError, match="not cancelled"):
+        on_unwithdraw(email, "cli")

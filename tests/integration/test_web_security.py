@@ -371,3 +371,27 @@ def test_closing_can_be_undone_and_the_thank_yous_are_cancelled(site) -> None:  
     again = client.post(f"{path}/action", data={"csrf": csrf, "action": "undo"})
     assert "nothing to undo" in again.text
 
+
+
+def test_a_planned_email_is_cancelled_from_the_outbox_with_undo_and_stays_cancelled(
+        site) -> None:  # type: ignore[no-untyped-def]
+    world, app, client = site
+    csrf = sign_in(world, client, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    (checkin,) = [o for o in app.store.outbox_rows(jane.id)
+                  if o.step == "client_checkin" and o.status == "pending"]
+    assert f'action="/outbox/{checkin.id}/cancel"' in client.get("/outbox").text
+    page = client.post(f"/outbox/{checkin.id}/cancel", data={"csrf": csrf})
+    assert "it will not be sent" in page.text and 'id="undo"' in page.text
+    assert app.store.outbox_row(checkin.id).status == "withdrawn"  # type: ignore[union-attr]
+    assert [e.kind for _, e in app.store.events(jane.id)][-1] == "withdrawn"
+    # a later change re-plans the referral: the cancelled email is not revived
+    client.post(f"/referrals/{jane.id}/action", data={"csrf": csrf, "action": "snooze",
+                                                       "days": "2"})
+    assert app.store.outbox_row(checkin.id).status == "withdrawn"  # type: ignore[union-attr]
+    client.post(f"/outbox/{checkin.id}/cancel", data={"csrf": csrf, "undo": "1"})
+    assert app.store.outbox_row(checkin.id).status == "pending"  # type: ignore[union-attr]
+    zoe = browser(world, app, "198.51.100.30")
+    zoes = sign_in(world, zoe, "zoe@firm.example")
+    assert zoe.post(f"/outbox/{checkin.id}/cancel", data={"csrf": zoes}).status_code == 404
+    assert app.store.outbox_row(checkin.id).status == "pending"  # type: ignore[union-attr]
