@@ -214,7 +214,7 @@ def test_a_crash_between_ingest_and_planning_loses_no_follow_up(
 
     world.deliver(INTRO)
     with monkeypatch.context() as patch, pytest.raises(SystemExit):
-        patch.setattr(cycle, "reconcile", crash)  # killed right after the ingest commit
+        patch.setattr(cycle, "replan", crash)  # killed right after the ingest commit
         main(["--config", str(world.config), "run", "--once", "--now",
               "2026-11-23T10:00:00+00:00"])
     world.run("2026-11-23T10:05:00+00:00")
