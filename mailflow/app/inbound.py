@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -17,6 +16,7 @@ from mailflow.core.authresults import sender_verified
 from mailflow.core.commands import Command
 from mailflow.core.correlate import (
     Correlation,
+    answers,
     base_subject,
     correlate,
     narrow_by_tag,
@@ -32,7 +32,6 @@ from mailflow.core.robots import RobotVerdict
 from mailflow.core.tokens import TokenCheck, check_token
 
 log = logging.getLogger("mailflow.app.inbound")
-_REPLY = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,7 @@ class Handler:
         tag = subject_tag(message.subject)
         tagged = self.store.find_referral(tag) if tag is not None else None
         same: list[Referral] = []
-        if not thread and tagged is None and _REPLY.match(message.subject):
+        if not thread and tagged is None and answers(message.subject):
             same = [r for r in self.store.open_with_subject(base_subject(message.subject))
                     if r.role_of(sender) is not None and r.referrer != sender]
         return correlate(sender, token, token_referral, thread, tagged, same)

@@ -38,13 +38,24 @@ def _of_sender(referrals: Sequence[Referral], sender: str) -> tuple[Referral, ..
     return tuple(r for r in referrals if r.role_of(sender) is not None)
 
 
-_REPLY_PREFIX = re.compile(r"^[ \t]*((re|aw|sv|antw|wg|fw|fwd|tr)\s*(\[\d+\])?\s*:\s*)+",
-                           re.IGNORECASE)
+# the one list of subject prefixes, read by correlation, intake and the robot detector:
+# Re (and AW German, SV Scandinavian, VS Finnish, Antw Dutch) answer; Fwd (and WG German,
+# TR French, RV Spanish and Portuguese) forward
+REPLY_PREFIXES = ("re", "aw", "sv", "vs", "antw")
+FORWARD_PREFIXES = ("fw", "fwd", "wg", "tr", "rv")
+PREFIX = "(?:" + "|".join((*REPLY_PREFIXES, *FORWARD_PREFIXES)) + ")"
+_REPLY_PREFIX = re.compile(rf"^[ \t]*({PREFIX}\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_ANSWER = re.compile(rf"^\s*(?:{'|'.join(REPLY_PREFIXES)})\s*(\[\d+\])?\s*:", re.IGNORECASE)
 
 
 def has_reply_prefix(subject: str) -> bool:
     """Re:, Fwd: and their localized forms."""
     return _REPLY_PREFIX.match(subject) is not None
+
+
+def answers(subject: str) -> bool:
+    """Re: and its localized forms (a forward is not an answer)."""
+    return _ANSWER.match(subject) is not None
 
 
 def base_subject(subject: str) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from mailflow.core.addressing import split_address
+from mailflow.core.correlate import PREFIX
 from mailflow.core.model import InboundMessage
 from mailflow.core.outgoing import LOOP_HEADER
 from mailflow.core.parse import normalize_message_id
@@ -49,8 +50,7 @@ _AUTO_SUBJECT = re.compile(
     r"automatische antwort|réponse automatique|absence|respuesta automática|"
     r"fuera de la oficina|risposta automatica|fuori sede|automatisch antwoord|afwezig|"
     r"resposta automática|frånvaro|autosvar)(?!\w)", re.IGNORECASE)
-_REPLY_PREFIX = re.compile(r"\s*(?:re|aw|sv|vs|antw|wg|fw|fwd|tr|rv)\s*:|\s*\[R-\d+\]",
-                           re.IGNORECASE)
+_REPLY_PREFIX = re.compile(rf"\s*{PREFIX}\s*:|\s*\[R-\d+\]", re.IGNORECASE)
 
 
 def _auto_reason(message: InboundMessage) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mailflow.core.correlate import correlate, subject_tag
+import pytest
+
+from mailflow.core.correlate import answers, base_subject, correlate, has_reply_prefix, subject_tag
 from mailflow.core.model import Referral, Status
 from mailflow.core.tokens import TokenCheck
 
@@ -54,3 +56,23 @@ def test_subject_tag_only_counts_for_parties() -> None:
     r = referral(5)
     assert correlate("jane@gmail.com", None, None, [], r).referrals == (r,)
     assert not correlate("mallory@x.example", None, None, [], r).found
+
+
+@pytest.mark.parametrize(("subject", "reply", "answer", "base"), [
+    ("Re: Jane / Bob", True, True, "jane / bob"),
+    ("AW: WG: Jane / Bob", True, True, "jane / bob"),
+    ("SV: Jane / Bob", True, True, "jane / bob"),
+    ("VS: Jane / Bob", True, True, "jane / bob"),
+    ("Antw: Jane / Bob", True, True, "jane / bob"),
+    ("Fwd: Jane / Bob", True, False, "jane / bob"),
+    ("TR: Jane / Bob", True, False, "jane / bob"),
+    ("RV: Jane / Bob", True, False, "jane / bob"),
+    ("Re[2]: Jane / Bob", True, True, "jane / bob"),
+    ("Jane / Bob", False, False, "jane / bob"),
+    ("Revised: Jane / Bob", False, False, "revised: jane / bob"),
+])
+def test_one_list_of_reply_and_forward_prefixes(subject: str, reply: bool, answer: bool,
+                                                base: str) -> None:
+    assert has_reply_prefix(subject) is reply
+    assert answers(subject) is answer
+    assert base_subject(subject) == base
