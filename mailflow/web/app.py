@@ -86,7 +86,7 @@ class Site:
     # -- helpers ---------------------------------------------------------------
     def _session(self, request: Request) -> WebSession | None:
         """This request's live session (looked up once per request)."""
-        if "session" not in request.state._state:
+        if not hasattr(request.state, "session"):
             request.state.session = self.sessions.current(
                 request.cookies.get(SESSION_COOKIE, ""), self.now())
         session: WebSession | None = request.state.session
