@@ -79,6 +79,7 @@ def test_the_ledger_writes_values_draws_missing_as_missing_and_names_what_is_dra
     assert re.search(r'data-partner="Bob Smith" data-value="4(\.0)?"', ratings)
     assert 'data-partner="Carol Jones" data-value=""' in ratings  # missing, not zero
     assert 'viewBox="0 0 ' in given and "<title" in given
+    assert "None closed in this period." in page  # not three bars of zero
 
 
 def test_the_ledger_period_counts_only_referrals_made_in_it(site) -> None:  # type: ignore[no-untyped-def]
