@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailflow.adapters.store import to_db
-from mailflow.app.ledger_view import STALE_AFTER, partner_rows
+from mailflow.app.ledger_view import partner_rows
 from mailflow.app.outgoing import queue_email
 from mailflow.app.wiring import App
 from mailflow.core.model import Status
+from mailflow.core.stale import is_stale
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
                    and r.direction == "given"]
         open_items = [{"tag": r.tag, "client": r.client, "partner": r.partner,
                        "status": str(r.status), "days": (now - r.created_at).days,
-                       "stale": now - r.created_at > STALE_AFTER and r.contacted_at is None}
+                       "stale": is_stale(r, now)}
                       for r in waiting]
         ids = {r.id for r in referrals}
         needs = [{"tag": f"R-{rid}", "actor": e.actor, "text": e.detail}

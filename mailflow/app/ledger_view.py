@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from mailflow.app.directory import records
@@ -14,8 +14,6 @@ from mailflow.core.ledger import (
     ReferralSummary,
     compute_ledger,
 )
-
-STALE_AFTER = timedelta(days=14)
 
 
 def ledger(app: App, now: datetime, referrer: str | None = None,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 # 3:1 or better against white, for graphics (WCAG 1.4.11)
 BLUE, GREEN, GREY, RED = "#2f5fb3", "#237a3b", "#666666", "#b03a2e"
 
-WIDTH = 440  # natural width: about a phone's, scaled down only a little below it
+WIDTH = 380  # natural width: about a phone's (the page scales it up to 560 px, never down far)
 LINE = 16  # a label line's height
 BAR = 14
 GAP = 4

@@ -44,7 +44,8 @@ def ledger_charts(rows: Sequence[dict[str, Any]], referrals: Sequence[ReferralSu
                          for n, r in zip(names, rows, strict=True) if r["given"]],
                         [Series("rating", "mean rating", GREEN)], missing="no rating yet",
                         top=5)
-    outcomes = bar_chart([(k, [sum(r[k] for r in rows)]) for k in ("won", "lost", "done")],
+    closed = {k: sum(r[k] for r in rows) for k in ("won", "lost", "done")}
+    outcomes = bar_chart([(k, [n]) for k, n in closed.items()] if any(closed.values()) else [],
                          [Series("closed", "referrals", GREY)])
     counts: dict[str, int] = {}
     for referral in sorted(referrals, key=lambda r: r.created_at):

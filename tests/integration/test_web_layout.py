@@ -72,6 +72,18 @@ def _check(page: Any, name: str, width: str, axe: str) -> list[str]:
     scroll = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if scroll[0] > scroll[1]:
         problems.append(f"{name} at {width}: {scroll[0]} px wide in a {scroll[1]} px window")
+    inside = page.evaluate("""() => {
+        const header = document.querySelector('header');
+        if (!header) return true;
+        const outer = header.getBoundingClientRect();
+        return [...header.querySelectorAll('a, span, button')].every(e => {
+            const r = e.getBoundingClientRect();
+            return r.left >= outer.left && r.right <= outer.right && r.top >= outer.top
+                && r.bottom <= outer.bottom;
+        });
+    }""")
+    if not inside:
+        problems.append(f"{name} at {width}: something sticks out of the header")
     page.screenshot(path=str(_shots() / f"{name}-{width}.png"), full_page=True)
     problems += [f"{name} at {width}: {json.dumps(v)}" for v in _worst(page, axe)
                  if (name, v["id"]) not in PENDING]

@@ -42,6 +42,8 @@ def test_the_search_is_kept_across_pages(site, monkeypatch) -> None:  # type: ig
         app.store.update_referral(referral.id, subject=f"R&D tax relief {referral.id}")
     first = client.get("/referrals", params={"q": "R&D", "status": "open"}).text
     assert "2 referrals" in first
+    none = client.get("/referrals", params={"q": "nobody at all"}).text
+    assert "No referral matches" in none and '<table id="referrals"' not in none
     later = html.unescape(re.search(r'href="([^"]+)" id="next"', first).group(1))  # type: ignore[union-attr]
     second = client.get(f"/referrals{later}").text
     assert "2 referrals" in second and 'value="R&amp;D"' in second
@@ -77,6 +79,7 @@ def test_the_ledger_writes_values_draws_missing_as_missing_and_names_what_is_dra
     assert re.search(r'data-partner="Bob Smith" data-value="4(\.0)?"', ratings)
     assert 'data-partner="Carol Jones" data-value=""' in ratings  # missing, not zero
     assert 'viewBox="0 0 ' in given and "<title" in given
+    assert "None closed in this period." in page  # not three bars of zero
 
 
 def test_the_ledger_period_counts_only_referrals_made_in_it(site) -> None:  # type: ignore[no-untyped-def]
@@ -98,6 +101,15 @@ def test_the_outbox_shows_a_subject_plain_words_and_local_times(site) -> None:  
     assert "Partner checkin" not in shown and "partner_checkin" not in page
     assert "Partner check-in" in shown and "7 days after the intro, unless it was closed" in shown
     assert "Times are Europe/London" in shown
+
+
+def test_a_referrals_emails_say_when_they_go_in_plain_words(site) -> None:  # type: ignore[no-untyped-def]
+    world, app, client = site
+    sign_in(world, client, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    shown = _text(client.get(f"/referrals/{jane.id}").text)
+    assert "1 business day after the intro, unless contact was seen or it was closed" in shown
+    assert "business days after intake" not in shown and "1 business days" not in shown
 
 
 def test_the_outbox_never_previews_a_sign_in_link(site) -> None:  # type: ignore[no-untyped-def]
