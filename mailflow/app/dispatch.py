@@ -21,7 +21,6 @@ from mailflow.app.template_context import person, referral_context
 from mailflow.config import Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.compose import to_bytes
-from mailflow.core.effects import Notify
 from mailflow.core.message_ids import mint
 from mailflow.core.model import Address, Referral
 from mailflow.core.outgoing import OutgoingEmail, SendResult
@@ -36,6 +35,7 @@ from mailflow.core.send_choice import (
     SendPolicy,
     Verdict,
     choose,
+    failure_notice,
 )
 from mailflow.core.tokens import reply_address
 from mailflow.core.workflow import StepConfig
@@ -349,8 +349,6 @@ class Dispatcher:
             return
         self.store.add_event(row.referral_id, now, "send-failed", "mailflow",
                              f"{row.step} to {row.recipient}: {detail}")
-        referral = self.store.referral(row.referral_id)
-        if row.recipient != referral.referrer:
-            queue_notice(self.store, Notify(referral.id, referral.referrer, "send-failed",
-                                            {"address": row.recipient, "error": detail},
-                                            once=True), now)
+        notice = failure_notice(row, self._referral(row.referral_id).referrer, detail)
+        if notice is not None:
+            queue_notice(self.store, notice, now)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from mailflow.core.business_time import BusinessCalendar
+from mailflow.core.effects import Notify
 from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION, StepConfig
 
 SEND, COMBINE, DEFER, WAIT = "send", "combine", "defer", "wait"
@@ -277,3 +278,12 @@ def _timely(rows: list[DueRow], facts: Facts, policy: SendPolicy, now: datetime,
         else:
             kept.append(row)
     return kept
+
+
+def failure_notice(row: DueRow, referrer: str, detail: str) -> Notify | None:
+    """Who hears that an email could not be delivered: the referrer, once, unless it was
+    theirs."""
+    if not row.referral_id or row.recipient == referrer:
+        return None
+    return Notify(row.referral_id, referrer, "send-failed",
+                  {"address": row.recipient, "error": detail}, once=True)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailflow.core.business_time import BusinessCalendar
+from mailflow.core.effects import Notify
 from mailflow.core.send_choice import (
     COMBINE,
     DEFER,
@@ -22,6 +23,7 @@ from mailflow.core.send_choice import (
     SendPolicy,
     StepState,
     choose,
+    failure_notice,
 )
 from mailflow.core.workflow import default_steps
 
@@ -238,3 +240,11 @@ def test_a_late_acknowledgement_is_news_for_the_referrer_never_missed() -> None:
     ack = Row(1, "acknowledgement", ALICE, MON - timedelta(days=7))
     old = facts(intro_at={1: MON - timedelta(days=7)})
     assert verdicts(choose([ack], old, POLICY, MON)) == {1: SEND}
+
+
+def test_the_referrer_hears_once_of_an_email_that_failed_unless_it_was_theirs() -> None:
+    notice = failure_notice(Row(1, "partner_nudge", BOB, MON), ALICE, "550 no such user")
+    assert notice == Notify(1, ALICE, "send-failed",
+                            {"address": BOB, "error": "550 no such user"}, once=True)
+    assert failure_notice(Row(1, "escalation", ALICE, MON), ALICE, "550") is None
+    assert failure_notice(Row(1, "digest", ALICE, MON, 0, "digest"), ALICE, "550") is None
