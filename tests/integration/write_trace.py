@@ -28,7 +28,7 @@ def _words(sql: str) -> list[str]:
 def _caller() -> str:
     """The innermost mailflow frames outside the store: who asked for the write."""
     frames = [f for f in traceback.extract_stack()
-              if "/mailflow/" in f.filename and not f.filename.endswith("adapters/store.py")]
+              if "/mailflow/" in f.filename and "/adapters/store/" not in f.filename]
     return " < ".join(f"{Path(f.filename).relative_to(ROOT)}:{f.lineno} {f.name}"
                       for f in reversed(frames[-3:]))
 

@@ -1,0 +1,29 @@
+"""SQLite through sqlite-utils: one facade over a module per table group.
+
+`base` holds the connection and its transactions; `referrals`, `messages`, `contacts`,
+`outbox` and `web` each hold the reads and writes of their tables; `rows` the typed rows.
+"""
+
+from __future__ import annotations
+
+from mailflow.adapters.store.base import StoreBase, from_db, to_db
+from mailflow.adapters.store.contacts import ContactTables
+from mailflow.adapters.store.messages import MessageTables
+from mailflow.adapters.store.outbox import OutboxTable
+from mailflow.adapters.store.referrals import ReferralTables
+from mailflow.adapters.store.rows import (
+    NewStep,
+    OutboxRow,
+    PartnerChange,
+    PartnerRecord,
+    WebSession,
+    said_stop,
+)
+from mailflow.adapters.store.web import WebTables
+
+__all__ = ["NewStep", "OutboxRow", "PartnerChange", "PartnerRecord", "Store", "StoreBase",
+           "WebSession", "from_db", "said_stop", "to_db"]
+
+
+class Store(ReferralTables, MessageTables, ContactTables, OutboxTable, WebTables):
+    """The one database; every write for one message goes through one `atomic()` block."""
