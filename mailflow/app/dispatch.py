@@ -32,6 +32,7 @@ from mailflow.core.send_choice import (
     STANDALONE,
     SUPERSEDED,
     WAIT,
+    Choice,
     SendPolicy,
     Verdict,
     choose,
@@ -121,7 +122,7 @@ class Dispatcher:
             if not due:
                 return report
             self._known = SendFacts.read(self.store, due, self._day_start(now))
-            choice = choose(due, self._known.for_choice(due), self._policy, now)
+            choice = self._choose(due, now)
             for row in due:
                 self._apply(row, choice.verdicts.get(row.id), now, report)
             rows = {r.id: r for r in due}
@@ -142,6 +143,30 @@ class Dispatcher:
 
         self.mailer.send_batch([email for email, _ in batch], on_result=record)
         return report
+
+    def _choose(self, due: list[OutboxRow], now: datetime) -> Choice:
+        """The verdicts; should the choice fail on some row, each person's rows are chosen
+        on their own, and a person whose choice fails keeps their rows due for the next
+        cycle: one bad row never stops everyone's mail."""
+        assert self._known is not None
+        try:
+            return choose(due, self._known.for_choice(due), self._policy, now)
+        except Exception:
+            log.exception("the send choice failed; choosing for each person on their own")
+        merged = Choice()
+        by_person: dict[str, list[OutboxRow]] = {}
+        for row in due:
+            by_person.setdefault(row.recipient, []).append(row)
+        for recipient, rows in by_person.items():
+            try:
+                alone = choose(rows, self._known.for_choice(rows), self._policy, now)
+            except Exception:
+                log.exception("no email to %s this cycle: the send choice failed on their "
+                              "rows", recipient)
+                continue
+            merged.verdicts.update(alone.verdicts)
+            merged.emails.extend(alone.emails)
+        return merged
 
     # -- applying the choice --------------------------------------------------
     def _apply(self, row: OutboxRow, verdict: Verdict | None, now: datetime,

@@ -332,3 +332,30 @@ def test_an_imap_connection_dropped_mid_ingest_loses_and_duplicates_nothing(
         assert len({r.subject for r in app.store.referrals()}) == 5
     finally:
         app.close()
+
+
+def test_a_send_choice_that_fails_on_one_persons_rows_stops_only_their_mail(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug the choice trips over for one recipient: the others' mail still goes, and
+    that person's rows stay due for the next cycle."""
+    import mailflow.app.dispatch as dispatch
+
+    real = dispatch.choose
+
+    def fails_for_bob(rows, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if any(r.recipient == "bob@law.example" for r in rows):
+            raise RuntimeError("a row the choice cannot read")
+        return real(rows, *args, **kwargs)
+
+    world.deliver(INTRO)
+    monkeypatch.setattr(dispatch, "choose", fails_for_bob)
+    world.run("2026-11-23T10:00:00+00:00")
+    assert world.sent_to("alice@firm.example")  # the acknowledgement went out
+    assert not world.sent_to("bob@law.example")
+    pending = world.cli_json("outbox")
+    assert isinstance(pending, list)
+    assert any(r["recipient"] == "bob@law.example" and r["step"] == "partner_brief"
+               for r in pending)
+    monkeypatch.setattr(dispatch, "choose", real)
+    world.run("2026-11-23T10:05:00+00:00")
+    assert world.sent_to("bob@law.example")
