@@ -128,6 +128,10 @@ class BusinessHours:
     opens: time = time(9, 0)
     closes: time = time(17, 0)
     holidays: frozenset[date] = frozenset()
+    # whose public holidays are days off too: a country code (GB, DE, US…), "none", or
+    # None to take the country of `timezone`
+    country: str | None = None
+    subdivision: str | None = None  # a state or region, where holidays differ (DE-BY: BY)
 
 
 @dataclass(frozen=True)
@@ -323,6 +327,8 @@ def _business_hours(section: Section | None) -> BusinessHours:
         opens=section.convert("opens", _time, "a time like 09:00", default["opens"]),
         closes=section.convert("closes", _time, "a time like 17:00", default["closes"]),
         holidays=frozenset(parsed),
+        country=section.string("country", None),
+        subdivision=section.string("subdivision", None),
     )
     if hours.closes <= hours.opens:
         raise section.error("closes", "must be later than opens")

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from mailflow.adapters.public_holidays import Holidays, country_of_zone, supported
 from mailflow.adapters.store import NewStep, OutboxRow, Store, said_stop
 from mailflow.config import Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
 from mailflow.core.planning_diff import plan_diff
 from mailflow.core.workflow import ReferralFacts, plan, plans_nothing
+from mailflow.errors import ConfigError
 
 log = logging.getLogger("mailflow.app.planning")
 
@@ -23,7 +25,23 @@ log = logging.getLogger("mailflow.app.planning")
 def calendar_of(config: Config) -> BusinessCalendar:
     hours = config.business_hours
     return BusinessCalendar(config.timezone, frozenset(hours.days), hours.opens, hours.closes,
-                            frozenset(hours.holidays))
+                            Holidays(frozenset(hours.holidays), country_of(config),
+                                     hours.subdivision))
+
+
+def country_of(config: Config) -> str | None:
+    """Whose public holidays count: `business_hours.country`, else the time zone's."""
+    country = config.business_hours.country
+    if country is None:
+        found = country_of_zone(str(config.timezone.key))
+        return found if found is not None and supported(found) else None
+    if country.lower() == "none":
+        return None
+    if not supported(country):
+        raise ConfigError(str(config.path), "business_hours.country",
+                          f"no public holidays are known for {country!r} (a country code "
+                          "such as GB, DE or US, or none)")
+    return country.upper()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ instant; an ambiguous one (fall-back) takes the first occurrence.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -45,7 +46,7 @@ class BusinessCalendar:
     workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
     opens: time = time(9, 0)
     closes: time = time(17, 0)
-    holidays: frozenset[date] = frozenset()
+    holidays: Container[date] = frozenset()  # a set, or anything that answers `in`
 
     def __post_init__(self) -> None:
         if not self.workdays:
