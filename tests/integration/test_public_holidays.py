@@ -55,7 +55,7 @@ def test_a_country_can_be_named_or_turned_off(tmp_path: Path) -> None:
 def test_an_unknown_country_is_one_line_naming_the_key(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _config(tmp_path, "timezone: Europe/London\nbusiness_hours:\n  country: XQ\n")
-    with pytest.raises(ConfigError, match="business_hours.country: no public holidays"):
+    with pytest.raises(ConfigError, match=r"business_hours\.country: no public holidays"):
         calendar_of(load_config(path))
     assert main(["--config", str(path), "list"]) != 0
     err = capsys.readouterr().err
