@@ -45,7 +45,7 @@ def act(app: App, referral: Referral, action: Action, now: datetime, actor: str)
         last_undo=(store.latest_undo(referral.id, actor, now - UNDO_WINDOW)
                    if action.name == "undo" else None),
         stops=(store.stops_on(referral.id, [action.address])
-               if action.name == "resume" and action.address else None))
+               if action.name in ("stop", "resume") and action.address else None))
     _apply_and_plan(app, effects, now)
     return store.referral(referral.id)
 

@@ -264,6 +264,8 @@ def on_operator(referral: Referral, action: str, now: datetime, actor: str = "cl
     if action == "stop":
         if address is None or referral.role_of(address) is None:
             raise ValueError(f"{address} is not a party to {referral.tag}")
+        if stops is not None and address in stops:
+            raise ValueError(f"mail to {address} about {referral.tag} is already stopped")
         return [OptOut(address, referral.id, by=actor),
                 AddEvent(referral.id, "stopped", actor, f"no more mail to {address} {where}"),
                 Plan((referral.id,))]

@@ -395,3 +395,23 @@ def test_a_planned_email_is_cancelled_from_the_outbox_with_undo_and_stays_cancel
     zoes = sign_in(world, zoe, "zoe@firm.example")
     assert zoe.post(f"/outbox/{checkin.id}/cancel", data={"csrf": zoes}).status_code == 404
     assert app.store.outbox_row(checkin.id).status == "pending"  # type: ignore[union-attr]
+
+
+def test_a_persons_own_stop_is_never_turned_into_one_the_referrer_can_lift(
+        site) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: Jane says stop; a page loaded earlier still offers "Stop mail to
+    jane"; pressing it must not make Jane's own stop resumable."""
+    world, app, client = site
+    csrf = sign_in(world, client, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    with app.store.atomic():
+        app.store.opt_out("jane@gmail.com", jane.id, world.now())  # Jane's own reply
+    again = client.post(f"/referrals/{jane.id}/action", data={
+        "csrf": csrf, "action": "stop", "address": "jane@gmail.com"})
+    assert "already stopped" in again.text
+    with app.store.atomic():  # and even written again by the operator, it stays hers
+        app.store.opt_out("jane@gmail.com", jane.id, world.now(), by="cli")
+    assert app.store.stops_on(jane.id, ["jane@gmail.com"]) == {"jane@gmail.com": None}
+    client.post(f"/referrals/{jane.id}/action", data={
+        "csrf": csrf, "action": "resume", "address": "jane@gmail.com"})
+    assert app.store.opted_out("jane@gmail.com", jane.id)

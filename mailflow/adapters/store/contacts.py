@@ -66,10 +66,12 @@ class ContactTables(StoreBase):
     def opt_out(self, email: str, referral_id: int | None, at: datetime,
                 by: str | None = None) -> None:
         """`by`: who said stop for `email`, when it was not `email` itself (the referrer on
-        the web or the operator), so that only such a stop can be resumed."""
+        the web or the operator), so that only such a stop can be resumed. A stop the person
+        said themselves stays theirs whoever says it again."""
         self.db.execute("insert into opt_outs (email, referral_id, at, by) values (?, ?, ?, ?) "
                         "on conflict(email, referral_id) do update set at = excluded.at, "
-                        "by = excluded.by", [email, referral_id or 0, to_db(at), by])
+                        "by = case when opt_outs.by is null then null else excluded.by end",
+                        [email, referral_id or 0, to_db(at), by])
 
     def stops_on(self, referral_id: int, emails: Sequence[str]) -> dict[str, str | None]:
         """Which of `emails` get no mail about the referral: each with who said stop for
