@@ -10,9 +10,13 @@ from functools import cached_property
 _PLAIN_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
+MAX_ADDRESS = 254  # RFC 5321's limit on a path, so on any address that can be mailed
+
+
 def is_plain_address(value: str) -> bool:
-    """One bare address (local@domain.tld): no spaces, line breaks or second '@'."""
-    return _PLAIN_ADDRESS.fullmatch(value) is not None
+    """One bare address (local@domain.tld): no spaces, line breaks or second '@', and no
+    longer than an address can be."""
+    return len(value) <= MAX_ADDRESS and _PLAIN_ADDRESS.fullmatch(value) is not None
 
 
 def split_address(email: str) -> tuple[str, str, str | None]:

@@ -8,11 +8,12 @@ SMTP outage tells who may sign in.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import queue
 import secrets
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,11 +28,12 @@ from mailflow.core.addressing import is_plain_address, is_referrer, split_addres
 log = logging.getLogger("mailflow.web.auth")
 
 LINK_MINUTES = 15
-PER_ADDRESS_AND_CLIENT = 3  # links per address asked from one client per LIMIT_WINDOW
-PER_ADDRESS = 10  # links per address per hour, whoever asks (a known browser is exempt)
-PER_CLIENT = 10  # requests per client per hour: a client that spends it waits an hour
+# A browser that signed an address in before (a signed cookie) is "known" for it: only the
+# first limit holds for it, so strangers can spend none of its budget.
+PER_ADDRESS_AND_CLIENT = 3  # links per address asked from one client per hour
+PER_CLIENT = 10  # requests per client per hour, whatever the address
+PER_ADDRESS = 10  # links per address per hour, whoever asks
 TRACKER_HOURLY = 60  # links per hour to anyone; the admin is told when it is reached
-LIMIT_WINDOW = timedelta(minutes=15)
 HOUR = timedelta(hours=1)
 MAX_TRACKED = 10_000  # keys a rate limit remembers before it forgets the quiet ones
 MAX_WAITING = 1_000  # requests waiting for the sender thread; more are dropped
@@ -105,22 +107,35 @@ def queue_link_email(app: App, email: str, link: str, now: datetime) -> None:
 
 @dataclass
 class RateLimit:
-    """At most `limit` events per key within `window` (kept in memory: one process)."""
+    """At most `limit` events per key within `window`, in memory (one process), for the
+    `MAX_TRACKED` keys seen last: the quietest key is forgotten first, in constant time."""
 
     limit: int
     window: timedelta
-    _seen: dict[str, deque[datetime]] = field(default_factory=dict)
+    _seen: OrderedDict[str, deque[datetime]] = field(default_factory=OrderedDict)
 
     def allow(self, key: str, now: datetime) -> bool:
-        if len(self._seen) >= MAX_TRACKED:  # many senders: memory stays bounded
-            self._seen = {k: t for k, t in self._seen.items() if now - t[-1] <= self.window}
-        times = self._seen.setdefault(key, deque())
+        times = self._seen.pop(key, None) or deque()
+        self._seen[key] = times  # now the most recent
+        if len(self._seen) > MAX_TRACKED:
+            self._seen.popitem(last=False)
         while times and now - times[0] > self.window:
             times.popleft()
         if len(times) >= self.limit:
             return False
         times.append(now)
         return True
+
+
+def client_key(host: str) -> str:
+    """Who asks: the client's address, an IPv6 one by its /64 (one household or host)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64]
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 @dataclass(frozen=True)
@@ -133,18 +148,22 @@ class SigninRequest:
 
 @dataclass
 class SigninLimits:
-    """Budgets a stranger cannot spend for the person: a client's own requests, an
-    address per client, an address overall (a browser it signed in from before is
-    exempt), and a cap over the whole tracker."""
+    """Budgets a stranger cannot spend for the person: a client's own requests (counted
+    whoever they ask for), an address per client, an address overall and the tracker's
+    hourly cap; a browser the address signed in from before is held to the second only."""
 
     by_client: RateLimit = field(default_factory=lambda: RateLimit(PER_CLIENT, HOUR))
     by_address_and_client: RateLimit = field(
-        default_factory=lambda: RateLimit(PER_ADDRESS_AND_CLIENT, LIMIT_WINDOW))
+        default_factory=lambda: RateLimit(PER_ADDRESS_AND_CLIENT, HOUR))
     by_address: RateLimit = field(default_factory=lambda: RateLimit(PER_ADDRESS, HOUR))
 
-    def allow(self, request: SigninRequest, address: str) -> bool:
-        return (self.by_client.allow(request.client, request.at)
-                and self.by_address_and_client.allow(f"{address} {request.client}", request.at)
+    def allow_client(self, request: SigninRequest) -> bool:
+        return request.known_browser or self.by_client.allow(client_key(request.client),
+                                                             request.at)
+
+    def allow_address(self, request: SigninRequest, address: str) -> bool:
+        return (self.by_address_and_client.allow(f"{address} {client_key(request.client)}",
+                                                 request.at)
                 and (request.known_browser or self.by_address.allow(address, request.at)))
 
 
@@ -212,9 +231,14 @@ class SigninSender:
 
     def _handle(self, app: App, request: SigninRequest) -> None:
         address = mailbox_of(request.email)
-        if not may_sign_in(self.config, address) or not self.limits.allow(request, address):
+        # the client's budget first, whoever it asks for: what it spent says nothing
+        if not self.limits.allow_client(request):
             return
-        if app.store.signins_issued_since(request.at - HOUR) >= TRACKER_HOURLY:
+        if not may_sign_in(self.config, address) or not self.limits.allow_address(request,
+                                                                                   address):
+            return
+        if (not request.known_browser
+                and app.store.signins_issued_since(request.at - HOUR) >= TRACKER_HOURLY):
             self._cap_reached(app, request.at)
             return
         link = issue_link(app, address, request.at, self.public_url)

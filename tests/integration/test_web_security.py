@@ -415,3 +415,47 @@ def test_a_persons_own_stop_is_never_turned_into_one_the_referrer_can_lift(
     client.post(f"/referrals/{jane.id}/action", data={
         "csrf": csrf, "action": "resume", "address": "jane@gmail.com"})
     assert app.store.opted_out("jane@gmail.com", jane.id)
+
+
+def test_one_client_asking_all_hour_cannot_spend_the_address_budget(
+        site) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: 3 a quarter from one client was 12 an hour, more than the address's
+    10: after 45 minutes the person got nothing from a new browser."""
+    world, app, _ = site
+    attacker = browser(world, app, "203.0.113.66")
+    for _ in range(4):
+        for _ in range(3):
+            attacker.post("/signin", data={"email": "alice@firm.example"})
+        world.clock[0] += timedelta(minutes=15)
+    assert len(world.links_to("alice@firm.example")) == PER_ADDRESS_AND_CLIENT
+    browser(world, app, "192.0.2.50").post("/signin", data={"email": "alice@firm.example"})
+    assert len(world.links_to("alice@firm.example")) == PER_ADDRESS_AND_CLIENT + 1
+
+
+def test_a_known_browser_gets_through_the_tracker_cap_and_a_busy_office_address(
+        site) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: the hourly cap and the per-client budget locked out even browsers
+    that had signed in before (a whole office behind one address shares a client)."""
+    world, app, _ = site
+    office = "192.0.2.80"
+    alice = browser(world, app, office)
+    sign_in(world, alice, "alice@firm.example")
+    for n in range(TRACKER_HOURLY + 5):  # the firm-wide cap, by made-up addresses
+        browser(world, app, f"10.1.{n // 200}.{n % 200 + 1}").post(
+            "/signin", data={"email": f"nobody{n}@firm.example"})
+    for n in range(12):  # colleagues behind the same office address
+        browser(world, app, office).post("/signin", data={"email": f"colleague{n}@firm.example"})
+    before = len(world.links_to("alice@firm.example"))
+    alice.post("/signin", data={"email": "alice@firm.example"})
+    assert len(world.links_to("alice@firm.example")) == before + 1
+
+
+def test_a_client_spends_its_budget_on_strangers_too(site) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: only allowed addresses counted, so a referrer could learn whether
+    another address may sign in by watching their own link stop arriving."""
+    world, app, _ = site
+    prober = browser(world, app, "198.51.100.99")
+    for n in range(10):
+        prober.post("/signin", data={"email": f"stranger{n}@evil.example"})
+    prober.post("/signin", data={"email": "zoe@firm.example"})
+    assert world.links_to("zoe@firm.example") == []  # the same whoever was asked for
