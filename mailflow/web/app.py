@@ -175,7 +175,9 @@ class Site:
         client = request.client.host if request.client else "?"
         self.signins.submit(SigninRequest(email, client, mailbox_of(email) in self._known(
             request), self.now()))
-        return self._page(request, "signin", "Check your inbox", sent=True, email=email)
+        # the page repeats an address, never a sentence someone else made us post
+        return self._page(request, "signin", "Check your inbox", sent=True,
+                          email=email if is_plain_address(email) else "that address")
 
     async def auth_form(self, request: Request) -> Response:
         """The emailed link shows a button and uses nothing up: mail scanners (safe-links
@@ -218,9 +220,9 @@ class Site:
         return response
 
     async def signout(self, request: Request) -> Response:
-        await self._form(request)
         session = self._session(request)
-        if session is not None:
+        if session is not None:  # an ended session has nothing to sign out of
+            await self._form(request)
             self.sessions.end(session)
         response = RedirectResponse("/signin", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
@@ -581,6 +583,39 @@ class SecurityHeaders:
         await self.inner(scope, receive, guarded)
 
 
+MAX_FORM_BYTES = 64 * 1024  # the largest form: a partner's notes, well below this
+
+
+class FormGuard:
+    """A POST is a small urlencoded form sent by one of our own pages: refused when the
+    browser says another site sent it (Sec-Fetch-Site: cross-site), when it is another
+    kind of body, or larger than any of our forms (parsing would cost the server)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.inner(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        length = headers.get("content-length", "")
+        refusal = None
+        if headers.get("sec-fetch-site") == "cross-site":
+            refusal = 403, b"Refused: this form was sent from another site."
+        elif not headers.get("content-type", "").startswith(
+                "application/x-www-form-urlencoded"):
+            refusal = 415, b"Refused: not a form of this site."
+        elif not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            refusal = 413, b"Refused: too large for a form of this site."
+        if refusal is None:
+            await self.inner(scope, receive, send)
+            return
+        code, text = refusal
+        await Response(text, status_code=code, media_type="text/plain")(scope, receive, send)
+
+
 def create_app(app: App, now: Callable[[], datetime] = clock.now, https: bool = False,
                public_url: str = "http://127.0.0.1:8025") -> Starlette:
     """`public_url`: the address people open, as sign-in links give it."""
@@ -603,7 +638,8 @@ def create_app(app: App, now: Callable[[], datetime] = clock.now, https: bool = 
         Route("/sessions", site.end_session, methods=["POST"]),
         Mount("/static", StaticFiles(directory=templates_dir() / "web" / "static"), name="static"),
     ]
-    middleware = [Middleware(SecurityHeaders), Middleware(ServerTiming)]
+    middleware = [Middleware(SecurityHeaders), Middleware(FormGuard),
+                  Middleware(ServerTiming)]
     web = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={HTTPException: site.not_found},
                     lifespan=site.lifespan)

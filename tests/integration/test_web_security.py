@@ -324,7 +324,13 @@ def test_redirects_are_relative_and_fields_are_bounded(site) -> None:  # type: i
     csrf = sign_in(world, client, "alice@firm.example")
     huge = client.post("/partners", data={"csrf": csrf, "op": "add",
                                           "email": "huge@name.example", "name": "N" * 1_000_000})
-    assert "too long" in huge.text and app.store.find_partner("huge@name.example") is None
+    assert huge.status_code == 413 and app.store.find_partner("huge@name.example") is None
+    long = client.post("/partners", data={"csrf": csrf, "op": "add",
+                                          "email": "long@name.example", "name": "N" * 201})
+    assert "too long" in long.text and app.store.find_partner("long@name.example") is None
+    address = "a" * 250 + "@x.example"
+    client.post("/partners", data={"csrf": csrf, "op": "add", "email": address})
+    assert app.store.find_partner(address) is None
     bad = client.post("/partners", data={"csrf": csrf, "op": "add", "email": "not an address"})
     assert "is not an email address" in bad.text
     assert not [r for r in app.store.partner_records() if "not an address" in r.emails]
@@ -459,3 +465,20 @@ def test_a_client_spends_its_budget_on_strangers_too(site) -> None:  # type: ign
         prober.post("/signin", data={"email": f"stranger{n}@evil.example"})
     prober.post("/signin", data={"email": "zoe@firm.example"})
     assert world.links_to("zoe@firm.example") == []  # the same whoever was asked for
+
+
+def test_a_form_from_another_site_or_of_another_shape_is_refused(site) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: any site could post to /signin and have our page print its text."""
+    _, _, client = site
+    forged = client.post("/signin", data={"email": "Security notice: call 555-0100"},
+                         headers={"Sec-Fetch-Site": "cross-site"})
+    assert forged.status_code == 403 and "555-0100" not in forged.text
+    echoed = client.post("/signin", data={"email": "Security notice: call 555-0100"})
+    assert echoed.status_code == 200 and "555-0100" not in echoed.text
+    upload = client.post("/signin", files={"email": ("x.txt", b"x" * 1000)})
+    assert upload.status_code == 415
+    assert client.post("/signin", content=b"email=" + b"a" * 70_000, headers={
+        "Content-Type": "application/x-www-form-urlencoded"}).status_code == 413
+    same = client.post("/signin", data={"email": "alice@firm.example"},
+                       headers={"Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 200 and "alice@firm.example" in same.text
