@@ -34,16 +34,19 @@ class Action:
     days: int | None = None
     partner: str | None = None
     address: str | None = None
+    undo_id: int | None = None  # undo: the change the person saw (a second press: nothing)
 
 
 def act(app: App, referral: Referral, action: Action, now: datetime, actor: str) -> Referral:
     """Apply `action`; raises ValueError (the sentence to show) when it does not apply."""
     store = app.store
+    last_undo = (store.latest_undo(referral.id, actor, now - UNDO_WINDOW)
+                 if action.name == "undo" else None)
+    if action.undo_id is not None and last_undo != action.undo_id:
+        last_undo = None  # that change is undone already: an earlier one stays
     effects = on_operator(
         referral, action.name, now, actor=actor, outcome=action.outcome, days=action.days,
-        partner=action.partner, address=action.address,
-        last_undo=(store.latest_undo(referral.id, actor, now - UNDO_WINDOW)
-                   if action.name == "undo" else None),
+        partner=action.partner, address=action.address, last_undo=last_undo,
         stops=(store.stops_on(referral.id, [action.address])
                if action.name in ("stop", "resume") and action.address else None))
     _apply_and_plan(app, effects, now)
@@ -55,6 +58,11 @@ def withdraw(app: App, row: OutboxRow, now: datetime, actor: str, undo: bool = F
     email = PlannedEmail(row.id, row.referral_id, row.step, row.recipient, row.status)
     _apply_and_plan(app, on_unwithdraw(email, actor) if undo else on_withdraw(email, actor),
                     now)
+
+
+def last_change(app: App, referral: Referral, now: datetime, actor: str) -> int | None:
+    """The id of `actor`'s change to `referral` that an Undo now would put back."""
+    return app.store.latest_undo(referral.id, actor, now - UNDO_WINDOW)
 
 
 def unbounce(app: App, email: str, now: datetime, actor: str) -> bool:

@@ -295,7 +295,8 @@ class Site:
         store = self.app.store
         action = Action(form.get("action", ""), outcome=_outcome(form.get("outcome")),
                         days=_days(form.get("days")), partner=form.get("partner") or None,
-                        address=form.get("address") or None)
+                        address=form.get("address") or None,
+                        undo_id=_number(form.get("undo_id", "")))
         before = {o.id for o in store.outbox_rows(referral.id) if o.status == "pending"}
         try:
             updated = operator.act(self.app, referral, action, now, f"{who} (via web)")
@@ -304,6 +305,9 @@ class Site:
         queued = [o for o in store.outbox_rows(referral.id)
                   if o.status == "pending" and o.id not in before]
         text, undo = _said(action.name, updated, action.address, queued)
+        if undo is not None and undo.get("action") == "undo":
+            change = operator.last_change(self.app, updated, now, f"{who} (via web)")
+            undo = {**undo, "undo_id": str(change)} if change is not None else None
         return self._back(request, here, text,
                           undo={"to": f"{here}/action", **undo} if undo else None)
 
@@ -386,7 +390,7 @@ class Site:
         zone = self.app.config.timezone
         rows = [{"id": s.id, "email": s.email, "admin": s.admin,
                  "started": self._local(s.created_at), "seen": self._local(s.seen_at)}
-                for s in self.app.store.sessions()]
+                for s in self.app.store.sessions() if self.sessions.is_live(s, self.now())]
         changes = [{"at": c.at.astimezone(zone).strftime("%a %d %b %Y %H:%M"),
                     "actor": c.actor, "change": c.change, "email": c.email,
                     "detail": c.detail} for c in self.app.store.partner_changes()]

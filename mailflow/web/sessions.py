@@ -68,6 +68,13 @@ class Sessions:
                                               secrets.token_urlsafe(24), now, now))
         return token
 
+    def is_live(self, session: WebSession, now: datetime) -> bool:
+        """Within its lifetime, not idle too long, and its address may still sign in as
+        what it signed in as."""
+        return (now - session.created_at < LIFETIME and now - session.seen_at < IDLE
+                and may_sign_in(self.config, session.email)
+                and session.admin == is_admin(self.config, session.email))
+
     def current(self, token: str, now: datetime) -> WebSession | None:
         """The live session of a cookie's token, or None (and an ended one is deleted)."""
         if not token or len(token) > 100:
@@ -75,9 +82,7 @@ class Sessions:
         session = self.store.session(session_id(token))
         if session is None:
             return None
-        if (now - session.created_at >= LIFETIME or now - session.seen_at >= IDLE
-                or not may_sign_in(self.config, session.email)
-                or session.admin != is_admin(self.config, session.email)):
+        if not self.is_live(session, now):
             with self.store.atomic():
                 self.store.end_sessions([session.id])
             return None

@@ -482,3 +482,23 @@ def test_a_form_from_another_site_or_of_another_shape_is_refused(site) -> None: 
     same = client.post("/signin", data={"email": "alice@firm.example"},
                        headers={"Sec-Fetch-Site": "same-origin"})
     assert same.status_code == 200 and "alice@firm.example" in same.text
+
+
+def test_pressing_undo_twice_undoes_only_the_change_it_was_offered_for(
+        site) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: snooze, close, then a double tap on Undo also removed the snooze."""
+    world, app, client = site
+    csrf = sign_in(world, client, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    path = f"/referrals/{jane.id}"
+    client.post(f"{path}/action", data={"csrf": csrf, "action": "snooze", "days": "5"})
+    snoozed = app.store.referral(jane.id).snoozed_until
+    page = client.post(f"{path}/action", data={"csrf": csrf, "action": "close",
+                                               "outcome": "done"})
+    undo_id = re.search(r'name="undo_id" value="(\d+)"', page.text)
+    assert undo_id is not None
+    for _ in range(2):
+        client.post(f"{path}/action", data={"csrf": csrf, "action": "undo",
+                                            "undo_id": undo_id.group(1)})
+    after = app.store.referral(jane.id)
+    assert after.status is jane.status and after.snoozed_until == snoozed
