@@ -150,3 +150,9 @@ def m011_web_sessions_and_audit(db: Any) -> None:
                "actor text not null, change text not null, email text not null, "
                "detail text)")
     db.execute("alter table opt_outs add column by text")
+
+
+@migrations()
+def m012_removed_partners(db: Any) -> None:
+    """A removed partner is kept whole with its removal, so that Undo puts it back as it was."""
+    db.execute("alter table partner_changes add column record text")

@@ -118,16 +118,41 @@ def edit(store: Store, emails: tuple[str, ...], changes: dict[str, str | None],
     return entry
 
 
-def remove(store: Store, email: str, editor: Editor, now: datetime) -> PartnerRecord:
-    """Remove a partner; returns what was removed."""
+def remove(store: Store, email: str, editor: Editor, now: datetime) -> tuple[PartnerRecord, int]:
+    """Remove a partner; returns what was removed and the id of its removal (for Undo)."""
     existing = _changeable(store, (email,), editor, "remove")
     if existing is None:
         raise UsageError(f"no partner with address {email}")
+    record = {"emails": list(existing.emails), "name": existing.name, "niche": existing.niche,
+              "notes": existing.notes, "domain": existing.domain, "source": existing.source,
+              "added_by": existing.added_by}
     with store.atomic():
         store.delete_partner(existing.id)
-        store.add_partner_change(now, editor.actor, "removed", existing.emails[0],
-                                 existing.name)
-    return existing
+        change = store.add_partner_change(now, editor.actor, "removed", existing.emails[0],
+                                          existing.name, record)
+    return existing, change
+
+
+def restore(store: Store, change_id: int, editor: Editor, now: datetime) -> str:
+    """Put a removed partner back as it was (every address, who manages it); its address."""
+    record = store.removed_partner(change_id)
+    if record is None:
+        raise UsageError("there is no such removal to undo")
+    emails = tuple(str(e) for e in record.get("emails") or ())
+    was = PartnerRecord(0, str(record.get("name") or ""), emails,
+                        str(record.get("niche") or ""), str(record.get("notes") or ""),
+                        record.get("domain"), str(record.get("source") or ""),
+                        record.get("added_by"))
+    if not emails or not editor.may_change(was):
+        raise UsageError("only whoever manages that partner can put it back")
+    if any(find(store, e) is not None for e in emails):
+        raise UsageError(f"{emails[0]} is a partner again already")
+    with store.atomic():
+        store.save_partner({"name": was.name, "niche": was.niche, "notes": was.notes,
+                            "domain": was.domain, "source": was.source,
+                            "added_by": was.added_by}, emails, None)
+        store.add_partner_change(now, editor.actor, "restored", emails[0], was.name)
+    return emails[0]
 
 
 def directory_from_store(store: Store) -> PartnerDirectory:

@@ -212,7 +212,7 @@ def partners(config: Config, args: argparse.Namespace) -> Any:
             entry = partner_store.edit(app.store, emails, changes, editor, clock.now())
             return f"edited partner {_describe_partner(entry)}"
         if args.action == "remove":
-            gone = partner_store.remove(app.store, args.email.lower(), editor, clock.now())
+            gone, _ = partner_store.remove(app.store, args.email.lower(), editor, clock.now())
             return (f"removed partner {', '.join(gone.emails)}"
                     + (f" ({gone.name})" if gone.name else ""))
         rows = partner_rows(app, clock.now())

@@ -345,17 +345,21 @@ class Site:
                 if value is not None and len(value) > FIELD_LIMITS[key]:
                     raise UsageError(f"the {key} is too long (at most {FIELD_LIMITS[key]} "
                                      "characters)")
-            if op in ("add", "restore"):
+            if op == "add":
                 directory.add(store, partner_entry({"email": email, **changes}), editor, now)
                 said = f"Added {email} to the partners."
             elif op == "edit":
                 directory.edit(store, (email,), changes, editor, now)
                 said = f"Saved {email}."
             elif op == "remove":
-                gone = directory.remove(store, email, editor, now)
+                _, change = directory.remove(store, email, editor, now)
                 said = f"Removed {email} from the partners."
-                undo = {"to": "/partners", "op": "restore", "email": email, "name": gone.name,
-                        "niche": gone.niche, "notes": gone.notes}
+                undo = {"to": "/partners", "op": "restore", "email": email,
+                        "change": str(change)}
+            elif op == "restore":
+                back = directory.restore(store, _number(form.get("change", "")) or 0, editor,
+                                         now)
+                said = f"{back} is a partner again, as it was."
             else:
                 raise UsageError(f"unknown change {op[:20]!r}")
         except (UsageError, ConfigError) as exc:

@@ -301,18 +301,39 @@ def test_partner_changes_are_recorded_and_only_their_adder_or_the_admin_may_make
 
 
 def test_a_removed_partner_can_be_put_back_with_undo(site) -> None:  # type: ignore[no-untyped-def]
+    """Undo puts the partner back whole: every address, its domain and who manages it
+    (found in review: it came back with one address, owned by whoever pressed Undo)."""
     world, app, client = site
-    csrf = sign_in(world, client, "alice@firm.example")
-    client.post("/partners", data={"csrf": csrf, "op": "add", "email": "nina@notary.example",
-                                   "name": "Nina", "niche": "notary", "notes": "probate"})
-    page = client.post("/partners", data={"csrf": csrf, "op": "remove",
-                                          "email": "nina@notary.example"})
+    from mailflow.app import directory
+    from mailflow.config import partner_entry
+    directory.add(app.store, partner_entry({"email": ["nina@notary.example",
+                                                      "nina@probate.example"],
+                                            "name": "Nina", "niche": "notary",
+                                            "notes": "probate", "domain": "notary.example"}),
+                  directory.Editor("cli", "cli", "the config file"), world.now())
+    admin = browser(world, app, "198.51.100.40")
+    csrf = sign_in(world, admin, "ops@firm.example")
+    page = admin.post("/partners", data={"csrf": csrf, "op": "remove",
+                                         "email": "nina@notary.example"})
     assert "Removed nina@notary.example" in page.text and 'id="undo"' in page.text
-    client.post("/partners", data={"csrf": csrf, "op": "restore",
-                                   "email": "nina@notary.example", "name": "Nina",
-                                   "niche": "notary", "notes": "probate"})
-    back = app.store.find_partner("nina@notary.example")
-    assert back is not None and back.notes == "probate"
+    change = re.search(r'name="change" value="(\d+)"', page.text)
+    assert change is not None and app.store.find_partner("nina@probate.example") is None
+    alice = sign_in(world, client, "alice@firm.example")  # not hers: the operator's
+    refused = client.post("/partners", data={"csrf": alice, "op": "restore",
+                                             "email": "nina@notary.example",
+                                             "change": change.group(1)})
+    assert "only whoever manages" in refused.text
+    admin.post("/partners", data={"csrf": csrf, "op": "restore",
+                                  "email": "nina@notary.example", "change": change.group(1)})
+    back = app.store.find_partner("nina@probate.example")
+    assert back is not None
+    assert (back.emails, back.notes, back.domain, back.source, back.added_by) == (
+        ("nina@notary.example", "nina@probate.example"), "probate", "notary.example", "cli",
+        None)
+    again = admin.post("/partners", data={"csrf": csrf, "op": "restore",
+                                          "email": "nina@notary.example",
+                                          "change": change.group(1)})
+    assert "a partner again already" in again.text
 
 
 def test_redirects_are_relative_and_fields_are_bounded(site) -> None:  # type: ignore[no-untyped-def]

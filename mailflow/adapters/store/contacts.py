@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from mailflow.adapters.store.base import (
     StoreBase,
     _chunks,
+    _json,
     _marks,
     from_db,
     to_db,
@@ -168,9 +170,20 @@ class ContactTables(StoreBase):
         return partner_id
 
     def add_partner_change(self, at: datetime, actor: str, change: str, email: str,
-                           detail: str) -> None:
-        self.db.execute("insert into partner_changes (at, actor, change, email, detail) "
-                        "values (?, ?, ?, ?, ?)", [to_db(at), actor, change, email, detail])
+                           detail: str, record: dict[str, Any] | None = None) -> int:
+        """Record a change to the directory; `record`: the partner as it was, when removed."""
+        cursor = self.db.execute(
+            "insert into partner_changes (at, actor, change, email, detail, record) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [to_db(at), actor, change, email, detail,
+             json.dumps(record) if record is not None else None])
+        return int(cursor.lastrowid or 0)
+
+    def removed_partner(self, change_id: int) -> dict[str, Any] | None:
+        """The partner a removal took away, as it was (None: no such removal)."""
+        row = self.db.execute("select record from partner_changes where id = ? and "
+                              "change = 'removed'", [change_id]).fetchone()
+        return _json(row[0], None) if row and row[0] else None
 
     def partner_changes(self, limit: int = 50) -> list[PartnerChange]:
         rows = self.query("select * from partner_changes order by id desc limit ?", [limit])
