@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from mailflow.core.planning_diff import Addition, PlanDiff, plan_diff
 from mailflow.core.workflow import PlannedStep
 
@@ -38,6 +40,14 @@ def test_new_steps_are_added_and_ancient_ones_skipped_with_the_reason() -> None:
                  "due more than 90 days before it was planned")]
 
 
+def test_a_step_due_exactly_at_the_limit_is_still_planned() -> None:
+    limit = NOW - timedelta(days=90)
+    just_older = limit - timedelta(microseconds=1)
+    result = diff([PlannedStep("partner_nudge", BOB, limit),
+                   PlannedStep("partner_brief", BOB, just_older)], [])
+    assert [a.status for a in result.add] == ["pending", "skipped"]
+
+
 def test_a_pending_step_no_longer_wanted_is_cancelled() -> None:
     result = diff([], [Row(1, "partner_nudge", BOB, NOW)])
     assert result.cancel == [1] and result.replan_partners == []
@@ -46,6 +56,15 @@ def test_a_pending_step_no_longer_wanted_is_cancelled() -> None:
 def test_a_cancelled_brief_has_the_partners_other_referrals_replan() -> None:
     result = diff([], [Row(1, "partner_brief", BOB, NOW)])
     assert result.cancel == [1] and result.replan_partners == [BOB]
+
+
+def test_rows_already_done_leave_the_rows_after_them_to_the_diff() -> None:
+    rows = [Row(1, "partner_brief", BOB, NOW, "sent"), Row(2, "partner_checkin", BOB, NOW,
+                                                           "cancelled"),
+            Row(3, "partner_nudge", BOB, NOW)]
+    later = NOW + timedelta(days=1)
+    result = diff([PlannedStep("partner_checkin", BOB, later)], rows)
+    assert result == PlanDiff(cancel=[3], revive=[(2, later)])
 
 
 def test_a_cancelled_step_wanted_again_is_revived_others_are_left() -> None:
@@ -73,3 +92,19 @@ def test_a_deferred_step_is_never_moved_back_into_the_past() -> None:
     unchanged = diff([PlannedStep("partner_nudge", BOB, planned)],
                      [Row(1, "partner_nudge", BOB, NOW - timedelta(hours=1))])
     assert unchanged.move == []
+
+
+@pytest.mark.parametrize(("current", "wanted", "moved"), [
+    (NOW + timedelta(days=1), NOW + timedelta(days=7), NOW + timedelta(days=7)),
+    (NOW + timedelta(days=2), NOW + timedelta(days=1), NOW + timedelta(days=1)),  # earlier
+    (NOW - timedelta(hours=3), NOW - timedelta(hours=1), NOW - timedelta(hours=1)),  # later
+    (NOW + timedelta(days=1), NOW - timedelta(hours=1), NOW),  # not back into the past
+    (NOW + timedelta(days=1), NOW, NOW),
+    (NOW - timedelta(hours=1), NOW - timedelta(hours=2), None),  # due already: it stays
+    (NOW - timedelta(hours=1), NOW - timedelta(hours=1), None),
+])
+def test_where_a_pending_step_moves(current: datetime, wanted: datetime,
+                                    moved: datetime | None) -> None:
+    result = diff([PlannedStep("partner_nudge", BOB, wanted)],
+                  [Row(1, "partner_nudge", BOB, current)])
+    assert result.move == ([] if moved is None else [(1, moved)])
