@@ -18,6 +18,7 @@ from mailflow.core.decisions import (
     on_ambiguous_reply,
     on_away,
     on_bounce,
+    on_intro,
     on_operator,
     on_other_robot,
     on_reply,
@@ -29,6 +30,7 @@ from mailflow.core.decisions import (
 from mailflow.core.effects import (
     AddEvent,
     ClearUndeliverable,
+    CreateReferral,
     Effect,
     KeepUndo,
     MarkUndeliverable,
@@ -36,13 +38,17 @@ from mailflow.core.effects import (
     OptOut,
     Pause,
     Plan,
+    RememberNames,
     RestoreUndo,
     Resume,
     SetFields,
+    StartDigestClock,
     Unwithdraw,
     Withdraw,
 )
+from mailflow.core.intake import Intro, NewReferral
 from mailflow.core.model import Outcome, Referral, Status
+from mailflow.core.parse import parse_message
 from mailflow.core.robots import RobotVerdict
 from mailflow.core.vocabulary import help_words
 
@@ -396,3 +402,46 @@ def test_a_planned_email_is_cancelled_on_record_and_can_be_planned_again() -> No
                     Plan((7,))]
     with pytest.raises(ValueError, match="not cancelled"):
         on_unwithdraw(email, "cli")
+
+
+def _intro(direction: str = "given") -> Intro:
+    message = parse_message(b"From: alice@firm.example\r\nSubject: Jane / Bob\r\n\r\nMeet.\r\n")
+    return Intro("alice@firm.example",
+                 (NewReferral("jane@gmail.com", "bob@law.example", Status.OPEN),
+                  NewReferral(None, None, Status.NEEDS_PARTNER,
+                              ("lena@vogel.example", "omar@haddad.example"))),
+                 "Jane / Bob", {"jane@gmail.com": "Jane Doe"}, message, direction, "direct")
+
+
+def test_an_intro_creates_its_referrals_remembers_names_and_starts_the_digest_clock() -> None:
+    effects = on_intro(_intro(), "<i1@firm.example>", NOW - timedelta(hours=1), "Meet.",
+                       None, NOW)
+    assert effects[:2] == [RememberNames({"jane@gmail.com": "Jane Doe"}),
+                           StartDigestClock("alice@firm.example")]
+    first, second = effects[2:]
+    assert isinstance(first, CreateReferral) and isinstance(second, CreateReferral)
+    assert first.fields == {
+        "status": Status.OPEN, "direction": "given", "referrer": "alice@firm.example",
+        "client": "jane@gmail.com", "partner": "bob@law.example", "subject": "Jane / Bob",
+        "created_at": NOW - timedelta(hours=1), "intro_message_id": "<i1@firm.example>",
+        "context": "Meet.", "candidates": (), "names": {"jane@gmail.com": "Jane Doe"},
+        "history": False}
+    assert first.actor == "alice@firm.example" and first.plan
+    assert first.detail == "given intro (direct): client jane@gmail.com, partner bob@law.example"
+    assert second.detail == "needs partner: lena@vogel.example, omar@haddad.example"
+    assert second.fields["candidates"] == ("lena@vogel.example", "omar@haddad.example")
+
+
+def test_an_old_intro_on_a_first_run_is_history_and_a_received_one_is_not_planned() -> None:
+    old = on_intro(_intro(), "<i1@firm.example>", NOW - timedelta(days=30), "", NOW, NOW)
+    created = [e for e in old if isinstance(e, CreateReferral)]
+    assert all(e.fields["history"] and not e.plan for e in created)
+    assert created[0].detail.endswith("(history: found on the first run, not followed up)")
+    received = on_intro(_intro("received"), "<i1@firm.example>", None, "", NOW, NOW)
+    created = [e for e in received if isinstance(e, CreateReferral)]
+    assert all(not e.fields["history"] and not e.plan for e in created)
+    assert created[0].fields["created_at"] == NOW  # no date: the time it was read
+    future = on_intro(_intro(), "<i1@firm.example>", NOW + timedelta(days=2), "", None, NOW)
+    assert next(e for e in future if isinstance(e, CreateReferral)).fields["created_at"] == NOW
+    at_now = on_intro(_intro(), "<i1@firm.example>", NOW, "", NOW, NOW)
+    assert not next(e for e in at_now if isinstance(e, CreateReferral)).fields["history"]
