@@ -523,3 +523,29 @@ def test_pressing_undo_twice_undoes_only_the_change_it_was_offered_for(
                                             "undo_id": undo_id.group(1)})
     after = app.store.referral(jane.id)
     assert after.status is jane.status and after.snoozed_until == snoozed
+
+
+def test_a_row_added_to_the_transition_table_is_a_web_action_and_a_cli_action(
+        site, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The web and the command line hold no rule of their own: a new intent needs a row."""
+    from mailflow.app import operator
+    from mailflow.core import transitions
+    from mailflow.core.model import Status
+    from mailflow.core.transitions import Change, NotNow
+
+    def hold(referral, ask, now):  # type: ignore[no-untyped-def]
+        if referral.status is Status.CLOSED:
+            return NotNow("closed")
+        return Change({"snoozed_until": now + timedelta(days=90)}, "held", "held a quarter")
+
+    monkeypatch.setitem(transitions.TRANSITIONS, "hold", hold)
+    world, app, client = site
+    csrf = sign_in(world, client, "alice@firm.example")
+    jane = next(r for r in app.store.referrals() if r.client == "jane@gmail.com")
+    client.post(f"/referrals/{jane.id}/action", data={"csrf": csrf, "action": "hold"})
+    held = app.store.referral(jane.id)
+    assert held.snoozed_until == world.now() + timedelta(days=90)
+    assert [e.kind for _, e in app.store.events(jane.id)][-1] == "held"
+    tom = next(r for r in app.store.referrals() if r.client == "tom@bakery.example")
+    operator.act(app, tom, operator.Action("hold"), world.now(), "cli")  # what the CLI calls
+    assert app.store.referral(tom.id).snoozed_until == world.now() + timedelta(days=90)
