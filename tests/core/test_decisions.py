@@ -379,6 +379,8 @@ def test_unbounce_clears_the_flag_notes_each_open_referral_and_replans_them() ->
         Plan((7, 9))]
     assert on_unbounce("jane@gmail.com", []) == [ClearUndeliverable("jane@gmail.com"),
                                                  Plan(())]
+    assert on_unbounce("jane@gmail.com", [REF])[1] == AddEvent(  # the command line's
+        7, "unbounced", "cli", "jane@gmail.com may be written to again")
 
 
 def test_another_robot_is_only_noted_on_each_referral() -> None:
@@ -393,15 +395,18 @@ def test_a_planned_email_is_cancelled_on_record_and_can_be_planned_again() -> No
         Withdraw(31, "cancelled by cli"),
         AddEvent(7, "withdrawn", "cli", "client checkin to jane@gmail.com cancelled by cli")]
     for done in (replace(email, status="sent"), replace(email, referral_id=0)):
-        with pytest.raises(ValueError, match="only an email still planned"):
+        with pytest.raises(ValueError) as refused:
             on_withdraw(done, "cli")
+        assert str(refused.value) == ("only an email still planned for a referral can be "
+                                      "cancelled")
     back = on_unwithdraw(replace(email, status=WITHDRAWN), "cli")
     assert back == [Unwithdraw(31),
                     AddEvent(7, "unwithdrawn", "cli",
                              "client checkin to jane@gmail.com planned again by cli"),
                     Plan((7,))]
-    with pytest.raises(ValueError, match="not cancelled"):
+    with pytest.raises(ValueError) as refused:
         on_unwithdraw(email, "cli")
+    assert str(refused.value) == "that email is not cancelled"
 
 
 def _intro(direction: str = "given") -> Intro:
@@ -436,7 +441,9 @@ def test_an_old_intro_on_a_first_run_is_history_and_a_received_one_is_not_planne
     old = on_intro(_intro(), "<i1@firm.example>", NOW - timedelta(days=30), "", NOW, NOW)
     created = [e for e in old if isinstance(e, CreateReferral)]
     assert all(e.fields["history"] and not e.plan for e in created)
-    assert created[0].detail.endswith("(history: found on the first run, not followed up)")
+    assert created[0].detail == ("given intro (direct): client jane@gmail.com, partner "
+                                 "bob@law.example (history: found on the first run, not "
+                                 "followed up)")
     received = on_intro(_intro("received"), "<i1@firm.example>", None, "", NOW, NOW)
     created = [e for e in received if isinstance(e, CreateReferral)]
     assert all(not e.fields["history"] and not e.plan for e in created)
@@ -445,3 +452,13 @@ def test_an_old_intro_on_a_first_run_is_history_and_a_received_one_is_not_planne
     assert next(e for e in future if isinstance(e, CreateReferral)).fields["created_at"] == NOW
     at_now = on_intro(_intro(), "<i1@firm.example>", NOW, "", NOW, NOW)
     assert not next(e for e in at_now if isinstance(e, CreateReferral)).fields["history"]
+
+
+def test_stopping_mail_that_is_already_stopped_is_refused() -> None:
+    with pytest.raises(ValueError) as refused:
+        on_operator(REF, "stop", NOW, address="jane@gmail.com",
+                    stops={"jane@gmail.com": None})
+    assert str(refused.value) == "mail to jane@gmail.com about R-7 is already stopped"
+    assert on_operator(REF, "stop", NOW, address="jane@gmail.com",
+                       stops={"bob@law.example": None})[0] == OptOut("jane@gmail.com", 7,
+                                                                     by="cli")
