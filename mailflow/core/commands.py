@@ -101,7 +101,7 @@ _POLITE = r"(?:\s+(?:please|pls|thanks|thank you|now|it|this|that|the referral|r
 _STOP = re.compile(
     r"^(?:please\s+)?(?:stop|unsubscribe)(\s+all)?"
     r"(?:\s+(?:please|pls|now|it|this|these|that|them|sending|emailing|mailing|contacting|"
-    r"the|all|of|emails?|e-?mails?|reminders?|messages?|nudges?|follow-?ups?|me|us|thanks|"
+    r"the|all|of|e-?mails?|reminders?|messages?|nudges?|follow-?ups?|me|us|thanks|"
     r"thank you|for (?:this|me)|referrals?))*$", re.IGNORECASE)
 _REOPEN = re.compile(rf"^(?:please\s+)?re-?open{_POLITE}$", re.IGNORECASE)
 _FOLLOW_UP = re.compile(rf"^(?:please\s+)?follow[ -]?up(?:\s+(?:on\s+)?\[?r-(\d+)\]?)?{_POLITE}$",

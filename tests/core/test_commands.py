@@ -191,3 +191,19 @@ def test_need_alongside_another_word() -> None:
 def test_snooze_lengths(text: str, days: int) -> None:
     command = parse_command(text)
     assert command is not None and (command.word, command.days) == ("snooze", days)
+
+
+def test_a_long_run_of_stop_words_costs_linear_time() -> None:
+    """"emails" matched two of the stop rule's words, so each repeat doubled the work
+    (found by the session adding other languages: 28 repeats ran past 100 s)."""
+    import time
+
+    def cost(repeats: int) -> float:
+        began = time.perf_counter()
+        for _ in range(20):
+            parse_command("stop " + "emails " * repeats + "x")
+        return time.perf_counter() - began
+
+    cost(4)  # warm the regex cache
+    small, large = cost(10), cost(20)
+    assert large < small * 8, (small, large)  # 2x the words: about 2x, not 1,000x
