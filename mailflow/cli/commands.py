@@ -28,6 +28,7 @@ from mailflow.cli.views import (
 )
 from mailflow.config import Config, partner_entry
 from mailflow.core.model import Outcome, Referral, Status, parse_ref
+from mailflow.core.wording import status_name
 from mailflow.errors import UsageError
 from mailflow.resources import example_config
 
@@ -267,7 +268,7 @@ def _local(value: str | None, config: Config) -> str:
 
 
 def _status_text(data: dict[str, Any], config: Config) -> str:
-    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in data["referrals"].items())
+    counts = ", ".join(f"{n} {status_name(s)}" for s, n in data["referrals"].items())
     incident = data["incident"]
     lines = [
         f"last poll     {_local(data['last_poll'], config)}",

@@ -39,6 +39,7 @@ from mailflow.core.reply_rules import decide_reply
 from mailflow.core.robots import RobotVerdict
 from mailflow.core.transitions import TRANSITIONS, Ask, NotNow, Rule, transition
 from mailflow.core.vocabulary import help_words
+from mailflow.core.wording import step_name
 
 UNDO_WINDOW = timedelta(hours=24)
 
@@ -219,7 +220,7 @@ def on_withdraw(email: PlannedEmail, actor: str) -> list[Effect]:
     """Cancel a planned email about a referral; it stays on record, never revived."""
     if email.status != "pending" or not email.referral_id:
         raise ValueError("only an email still planned for a referral can be cancelled")
-    what = f"{email.step.replace('_', ' ')} to {email.recipient}"
+    what = f"{step_name(email.step)} to {email.recipient}"
     return [Withdraw(email.id, f"cancelled by {actor}"),
             AddEvent(email.referral_id, "withdrawn", actor, f"{what} cancelled by {actor}")]
 
@@ -228,7 +229,7 @@ def on_unwithdraw(email: PlannedEmail, actor: str) -> list[Effect]:
     """Plan a cancelled email again (its time is planned anew)."""
     if email.status != WITHDRAWN:
         raise ValueError("that email is not cancelled")
-    what = f"{email.step.replace('_', ' ')} to {email.recipient}"
+    what = f"{step_name(email.step)} to {email.recipient}"
     return [Unwithdraw(email.id),
             AddEvent(email.referral_id, "unwithdrawn", actor, f"{what} planned again by {actor}"),
             Plan((email.referral_id,))]

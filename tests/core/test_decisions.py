@@ -393,7 +393,7 @@ def test_a_planned_email_is_cancelled_on_record_and_can_be_planned_again() -> No
     email = PlannedEmail(31, 7, "client_checkin", "jane@gmail.com", "pending")
     assert on_withdraw(email, "cli") == [
         Withdraw(31, "cancelled by cli"),
-        AddEvent(7, "withdrawn", "cli", "client checkin to jane@gmail.com cancelled by cli")]
+        AddEvent(7, "withdrawn", "cli", "client check-in to jane@gmail.com cancelled by cli")]
     for done in (replace(email, status="sent"), replace(email, referral_id=0)):
         with pytest.raises(ValueError) as refused:
             on_withdraw(done, "cli")
@@ -402,7 +402,7 @@ def test_a_planned_email_is_cancelled_on_record_and_can_be_planned_again() -> No
     back = on_unwithdraw(replace(email, status=WITHDRAWN), "cli")
     assert back == [Unwithdraw(31),
                     AddEvent(7, "unwithdrawn", "cli",
-                             "client checkin to jane@gmail.com planned again by cli"),
+                             "client check-in to jane@gmail.com planned again by cli"),
                     Plan((7,))]
     with pytest.raises(ValueError) as refused:
         on_unwithdraw(email, "cli")
