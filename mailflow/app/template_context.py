@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from babel.dates import format_date, format_timedelta
 
 from mailflow.app.send_facts import SendFacts
 from mailflow.core.model import Referral, Role
+from mailflow.core.vocabulary import VOCABULARY
 from mailflow.core.workflow import role_words
 
 
@@ -18,25 +21,37 @@ def person(facts: SendFacts, referral: Referral, email: str | None) -> dict[str,
     return {"email": email, "name": name, "first_name": first}
 
 
-def _ago(delta_hours: float) -> str:
-    if delta_hours < 48:
-        return f"{delta_hours:.0f} hours"
-    return f"{delta_hours / 24:.0f} days"
+def _ago(delta_hours: float, locale: str) -> str:
+    """'3 hours', '3 Stunden'; whole days from 48 hours on."""
+    unit = "hour" if delta_hours < 48 else "day"
+    return format_timedelta(timedelta(hours=delta_hours), granularity=unit, threshold=48,
+                            locale=locale)
+
+
+def say(language: str) -> dict[str, str]:
+    """Each reply word as the emails quote it, in `language` ("say.contacted")."""
+    words = {w.word: w.shown for w in VOCABULARY}
+    words["forget"] = words.get("forget", "forget me")
+    return words
 
 
 def referral_context(facts: SendFacts, referral: Referral, recipient: str, tracker: str,
-                     now: datetime, timezone: Any) -> dict[str, Any]:
+                     now: datetime, timezone: Any, language: str = "en",
+                     locale: str = "en_GB", first_contact: bool = False) -> dict[str, Any]:
+    """`language`: the one the email is written in; `locale`: how its dates and numbers
+    look; `first_contact`: the first email mailflow writes to this person."""
     role = referral.role_of(recipient) or Role.REFERRER
     partner = facts.find_partner(referral.partner) if referral.partner else None
     notes = facts.notes_of(referral.id)
     contacted_after = None
     if referral.contacted_at is not None:
         hours = (referral.contacted_at - referral.created_at).total_seconds() / 3600
-        contacted_after = _ago(max(hours, 0))
+        contacted_after = _ago(max(hours, 0), locale)
     return {
         "tag": referral.tag,
         "subject": referral.subject or "(no subject)",
-        "intro_date": referral.created_at.astimezone(timezone).strftime("%-d %b %Y"),
+        "intro_date": format_date(referral.created_at.astimezone(timezone), "medium",
+                                  locale=locale),
         "context": referral.context,
         "days_open": max(0, ((referral.closed_at or now) - referral.created_at).days),
         "status": str(referral.status),
@@ -51,6 +66,8 @@ def referral_context(facts: SendFacts, referral: Referral, recipient: str, track
                             "notes": partner.notes if partner else ""},
         "recipient": {**(person(facts, referral, recipient) or {}), "role": str(role)},
         "words": list(role_words(role)),
+        "say": say(language),
+        "first_contact": first_contact,
         "candidates": list(referral.candidates),
         "tracker": tracker,
     }
@@ -71,6 +88,7 @@ def sample_context() -> dict[str, Any]:
         "partner_profile": {"niche": "estate planning", "notes": "families with property"},
         "recipient": {**who("bob@law.example", "Bob Smith"), "role": "partner"},
         "words": list(role_words(Role.PARTNER)),
+        "say": say("en"), "first_contact": True,
         "candidates": ["bob@law.example", "jane@gmail.com"],
         "tracker": "referrals@firm.example",
         "title": "Sample notice", "body": "Sample body.",
