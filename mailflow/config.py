@@ -16,6 +16,7 @@ import yaml
 from mailflow.adapters.mailbox import MailboxSettings
 from mailflow.config_schema import Section
 from mailflow.core.addressing import is_plain_address
+from mailflow.core.languages import SUPPORTED, normalise
 from mailflow.core.model import Role
 from mailflow.core.workflow import StepConfig, default_steps
 from mailflow.errors import ConfigError
@@ -120,6 +121,9 @@ class PartnerEntry:
     niche: str = ""
     notes: str = ""
     domain: str | None = None
+    language: str | None = None  # what they read (en de fr es nl); unset: learned or default
+    timezone: str | None = None  # an IANA zone: their business hours are theirs
+    country: str | None = None  # whose public holidays are theirs; unset: their zone's
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,7 @@ class Config:
     admin: str | None = None
     trust_authentication_results: str | None = None
     alert_after_minutes: int = 60
+    language: str = "en"  # the firm's: the referrers' and anyone's not otherwise known
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -294,9 +299,37 @@ def _partner(section: Section) -> PartnerEntry:
         niche=section.string("niche", default["niche"]),
         notes=section.string("notes", default["notes"]),
         domain=section.string("domain", default["domain"]),
+        language=section.convert("language", _language, LANGUAGE_EXPECTED, None),
+        timezone=section.convert("timezone", _zone_name, ZONE_EXPECTED, None),
+        country=section.convert("country", _country, "a country code such as DE or US",
+                                None),
     )
     section.finish()
     return entry
+
+
+LANGUAGE_EXPECTED = "one of " + " | ".join(SUPPORTED)
+ZONE_EXPECTED = "an IANA time zone such as Europe/London"
+
+
+def _language(value: Any) -> str:
+    code = normalise(value) if isinstance(value, str) else None
+    if code is None:
+        raise ValueError(value)
+    return code
+
+
+def _zone_name(value: Any) -> str:
+    return str(ZoneInfo(str(value).strip()).key)
+
+
+def _country(value: Any) -> str:
+    from mailflow.adapters.public_holidays import supported
+
+    code = str(value).strip().upper()
+    if not supported(code):
+        raise ValueError(value)
+    return code
 
 
 def _time(value: Any) -> time:
@@ -448,8 +481,8 @@ def parse_config(data: Any, path: Path) -> Config:
         path=path,
         trackers=trackers,
         database=_path(base, top.string("database", "mailflow.db")),
-        timezone=top.convert("timezone", ZoneInfo, "an IANA time zone such as Europe/London",
-                             ZoneInfo("UTC")),
+        timezone=top.convert("timezone", ZoneInfo, ZONE_EXPECTED, ZoneInfo("UTC")),
+        language=top.convert("language", _language, LANGUAGE_EXPECTED, default["language"]),
         referrers=tuple(r.lower() for r in top.strings("referrers", ())),
         partners=tuple(_partner(p) for p in top.items("partners")),
         business_hours=_business_hours(top.section("business_hours")),

@@ -156,3 +156,14 @@ def m011_web_sessions_and_audit(db: Any) -> None:
 def m012_removed_partners(db: Any) -> None:
     """A removed partner is kept whole with its removal, so that Undo puts it back as it was."""
     db.execute("alter table partner_changes add column record text")
+
+
+@migrations()
+def m013_languages_and_zones(db: Any) -> None:
+    """Each party's language and a partner's own time zone and holidays (issue #26): set by
+    hand on a partner or a contact, learned from a person's own mail, or the intro's."""
+    for column in ("language", "timezone", "country"):
+        db.execute(f"alter table partners add column {column} text")
+    db.execute("alter table contacts add column language_set text")
+    db.execute("alter table contacts add column language_learned text")
+    db.execute("alter table referrals add column language text")

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from mailflow.adapters.store import to_db
 from mailflow.app.outgoing import queue_email, send_now
+from mailflow.app.readers import firm_reader
 from mailflow.app.wiring import App
 
 log = logging.getLogger("mailflow.app.alerts")
@@ -24,14 +25,17 @@ def _queue_alert(app: App, now: datetime, event: str, **facts: str) -> bool:
     if admin is None:
         return False
     try:
-        rendered = app.renderer.render("alert", {"event": event, **facts})
-        subject, text = rendered.subject, rendered.text
+        reader = firm_reader(app.config, admin, app.store.contact(admin))
+        rendered = app.renderer.render("alert", {"event": event, **facts},
+                                       app.renderer.language_of("alert", reader.language.code))
+        subject, text, language = rendered.subject, rendered.text, rendered.language
     except Exception as exc:  # a broken alert.j2 override must not silence the alert
         log.error("alert template failed (%s); sending the facts as they are", exc)
         subject = f"mailflow alert: {event}"
         text = "\n".join(f"{k}: {v}" for k, v in facts.items()) + "\n"
+        language = "en"
     queue_email(app, "alert", admin, now, f"alert.{now.strftime('%Y%m%d%H%M%S')}",
-                {"subject": subject, "text": text})
+                {"subject": subject, "text": text, "language": language})
     return True
 
 

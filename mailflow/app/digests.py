@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from babel.dates import format_date
+
 from mailflow.adapters.store import to_db
 from mailflow.app.ledger_view import partner_rows
 from mailflow.app.outgoing import queue_email
+from mailflow.app.readers import firm_reader
 from mailflow.app.wiring import App
 from mailflow.core.model import Status
 from mailflow.core.stale import is_stale
@@ -21,6 +24,7 @@ class Digest:
     subject: str
     text: str
     html: str
+    language: str = "en"
 
 
 def build_report(app: App, now: datetime, since: datetime | None = None) -> dict[str, Digest]:
@@ -51,10 +55,13 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
                    "ledger": rows, "flagged": flagged, "catch_up": catch_up,
                    "max_count": max([r["given"] for r in rows]
                                     + [r["received"] for r in rows] + [1]),
-                   "date": now.astimezone(app.config.timezone).strftime("%-d %b %Y")}
-        rendered = app.renderer.render("digest", context)
+                   "date": now.astimezone(app.config.timezone)}
+        reader = firm_reader(app.config, referrer, store.contact(referrer))
+        written_in = app.renderer.language_of("digest", reader.language.code)
+        context["date"] = format_date(context["date"], "medium", locale=reader.locale(written_in))
+        rendered = app.renderer.render("digest", context, written_in)
         digests[referrer] = Digest(referrer, rendered.subject, rendered.text,
-                                   rendered.html or "")
+                                   rendered.html or "", rendered.language)
     return digests
 
 
@@ -88,6 +95,7 @@ def queue_digests(app: App, now: datetime) -> list[str]:
             stamp = now.astimezone(app.config.timezone).strftime("%Y%m%d")
             who = hashlib.sha256(referrer.encode()).hexdigest()[:10]  # any address, ASCII id
             queue_email(app, "digest", referrer, now, f"digest.{who}.{stamp}",
-                        {"subject": digest.subject, "text": digest.text, "html": digest.html})
+                        {"subject": digest.subject, "text": digest.text, "html": digest.html,
+                         "language": digest.language})
         queued.append(referrer)
     return queued

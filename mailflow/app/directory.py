@@ -15,6 +15,9 @@ from mailflow.config import PartnerEntry, partner_entry
 from mailflow.core.intake import PartnerDirectory
 from mailflow.errors import UsageError
 
+# what a partner is besides their addresses, in the order the directory shows it
+PROFILE = ("name", "niche", "notes", "domain", "language", "timezone", "country")
+
 
 def records(store: Store) -> list[PartnerRecord]:
     return store.partner_records()
@@ -43,10 +46,16 @@ def _save(store: Store, entry: PartnerEntry, editor: Editor,
           existing: PartnerRecord | None) -> None:
     added_by = existing.added_by if existing else (editor.email if editor.source == "web"
                                                    else None)
-    row = {"name": entry.name, "niche": entry.niche, "notes": entry.notes,
-           "domain": entry.domain, "source": existing.source if existing else editor.source,
-           "added_by": added_by}
+    row = {**{k: getattr(entry, k) for k in PROFILE},
+           "source": existing.source if existing else editor.source, "added_by": added_by}
     store.save_partner(row, entry.email, existing.id if existing else None)
+    _replan(store, entry)
+
+
+def _replan(store: Store, entry: PartnerEntry) -> None:
+    """Their open referrals plan again: a new time zone or holidays move their steps."""
+    for email in entry.email:
+        store.mark_for_planning(store.open_referrals_of_partner(email, 0))
 
 
 def seed_from_config(store: Store, entries: tuple[PartnerEntry, ...]) -> bool:
@@ -60,9 +69,10 @@ def seed_from_config(store: Store, entries: tuple[PartnerEntry, ...]) -> bool:
     with store.atomic():
         for entry in entries:
             existing = next((p for p in (find(store, e) for e in entry.email) if p), None)
-            row = {"name": entry.name, "niche": entry.niche, "notes": entry.notes,
-                   "domain": entry.domain, "source": "config", "added_by": None}
+            row = {**{k: getattr(entry, k) for k in PROFILE}, "source": "config",
+                   "added_by": None}
             store.save_partner(row, entry.email, existing.id if existing else None)
+            _replan(store, entry)
         store.set_meta("partners_seed", fingerprint)
     return True
 
@@ -82,8 +92,7 @@ def _changeable(store: Store, emails: tuple[str, ...], editor: Editor,
 
 
 def _describe(entry: PartnerEntry) -> str:
-    fields = [f"{k}: {getattr(entry, k)}" for k in ("name", "niche", "notes", "domain")
-              if getattr(entry, k)]
+    fields = [f"{k}: {getattr(entry, k)}" for k in PROFILE if getattr(entry, k)]
     return "; ".join(fields)
 
 
@@ -107,9 +116,8 @@ def edit(store: Store, emails: tuple[str, ...], changes: dict[str, str | None],
     existing = _changeable(store, emails, editor, "edit")
     if existing is None:
         raise UsageError(f"no partner with address {emails[0]}; use `partners add`")
-    current = {"email": list(dict.fromkeys((*existing.emails, *emails))),
-               "name": existing.name, "niche": existing.niche, "notes": existing.notes,
-               "domain": existing.domain}
+    current: dict[str, object] = {"email": list(dict.fromkeys((*existing.emails, *emails))),
+                                  **{k: getattr(existing, k) for k in PROFILE}}
     current.update({k: v for k, v in changes.items() if v is not None})
     entry = partner_entry(current)
     with store.atomic():
@@ -123,9 +131,8 @@ def remove(store: Store, email: str, editor: Editor, now: datetime) -> tuple[Par
     existing = _changeable(store, (email,), editor, "remove")
     if existing is None:
         raise UsageError(f"no partner with address {email}")
-    record = {"emails": list(existing.emails), "name": existing.name, "niche": existing.niche,
-              "notes": existing.notes, "domain": existing.domain, "source": existing.source,
-              "added_by": existing.added_by}
+    record = {"emails": list(existing.emails), **{k: getattr(existing, k) for k in PROFILE},
+              "source": existing.source, "added_by": existing.added_by}
     with store.atomic():
         store.delete_partner(existing.id)
         change = store.add_partner_change(now, editor.actor, "removed", existing.emails[0],
@@ -142,14 +149,14 @@ def restore(store: Store, change_id: int, editor: Editor, now: datetime) -> str:
     was = PartnerRecord(0, str(record.get("name") or ""), emails,
                         str(record.get("niche") or ""), str(record.get("notes") or ""),
                         record.get("domain"), str(record.get("source") or ""),
-                        record.get("added_by"))
+                        record.get("added_by"), record.get("language"),
+                        record.get("timezone"), record.get("country"))
     if not emails or not editor.may_change(was):
         raise UsageError("only whoever manages that partner can put it back")
     if any(find(store, e) is not None for e in emails):
         raise UsageError(f"{emails[0]} is a partner again already")
     with store.atomic():
-        store.save_partner({"name": was.name, "niche": was.niche, "notes": was.notes,
-                            "domain": was.domain, "source": was.source,
+        store.save_partner({**{k: getattr(was, k) for k in PROFILE}, "source": was.source,
                             "added_by": was.added_by}, emails, None)
         store.add_partner_change(now, editor.actor, "restored", emails[0], was.name)
     return emails[0]

@@ -16,6 +16,8 @@ from mailflow.adapters.mailer import Mailer
 from mailflow.adapters.renderer import Renderer
 from mailflow.adapters.store import OutboxRow, Store
 from mailflow.app.executor import queue_notice
+from mailflow.app.planning import party_calendars
+from mailflow.app.readers import Reader, reader_of
 from mailflow.app.send_facts import SendFacts
 from mailflow.app.template_context import person, referral_context
 from mailflow.config import Config
@@ -102,9 +104,11 @@ class Dispatcher:
     @property
     def _policy(self) -> SendPolicy:
         workflow = self.config.workflow
+        partners = self._known.partners if self._known is not None else {}
         return SendPolicy(self.calendar, self._steps, workflow.max_per_referral,
                           workflow.max_per_recipient_per_day,
-                          workflow.max_notices_per_recipient_per_day, workflow.answer_within)
+                          workflow.max_notices_per_recipient_per_day, workflow.answer_within,
+                          party_calendars(self.config, partners))
 
     def send_due(self, now: datetime, keep_copy: Callable[[bytes], None] | None = None,
                  kinds: frozenset[str] | None = None) -> DispatchReport:
@@ -220,7 +224,8 @@ class Dispatcher:
             email = OutgoingEmail(
                 row.message_id, Address(self.config.tracker, "mailflow"),
                 (Address(row.recipient),), content["subject"], content["text"], now,
-                html=content.get("html"), loop_value=row.kind, outbox_id=row.id)
+                html=content.get("html"), loop_value=row.kind, outbox_id=row.id,
+                language=str(content.get("language") or "en"))
         except Exception as exc:
             self.store.update_outbox(row.id, status="failed",
                                      detail=f"error: {type(exc).__name__}: {exc}"[:500])
@@ -237,10 +242,16 @@ class Dispatcher:
                  else self._combined(recipient, rows, now))
         return [email] if email is not None else []
 
-    def _context(self, row: OutboxRow, now: datetime) -> dict[str, Any]:
+    def _reader(self, referral: Referral | None, email: str) -> Reader:
+        return reader_of(self.config, email, referral, self._facts.contact(email),
+                         self._facts.partners.get(email))
+
+    def _context(self, row: OutboxRow, now: datetime, reader: Reader,
+                 written_in: str) -> dict[str, Any]:
         referral = self._referral(row.referral_id)
         context = referral_context(self._facts, referral, row.recipient, self.config.tracker,
-                                   now, self.config.timezone)
+                                   now, reader.zone, written_in, reader.locale(written_in),
+                                   self._facts.first_contact(row.recipient))
         if row.is_notice:
             context.update(json.loads(row.payload or "{}"))
         return context
@@ -262,8 +273,12 @@ class Dispatcher:
     def _single(self, row: OutboxRow,
                 now: datetime) -> tuple[OutgoingEmail, list[OutboxRow]] | None:
         referral = self._referral(row.referral_id)
+        reader = self._reader(referral, row.recipient)
+        name = self._template(row)
+        written_in = self.renderer.language_of(name, reader.language.code)
         try:
-            rendered = self.renderer.render(self._template(row), self._context(row, now))
+            rendered = self.renderer.render(name, self._context(row, now, reader, written_in),
+                                            written_in)
         except Exception as exc:  # one email's data or template fails that email alone
             self._render_failed(row, exc, now)
             return None
@@ -280,13 +295,17 @@ class Dispatcher:
                                                                           row.recipient)),
             in_reply_to=referral.intro_message_id or None,
             references=(referral.intro_message_id,) if referral.intro_message_id else (),
-            loop_value=referral.tag, outbox_id=row.id)
+            loop_value=referral.tag, outbox_id=row.id, language=rendered.language)
         self.store.update_outbox(row.id, message_id=message_id)
         return email, [row]
 
     def _combined(self, recipient: str, rows: list[OutboxRow],
                   now: datetime) -> tuple[OutgoingEmail, list[OutboxRow]] | None:
         items, kept = [], []
+        about = next((r for r in rows if r.referral_id), None)
+        first = self._referral(about.referral_id) if about else None
+        reader = self._reader(first, recipient)  # one person, one language for all of it
+        language = reader.language.code
         for row in rows:
             if row.kind in STANDALONE:  # the digest, rendered when queued
                 content = json.loads(row.payload)
@@ -295,8 +314,11 @@ class Dispatcher:
                               "html": _html_body(content.get("html") or "")})
                 kept.append(row)
                 continue
+            name = self._template(row)
+            written_in = self.renderer.language_of(name, language)
             try:
-                rendered = self.renderer.render(self._template(row), self._context(row, now))
+                rendered = self.renderer.render(
+                    name, self._context(row, now, reader, written_in), written_in)
             except Exception as exc:
                 self._render_failed(row, exc, now)
                 continue
@@ -306,14 +328,14 @@ class Dispatcher:
             kept.append(row)
         if not kept:
             return None
-        about = next((r for r in kept if r.referral_id), None)
-        first = self._referral(about.referral_id) if about else None
+        written_in = self.renderer.language_of("combined", language)
         context: dict[str, Any] = {"recipient": {"email": recipient, "first_name": ""}}
         if first is not None:
             context = referral_context(self._facts, first, recipient, self.config.tracker,
-                                       now, self.config.timezone)
+                                       now, reader.zone, written_in,
+                                       reader.locale(written_in))
         context["items"] = items
-        rendered = self.renderer.render("combined", context)
+        rendered = self.renderer.render("combined", context, written_in)
         digest = hashlib.sha256(",".join(str(r.id) for r in kept).encode()).hexdigest()[:10]
         message_id = kept[0].message_id or mint(f"c{kept[0].id}.{digest}", self.installation,
                                                 self.config.tracker)
@@ -323,7 +345,8 @@ class Dispatcher:
             message_id=message_id, sender=Address(self.config.tracker, "mailflow"),
             to=(self._address(first, recipient) if first else Address(recipient),),
             subject=rendered.subject, text=rendered.text, html=rendered.html, date=now,
-            reply_to=Address(self.config.tracker), loop_value="combined")
+            reply_to=Address(self.config.tracker), loop_value="combined",
+            language=rendered.language)
         return email, kept
 
     def _step_name(self, row: OutboxRow) -> str:

@@ -19,6 +19,7 @@ from mailflow.core.effects import (
     CreateReferral,
     Effect,
     KeepUndo,
+    LearnLanguage,
     MarkUndeliverable,
     Notify,
     OptOut,
@@ -81,6 +82,11 @@ def _apply(effect: Effect, store: Store, now: datetime) -> None:
 @_apply.register
 def _(effect: RememberNames, store: Store, now: datetime) -> None:
     store.remember_names(dict(effect.names))
+
+
+@_apply.register
+def _(effect: LearnLanguage, store: Store, now: datetime) -> None:
+    store.set_language(effect.address, effect.language, effect.by_hand)
 
 
 @_apply.register

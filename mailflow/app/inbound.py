@@ -29,6 +29,7 @@ from mailflow.core.model import Classification, InboundMessage, Kind, Referral
 from mailflow.core.reading import Reading, read_message
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict
+from mailflow.core.text_language import message_language
 from mailflow.core.tokens import TokenCheck, check_token
 
 log = logging.getLogger("mailflow.app.inbound")
@@ -105,10 +106,11 @@ class Handler:
             return Classification(Kind.REPLY, "reply: ambiguous, no tag",
                                   referrals[0].id)
         proven = self._proven(message, correlation, sender)
+        language = message_language(text, message.header("content-language"))
         for referral in referrals:
             apply_effects(self.store, reply_effects(
                 self.store, referral, message, command, sender, now, proven,
-                self.policy.confirm_replies), now)
+                self.policy.confirm_replies, language), now)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
 
     def _follow_up_target(self, referrals: tuple[Referral, ...], command: Command | None,
@@ -160,7 +162,8 @@ class Handler:
         context = ("" if not intro.source.text
                    else reading.text if intro.source is message else new_text(intro.source))
         effects = on_intro(intro, message.message_id, message.date, context,
-                           self.history_before, now)
+                           self.history_before, now,
+                           message_language(context, message.header("content-language")))
         ids: list[int] = []
         apply_effects(self.store, effects, now, created=ids)
         created = [e for e in effects if isinstance(e, CreateReferral)]

@@ -42,6 +42,8 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None,
         "notes": directory[row.key].notes if row.key in directory else "",
         "domain": directory[row.key].domain if row.key in directory else None,
         "source": directory[row.key].source if row.key in directory else "",
+        **{k: getattr(directory[row.key], k) if row.key in directory else None
+           for k in ("language", "timezone", "country")},
         "given": row.given, "received": row.received, "open": row.open, "won": row.won,
         "lost": row.lost, "done": row.done,
         "median_hours_to_contact": row.median_hours_to_contact,

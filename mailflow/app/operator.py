@@ -15,6 +15,7 @@ from mailflow.app.wiring import App
 from mailflow.core.decisions import (
     UNDO_WINDOW,
     PlannedEmail,
+    on_language,
     on_operator,
     on_unbounce,
     on_unwithdraw,
@@ -71,6 +72,14 @@ def unbounce(app: App, email: str, now: datetime, actor: str) -> bool:
         return False
     _apply_and_plan(app, on_unbounce(email, app.store.open_referrals_of(email), actor), now)
     return True
+
+
+def set_language(app: App, email: str, language: str | None, now: datetime,
+                 actor: str = "cli") -> None:
+    """The language `email` gets, set by hand (None: learned from their mail again)."""
+    effects = on_language(email, language, app.store.open_referrals_of(email), actor)
+    with app.store.atomic():
+        apply_effects(app.store, effects, now)
 
 
 def _apply_and_plan(app: App, effects: Sequence[Effect], now: datetime) -> None:

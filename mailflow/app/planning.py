@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from mailflow.adapters.public_holidays import Holidays, country_of_zone, supported
-from mailflow.adapters.store import NewStep, OutboxRow, Store, said_stop
-from mailflow.config import Config
+from mailflow.adapters.store import NewStep, OutboxRow, PartnerRecord, Store, said_stop
+from mailflow.config import BusinessHours, Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.model import Referral, Role, Status
 from mailflow.core.planning_diff import plan_diff
@@ -27,6 +29,42 @@ def calendar_of(config: Config) -> BusinessCalendar:
     return BusinessCalendar(config.timezone, frozenset(hours.days), hours.opens, hours.closes,
                             Holidays(frozenset(hours.holidays), country_of(config),
                                      hours.subdivision))
+
+
+def party_calendar(config: Config, partner: PartnerRecord | None) -> BusinessCalendar | None:
+    """A partner's own business hours, when they have a time zone or holidays of their own:
+    the firm's days and hours, in their zone, with their country's public holidays (the
+    firm's own `holidays` list stays: those are the firm's days off)."""
+    if partner is None or not (partner.timezone or partner.country):
+        return None
+    return _own_calendar(config.business_hours,
+                         ZoneInfo(partner.timezone) if partner.timezone else config.timezone,
+                         party_country(config, partner))
+
+
+def party_country(config: Config, partner: PartnerRecord | None) -> str | None:
+    """Whose public holidays and date customs a party has: their own country, else their
+    time zone's, else the firm's."""
+    if partner is not None and partner.country:
+        return partner.country
+    if partner is not None and partner.timezone:
+        found = country_of_zone(partner.timezone)
+        return found if found is not None and supported(found) else None
+    return country_of(config)
+
+
+@lru_cache(maxsize=64)
+def _own_calendar(hours: BusinessHours, timezone: ZoneInfo,
+                  country: str | None) -> BusinessCalendar:
+    return BusinessCalendar(timezone, frozenset(hours.days), hours.opens, hours.closes,
+                            Holidays(frozenset(hours.holidays), country, None))
+
+
+def party_calendars(config: Config,
+                    partners: Mapping[str, PartnerRecord | None]) -> dict[str, BusinessCalendar]:
+    """The partners among `partners` (address → record) with business hours of their own."""
+    found = {email: party_calendar(config, record) for email, record in partners.items()}
+    return {email: calendar for email, calendar in found.items() if calendar is not None}
 
 
 def country_of(config: Config) -> str | None:
@@ -54,6 +92,7 @@ class ChunkFacts:
     opt_outs: set[tuple[str, int]]
     pauses: dict[str, datetime]
     steps: dict[int, list[OutboxRow]]
+    partners: dict[str, PartnerRecord]
 
     @classmethod
     def read(cls, store: Store, referral_ids: Sequence[int]) -> ChunkFacts:
@@ -61,7 +100,9 @@ class ChunkFacts:
         people = sorted({e for r in referrals.values()
                          for e in (r.referrer, r.client, r.partner) if e})
         return cls(referrals, store.contacts_of(people), store.opt_outs_of(people),
-                   store.pauses_of(people), store.step_rows_of(list(referrals)))
+                   store.pauses_of(people), store.step_rows_of(list(referrals)),
+                   store.find_partners(sorted({r.partner for r in referrals.values()
+                                               if r.partner})))
 
 
 def facts_of(store: Store, referral: Referral, config: Config,
@@ -76,11 +117,15 @@ def facts_of(store: Store, referral: Referral, config: Config,
         undeliverable = frozenset(e for e in emails
                                   if (known.contacts.get(e) or {}).get("undeliverable"))
         pauses = {e: known.pauses[e] for e in emails if e in known.pauses}
+    partner = referral.partner
+    record = None if partner is None else (
+        store.find_partner(partner) if known is None else known.partners.get(partner.lower()))
     brief = next((s for s in config.workflow.steps if s.once_per_partner
                   and s.to is Role.PARTNER), None)
     briefed = bool(brief and referral.partner and store.step_exists_for_partner(
         brief.name, referral.partner, referral.id))
-    return ReferralFacts(referral, briefed, opted, undeliverable, referral.snoozed_until, pauses)
+    return ReferralFacts(referral, briefed, opted, undeliverable, referral.snoozed_until, pauses,
+                         party_calendars(config, {partner: record} if partner else {}))
 
 
 def reconcile(store: Store, referral_id: int, config: Config, calendar: BusinessCalendar,

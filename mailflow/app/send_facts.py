@@ -9,12 +9,14 @@ these facts describe changes while the emails of one send are being prepared.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mailflow.adapters.store import OutboxRow, PartnerRecord, Store, said_stop
 from mailflow.core.model import Referral
 from mailflow.core.send_choice import Facts, StepState
+
+EVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -29,6 +31,7 @@ class SendFacts:
     notes: dict[int, list[str]] = field(default_factory=dict)
     partners: dict[str, PartnerRecord | None] = field(default_factory=dict)
     steps: dict[int, list[OutboxRow]] = field(default_factory=dict)
+    written_before: set[str] = field(default_factory=set)  # recipients mailflow wrote to
 
     @classmethod
     def read(cls, store: Store, rows: list[OutboxRow], day_start: datetime) -> SendFacts:
@@ -42,14 +45,17 @@ class SendFacts:
         contacts = {e: known.get(e) or {"email": e, "name": "", "undeliverable": None}
                     for e in people}
         partner_emails = sorted({r.partner for r in referrals.values() if r.partner})
-        found = store.find_partners(partner_emails)
+        found = store.find_partners(sorted({*partner_emails, *recipients}))
+        partners = {e: found.get(e.lower()) for e in partner_emails}
+        partners.update((e, found[e.lower()]) for e in recipients if e.lower() in found)
         return cls(store, referrals, contacts,
                    store.opt_outs_of(sorted(people)), store.sent_counts(ids),
                    store.sent_to_each_since(recipients, day_start),
                    store.sent_to_each_since(recipients, day_start, kind="notice"),
-                   store.notes_of(ids), {e: found.get(e.lower()) for e in partner_emails},
+                   store.notes_of(ids), partners,
                    store.step_rows_of(sorted({r.referral_id for r in rows
-                                              if r.kind == "step" and r.referral_id})))
+                                              if r.kind == "step" and r.referral_id})),
+                   set(store.sent_to_each_since(recipients, EVER)))
 
     def for_choice(self, rows: list[OutboxRow]) -> Facts:
         """These facts as the pure send choice reads them."""
@@ -65,6 +71,10 @@ class SendFacts:
             notices_today=self.notices_today,
             steps={i: {s.step: StepState(s.status, s.due_at, s.sent_at) for s in found}
                    for i, found in self.steps.items()})
+
+    def first_contact(self, email: str) -> bool:
+        """No email from mailflow has reached this person before."""
+        return email not in self.written_before
 
     def referral(self, referral_id: int) -> Referral:
         if referral_id not in self.referrals:  # not among the due rows: read it once

@@ -23,8 +23,10 @@ def person(facts: SendFacts, referral: Referral, email: str | None) -> dict[str,
 
 def _ago(delta_hours: float, locale: str) -> str:
     """'3 hours', '3 Stunden'; whole days from 48 hours on."""
-    unit = "hour" if delta_hours < 48 else "day"
-    return format_timedelta(timedelta(hours=delta_hours), granularity=unit, threshold=48,
+    if delta_hours < 48:
+        return format_timedelta(timedelta(hours=delta_hours), granularity="hour",
+                                threshold=48, locale=locale)
+    return format_timedelta(timedelta(hours=delta_hours), granularity="day", threshold=48,
                             locale=locale)
 
 

@@ -17,6 +17,7 @@ from mailflow.adapters import clock
 from mailflow.app import directory as partner_store
 from mailflow.app import operator
 from mailflow.app.operator import Action
+from mailflow.app.readers import party_languages
 from mailflow.app.wiring import App, build_app
 from mailflow.cli.views import (
     outbox_dict,
@@ -27,6 +28,7 @@ from mailflow.cli.views import (
     show_text,
 )
 from mailflow.config import Config, partner_entry
+from mailflow.core.languages import NAMES, SUPPORTED, normalise
 from mailflow.core.model import Outcome, Referral, Status, parse_ref
 from mailflow.core.wording import status_name
 from mailflow.errors import UsageError
@@ -132,8 +134,24 @@ def list_referrals(config: Config, args: argparse.Namespace) -> Any:
 
 def show(config: Config, args: argparse.Namespace) -> Any:
     with opened(config) as app:
-        data = referral_dict(_referral(app, args.ref), config.timezone, app.store, True)
+        referral = _referral(app, args.ref)
+        data = referral_dict(referral, config.timezone, app.store, True)
+        data["languages"] = party_languages(app, referral)
         return data if args.json else show_text(data)
+
+
+def language(config: Config, args: argparse.Namespace) -> str:
+    """Set (or with `auto`, clear) the language one person gets, by hand."""
+    code = None if args.language.lower() == "auto" else normalise(args.language)
+    if code is None and args.language.lower() != "auto":
+        raise UsageError(f"--language: {args.language!r} is not one of "
+                         f"{', '.join(SUPPORTED)} or auto")
+    email = args.email.strip().lower()
+    with opened(config) as app:
+        operator.set_language(app, email, code, clock.now())
+        if code is None:
+            return f"{email}: language learned from their mail again"
+        return f"{email} gets {NAMES[code]} ({code})"
 
 
 def _act(config: Config, ref: str, action: Action) -> Referral:
@@ -201,8 +219,8 @@ def unbounce(config: Config, args: argparse.Namespace) -> str:
 def partners(config: Config, args: argparse.Namespace) -> Any:
     from mailflow.app.ledger_view import partner_rows
     with opened(config) as app:
-        changes = {"name": args.name, "niche": args.niche, "notes": args.notes,
-                   "domain": args.domain} if args.action in ("add", "edit") else {}
+        changes = ({k: getattr(args, k) for k in partner_store.PROFILE}
+                   if args.action in ("add", "edit") else {})
         editor = partner_store.Editor("cli", "cli", str(config.path))
         if args.action == "add":
             entry = partner_entry({"email": args.email, **changes})
@@ -223,8 +241,7 @@ def partners(config: Config, args: argparse.Namespace) -> Any:
 
 
 def _describe_partner(entry: Any) -> str:
-    fields = [f"{k} {getattr(entry, k)!r}" for k in ("name", "niche", "notes", "domain")
-              if getattr(entry, k)]
+    fields = [f"{k} {getattr(entry, k)!r}" for k in partner_store.PROFILE if getattr(entry, k)]
     return ", ".join(entry.email) + (f": {'; '.join(fields)}" if fields else "")
 
 

@@ -232,6 +232,15 @@ def undo(ctx: click.Context, ref: str) -> Any:
 
 @cli.command()
 @click.argument("email", metavar="EMAIL")
+@click.argument("language", metavar="LANGUAGE")
+@click.pass_context
+def language(ctx: click.Context, email: str, language: str) -> Any:
+    """Set the language one person gets (en, de, fr, es, nl), or `auto` to learn it again."""
+    return _run(ctx, operations.language, email=email, language=language)
+
+
+@cli.command()
+@click.argument("email", metavar="EMAIL")
 @click.pass_context
 def unbounce(ctx: click.Context, email: str) -> Any:
     """Clear an address's bounce flag so that it may be written to again."""
@@ -254,6 +263,9 @@ def _partner_fields(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--niche", help="what they do, e.g. estate planning"),
         click.option("--notes", help="what makes a good referral for them"),
         click.option("--domain", help="every address at this domain is this partner"),
+        click.option("--language", help="the language they get: en, de, fr, es or nl"),
+        click.option("--timezone", help="their time zone, e.g. America/Montreal"),
+        click.option("--country", help="whose public holidays they keep, e.g. CA"),
     ]):
         command = option(command)
     return command

@@ -62,6 +62,10 @@ def show_text(data: dict[str, Any]) -> str:
         lines.append(f"  {'candidates':<13} {', '.join(data['candidates'])}")
     if data.get("context"):
         lines.append("  context       " + data["context"].strip().replace("\n", "\n" + " " * 16))
+    if data.get("languages"):
+        lines.append("  languages:")
+        for email, got in data["languages"].items():
+            lines.append(f"    {email}  {got['language']} ({got['why']})")
     lines.append("  events:")
     for event in data.get("events", []):
         lines.append(f"    {event['at']}  {event_name(event['kind']):<14} {event['actor']}  "

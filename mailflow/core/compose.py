@@ -132,6 +132,7 @@ def to_bytes(email: OutgoingEmail, utf8: bool = False) -> bytes:
         ("Message-ID", f"<{email.message_id}>"),
         *([("In-Reply-To", f"<{in_reply_to}>")] if in_reply_to else []),
         *([("References", " ".join(f"<{r}>" for r in references))] if references else []),
+        ("Content-Language", email.language if email.language.isalpha() else "en"),
         ("Auto-Submitted", "auto-generated"),
         ("X-Auto-Response-Suppress", "All"),
         (LOOP_HEADER, email.loop_value),

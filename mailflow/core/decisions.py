@@ -20,6 +20,7 @@ from mailflow.core.effects import (
     CreateReferral,
     Effect,
     KeepUndo,
+    LearnLanguage,
     MarkUndeliverable,
     Notify,
     OptOut,
@@ -60,6 +61,7 @@ class Reply:
     referrer_addressed: bool = False  # the referrer got the reply too (reply-all)
     last_undo: int | None = None  # id of the sender's latest undo snapshot within 24 h
     confirm_replies: bool = True
+    language: str | None = None  # the language the reply's own text is written in
 
 
 def state_of(referral: Referral) -> dict[str, Any]:
@@ -87,6 +89,8 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
         return [AddEvent(referral.id, "refused", sender,
                          f"{sender} is no longer a party to {referral.tag}; nothing changed")]
     effects: list[Effect] = [Plan((referral.id,))]
+    if reply.language and role is not Role.REFERRER:  # the firm's people get its language
+        effects.append(LearnLanguage(sender, reply.language))
     if role is Role.PARTNER:
         referral, seen = _contact_seen(referral, reply.message_date, now)
         effects += seen
@@ -131,7 +135,8 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
 
 
 def on_intro(intro: Intro, message_id: str, message_date: datetime | None, context: str,
-             history_before: datetime | None, now: datetime) -> list[Effect]:
+             history_before: datetime | None, now: datetime,
+             language: str | None = None) -> list[Effect]:
     """A recognised intro: its referrals, each with its intake event and, unless it is an
     old intro found on a first run (history) or a received referral, its plan; the names
     it showed; and the referrer's digest clock."""
@@ -151,7 +156,7 @@ def on_intro(intro: Intro, message_id: str, message_date: datetime | None, conte
                   "subject": intro.subject, "created_at": created_at,
                   "intro_message_id": message_id, "context": context,
                   "candidates": new.candidates, "names": dict(intro.names),
-                  "history": history}
+                  "history": history, "language": language}
         effects.append(CreateReferral(fields, intro.referrer, detail,
                                       plan=intro.direction == "given" and not history))
     return effects
@@ -233,6 +238,16 @@ def on_unwithdraw(email: PlannedEmail, actor: str) -> list[Effect]:
     return [Unwithdraw(email.id),
             AddEvent(email.referral_id, "unwithdrawn", actor, f"{what} planned again by {actor}"),
             Plan((email.referral_id,))]
+
+
+def on_language(address: str, language: str | None, open_referrals: Sequence[Referral],
+                actor: str) -> list[Effect]:
+    """A person's language set by hand (None: learned from their mail again), noted on their
+    open referrals."""
+    said = f"{address} now gets {language}" if language else (
+        f"{address}: language learned from their mail again")
+    return [LearnLanguage(address, language, by_hand=True),
+            *(AddEvent(r.id, "language", actor, said) for r in open_referrals)]
 
 
 def on_unbounce(address: str, open_referrals: Sequence[Referral],

@@ -40,6 +40,16 @@ class RememberNames:
 
 
 @dataclass(frozen=True)
+class LearnLanguage:
+    """The language a person's own mail is written in; `by_hand`: set by the operator or on
+    the web, which later mail never overrides (None there clears it)."""
+
+    address: str
+    language: str | None
+    by_hand: bool = False
+
+
+@dataclass(frozen=True)
 class StartDigestClock:
     """A referrer's weekly digest counts from their first intro (later ones leave it)."""
 
@@ -146,6 +156,6 @@ class Notify:
     once: bool = False
 
 
-Effect = (CreateReferral | RememberNames | StartDigestClock | SetFields | AddEvent | KeepUndo
-          | RestoreUndo | OptOut | Resume | MarkUndeliverable | ClearUndeliverable | Pause
-          | Withdraw | Unwithdraw | Plan | Notify)
+Effect = (CreateReferral | RememberNames | LearnLanguage | StartDigestClock | SetFields | AddEvent
+          | KeepUndo | RestoreUndo | OptOut | Resume | MarkUndeliverable | ClearUndeliverable
+          | Pause | Withdraw | Unwithdraw | Plan | Notify)

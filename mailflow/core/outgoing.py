@@ -31,6 +31,7 @@ class OutgoingEmail:
     references: tuple[str, ...] = ()
     loop_value: str = "1"
     outbox_id: int | None = None
+    language: str = "en"  # what it is written in (Content-Language)
 
 
 @dataclass(frozen=True)

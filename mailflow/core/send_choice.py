@@ -7,7 +7,7 @@ dispatcher applies the verdicts (writes), renders and sends the emails, and reco
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -76,6 +76,13 @@ class SendPolicy:
     max_per_day: int = 1
     max_notices_per_day: int = 3
     answer_within: timedelta = timedelta(hours=2)
+    # a partner in their own time zone or with their own holidays; everyone else: `calendar`
+    calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
+
+    def of(self, recipient: str) -> SendPolicy:
+        """The policy as it reads for one recipient: their business hours."""
+        own = self.calendars.get(recipient)
+        return self if own is None else replace(self, calendar=own, calendars={})
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def choose(rows: Sequence[DueRow], facts: Facts, policy: SendPolicy,
         else:
             people.setdefault(row.recipient, []).append(row)
     for recipient, theirs in people.items():
-        _choose_for(recipient, theirs, facts, policy, now, choice)
+        _choose_for(recipient, theirs, facts, policy.of(recipient), now, choice)
     return choice
 
 

@@ -52,3 +52,9 @@ def language_of_tag(header: str | None) -> str | None:
     found = _TAG.match(header)
     code = found.group(1).lower() if found else None
     return code if code in SUPPORTED else None
+
+
+def message_language(text: str, content_language: str | None) -> str | None:
+    """The language a person wrote in: their text's, else the header their mail program
+    set (often the program's own language, so the text comes first)."""
+    return language_of(text) or language_of_tag(content_language)

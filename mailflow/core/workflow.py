@@ -7,8 +7,8 @@ in memory, so a restart or a config change re-plans from the same facts.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from mailflow.core.business_time import BusinessCalendar
@@ -69,6 +69,8 @@ class ReferralFacts:
     undeliverable: frozenset[str] = frozenset()
     snoozed_until: datetime | None = None
     paused_until: dict[str, datetime] | None = None
+    # a party with business hours of their own (a partner in another time zone)
+    calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,12 @@ def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: Business
             continue
         if recipient in facts.opted_out or recipient in facts.undeliverable:
             continue
-        due = calendar.add(anchor, step.after_amount, step.after_unit)
+        theirs = facts.calendars.get(recipient, calendar)
+        due = theirs.add(anchor, step.after_amount, step.after_unit)
         later = [t for t in (facts.snoozed_until if step.since != "closed" else None,
                              (facts.paused_until or {}).get(recipient)) if t is not None]
         if later and due < max(later):
-            due = calendar.next_opening(max(later))
+            due = theirs.next_opening(max(later))
         planned.append(PlannedStep(step.name, recipient, due))
     return planned
 

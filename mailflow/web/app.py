@@ -37,6 +37,7 @@ from mailflow.app.wiring import App
 from mailflow.config import partner_entry
 from mailflow.core.addressing import is_plain_address
 from mailflow.core.firm import referrer_rows
+from mailflow.core.languages import NAMES
 from mailflow.core.model import Outcome, Referral, Status
 from mailflow.core.stale import is_stale
 from mailflow.core.wording import explain_email, step_name
@@ -58,7 +59,9 @@ SESSION_COOKIE = "mailflow_session"  # a random token; the session itself is on 
 AUTH_COOKIE = "mailflow_auth"  # binds an emailed link's button to the browser that opened it
 KNOWN_COOKIE = "mailflow_known"  # the addresses this browser signed in before (signed)
 KNOWN_FOR = 365 * 24 * 3600
-FIELD_LIMITS = {"name": 200, "niche": 200, "notes": 2000}
+CLEARABLE = ("language", "timezone", "country")
+FIELD_LIMITS = {"name": 200, "niche": 200, "notes": 2000, "language": 8, "timezone": 64,
+                "country": 8}
 _SAFE_PATH = re.compile(r"/[A-Za-z0-9_\-/]*")
 
 
@@ -325,7 +328,8 @@ class Site:
                                  and editor.may_change(record))
         editing = request.query_params.get("edit", "").strip().lower()
         current = next((r for r in rows if r["email"] == editing and r["changeable"]), None)
-        return self._page(request, "partners", "Partners", partners=rows, editing=current)
+        return self._page(request, "partners", "Partners", partners=rows, editing=current,
+                          languages=NAMES)
 
     def _editor(self, who: str) -> directory.Editor:
         return directory.Editor(f"{who} (via web)", "web", "the config file", who,
@@ -336,6 +340,8 @@ class Site:
         form = await self._form(request)
         op, email = form.get("op", ""), form.get("email", "").strip().lower()
         changes = {k: form.get(k, "").strip() or None for k in FIELD_LIMITS}
+        for key in CLEARABLE:  # an empty choice here means "not set", not "unchanged"
+            changes[key] = changes[key] or ""
         store, now, editor = self.app.store, self.now(), self._editor(who)
         undo = None
         try:

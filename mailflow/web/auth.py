@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mailflow.app.outgoing import queue_email, send_now
+from mailflow.app.readers import firm_reader
 from mailflow.app.wiring import App, build_app
 from mailflow.config import Config
 from mailflow.core.addressing import is_plain_address, is_referrer, split_address
@@ -99,10 +100,13 @@ def use_link(app: App, token: str, now: datetime) -> str | None:
 
 def queue_link_email(app: App, email: str, link: str, now: datetime) -> None:
     """The link goes out through the one outbox (its sender sends it)."""
-    rendered = app.renderer.render("signin", {"link": link, "minutes": LINK_MINUTES})
+    reader = firm_reader(app.config, email, app.store.contact(email))
+    rendered = app.renderer.render("signin", {"link": link, "minutes": LINK_MINUTES},
+                                   app.renderer.language_of("signin", reader.language.code))
     with app.store.atomic():
         queue_email(app, "signin", email, now, f"signin.{secrets.token_hex(8)}",
-                    {"subject": rendered.subject, "text": rendered.text})
+                    {"subject": rendered.subject, "text": rendered.text,
+                     "language": rendered.language})
 
 
 @dataclass

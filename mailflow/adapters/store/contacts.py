@@ -40,6 +40,13 @@ class ContactTables(StoreBase):
             "on conflict(email) do update set name = excluded.name "
             "where name is not excluded.name", changed)  # unchanged: not rewritten
 
+    def set_language(self, email: str, language: str | None, by_hand: bool) -> None:
+        """A person's language: learned from their mail, or set by hand (which wins)."""
+        column = "language_set" if by_hand else "language_learned"
+        self.db.execute(f"insert into contacts (email, {column}) values (?, ?) "
+                        f"on conflict(email) do update set {column} = excluded.{column} "
+                        f"where {column} is not excluded.{column}", [email, language])
+
     def contacts_of(self, emails: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The contacts known among `emails` (names, undeliverable marks)."""
         found: dict[str, dict[str, Any]] = {}

@@ -51,12 +51,16 @@ class PartnerRecord:
     domain: str | None
     source: str  # "config" (the file wins), "cli" or "web"
     added_by: str | None = None  # who added it on the web (they and the admin may change it)
+    language: str | None = None
+    timezone: str | None = None
+    country: str | None = None
 
 
 def _partner(row: dict[str, Any], emails: tuple[str, ...]) -> PartnerRecord:
     return PartnerRecord(row["id"], row["name"] or "", emails, row["niche"] or "",
                          row["notes"] or "", row["domain"], row["source"] or "",
-                         row.get("added_by"))
+                         row.get("added_by"), row.get("language"), row.get("timezone"),
+                         row.get("country"))
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ def _referral(row: dict[str, Any]) -> Referral:
         names=_json(row["names"], {}), direction=row["direction"] or "given",
         history=bool(row.get("history")), plan_from=from_db(row.get("plan_from")),
         snoozed_until=from_db(row.get("snoozed_until")), rating=row.get("rating"),
+        language=row.get("language"),
     )
 
 
