@@ -50,7 +50,9 @@ MAX_BACKOFF = timedelta(hours=6)
 def _body_only(text: str) -> str:
     """A step's text without its greeting and sign-off, for listing in a combined email."""
     lines = text.strip().splitlines()
-    if lines and lines[0].startswith(("Hi ", "Hi,", "Hello ", "Dear ")):
+    # the greeting, in any language: a short first line ending in a comma or colon, alone
+    if (len(lines) > 1 and len(lines[0]) <= 60 and lines[0].rstrip().endswith((",", ":"))
+            and not lines[1].strip()):
         lines = lines[1:]
     if lines and lines[-1].startswith("\u2014 mailflow"):
         lines = lines[:-1]
