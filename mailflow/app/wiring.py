@@ -112,5 +112,5 @@ class App:
 def build_app(config: Config, mailer: Mailer | None = None) -> App:
     store = Store(config.database)
     seed_from_config(store, config.partners)
-    return App(config, store, calendar_of(config), Renderer(config.templates_dir),
+    return App(config, store, calendar_of(config), Renderer(config.templates_dir, config.language),
                secret_of(config, store), mailer)

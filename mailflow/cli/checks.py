@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from mailflow.adapters.renderer import Renderer
-from mailflow.app.template_context import sample_context
+from mailflow.app.template_context import sample_context, say
 from mailflow.app.wiring import mailbox_settings, make_mailer, open_mailbox
 from mailflow.config import Config
 from mailflow.core.addressing import Trackers
+from mailflow.core.languages import SUPPORTED
 from mailflow.core.vocabulary import help_words
 from mailflow.errors import MailflowError
 
@@ -54,10 +55,11 @@ def check_templates(renderer: Renderer) -> list[str]:
     problems = []
     for name in renderer.names():
         context = template_sample(name)
-        try:
-            renderer.render(name, context)
-        except MailflowError as exc:
-            problems.append(f"template: {exc}")
+        for language in dict.fromkeys(renderer.language_of(name, code) for code in SUPPORTED):
+            try:
+                renderer.render(name, {**context, "say": say(language)}, language)
+            except MailflowError as exc:
+                problems.append(f"template: {exc}")
     return problems
 
 
@@ -71,11 +73,17 @@ def check_step_templates(renderer: Renderer, config: Config) -> list[str]:
 def run_checks(config: Config) -> str:
     ok: list[str] = [f"config: {config.path} is valid"]
     problems: list[str] = []
-    renderer = Renderer(config.templates_dir)
+    renderer = Renderer(config.templates_dir, config.language)
     template_problems = check_templates(renderer) + check_step_templates(renderer, config)
     problems += template_problems
     if not template_problems:
-        ok.append(f"templates: {len(renderer.names())} render")
+        ok.append(f"templates: {len(renderer.names())} render in "
+                  f"{', '.join(SUPPORTED)}")
+    missing = renderer.missing_translations()
+    if missing:  # not a failure: these fall back to the firm's language, then English
+        ok.append(f"templates: no translation of {', '.join(missing[:10])}"
+                  + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+                  + f"; those emails go out in {renderer.default_language} or English")
     settings = mailbox_settings(config)
     login = settings.login
     if login is not None and "@" in login and not Trackers(config.trackers).matches(

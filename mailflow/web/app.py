@@ -33,6 +33,7 @@ from mailflow.adapters.store import OutboxRow, WebSession
 from mailflow.app import alerts, directory, operator
 from mailflow.app.ledger_view import partner_rows
 from mailflow.app.operator import Action
+from mailflow.app.readers import party_languages
 from mailflow.app.wiring import App
 from mailflow.config import partner_entry
 from mailflow.core.addressing import is_plain_address
@@ -263,8 +264,10 @@ class Site:
         store = self.app.store
         stops = store.stops_on(referral.id, [e for e in (referral.client, referral.partner)
                                              if e])
+        languages = party_languages(self.app, referral)
         parties = [{"role": role, "email": email, "name": referral.names.get(email or "", ""),
-                    "stopped": email in stops, "stopped_by": stops.get(email or "")}
+                    "stopped": email in stops, "stopped_by": stops.get(email or ""),
+                    "language": languages.get(email or "")}
                    for role, email in (("referrer", referral.referrer),
                                        ("client", referral.client),
                                        ("partner", referral.partner))]
@@ -287,7 +290,8 @@ class Site:
                                   > self.now() else "")}
         return self._page(request, "referral", f"{referral.tag}: {referral.subject}",
                           r=view, parties=parties, people=people, events=events,
-                          emails=emails, closed=referral.status is Status.CLOSED)
+                          emails=emails, closed=referral.status is Status.CLOSED,
+                          languages=NAMES)
 
     async def act(self, request: Request) -> Response:
         who = self._signed_in(request)
