@@ -21,6 +21,10 @@ def person(facts: SendFacts, referral: Referral, email: str | None) -> dict[str,
     return {"email": email, "name": name, "first_name": first}
 
 
+NO_SUBJECT = {"en": "(no subject)", "de": "(ohne Betreff)", "fr": "(sans objet)",
+              "es": "(sin asunto)", "nl": "(geen onderwerp)"}
+
+
 def _ago(delta_hours: float, locale: str) -> str:
     """'3 hours', '3 Stunden'; whole days from 48 hours on."""
     if delta_hours < 48:
@@ -51,7 +55,7 @@ def referral_context(facts: SendFacts, referral: Referral, recipient: str, track
         contacted_after = _ago(max(hours, 0), locale)
     return {
         "tag": referral.tag,
-        "subject": referral.subject or "(no subject)",
+        "subject": referral.subject or NO_SUBJECT.get(language, NO_SUBJECT["en"]),
         "intro_date": format_date(referral.created_at.astimezone(timezone), "medium",
                                   locale=locale),
         "context": referral.context,

@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 
 from mailflow.adapters.maildir_mailbox import ensure_maildir
 from mailflow.app.cycle import run_cycle
+from mailflow.app.readers import party_languages
 from mailflow.app.wiring import build_app
 from mailflow.cli.views import referral_line
 from mailflow.config import load_config
+from mailflow.core.languages import NAMES
 from mailflow.core.wording import EMAILS, event_name, step_name, step_purpose
 from mailflow.errors import UsageError
 
@@ -38,6 +40,8 @@ partners:
   - {email: carol@tax.example, name: Carol Jones, niche: cross-border tax}
   - {email: dan@it.example, name: Dan Brown, niche: small-office IT}
   - {email: erin@wealth.example, name: Erin King, niche: wealth management}
+  - {email: klaus@steuer.example, name: Klaus Weber, niche: German tax, language: de,
+     timezone: Europe/Berlin}
 """
 ALICE = '"Alice Adams" <alice@firm.example>'
 DEMO_REFERRER = "alice@firm.example"  # `demo --web` signs her in
@@ -108,6 +112,16 @@ STORY = [
     Mail(15.1, '"Dan Brown" <dan@it.example>', TRACKER, "Re: [R-3] How is it going?",
          "Done, thanks Alice.\n\n-- \nDan Brown, Brown IT", reply_to_id="intro3@firm.example",
          cc=""),
+    _intro(7.06, 6, '"Lucía García" <lucia@correo.example>',
+           '"Klaus Weber" <klaus@steuer.example>', "Presentación: Lucía García / Klaus Weber",
+           "Estimada Lucía, le presento a Klaus Weber, asesor fiscal en Berlín, que conoce muy "
+           "bien la fiscalidad entre España y Alemania.\nKlaus, Lucía va a abrir una filial de "
+           "su empresa en Múnich el año que viene.\n\nUn saludo,\nAlice"),
+    Mail(10.3, '"Klaus Weber" <klaus@steuer.example>', TRACKER,
+         "AW: [R-6] Presentación: Lucía García / Klaus Weber",
+         "Erledigt, vielen Dank! Frau García ist jetzt unsere Mandantin.\n\nAm 09.11.2026 "
+         "schrieb mailflow:\n> Bitte antworten Sie mit einem Wort",
+         reply_to_id="intro6@firm.example", cc=""),
     Mail(21.2, '"Bob Smith" <bob@law.example>', TRACKER, "Re: [R-1] How did it turn out?",
          "Done. Will signed last week; thank you for thinking of me.\n\nOn Mon, mailflow "
          "wrote:\n> Reply \"won\", \"lost\" or \"done\"", reply_to_id="intro1@firm.example",
@@ -204,6 +218,11 @@ def run_demo(keep: Path | None = None, force: bool = False) -> str:
             now += step
         lines += ["", "mailflow list:"]
         lines += [referral_line(r, ZONE) for r in app.store.referrals()]
+        lines += ["", "languages other than the firm's (mailflow show REF says why):"]
+        lines += [f"  {r.tag}  {email}: {NAMES[got['language']]} ({got['why']})"
+                  for r in app.store.referrals()
+                  for email, got in party_languages(app, r).items()
+                  if got["language"] != config.language]
         sent = emails  # each one a line above (a kept demo run again sends nothing new)
         where = (f"kept in {root} (outbox/, mail/, mailflow.db)" if keep is not None
                  else "use --keep DIR to look at them")

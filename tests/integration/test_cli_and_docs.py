@@ -29,6 +29,10 @@ def test_demo_tells_the_four_week_story(capsys: pytest.CaptureFixture[str]) -> N
     listing = out.split("mailflow list:")[1]
     assert "R-1    closed/done" in listing and "R-4    closed/lost" in listing
     assert "R-2    closed/won" in listing
+    # a partner who reads German, a client who reads Spanish, and a German reply that closes
+    assert "klaus@steuer.example: Deutsch (set by hand)" in listing
+    assert "lucia@correo.example: español (from the intro's text)" in listing
+    assert "R-6    closed/done" in listing
 
 
 def test_demo_keep_leaves_the_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
