@@ -161,9 +161,9 @@ def m012_removed_partners(db: Any) -> None:
 @migrations()
 def m013_languages_and_zones(db: Any) -> None:
     """Each party's language and a partner's own time zone and holidays (issue #26): set by
-    hand on a partner or a contact, learned from a person's own mail, or the intro's."""
+    hand on a partner or a contact, or learned from a person's own mail (an intro's own
+    language is read from its text when an email is written, not stored)."""
     for column in ("language", "timezone", "country"):
         db.execute(f"alter table partners add column {column} text")
     db.execute("alter table contacts add column language_set text")
     db.execute("alter table contacts add column language_learned text")
-    db.execute("alter table referrals add column language text")

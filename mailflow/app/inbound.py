@@ -162,8 +162,7 @@ class Handler:
         context = ("" if not intro.source.text
                    else reading.text if intro.source is message else new_text(intro.source))
         effects = on_intro(intro, message.message_id, message.date, context,
-                           self.history_before, now,
-                           message_language(context, message.header("content-language")))
+                           self.history_before, now)
         ids: list[int] = []
         apply_effects(self.store, effects, now, created=ids)
         created = [e for e in effects if isinstance(e, CreateReferral)]

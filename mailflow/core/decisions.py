@@ -135,8 +135,7 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
 
 
 def on_intro(intro: Intro, message_id: str, message_date: datetime | None, context: str,
-             history_before: datetime | None, now: datetime,
-             language: str | None = None) -> list[Effect]:
+             history_before: datetime | None, now: datetime) -> list[Effect]:
     """A recognised intro: its referrals, each with its intake event and, unless it is an
     old intro found on a first run (history) or a received referral, its plan; the names
     it showed; and the referrer's digest clock."""
@@ -156,7 +155,7 @@ def on_intro(intro: Intro, message_id: str, message_date: datetime | None, conte
                   "subject": intro.subject, "created_at": created_at,
                   "intro_message_id": message_id, "context": context,
                   "candidates": new.candidates, "names": dict(intro.names),
-                  "history": history, "language": language}
+                  "history": history}
         effects.append(CreateReferral(fields, intro.referrer, detail,
                                       plan=intro.direction == "given" and not history))
     return effects

@@ -128,7 +128,6 @@ class Referral:
     plan_from: datetime | None = None  # "follow up": steps count from here, not the intro
     snoozed_until: datetime | None = None
     rating: int | None = None  # the client's 1 to 5, when given
-    language: str | None = None  # the intro's text's, when it could be told
 
     @property
     def tag(self) -> str:

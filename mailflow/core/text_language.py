@@ -15,7 +15,7 @@ from typing import Any
 
 _MIN_WORDS = 2
 _MIN_CONFIDENCE = 0.6
-_READ = 1000  # the start of a text tells its language; the rest adds only time
+_READ = 400  # the start of a text tells its language; the rest adds only time
 _WORDS = re.compile(r"[^\W\d_]{2,}")
 # a language is named by a header or tag like "de", "de-DE", "fr-CA"
 _TAG = re.compile(r"^\s*([A-Za-z]{2})(?:[-_][A-Za-z0-9]{1,8})*\s*(?:,|$)")

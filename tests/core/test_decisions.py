@@ -430,7 +430,6 @@ def test_an_intro_creates_its_referrals_remembers_names_and_starts_the_digest_cl
         "client": "jane@gmail.com", "partner": "bob@law.example", "subject": "Jane / Bob",
         "created_at": NOW - timedelta(hours=1), "intro_message_id": "<i1@firm.example>",
         "context": "Meet.", "candidates": (), "names": {"jane@gmail.com": "Jane Doe"},
-        "language": None,
         "history": False}
     assert first.actor == "alice@firm.example" and first.plan
     assert first.detail == "given intro (direct): client jane@gmail.com, partner bob@law.example"
