@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ import jinja2
 from mailflow.core.languages import SUPPORTED
 from mailflow.errors import TemplateError
 from mailflow.resources import templates_dir
+
+
+_SPACES = re.compile(r"[ \t\r\n]+")
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,9 @@ class Renderer:
                 raise TemplateError(f"template {name}.j2 needs a subject and a text block")
             context = {**context, "language": written_in}
             ctx = template.new_context(context)
-            subject = " ".join("".join(blocks["subject"](ctx)).split())
+            # only line breaks and runs of spaces fold: a no-break space (French "R-4 :")
+            # stays
+            subject = _SPACES.sub(" ", "".join(blocks["subject"](ctx))).strip()
             text = "".join(blocks["text"](ctx)).strip() + "\n"
             html = None
             if "html" in blocks:

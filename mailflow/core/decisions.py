@@ -125,7 +125,8 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
     if effect.refused and not effect.help_needed:
         # a word that changes nothing is answered, once, rather than ignored in silence
         effects.append(Notify(referral.id, sender, "refused",
-                              {"role": str(role), "word": effect.refused}, once=True))
+                              {"role": str(role), "word": reply.command.word
+                               if reply.command else effect.refused}, once=True))
     if effect.unproven:
         effects.append(Notify(referral.id, sender, "unproven", once=True))
     if effect.help_needed:

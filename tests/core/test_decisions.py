@@ -211,7 +211,7 @@ def test_refusals_say_which_role_and_word_and_help_lists_the_words() -> None:
     refused = on_reply(_reply("jane@gmail.com", "won"), NOW)
     (notice,) = [n for n in _of(refused, Notify) if n.kind == "refused"]
     assert notice.recipient == "jane@gmail.com"
-    assert notice.data == {"role": "client", "word": "client may not say won"}
+    assert notice.data == {"role": "client", "word": "won"}
     helped = on_reply(Reply(replace(REF, status=Status.NEEDS_PARTNER, client=None, partner=None,
                                     candidates=("a@x.example", "b@y.example")),
                             "alice@firm.example", parse_command("7")), NOW)
