@@ -13,7 +13,6 @@ from mailflow.core.languages import SUPPORTED
 from mailflow.errors import TemplateError
 from mailflow.resources import templates_dir
 
-
 _SPACES = re.compile(r"[ \t\r\n]+")
 
 
