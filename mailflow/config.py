@@ -18,7 +18,7 @@ from mailflow.config_schema import Section
 from mailflow.core.addressing import is_plain_address
 from mailflow.core.languages import SUPPORTED, normalise
 from mailflow.core.model import Role
-from mailflow.core.workflow import StepConfig, default_steps
+from mailflow.core.workflow import StepConfig, default_received_steps, default_steps
 from mailflow.errors import ConfigError
 
 TLS_MODES = ("ssl", "starttls", "none")
@@ -141,6 +141,7 @@ class BusinessHours:
 @dataclass(frozen=True)
 class WorkflowConfig:
     steps: tuple[StepConfig, ...]
+    received_steps: tuple[StepConfig, ...] = default_received_steps()
     acknowledge_referrer: bool = True
     confirm_replies: bool = True
     max_per_recipient_per_day: int = 1
@@ -426,6 +427,12 @@ def _workflow(section: Section | None) -> WorkflowConfig:
         if step.presumes and step.presumes not in {s.name for s in steps or ()}:
             raise section.error("steps", f'{step.name} presumes "{step.presumes}", '
                                          "which is not a step")
+    # received referrals' own steps; `received_steps: []` turns them all off
+    received = (tuple(_step(s, grace) for s in section.items("received_steps"))
+                if section.has("received_steps") else default_received_steps())
+    names = [s.name for s in received]
+    if len(set(names)) != len(names) or set(names) & {s.name for s in steps or ()}:
+        raise section.error("received_steps", "step names must be unique, across both lists")
     default = _defaults(WorkflowConfig)
 
     def count(key: str, minimum: int) -> Any:
@@ -433,6 +440,7 @@ def _workflow(section: Section | None) -> WorkflowConfig:
 
     config = WorkflowConfig(
         steps=steps if steps else default_steps(),
+        received_steps=received,
         acknowledge_referrer=section.boolean("acknowledge_referrer",
                                              default["acknowledge_referrer"]),
         confirm_replies=section.boolean("confirm_replies", default["confirm_replies"]),

@@ -101,7 +101,8 @@ class Dispatcher:
 
     @property
     def _steps(self) -> dict[str, StepConfig]:
-        return {s.name: s for s in self.config.workflow.steps}
+        workflow = self.config.workflow
+        return {s.name: s for s in (*workflow.steps, *workflow.received_steps)}
 
     @property
     def _policy(self) -> SendPolicy:
@@ -262,7 +263,7 @@ class Dispatcher:
         if row.is_notice:
             # a notice queued before templates per kind (an upgraded database) has its text
             return "notice" if '"body"' in row.payload else f"notice_{row.step}"
-        step = next((s for s in self.config.workflow.steps if s.name == row.step), None)
+        step = self._steps.get(row.step)
         return step.template if step else row.step
 
     def _render_failed(self, row: OutboxRow, exc: Exception, now: datetime) -> None:

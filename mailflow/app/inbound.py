@@ -91,6 +91,10 @@ class Handler:
         decision = read_intro(message, self.trackers, self.referrers, self._directory,
                               self.max_partners_per_intro)
         if isinstance(decision, Intro):
+            same = self._same_received(decision)
+            if same is not None:  # the forwarded intro, answered: one referral, not two
+                return self._reply(reading, Correlation((same,), "same received referral"),
+                                   sender, now)
             return self._intro(reading, decision, now)
         return Classification(Kind.IGNORED, decision.reason)
 
@@ -112,6 +116,16 @@ class Handler:
                 self.store, referral, message, command, sender, now, proven,
                 self.policy.confirm_replies, language), now)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
+
+    def _same_received(self, intro: Intro) -> Referral | None:
+        """A received referral already open for the same firm person, partner and client:
+        the firm person forwarded the partner's intro, then replied to all on it."""
+        if intro.direction != "received" or len(intro.referrals) != 1:
+            return None
+        new = intro.referrals[0]
+        if new.client is None or new.partner is None:
+            return None
+        return self.store.open_received(intro.referrer, new.partner, new.client)
 
     def _follow_up_target(self, referrals: tuple[Referral, ...], command: Command | None,
                           sender: str) -> tuple[Referral, ...]:
@@ -161,8 +175,17 @@ class Handler:
         message = reading.message
         context = ("" if not intro.source.text
                    else reading.text if intro.source is message else new_text(intro.source))
-        effects = on_intro(intro, message.message_id, message.date, context,
-                           self.history_before, now)
+        intro_id = message.message_id
+        original = intro.source
+        if original is not message and original.message_id and not original.missing_message_id:
+            # a forwarded intro: our emails thread under the original, which the partner
+            # and the client have, and their later replies on it find this referral
+            known = self.store.referrals_in_thread((original.message_id,))
+            if known:
+                return Classification(Kind.IGNORED, f"duplicate: the forwarded intro is "
+                                      f"R-{known[0]} already", known[0])
+            intro_id = original.message_id
+        effects = on_intro(intro, intro_id, message.date, context, self.history_before, now)
         ids: list[int] = []
         apply_effects(self.store, effects, now, created=ids)
         created = [e for e in effects if isinstance(e, CreateReferral)]

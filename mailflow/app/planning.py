@@ -141,7 +141,7 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
     if plans_nothing(referral) and all(r.status != "pending" for r in rows):
         return  # most of a first run's referrals: nothing planned, nothing to cancel
     wanted = plan(facts_of(store, referral, config, known), config.workflow.steps, calendar,
-                  config.workflow.acknowledge_referrer)
+                  config.workflow.acknowledge_referrer, config.workflow.received_steps)
     days = config.workflow.catch_up_after_days
     diff = plan_diff(wanted, rows, {s.name for s in config.workflow.steps if s.once_per_partner},
                      now, now - timedelta(days=days), days)
@@ -159,7 +159,8 @@ def reconcile(store: Store, referral_id: int, config: Config, calendar: Business
 
 def workflow_fingerprint(config: Config) -> str:
     """What planning depends on in the config; a change means every open referral re-plans."""
-    parts = (config.workflow.steps, config.workflow.acknowledge_referrer,
+    parts = (config.workflow.steps, config.workflow.received_steps,
+             config.workflow.acknowledge_referrer,
              config.workflow.catch_up_after_days, config.business_hours, str(config.timezone))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

@@ -69,15 +69,22 @@ def state_of(referral: Referral) -> dict[str, Any]:
     return {name: getattr(referral, name) for name in STATE_FIELDS}
 
 
+def _reaches_out(referral: Referral) -> Role:
+    """Who is to contact the client: the partner given a referral, or the firm's own person
+    given one by a partner."""
+    return Role.REFERRER if referral.direction == "received" else Role.PARTNER
+
+
 def _contact_seen(referral: Referral, message_date: datetime | None,
                   now: datetime) -> tuple[Referral, list[Effect]]:
-    """Any message of the partner's on the referral counts as first contact."""
+    """Any message on the referral from whoever reaches out counts as first contact."""
     if referral.contacted_at is not None or referral.status is not Status.OPEN:
         return referral, []
     at = message_date if message_date is not None and message_date <= now else now
     seen = replace(referral, status=Status.CONTACTED, contacted_at=at)
-    return seen, [AddEvent(referral.id, "contact-seen", referral.partner or "",
-                           "the partner wrote on the thread"),
+    who = referral.address_of(_reaches_out(referral)) or ""
+    return seen, [AddEvent(referral.id, "contact-seen", who,
+                           f"the {_reaches_out(referral)} wrote on the thread"),
                   SetFields(referral.id, {"status": Status.CONTACTED, "contacted_at": at})]
 
 
@@ -91,7 +98,7 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
     effects: list[Effect] = [Plan((referral.id,))]
     if reply.language and role is not Role.REFERRER:  # the firm's people get its language
         effects.append(LearnLanguage(sender, reply.language))
-    if role is Role.PARTNER:
+    if role is _reaches_out(referral):
         referral, seen = _contact_seen(referral, reply.message_date, now)
         effects += seen
     effect = decide_reply(referral, role, sender, reply.command, now, reply.proven)
@@ -158,7 +165,7 @@ def on_intro(intro: Intro, message_id: str, message_date: datetime | None, conte
                   "candidates": new.candidates, "names": dict(intro.names),
                   "history": history}
         effects.append(CreateReferral(fields, intro.referrer, detail,
-                                      plan=intro.direction == "given" and not history))
+                                      plan=not history))
     return effects
 
 

@@ -129,10 +129,12 @@ def read_intro(message: InboundMessage, trackers: Trackers, referrer_patterns: t
     if detail is None:
         return NotAnIntro("no-tracker: the tracking address is not among the recipients")
     sender = message.from_.email if message.from_ else ""
-    if not is_referrer(sender, referrer_patterns):
-        return NotAnIntro(f"not-referrer: {sender or 'no sender'} is not in referrers")
     people = (*message.recipients, *((message.from_,) if message.from_ else ()))
     names = {a.email: a.name for a in people if a.name}
+    if not is_referrer(sender, referrer_patterns):
+        if directory.partner_key(sender) is not None:
+            return _sent_to_the_firm(sender, message, trackers, referrer_patterns, names)
+        return NotAnIntro(f"not-referrer: {sender or 'no sender'} is not in referrers")
     parties = _parties(message, trackers, {sender})
     original = forwarded_original(message) if not parties else None
     if original is not None and original.from_ is not None:
@@ -158,6 +160,21 @@ def read_intro(message: InboundMessage, trackers: Trackers, referrer_patterns: t
         return Intro(sender, (NewReferral(parties[1], parties[0], Status.OPEN),),
                      message.subject, names, message, "received", "plus-address")
     return _given(sender, parties, directory, message, message, names, "direct", max_partners)
+
+
+def _sent_to_the_firm(partner: str, message: InboundMessage, trackers: Trackers,
+                      referrer_patterns: tuple[str, ...],
+                      names: dict[str, str]) -> Intro | NotAnIntro:
+    """A partner's own intro of a client to someone at the firm, the tracker copied: a
+    received referral, the firm's person (the first one addressed) its referrer."""
+    parties = _parties(message, trackers, {partner})
+    firm = [p for p in parties if is_referrer(p, referrer_patterns)]
+    clients = [p for p in parties if p not in firm]
+    if not firm or not clients:
+        return NotAnIntro(f"not-referrer: {partner} is a partner, but wrote to "
+                          + ("nobody at the firm" if not firm else "no client"))
+    return Intro(firm[0], (NewReferral(clients[0], partner, Status.OPEN),), message.subject,
+                 names, message, "received", "partner")
 
 
 def _given(sender: str, parties: list[str], directory: PartnerDirectory,

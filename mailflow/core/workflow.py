@@ -59,6 +59,23 @@ def default_steps() -> tuple[StepConfig, ...]:
     )
 
 
+def default_received_steps() -> tuple[StepConfig, ...]:
+    """A referral a partner sent *to* the firm: the firm's person is reminded to call the
+    client, the partner hears when they have spoken and how it ended, and the firm's
+    person is prompted to thank them (PRODUCT.md, "received referrals")."""
+    partner, referrer = Role.PARTNER, Role.REFERRER
+    return (
+        StepConfig("received_reminder", referrer, "received_reminder", 1, "business days",
+                   unless=("contacted", "closed")),
+        StepConfig("received_contacted", partner, "received_contacted", 0, "hours",
+                   since="contacted", unless=("closed",)),
+        StepConfig("thank_introducer", referrer, "thank_introducer", 0, "hours",
+                   since="closed"),
+        StepConfig("received_outcome", partner, "received_outcome", 0, "hours",
+                   since="closed"),
+    )
+
+
 @dataclass(frozen=True)
 class ReferralFacts:
     """What planning needs beyond the referral row itself."""
@@ -97,19 +114,26 @@ def _blocked(step: StepConfig, facts: ReferralFacts, recipient: str) -> bool:
 
 
 def plans_nothing(referral: Referral) -> bool:
-    """Received referrals and old intros found on a first run: ledger only, never chased."""
-    return referral.direction != "given" or referral.history
+    """Old intros found on a first run: ledger only, never chased."""
+    return referral.history
 
 
 def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: BusinessCalendar,
-         acknowledge_referrer: bool = True) -> list[PlannedStep]:
-    """Every step this referral should have, with its due time, given its state now."""
+         acknowledge_referrer: bool = True,
+         received_steps: Collection[StepConfig] = ()) -> list[PlannedStep]:
+    """Every step this referral should have, with its due time, given its state now.
+
+    A received referral (a partner's intro to the firm) follows `received_steps`, aimed at
+    the firm's person; it is acknowledged by its own reminder, not the acknowledgement."""
     referral = facts.referral
     if plans_nothing(referral):
         return []
+    received = referral.direction == "received"
+    if received:
+        steps, acknowledge_referrer = received_steps, False
     start = calendar.next_opening(referral.plan_from or referral.created_at)
     if referral.status is Status.NEEDS_PARTNER:
-        return [PlannedStep(PARTNER_QUESTION, referral.referrer, start)]
+        return [] if received else [PlannedStep(PARTNER_QUESTION, referral.referrer, start)]
     planned: list[PlannedStep] = []
     if acknowledge_referrer:
         planned.append(PlannedStep(ACKNOWLEDGEMENT, referral.referrer, start))

@@ -437,7 +437,7 @@ def test_an_intro_creates_its_referrals_remembers_names_and_starts_the_digest_cl
     assert second.fields["candidates"] == ("lena@vogel.example", "omar@haddad.example")
 
 
-def test_an_old_intro_on_a_first_run_is_history_and_a_received_one_is_not_planned() -> None:
+def test_an_old_intro_on_a_first_run_is_history_and_a_received_one_has_its_own_plan() -> None:
     old = on_intro(_intro(), "<i1@firm.example>", NOW - timedelta(days=30), "", NOW, NOW)
     created = [e for e in old if isinstance(e, CreateReferral)]
     assert all(e.fields["history"] and not e.plan for e in created)
@@ -446,7 +446,7 @@ def test_an_old_intro_on_a_first_run_is_history_and_a_received_one_is_not_planne
                                  "followed up)")
     received = on_intro(_intro("received"), "<i1@firm.example>", None, "", NOW, NOW)
     created = [e for e in received if isinstance(e, CreateReferral)]
-    assert all(not e.fields["history"] and not e.plan for e in created)
+    assert all(not e.fields["history"] and e.plan for e in created)  # received_steps
     assert created[0].fields["created_at"] == NOW  # no date: the time it was read
     future = on_intro(_intro(), "<i1@firm.example>", NOW + timedelta(days=2), "", None, NOW)
     assert next(e for e in future if isinstance(e, CreateReferral)).fields["created_at"] == NOW

@@ -134,6 +134,13 @@ class ReferralTables(StoreBase):
                           "lower(subject) like ?", [f"%{subject[-40:]}"])
         return [_referral(r) for r in rows if base_subject(r["subject"] or "") == subject]
 
+    def open_received(self, referrer: str, partner: str, client: str) -> Referral | None:
+        """The open referral `partner` sent `referrer` for `client`, if there is one."""
+        rows = self.query("select * from referrals where direction = 'received' and "
+                          "status != 'closed' and referrer = ? and partner = ? and client = ? "
+                          "order by id limit 1", [referrer, partner, client])
+        return _referral(rows[0]) if rows else None
+
     def referrals_in_thread(self, message_ids: tuple[str, ...]) -> list[int]:
         """Referrals whose intro, our mail or a recorded reply has one of these Message-IDs."""
         found: list[int] = []
