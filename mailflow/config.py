@@ -124,6 +124,7 @@ class PartnerEntry:
     language: str | None = None  # what they read (en de fr es nl); unset: learned or default
     timezone: str | None = None  # an IANA zone: their business hours are theirs
     country: str | None = None  # whose public holidays are theirs; unset: their zone's
+    catch_up_days: int | None = None  # no exchange for longer: the digest says catch up
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,8 @@ def _partner(section: Section) -> PartnerEntry:
         timezone=section.convert("timezone", _zone_name, ZONE_EXPECTED, None),
         country=section.convert("country", _country, "a country code such as DE or US",
                                 None),
+        catch_up_days=section.convert("catch_up_days", _days, "a number of days (1 or more)",
+                                      None),
     )
     section.finish()
     return entry
@@ -318,6 +321,13 @@ def _language(value: Any) -> str:
     if code is None:
         raise ValueError(value)
     return code
+
+
+def _days(value: Any) -> int:
+    days = int(value)
+    if isinstance(value, bool) or days < 1 or str(days) != str(value).strip():
+        raise ValueError(value)
+    return days
 
 
 def _zone_name(value: Any) -> str:

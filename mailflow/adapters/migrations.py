@@ -165,5 +165,7 @@ def m013_languages_and_zones(db: Any) -> None:
     language is read from its text when an email is written, not stored)."""
     for column in ("language", "timezone", "country"):
         db.execute(f"alter table partners add column {column} text")
+    # how long without an exchange before the digest suggests catching up (None: the default)
+    db.execute("alter table partners add column catch_up_days integer")
     db.execute("alter table contacts add column language_set text")
     db.execute("alter table contacts add column language_learned text")

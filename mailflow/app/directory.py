@@ -16,7 +16,8 @@ from mailflow.core.intake import PartnerDirectory
 from mailflow.errors import UsageError
 
 # what a partner is besides their addresses, in the order the directory shows it
-PROFILE = ("name", "niche", "notes", "domain", "language", "timezone", "country")
+PROFILE = ("name", "niche", "notes", "domain", "language", "timezone", "country",
+           "catch_up_days")
 
 
 def records(store: Store) -> list[PartnerRecord]:
@@ -150,7 +151,8 @@ def restore(store: Store, change_id: int, editor: Editor, now: datetime) -> str:
                         str(record.get("niche") or ""), str(record.get("notes") or ""),
                         record.get("domain"), str(record.get("source") or ""),
                         record.get("added_by"), record.get("language"),
-                        record.get("timezone"), record.get("country"))
+                        record.get("timezone"), record.get("country"),
+                        record.get("catch_up_days"))
     if not emails or not editor.may_change(was):
         raise UsageError("only whoever manages that partner can put it back")
     if any(find(store, e) is not None for e in emails):

@@ -21,16 +21,19 @@ def ledger(app: App, now: datetime, referrer: str | None = None,
     """The partner ledger over every referral, or over `referrer`'s own (`referrals`:
     those, when the caller has read them already)."""
     store = app.store
+    directory = records(store)
     partners = [(r.emails[0] if r.emails else str(r.id), r.name, r.emails, r.niche)
-                for r in records(store)]
+                for r in directory]
     events = store.last_said(referrer)
     if referrals is None:
         referrals = store.referral_summaries(referrer)
     ratings = {r.id: r.rating for r in referrals if r.rating is not None}
     workflow = app.config.workflow
+    own = {(r.emails[0] if r.emails else str(r.id)): r.catch_up_days
+           for r in directory if r.catch_up_days}
     return compute_ledger(partners, referrals, events, ratings, now, LedgerThresholds(
         slow_contact_hours=workflow.slow_contact_hours,
-        catch_up_after_days=workflow.catch_up_after_days))
+        catch_up_after_days=workflow.catch_up_after_days), own)
 
 
 def partner_rows(app: App, now: datetime, referrer: str | None = None,
@@ -43,7 +46,7 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None,
         "domain": directory[row.key].domain if row.key in directory else None,
         "source": directory[row.key].source if row.key in directory else "",
         **{k: getattr(directory[row.key], k) if row.key in directory else None
-           for k in ("language", "timezone", "country")},
+           for k in ("language", "timezone", "country", "catch_up_days")},
         "given": row.given, "received": row.received, "open": row.open, "won": row.won,
         "lost": row.lost, "done": row.done,
         "median_hours_to_contact": row.median_hours_to_contact,

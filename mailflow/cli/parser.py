@@ -266,6 +266,8 @@ def _partner_fields(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--language", help="the language they get: en, de, fr, es or nl"),
         click.option("--timezone", help="their time zone, e.g. America/Montreal"),
         click.option("--country", help="whose public holidays they keep, e.g. CA"),
+        click.option("--catch-up-days", "catch_up_days",
+                     help="days without an exchange before the digest suggests catching up"),
     ]):
         command = option(command)
     return command

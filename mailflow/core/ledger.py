@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import median
 from typing import Protocol
@@ -95,8 +95,10 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 def compute_ledger(partners: Sequence[tuple[str, str, tuple[str, ...], str]],
                    referrals: Iterable[LedgerFacts], events: Mapping[int, Sequence[Event]],
                    ratings: Mapping[int, int], now: datetime,
-                   thresholds: LedgerThresholds = LedgerThresholds()) -> list[PartnerLedger]:
-    """`partners` are (key, name, emails, niche); unknown partners get a row of their own."""
+                   thresholds: LedgerThresholds = LedgerThresholds(),
+                   catch_up_days: Mapping[str, int] | None = None) -> list[PartnerLedger]:
+    """`partners` are (key, name, emails, niche); unknown partners get a row of their own.
+    `catch_up_days`: a partner's own catch-up threshold, by key."""
     ledgers: dict[str, PartnerLedger] = {}
     owner: dict[str, str] = {}
     for key, name, emails, niche in partners:
@@ -108,8 +110,11 @@ def compute_ledger(partners: Sequence[tuple[str, str, tuple[str, ...], str]],
         key = owner.get(referral.partner, referral.partner)
         ledger = ledgers.setdefault(key, PartnerLedger(key, "", (referral.partner,)))
         _count(ledger, referral, events.get(referral.id, ()), ratings.get(referral.id))
+    own = catch_up_days or {}
     for ledger in ledgers.values():
-        ledger.flags = _flags(ledger, now, thresholds)
+        theirs = (replace(thresholds, catch_up_after_days=own[ledger.key])
+                  if ledger.key in own else thresholds)
+        ledger.flags = _flags(ledger, now, theirs)
     return sorted(ledgers.values(), key=lambda x: (-x.given, x.key))
 
 
@@ -124,6 +129,7 @@ def _count(ledger: PartnerLedger, referral: LedgerFacts, events: Sequence[Event]
         return
     ledger.given += 1
     ledger.last_given = _later(ledger.last_given, referral.created_at)
+    ledger.last_contact = _later(ledger.last_contact, referral.created_at)  # either way
     if referral.contacted_at is not None:
         hours = (referral.contacted_at - referral.created_at).total_seconds() / 3600
         ledger.hours_to_contact.append(max(hours, 0.0))

@@ -60,9 +60,9 @@ SESSION_COOKIE = "mailflow_session"  # a random token; the session itself is on 
 AUTH_COOKIE = "mailflow_auth"  # binds an emailed link's button to the browser that opened it
 KNOWN_COOKIE = "mailflow_known"  # the addresses this browser signed in before (signed)
 KNOWN_FOR = 365 * 24 * 3600
-CLEARABLE = ("language", "timezone", "country")
+CLEARABLE = ("language", "timezone", "country", "catch_up_days")
 FIELD_LIMITS = {"name": 200, "niche": 200, "notes": 2000, "language": 8, "timezone": 64,
-                "country": 8}
+                "country": 8, "catch_up_days": 5}
 _SAFE_PATH = re.compile(r"/[A-Za-z0-9_\-/]*")
 
 

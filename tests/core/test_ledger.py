@@ -74,3 +74,17 @@ def test_flags() -> None:
     assert "slow-to-contact" not in rows[BOB].flags
     assert "catch-up" in rows[DAN].flags       # no word from Dan in 90 days
     assert "catch-up" not in rows[BOB].flags   # Bob referred someone back on day 50
+
+
+def test_a_catch_up_counts_from_the_last_exchange_either_way_and_per_partner() -> None:
+    # a referral *given* to Dan on day 80 is an exchange too: no catch-up at day 91
+    referrals = [given(8, DAN, 1), given(9, DAN, 80)]
+    rows = {r.key: r for r in compute_ledger(PARTNERS, referrals, {}, {}, NOW,
+                                             LedgerThresholds(catch_up_after_days=60))}
+    assert "catch-up" not in rows[DAN].flags
+    # Dan's own threshold of 7 days: eleven days since the last referral is too long
+    rows = {r.key: r for r in compute_ledger(PARTNERS, referrals, {}, {}, NOW,
+                                             LedgerThresholds(catch_up_after_days=60),
+                                             {DAN: 7})}
+    assert "catch-up" in rows[DAN].flags
+    assert "catch-up" not in rows[BOB].flags  # no referral with Bob here: nothing to catch up

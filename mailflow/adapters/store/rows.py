@@ -54,13 +54,14 @@ class PartnerRecord:
     language: str | None = None
     timezone: str | None = None
     country: str | None = None
+    catch_up_days: int | None = None
 
 
 def _partner(row: dict[str, Any], emails: tuple[str, ...]) -> PartnerRecord:
     return PartnerRecord(row["id"], row["name"] or "", emails, row["niche"] or "",
                          row["notes"] or "", row["domain"], row["source"] or "",
                          row.get("added_by"), row.get("language"), row.get("timezone"),
-                         row.get("country"))
+                         row.get("country"), row.get("catch_up_days"))
 
 
 @dataclass(frozen=True)
