@@ -56,7 +56,9 @@ def _body_only(text: str) -> str:
         lines = lines[1:]
     if lines and lines[-1].startswith("\u2014 mailflow"):
         lines = lines[:-1]
-    return "\n".join(lines).strip()
+    body = "\n".join(lines).strip()
+    # German and Dutch go on in lower case after the greeting's comma: not once it is gone
+    return body[:1].upper() + body[1:]
 
 
 def _html_body(html: str) -> str | None:
