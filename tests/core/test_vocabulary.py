@@ -30,7 +30,8 @@ def test_a_word_added_to_a_copy_of_the_table_is_parsed_checked_and_listed() -> N
     effect = decide_reply(REFERRAL, Role.PARTNER, "bob@law.example", command, NOW,
                           vocabulary=table)
     assert effect.changes["status"] is Status.CLOSED
-    assert "wrapped up" in help_words(table) and "wrapped up" in listed_words(Role.PARTNER, table)
+    assert "wrapped up" in help_words(vocabulary=table)
+    assert "wrapped up" in listed_words(Role.PARTNER, vocabulary=table)
     narrower = tuple(replace(w, roles=frozenset({Role.REFERRER})) if w.word == "done" else w
                      for w in VOCABULARY)
     refused = decide_reply(REFERRAL, Role.PARTNER, "bob@law.example", parse_command("done"),
