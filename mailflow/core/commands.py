@@ -51,6 +51,7 @@ from mailflow.core.reply_language import (
     DAYS,
     FILLER,
     FUTURES,
+    IDIOMS,
     MORNING,
     MORNING_AFTER,
     NEGATIONS,
@@ -272,7 +273,7 @@ def _structured(clause: str, grammar: Grammar) -> Command | None:
 def _reply_word(clause: str, table: _Table) -> tuple[int, str] | None:
     """(where the phrase ends, its word) for the first reply phrase the clause says."""
     words = clause.split()
-    if not words or len(words) > 8:
+    if not words or len(words) > 10:
         return None
     lowered = clause.lower()
     candidates: list[tuple[int, int, str]] = []
@@ -288,6 +289,9 @@ def _reply_word(clause: str, table: _Table) -> tuple[int, str] | None:
             continue  # "met" only as the clause's first word, and not the Dutch "with"
         if not _clean_prefix(before, english=phrase in table.english):
             continue
+        previous = tokens(before)[-1:]
+        if previous and f"{previous[0]} {phrase}" in IDIOMS:
+            continue  # "de hecho" (in fact), "en fait", "I'm lost"
         if not _clean_after(word, phrase, after):
             continue
         return position + len(phrase), word
@@ -307,6 +311,8 @@ def _clean_prefix(before: str, english: bool) -> bool:
     titled = False
     for index, token in enumerate(words):
         lowered = token.lower()
+        if _morning(words, index):
+            continue  # "heute Morgen erledigt"
         if lowered in BLOCKING:
             return False
         if lowered in TITLES:
@@ -332,14 +338,20 @@ def _clean_after(word: str, phrase: str, after: str) -> bool:
     if phrase in ALONE:
         return all(w in TIMES or w in POLITE for w in following)
     for index, token in enumerate(following):
-        if token in FUTURES and not (token in MORNING and index > 0
-                                     and following[index - 1] in MORNING_AFTER):
+        if token in FUTURES and not _morning(following, index):
             return False  # "done by Friday", "firmado mañana", "erledigt bis Montag"
     allowed = AFTER.get(word)
     if allowed is None:
         return True
     # "signé le formulaire", "terminé la lecture", "hired another firm": not this word
-    return all(w in allowed or w.isdecimal() for w in following)
+    return all(w in allowed or w.isdecimal() or _morning(following, index)
+               for index, w in enumerate(following))
+
+
+def _morning(words: list[str], index: int) -> bool:
+    """"heute Morgen", "esta mañana": a morning, not tomorrow."""
+    return (words[index].lower() in MORNING and index > 0
+            and words[index - 1].lower() in MORNING_AFTER)
 
 
 def _met_after(after: str) -> bool:
@@ -362,9 +374,9 @@ def _quiet_rest(word: str, rest: str) -> bool:
         if token in CONTRASTS:
             return False
         if word != "lost" and token in NEGATIONS:
-            after = following[index + 1] if index + 1 < len(following) else ""
+            after = set(following[index + 1:index + 3])  # "no problem", "no hay problema"
             before = following[index - 1] if index > 0 else ""
-            if after not in NOT_NEGATING_BEFORE and before not in NOT_NEGATING_AFTER:
+            if not after & NOT_NEGATING_BEFORE and before not in NOT_NEGATING_AFTER:
                 return False
     return True
 

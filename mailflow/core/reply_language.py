@@ -41,6 +41,7 @@ class SmallWords:
     stop_rest: frozenset[str] = frozenset()  # may follow stop, reopen, undo, snooze
     numbers: Mapping[str, int] = field(default_factory=dict, hash=False)
     units: Mapping[str, int] = field(default_factory=dict, hash=False)  # → days
+    idioms: frozenset[str] = frozenset()  # "word phrase": the phrase means something else
 
 
 ENGLISH = SmallWords(
@@ -50,7 +51,7 @@ ENGLISH = SmallWords(
         "client partner it it's its is was has have had been we we've weve we're were i i've "
         "ive i'm im they they've they're she he she's he's you a the that's thats this are "
         "got today yesterday earlier indeed actually happy glad pleased to report confirm "
-        "confirmed s ve m re d"),
+        "confirmed s ve m re d unfortunately sadly"),
     negations=words_of("not no never nothing nobody neither nor"),
     hedges=words_of(
         "yet almost nearly hardly barely will would should could might may once when if "
@@ -69,7 +70,7 @@ ENGLISH = SmallWords(
     polite=words_of("please pls thanks thank you thx cheers sorry much so very lot a many"),
     after={
         "done": words_of("all everything it on my our side from by me us for you now finally "
-                       "at last"),
+                       "at last here deal and dusted"),
         "won": words_of("the a an contract engagement letter mandate deal offer proposal quote "
                       "with us client case work business her him them it"),
         "lost": words_of("them to a the competitor competition another firm price sadly "
@@ -82,6 +83,8 @@ ENGLISH = SmallWords(
         "referrals oops sorry on to"),
     numbers={"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
              "seven": 7, "eight": 8, "nine": 9, "ten": 10},
+    idioms=frozenset({"m lost", "am lost", "feel lost", "get lost",
+                           "got lost", "feeling lost"}),
     units={"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7,
            "m": 30, "month": 30, "months": 30},
 )
@@ -93,7 +96,7 @@ GERMAN = SmallWords(
         "wurden uns ihn ihm ihr ihnen mit das die der den dem alles schon bereits jetzt nun "
         "heute gestern vorhin eben soeben gerade endlich erfolgreich inzwischen mittlerweile "
         "telefonisch persönlich kunde kunden kundin mandant mandanten mandantin klient "
-        "klientin freue freuen mich"),
+        "klientin freue freuen mich leider"),
     negations=words_of("nicht nie niemals kein keine keinen keiner keinem nichts"),
     hedges=words_of(
         "noch fast beinahe bald morgen wird werden würde sollte sollten könnte müsste muss "
@@ -122,6 +125,7 @@ GERMAN = SmallWords(
         "empfehlung machen"),
     numbers={"ein": 1, "eine": 1, "einen": 1, "einer": 1, "eins": 1, "zwei": 2, "drei": 3,
              "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10},
+    idioms=frozenset({"bin fertig", "bist fertig"}),
     units={"tag": 1, "tage": 1, "tagen": 1, "woche": 7, "wochen": 7, "monat": 30,
            "monate": 30, "monaten": 30},
 )
@@ -131,7 +135,7 @@ FRENCH = SmallWords(
         "oui ok d'accord bon bonne nouvelle nouvelles donc et aussi alors voilà nous on je j "
         "il elle ils elles vous a ai as avons avez ont est sont été c ça cela ce l le la les "
         "lui leur s se m n ne y tout tous toute déjà enfin finalement aujourd hui hier bien "
-        "client cliente avec"),
+        "client cliente avec sommes malheureusement"),
     negations=words_of("pas jamais rien aucun aucune"),
     hedges=words_of(
         "encore presque bientôt demain sera seront serait va vais vont allons si quand "
@@ -146,7 +150,7 @@ FRENCH = SmallWords(
         "lundi mardi mercredi jeudi vendredi samedi dimanche janvier février avril juin "
         "juillet août septembre octobre novembre décembre"),
     times=words_of("aujourd hui hier ce matin soir après midi tout à l heure"),
-    polite=words_of("merci beaucoup svp s il vous plaît plait bien"),
+    polite=words_of("merci beaucoup svp s il vous plaît plait"),
     after={
         "done": words_of("c est tout de mon notre côté pour moi nous"),
         "won": words_of("le la l les contrat lettre de mission mandat devis offre proposition "
@@ -160,6 +164,8 @@ FRENCH = SmallWords(
         "modification"),
     numbers={"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
              "sept": 7, "huit": 8, "neuf": 9, "dix": 10},
+    idioms=frozenset({"en fait", "au fait", "le fait", "du fait", "un fait", "à fait",
+                      "suis perdu", "suis perdue", "sommes perdus"}),
     units={"jour": 1, "jours": 1, "semaine": 7, "semaines": 7, "mois": 30},
 )
 
@@ -167,7 +173,8 @@ SPANISH = SmallWords(
     filler=words_of(
         "sí vale ok bien buena buenas noticia noticias pues y también ya yo nosotros hemos "
         "he ha han has habíamos hemos está están estamos es fue lo la le les los nos me se "
-        "te todo finalmente hoy ayer cliente clienta con él ella ellos el al final por fin"),
+        "te todo finalmente hoy ayer cliente clienta con él ella ellos el al final por fin "
+        "lamentablemente"),
     negations=words_of("no nunca nada ningún ninguna tampoco"),
     hedges=words_of(
         "todavía aún aun casi pronto mañana será serán va vamos voy van si cuando hasta "
@@ -194,6 +201,8 @@ SPANISH = SmallWords(
         "de me nos más enviar todo uy perdón eso lo último cambio"),
     numbers={"un": 1, "una": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
              "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10},
+    idioms=frozenset({"de hecho", "el hecho", "un hecho", "los hechos", "estoy perdido",
+                      "estoy perdida", "estoy listo", "estoy lista"}),
     units={"día": 1, "días": 1, "dia": 1, "dias": 1, "semana": 7, "semanas": 7, "mes": 30,
            "meses": 30},
 )
@@ -203,7 +212,7 @@ DUTCH = SmallWords(
         "ja jawel ok oké goed goede nieuws dus en ook nou we wij ik hij zij ze u je jij "
         "jullie elkaar hebben heb hebt heeft had hadden is zijn was waren werd haar hem hen "
         "hun met het de alles al inmiddels intussen nu vandaag gisteren eindelijk zojuist "
-        "net succesvol telefonisch klant cliënt"),
+        "net succesvol telefonisch klant cliënt helaas"),
     negations=words_of("niet geen nooit niets niemand"),
     hedges=words_of(
         "nog bijna binnenkort morgen zal zullen zou wordt worden gaat gaan ga als wanneer "
@@ -224,7 +233,7 @@ DUTCH = SmallWords(
         "done": words_of("het alles van mijn onze kant voor mij ons"),
         "won": words_of("het de contract opdracht offerte voorstel overeenkomst "
                       "opdrachtbevestiging met ons"),
-        "lost": words_of("helaas aan de concurrent concurrentie offerte voorstel voor ons"),
+        "lost": words_of("helaas aan de concurrent concurrentie offerte voorstel voor ons meer"),
     },
     stop_rest=words_of(
         "aub alstublieft alsjeblieft graag bedankt dank de deze mails e-mails berichten "
@@ -232,6 +241,7 @@ DUTCH = SmallWords(
         "laatste wijziging"),
     numbers={"een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6,
              "zeven": 7, "acht": 8, "negen": 9, "tien": 10},
+    idioms=frozenset({"ben klaar", "ben verloren"}),
     units={"dag": 1, "dagen": 1, "week": 7, "weken": 7, "maand": 30, "maanden": 30},
 )
 
@@ -259,6 +269,7 @@ AFTER: dict[str, frozenset[str]] = {
     word: frozenset().union(*(w.after.get(word, frozenset()) for w in SMALL_WORDS.values()))
     | TIMES | POLITE
     for word in ("done", "won", "lost")}
+IDIOMS = _union("idioms")
 NUMBERS: dict[str, int] = {k: v for w in SMALL_WORDS.values() for k, v in w.numbers.items()}
 UNITS: dict[str, int] = {k: v for w in SMALL_WORDS.values() for k, v in w.units.items()}
 # "no problem", "de rien": a negation that negates nothing

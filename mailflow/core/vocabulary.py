@@ -66,7 +66,7 @@ VOCABULARY: tuple[Word, ...] = (
          forms={"de": ("erledigt", "alles erledigt", "ist erledigt", "abgeschlossen", "fertig",
                        "hat sich erledigt"),
                 "fr": ("fait", "c'est fait", "terminé", "terminée", "fini", "réglé",
-                       "c'est réglé", "c'est bon"),
+                       "c'est réglé"),
                 "es": ("hecho", "hecha", "está hecho", "ya está", "listo", "terminado",
                        "terminada", "completado", "finalizado", "resuelto"),
                 "nl": ("gedaan", "klaar", "afgerond", "geregeld", "afgehandeld", "voltooid")},
@@ -197,7 +197,7 @@ VOCABULARY: tuple[Word, ...] = (
                    "nl": "al het andere"}),
 )
 # phrases that count only as the whole clause (thanks and a time may follow)
-ALONE = frozenset({"fertig", "c'est bon", "ya está", "listo", "klaar", "passt nicht"})
+ALONE = frozenset({"fertig", "ya está", "listo", "klaar", "passt nicht"})
 BY_WORD = {w.word: w for w in VOCABULARY}
 CLOSING_WORDS = frozenset({"done", "won", "lost"})
 
