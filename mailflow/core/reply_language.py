@@ -123,8 +123,9 @@ GERMAN = SmallWords(
         "bitte danke jetzt die diese alle e-mails emails mails nachrichten erinnerungen "
         "senden schicken zusenden mir uns keine mehr hoppla sorry entschuldigung es das "
         "empfehlung machen"),
-    numbers={"ein": 1, "eine": 1, "einen": 1, "einer": 1, "eins": 1, "zwei": 2, "drei": 3,
-             "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10},
+    numbers={"ein": 1, "eine": 1, "einen": 1, "einer": 1, "einem": 1, "eins": 1, "zwei": 2,
+             "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9,
+             "zehn": 10},
     idioms=frozenset({"bin fertig", "bist fertig"}),
     units={"tag": 1, "tage": 1, "tagen": 1, "woche": 7, "wochen": 7, "monat": 30,
            "monate": 30, "monaten": 30},
@@ -181,7 +182,7 @@ SPANISH = SmallWords(
         "quizás quizá tal vez probablemente seguramente parcialmente medio próxima próximo "
         "luego espero esperamos"),
     futures=words_of(
-        "pronto mañana próxima próximo cuando si hasta para antes luego será tarde"),
+        "pronto mañana próxima próximo cuando si hasta antes luego será tarde"),
     contrasts=words_of("pero excepto salvo menos aunque embargo sino"),
     titles=words_of("sr sra srta señor señora señorita don doña dr dra"),
     days=words_of(
