@@ -1,38 +1,65 @@
 """Reply words: read from the start of a reply's new text, forgiving of filler.
 
 The input is already the new text (see `reply_text.new_text`); nothing here looks
-at quotes. The rule, in order:
+at quotes. Words are read in English, German, French, Spanish and Dutch, all of
+them from everyone (people mix languages): the phrases are the vocabulary's
+`forms`, the small words around them are `core.reply_language`. Precision comes
+first: a missed word becomes a note passed to the referrer, a wrong close is harm.
+The rule, in order:
 
 1. Empty text is no command (None).
-2. Greeting lines ("Hi Alice,", "Dear Bob", "Good morning,") are skipped. If the
-   first remaining line is a bare number or a bare address, it is a `choice`.
-   A line starting `need:` is a `need` with the rest of that line as text.
+2. Greeting lines ("Hi Alice,", "Dear Bob", "Sehr geehrte Frau Adams,", "Hola:")
+   are skipped. If the first remaining line is a bare number or a bare address, it
+   is a `choice`. A line starting `need:` (`Bedarf:`, `besoin :`, `necesidad:`,
+   `behoefte:`) is a `need` with the rest of that line as text.
 3. The *window* is the first 200 characters from there, cut into sentences (at
-   ".", "!", "?" and line ends). Sentences that only greet or thank ("Thanks!",
-   "Hi Alice") are passed over; the next two sentences are read. A sentence that
-   ends in "?" is a question and never counts ("Done?", "Contacted? Not yet").
+   ".", "!", "?" and line ends). Sentences that only greet, thank or sign off
+   ("Thanks!", "Vielen Dank!", "Met vriendelijke groet,") are passed over; the next
+   two sentences are read. A sentence that ends in "?" is a question and never
+   counts ("Done?", "Contacted? Not yet", "¿Hecho?").
 4. Each sentence is cut into clauses at commas, semicolons and dashes, and each
    clause is tried in turn:
-   - *structured words* at the start of the clause: `snooze [for] [N|a|one…]
-     [d|days|w|weeks]` (7 days without a number), `rating N`, `N/5`, `N stars`,
-     `★★★★` (1..5; anything else is a note), `stop`, `stop all` (only with words
-     like "please", "emails", "sending"; "Stop by the office" is no stop),
-     `reopen`, `undo` (with "please"/"thanks" around them);
-   - *reply words* anywhere in a clause of at most eight words: done / complete /
-     completed; won / engaged / hired / signed; lost / no fit / not a fit /
-     declined; contacted / called / spoke / spoken / in touch; met only as the
-     clause's first word ("Met on Tuesday", not "We met at a conference").
-     Only filler may stand before the word in its clause: pronouns, "yes", "all",
-     "job", "have been", "just", "finally", a name… A negation or hedge right
-     before it ("not", "never", "haven't", "almost", "will be", "once") or a
-     future right after it ("done by Friday", "signed soon") makes it no
-     command: "I'm not done yet" and "The meeting is done" are notes.
+   - *structured words* (`core.word_grammar`): a keyword with only closed-set words
+     around it: `snooze 2 weeks` / `2 Wochen zurückstellen` / `reporter de 2
+     semaines` / `posponer 2 semanas` / `2 weken uitstellen` (7 days without a
+     length; the verbs that only remind, "in 2 Wochen erinnern", need one),
+     `rating N` (`Bewertung`, `note`, `valoración`, `beoordeling`), `N/5`,
+     `N stars`, `★★★★` (1..5; anything else is a note), `stop`, `stop all` (with
+     words like "please", "emails", "bitte", "por favor" only: "Stop by the office"
+     is no stop), `reopen`, `undo`, `follow up R-7`;
+   - *reply words* anywhere in a clause of at most ten words (done / erledigt /
+     c'est fait / hecho / gedaan …; won / Auftrag erhalten / signé / firmado /
+     opdracht binnen …; lost / kein Bedarf / pas intéressé / no le interesa / geen
+     interesse …; contacted / angerufen / appelé / llamé / gebeld …). "met" counts
+     only as the clause's first word ("Met on Tuesday", not "We met at a
+     conference", nor the Dutch "Met vriendelijke groet").
+     *Before* the word only filler may stand: pronouns, auxiliaries, "yes", "ja",
+     "oui", "sí", "u", "elkaar", "wir haben", "hemos", a time ("heute Morgen")… Any
+     negation, hedge or weekday makes it no command ("not", "noch nicht", "pas
+     encore", "todavía no", "nog niet", "probably", "wahrscheinlich", "bientôt",
+     "mañana", "binnenkort", "Montag"): a weekday before a word may be a plan as
+     well as a report, so "Montag erledigt" and "Lunes firmado" are notes. A bare
+     capitalised word counts as a name only before an English phrase ("Jane signed
+     today"); in the other languages a sentence-initial noun is as likely
+     ("Formular unterschrieben"), so a name needs a title ("Herrn Meier erreicht",
+     "Mme Dupont a signé"). Idioms are no word: "de hecho", "en fait", "I'm lost".
+     *After* the word, in its clause (up to a colon or bracket), a future makes it
+     no command ("done by Friday", "erledigt bis Freitag", "firmado mañana"). After
+     done, won and lost only a closed set may follow: times, thanks, "on my side",
+     and for won the engagement ("la lettre de mission", "el contrato"), for lost
+     the reason's usual words ("to a competitor", "leider"). So "signé le
+     formulaire", "terminé la lecture", "hired another firm", "Hecho de menos",
+     "Ik heb gedaan wat ik kon" and "passt nicht ganz" are notes.
+     *Later in the sentence*, a contrast or exception ("but", "aber", "mais",
+     "pero", "maar", "außer", "sauf", "excepto", "behalve") or, for all but lost, a
+     negation takes the word back ("angerufen, aber nicht erreicht", "alles
+     erledigt außer der Rechnung"); so does a next sentence that starts with one.
      "won't" is not "won"; "metadata" and "Meeting" are not "met".
 5. Otherwise the reply is a `note` carrying the whole text. Its
    `looks_like_command` is true when the text is at most three words with no
    sentence in it and one of them is a reply word misspelt by one letter (two
-   for long words) or a word used wrongly ("rating nine", "reopen it now?"),
-   so the sender can be told the words once.
+   for long English words) or a word used wrongly ("rating nine", "reopen it
+   now?"), so the sender can be told the words once.
 
 A `need:` line anywhere in the reply also fills `need` on whatever command was
 found ("Won! need: a property lawyer").
