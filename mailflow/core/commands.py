@@ -97,7 +97,7 @@ from mailflow.core.vocabulary import (
     phrase_languages,
     phrases,
 )
-from mailflow.core.word_grammar import GRAMMAR, Grammar, tokens
+from mailflow.core.word_grammar import GRAMMAR, TOKEN, Grammar, tokens
 
 PHRASES = phrases()  # what people type -> the word (vocabulary.py), every language
 # words a mistyped reply is compared with: the English phrases of one word, and the
@@ -262,7 +262,10 @@ def _first_line_command(line: str, grammar: Grammar) -> Command | None:
 def _sentence_command(sentence: str, following: str, table: _Table) -> Command | None:
     sentence = " ".join(sentence.split())  # one space between words: the split stays linear
     clauses = [c.strip() for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip()][:4]
-    next_turns = bool(tokens(following)[:1]) and tokens(following)[0] in CONTRASTS
+    opening = tokens(following)[:2]  # "Angerufen. Aber nicht erreicht." / "Nicht erreicht."
+    next_turns = bool(opening) and opening[0] in CONTRASTS
+    next_denies = bool(opening) and opening[0] in NEGATIONS and not (
+        set(opening[1:]) & NOT_NEGATING_BEFORE)
     for index, clause in enumerate(clauses):
         clause = clause.strip(_EDGE)
         if not clause:
@@ -275,7 +278,8 @@ def _sentence_command(sentence: str, following: str, table: _Table) -> Command |
             continue
         phrase_end, word_name = word
         rest = clause[phrase_end:] + " " + " ".join(clauses[index + 1:])
-        if next_turns or not _quiet_rest(word_name, rest):
+        if next_turns or (next_denies and word_name != "lost") \
+                or not _quiet_rest(word_name, rest):
             return None  # "angerufen, aber nicht erreicht": the sentence takes it back
         return Command(word_name, outcome=word_name if word_name in CLOSING_WORDS else None)
     return None
@@ -361,7 +365,8 @@ def _may_be_name(lowered: str) -> bool:
 def _clean_after(word: str, phrase: str, after: str) -> bool:
     """What follows a phrase in its clause leaves it a report of what happened (up to a
     colon or a bracket: "won: ha firmato ieri" explains the word)."""
-    following = tokens(re.split(r"[:(]", after, maxsplit=1)[0])
+    cased = TOKEN.findall(re.split(r"[:(]", after, maxsplit=1)[0])
+    following = [w.lower() for w in cased]
     if phrase in ALONE:
         return all(w in TIMES or w in POLITE for w in following)
     for index, token in enumerate(following):
@@ -370,8 +375,10 @@ def _clean_after(word: str, phrase: str, after: str) -> bool:
     allowed = AFTER.get(word)
     if allowed is None:
         return True
-    # "signé le formulaire", "terminé la lecture", "hired another firm": not this word
+    # "signé le formulaire", "terminé la lecture", "hired another firm", "spoke about it
+    # internally", "rencontré un problème": not this word. Whom one spoke to may follow.
     return all(w in allowed or w.isdecimal() or _morning(following, index)
+               or (word == "contacted" and cased[index][:1].isupper() and _may_be_name(w))
                for index, w in enumerate(following))
 
 

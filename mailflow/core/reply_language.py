@@ -73,6 +73,8 @@ ENGLISH = SmallWords(
                        "at last here deal and dusted"),
         "won": words_of("the a an contract engagement letter mandate deal offer proposal quote "
                       "with us client case work business her him them it"),
+        "contacted": words_of("to with her him them me us the client on by phone in person "
+                              "already just this week at office briefly and"),
         "lost": words_of("them to a the competitor competition another firm price sadly "
                        "unfortunately it"),
     },
@@ -91,7 +93,7 @@ ENGLISH = SmallWords(
 
 GERMAN = SmallWords(
     filler=words_of(
-        "ja jawohl ok okay so also und auch gut gute nachricht nachrichten update status "
+        "ja jawohl ok okay so also und auch gute nachricht nachrichten update status "
         "wir ich er sie es man haben habe hab hat hatte hatten ist sind war waren wurde "
         "wurden uns ihn ihm ihr ihnen mit das die der den dem alles schon bereits jetzt nun "
         "heute gestern vorhin eben soeben gerade endlich erfolgreich inzwischen mittlerweile "
@@ -117,6 +119,9 @@ GERMAN = SmallWords(
                        "uns mich"),
         "won": words_of("den die das der vertrag mandat auftrag angebot vollmacht mit uns "
                       "mandatsvereinbarung honorarvereinbarung"),
+        "contacted": words_of("mit ihr ihm ihnen ihn sie der dem den kundin kunden mandantin "
+                              "mandanten telefonisch persönlich per telefon am im büro kurz "
+                              "bereits schon ausführlich"),
         "lost": words_of("leider an die konkurrenz mehr zu uns für das angebot es"),
     },
     stop_rest=words_of(
@@ -156,6 +161,8 @@ FRENCH = SmallWords(
         "done": words_of("c est tout de mon notre côté pour moi nous"),
         "won": words_of("le la l les contrat lettre de mission mandat devis offre proposition "
                       "avec nous convention d honoraires"),
+        "contacted": words_of("avec elle lui eux la le les cliente client par téléphone en "
+                              "personne à au cabinet brièvement déjà"),
         "lost": words_of("malheureusement à la concurrence l offre notre proposition devis pour "
                        "nous"),
     },
@@ -194,6 +201,8 @@ SPANISH = SmallWords(
         "done": words_of("todo de mi nuestra parte para mí"),
         "won": words_of("el la lo los contrato encargo hoja de presupuesto propuesta oferta "
                       "con nosotros nos"),
+        "contacted": words_of("con ella él ellos la le el cliente clienta por teléfono en "
+                              "persona ya brevemente"),
         "lost": words_of("lamentablemente desgraciadamente por la competencia contra oferta "
                        "propuesta con"),
     },
@@ -234,6 +243,8 @@ DUTCH = SmallWords(
         "done": words_of("het alles van mijn onze kant voor mij ons"),
         "won": words_of("het de contract opdracht offerte voorstel overeenkomst "
                       "opdrachtbevestiging met ons"),
+        "contacted": words_of("met haar hem hen de klant telefonisch persoonlijk even al kort "
+                              "op kantoor"),
         "lost": words_of("helaas aan de concurrent concurrentie offerte voorstel voor ons meer"),
     },
     stop_rest=words_of(
@@ -269,7 +280,8 @@ STOP_REST = _union("stop_rest") | POLITE
 AFTER: dict[str, frozenset[str]] = {
     word: frozenset().union(*(w.after.get(word, frozenset()) for w in SMALL_WORDS.values()))
     | TIMES | POLITE
-    for word in ("done", "won", "lost")}
+    for word in ("done", "won", "lost", "contacted")}
+AFTER["contacted"] |= _union("days")  # "Met on Tuesday": a contact on a day is a report
 IDIOMS = _union("idioms")
 NUMBERS: dict[str, int] = {k: v for w in SMALL_WORDS.values() for k, v in w.numbers.items()}
 UNITS: dict[str, int] = {k: v for w in SMALL_WORDS.values() for k, v in w.units.items()}
