@@ -262,10 +262,10 @@ def _first_line_command(line: str, grammar: Grammar) -> Command | None:
 def _sentence_command(sentence: str, following: str, table: _Table) -> Command | None:
     sentence = " ".join(sentence.split())  # one space between words: the split stays linear
     clauses = [c.strip() for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip()][:4]
-    opening = tokens(following)[:2]  # "Angerufen. Aber nicht erreicht." / "Nicht erreicht."
-    next_turns = bool(opening) and opening[0] in CONTRASTS
-    next_denies = bool(opening) and opening[0] in NEGATIONS and not (
-        set(opening[1:]) & NOT_NEGATING_BEFORE)
+    # the next sentence may take the word back: "Aber nicht erreicht.", "Leider nicht ganz."
+    opening = tokens(following)[:3]
+    next_turns = bool(set(opening[:2]) & CONTRASTS)
+    next_denies = bool(set(opening[:2]) & NEGATIONS) and not set(opening) & NOT_NEGATING_BEFORE
     for index, clause in enumerate(clauses):
         clause = clause.strip(_EDGE)
         if not clause:

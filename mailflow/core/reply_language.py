@@ -98,7 +98,7 @@ GERMAN = SmallWords(
         "wurden uns ihn ihm ihr ihnen mit das die der den dem alles schon bereits jetzt nun "
         "heute gestern vorhin eben soeben gerade endlich erfolgreich inzwischen mittlerweile "
         "telefonisch persönlich kunde kunden kundin mandant mandanten mandantin klient "
-        "klientin freue freuen mich leider"),
+        "klientin freue freuen mich leider bin stehe stehen"),
     negations=words_of("nicht nie niemals kein keine keinen keiner keinem nichts"),
     hedges=words_of(
         "noch fast beinahe bald morgen wird werden würde sollte sollten könnte müsste muss "
@@ -131,7 +131,7 @@ GERMAN = SmallWords(
     numbers={"ein": 1, "eine": 1, "einen": 1, "einer": 1, "einem": 1, "eins": 1, "zwei": 2,
              "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9,
              "zehn": 10},
-    idioms=frozenset({"bin fertig", "bist fertig"}),
+    idioms=frozenset({"bin fertig", "bist fertig", "bin verloren"}),
     units={"tag": 1, "tage": 1, "tagen": 1, "woche": 7, "wochen": 7, "monat": 30,
            "monate": 30, "monaten": 30},
 )
