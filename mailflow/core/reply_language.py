@@ -131,7 +131,7 @@ GERMAN = SmallWords(
     numbers={"ein": 1, "eine": 1, "einen": 1, "einer": 1, "einem": 1, "eins": 1, "zwei": 2,
              "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9,
              "zehn": 10},
-    idioms=frozenset({"bin fertig", "bist fertig", "bin verloren"}),
+    idioms=frozenset({"bin fertig", "bist fertig", "bin verloren", "bin erledigt"}),
     units={"tag": 1, "tage": 1, "tagen": 1, "woche": 7, "wochen": 7, "monat": 30,
            "monate": 30, "monaten": 30},
 )

@@ -169,6 +169,29 @@ def test_no_false_close_or_contact(text: str) -> None:
     assert command is not None and command.word == "note", command
 
 
+# what people write that says no word: plans, partial news, idioms that sound like one
+@pytest.mark.parametrize("text", [
+    "Ich bin erledigt.", "Ich habe es versucht, aber sie war nicht da.",
+    "Das Erstgespräch ist erledigt, das Angebot folgt.", "Erledigt wird das erst im Januar.",
+    "Getroffen haben wir uns noch nicht.", "Auftrag noch nicht erhalten.",
+    "Sie hat es gut getroffen.", "Wir haben eine Vereinbarung getroffen.",
+    "Erledigt. Leider nicht ganz.", "Angerufen. Nicht erreicht.", "Ehrlich gesprochen, nein.",
+    "Il fait beau à Lyon.", "Ça fait longtemps !", "J'en ai parlé à mon associé.",
+    "J'ai rencontré un problème avec le formulaire.", "Elle n'a pas encore signé, elle réfléchit.",
+    "Fini les vacances, je m'y mets.", "Ça a été fait par mon associé, mais pas encore facturé.",
+    "On a gagné du temps.", "He reunido los documentos.", "Hemos ganado tiempo.",
+    "La he llamado pero no contesta.", "Listo para la reunión del lunes.",
+    "He perdido su número, ¿me lo reenvías?", "Ik heb haar gebeld maar ze nam niet op.",
+    "We hebben tijd gewonnen.", "Ik heb een afspraak geregeld.",
+    "We hebben overeenstemming bereikt.", "I called in sick today, will do it tomorrow.",
+    "We spoke about it internally.", "She contacted another firm first.",
+    "They called off the deal.", "Done. Not really.", "Signed up for the webinar.",
+])
+def test_notes_that_sound_like_a_word(text: str) -> None:
+    command = parse_command(text)
+    assert command is not None and command.word == "note", command
+
+
 @pytest.mark.parametrize(("text", "word"), [
     ("We hebben elkaar gesproken", "contacted"), ("Llamé", "contacted"), ("Ya está", "done"),
     ("Geregeld", "done"), ("Herrn Meier erreicht", "contacted"),
