@@ -30,8 +30,10 @@ _SNOOZE_REST = STOP_REST | words_of(
     "encore nous durante por en dentro lo la otra vez voor over binnen mij nog eens opnieuw "
     "uit u het ons graag within the referral")
 _FOLLOW_REST = STOP_REST | words_of("on zu pour de van voor la el referral")
-_STOP_EXTRA = words_of("i want don't dont ich möchte will wir je veux voudrais ne plus quiero "
-                        "queremos ik wil willen")
+_STOP_EXTRA = words_of("i want ich möchte will wir je veux voudrais ne plus quiero queremos ik "
+                        "wil willen")
+# what may follow a bare "4/5", "4 von 5", "4 stars" or the French "note 4"
+_AFTER_STARS = POLITE | words_of("sur 5 stars sterne étoiles estrellas sterren from me")
 
 
 def tokens(text: str) -> list[str]:
@@ -132,10 +134,9 @@ class Grammar:
         if match is None:
             return None
         groups = match.groups()
-        if groups[0] == "note" and any(
-                w not in POLITE and w not in ("sur", "5", "étoiles") for w in
-                tokens(lowered[match.end():])):
-            return None  # "Note: 2 meetings" is a note; "note : 4/5" a rating
+        if (groups[0] == "note" or groups[2] or groups[3]) and any(
+                w not in _AFTER_STARS for w in tokens(lowered[match.end():])):
+            return None  # "Note: 2 meetings", "2 de 5 documents reçus" are notes
         stars = groups[4] or groups[5]
         if stars is not None:
             value = len(stars)

@@ -186,6 +186,7 @@ def test_no_false_close_or_contact(text: str) -> None:
     "We hebben overeenstemming bereikt.", "I called in sick today, will do it tomorrow.",
     "We spoke about it internally.", "She contacted another firm first.",
     "They called off the deal.", "Done. Not really.", "Signed up for the webinar.",
+    "2 de 5 documents reçus", "3 von 5 Unterlagen sind da", "Dont stop the reminders",
 ])
 def test_notes_that_sound_like_a_word(text: str) -> None:
     command = parse_command(text)
