@@ -15,7 +15,10 @@ Two stages, both pure:
    - lines starting with ">" are quotes and never kept (inline answers between
      them are kept);
    - a *quote header* ends the new text: "On … wrote:" and its forms in
-     de/fr/es/it/nl/pt/sv/da/pl/cs, also wrapped over two lines; Outlook's
+     de/fr/es/it/nl/pt/sv/da/pl/cs ("Am … schrieb …:", "Le … a écrit :", "El … escribió:",
+     "Op … schreef …:", "Op … heeft … het volgende geschreven:"), the name-first forms of
+     mobile clients ("Alice <a@x> schrieb am …:", "… escribió el …:"), also wrapped over
+     two lines; Outlook's
      From/Sent/To/Subject block in those languages (two header lines at least,
      so a line that merely starts with "From:" is not one); "-----Original
      Message-----" and its translations; a line of underscores;
@@ -56,7 +59,10 @@ _ATTRIBUTION = re.compile(
     r"|Dne\b.{4,300}\bnapsal(?:a|\(a\))?\s*:"
     # any other line ending so, if it carries a date or an address
     r"|(?=.*[\d@]).{4,300}\b(?:wrote|schrieb|a\s+écrit|escribió|ha\s+scritto|schreef|"
-    r"skrev|napisał|napsal)\s*:"
+    r"skrev|napisał|napsal|het\s+volgende\s+geschreven|geschrieben)\s*:"
+    # the name first, then the date: "Alice <a@x> schrieb am Do., 3. Dez. 2026, 10:14:"
+    r"|(?=.*[\d@])\S.{0,300}?\s(?:wrote|schrieb|a\s+écrit|escribió|schreef)\s+"
+    r"(?:on|am|le|el|op)\s.{4,300}:"
     r")\s*$",
     re.IGNORECASE)
 # The same header wrapped over two lines: how the first line may start…
@@ -65,7 +71,7 @@ _ATTRIBUTION_START = re.compile(
 # …and how the second one ends.
 _ATTRIBUTION_END = re.compile(
     r"(?:wrote|writes|schrieb\b.{0,200}|a\s+écrit|écrit|escribió|ha\s+scritto|scritto"
-    r"|schreef\b.{0,200}|escreveu|skrev\b.{0,200})\s*:\s*$",
+    r"|schreef\b.{0,200}|escreveu|skrev\b.{0,200}|geschreven|geschrieben)\s*:\s*$",
     re.IGNORECASE)
 
 _SEPARATOR = re.compile(
@@ -80,7 +86,7 @@ _SEPARATOR = re.compile(
 _BLOCK_FROM = re.compile(r"^[ \t]*\*?(?:From|Von|De|Van|Da|Fra|Från|Od)\s?\*?\s?:", re.IGNORECASE)
 _BLOCK_FIELD = re.compile(
     r"^[ \t]*\*?(?:Sent|Date|To|Cc|Subject|Gesendet|Datum|An|Betreff|Envoyé|Date|À|A|Objet|"
-    r"Enviado|Fecha|Para|Asunto|Verzonden|Aan|Onderwerp|Inviato|Data|Oggetto|Skickat|"
+    r"Enviado(?: el)?|Fecha|Para|Asunto|Verzonden|Aan|Onderwerp|Inviato|Data|Oggetto|Skickat|"
     r"Till|Ämne|Sendt|Til|Emne|Odesláno|Komu|Předmět|Wysłano|Do|Temat)\s?\*?\s?:",
     re.IGNORECASE)
 

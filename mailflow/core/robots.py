@@ -322,7 +322,13 @@ _DATE_FORMS = [
 # Words that put a date in "I am back" terms; "from"/"since" are left out on purpose.
 _CONTEXT = re.compile(
     r"\b(?:back|return|returns|returning|until|till|til|bis|ab|zurück|wieder|retour|"
-    r"reviens|rentre|dès|hasta|regreso|regresaré|vuelvo|tot|terug|vanaf|rientro|fino)\b",
+    r"reviens|rentre|dès|jusqu|partir|hasta|regreso|regresaré|regresare|vuelvo|volveré|"
+    r"volvere|vuelta|tot|t/m|terug|vanaf|weer|rientro|fino)\b"
+    r"|\b(?:au|al)\s+$",  # the end of a range: "du 1er au 7 décembre", "del 1 al 7"
+    re.IGNORECASE)
+# A return word just after the date: "am 7.12. wieder im Büro", "le 7 décembre de retour"
+_CONTEXT_AFTER = re.compile(
+    r"^\W{0,3}(?:\w+\s+){0,3}?(?:wieder|zurück|back|retour|terug|weer|de vuelta)\b",
     re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.!?]\s+(?=[A-ZÄÖÜÉ])|[;!?]\s|\n\s*\n")
 
@@ -354,16 +360,18 @@ def read_return_date(text: str, today: date) -> date | None:
 
     Day/month order is only guessed where the form settles it (ISO, dotted D.M.Y, month
     names); "12/07/2026" is not read. Without a year the next such day on or after
-    `today` is meant. The last date after a back/until word counts; a date in the past
+    `today` is meant. The last date after a back/until word (in English, German, French,
+    Spanish, Dutch: "ab dem", "jusqu'au", "de vuelta el", "t/m") or just before a return
+    word ("am 7.12. wieder im Büro") counts; a date in the past
     or more than a year ahead gives None.
     """
     chosen: date | None = None
-    for start, _, when in _dates(text, today):
+    for start, end, when in _dates(text, today):
         before = text[max(0, start - 60):start]
         ends = list(_CLAUSE_END.finditer(before))
         if ends:
             before = before[ends[-1].end():]
-        if _CONTEXT.search(before):
+        if _CONTEXT.search(before) or _CONTEXT_AFTER.match(text[end:end + 40]):
             chosen = when
     if chosen is None or chosen < today or chosen > today + timedelta(days=365):
         return None

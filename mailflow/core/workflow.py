@@ -157,6 +157,7 @@ def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: Business
     return planned
 
 
-def role_words(role: Role) -> tuple[str, ...]:
-    """The reply words a recipient in `role` may use (shown in their emails)."""
-    return listed_words(role)
+def role_words(role: Role, language: str = "en") -> tuple[str, ...]:
+    """The reply words a recipient in `role` may use, as their emails name them in
+    `language` ("en", "de", "fr", "es", "nl"; any other: English)."""
+    return listed_words(role, language)

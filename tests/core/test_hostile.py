@@ -75,6 +75,16 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "spaces in a header": lambda n: mail(b"hi", head=b"Reply-To: " + b" " * n + b"x\r\n"),
     "forward markers": lambda n: mail(b"---------- Forwarded message ---------\n" * (n // 40)),
     "commas": lambda n: mail(b"done" + b" ," * (n // 2)),
+    # the reply words of five languages, their negations and their keyword rules
+    "negated words": lambda n: mail("noch nicht erledigt, pas encore fait, todavía no "
+                                    .encode() * (n // 50)),
+    "stop keywords": lambda n: mail(b"bitte keine e-mails mehr " * (n // 25)),
+    "snooze lengths": lambda n: mail(b"2 wochen " * (n // 9) + b"zur\xc3\xbcckstellen"),
+    "need keywords": lambda n: mail(b"besoin " * (n // 7)),
+    "name-first quote headers": lambda n: mail(b"Alice <a@x> schrieb am " * (n // 23)),
+    "dutch quote headers": lambda n: mail(b"Op 3 dec. 2026 heeft " * (n // 21)),
+    "return words": lambda n: mail("am 7.12. wieder jusqu'au 7 décembre ".encode() * (n // 36),
+                                   head=AUTO),
     "folded header lines": lambda n: mail(b"hi", head=b"X-Long: a\r\n" + b" b\r\n" * (n // 4)),
     "header lines": lambda n: mail(b"hi", head=b"X-A: b\r\n" * (n // 8)),
     "spaces in the content type": lambda n: mail(b"hi", "text/plain; a=b" + " " * n + "x"),

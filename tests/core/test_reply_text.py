@@ -61,6 +61,23 @@ PLAIN = [
                  "alice@firm.example>:\n\n> done", "Danke", id="gmail-de-wrapped"),
     pytest.param("Gracias\n\nEl mar, 17 nov 2026 a las 9:30, Alice Adams (<alice@firm.example>)\n"
                  "escribió:\n> done", "Gracias", id="gmail-es-wrapped"),
+    pytest.param("Gedaan\n\nOp 17 nov. 2026 om 09:30 heeft Alice Adams <alice@firm.example> "
+                 "het volgende geschreven:\n\nReply done.", "Gedaan", id="outlook-nl-geschreven"),
+    pytest.param("Gedaan\n\nOp 17 nov. 2026 om 09:30 heeft Alice Adams <alice@firm.example> het\n"
+                 "volgende geschreven:\n> done", "Gedaan", id="apple-nl-wrapped"),
+    pytest.param("Erledigt\n\nAlice Adams <alice@firm.example> schrieb am Di., 17. Nov. 2026, "
+                 "09:30:\n\nReply done.", "Erledigt", id="gmail-android-de"),
+    pytest.param("Erledigt\n\nAlice Adams <alice@firm.example> hat am 17. November 2026 um "
+                 "09:30 geschrieben:\n\nReply done.", "Erledigt", id="webmail-de-geschrieben"),
+    pytest.param("Hecho\n\nAlice Adams <alice@firm.example> escribió el mar., 17 nov. 2026 "
+                 "9:30:\n\nReply done.", "Hecho", id="gmail-android-es"),
+    pytest.param("Gedaan\n\nAlice Adams <alice@firm.example> schreef op di 17 nov. 2026 "
+                 "09:30:\n\nReply done.", "Gedaan", id="gmail-android-nl"),
+    pytest.param("Hecho\n\nDe: mailflow <referrals@firm.example>\nEnviado el: martes, 17 de "
+                 "noviembre de 2026 9:30\nPara: Bob\nAsunto: nudge\n\nReply done.", "Hecho",
+                 id="outlook-es-enviado-el"),
+    pytest.param("Bob schrieb am Montag: erledigt", "Bob schrieb am Montag: erledigt",
+                 id="no-date-no-address-is-no-header"),
     pytest.param("Dank\n\nOp di 17 nov. 2026 om 09:30 schreef Alice Adams "
                  "<alice@firm.example>:\n> done", "Dank", id="gmail-nl"),
     pytest.param("Grazie\n\nIl giorno mar 17 nov 2026 alle ore 09:30 Alice Adams <\n"

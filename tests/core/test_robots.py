@@ -59,6 +59,18 @@ def test_robot_verdict(name: str) -> None:
     ("back on 5 January", date(2026, 12, 20), date(2027, 1, 5)),   # year rollover
     ("back on 23 November", TODAY, TODAY),                           # today itself
     ("back on 7 December. 2 colleagues can help", TODAY, date(2026, 12, 7)),
+    # the five languages, as out-of-office replies write them
+    ("Ich bin ab dem 12. Januar wieder im Büro.", TODAY, date(2027, 1, 12)),
+    ("Ich bin am 7.12. wieder im Büro.", TODAY, date(2026, 12, 7)),
+    ("Je serai de retour le 12 janvier.", TODAY, date(2027, 1, 12)),
+    ("Je suis absent jusqu'au 7 décembre inclus.", TODAY, date(2026, 12, 7)),
+    ("Je serai absente du 1er au 7 décembre.", TODAY, date(2026, 12, 7)),
+    ("Estaré de vuelta el 12 de enero.", TODAY, date(2027, 1, 12)),
+    ("Volveré el 7 de diciembre.", TODAY, date(2026, 12, 7)),
+    ("Estaré fuera del 1 al 7 de diciembre.", TODAY, date(2026, 12, 7)),
+    ("Vanaf 12 januari weer aanwezig.", TODAY, date(2027, 1, 12)),
+    ("Ik ben afwezig t/m 7 december.", TODAY, date(2026, 12, 7)),
+    ("Ik ben weer op kantoor op 7 december.", TODAY, date(2026, 12, 7)),
     # negatives
     ("return on 12/07/2026", TODAY, None),            # US or European? not guessed
     ("I am out of the office", TODAY, None),
@@ -70,6 +82,8 @@ def test_robot_verdict(name: str) -> None:
     ("I am back soon. The deadline is 7 December.", TODAY, None),  # context in another sentence
     ("back on 31 February", TODAY, None),              # no such day
     ("Version 5.1.1 is back", TODAY, None),
+    ("Am 7. Dezember ist Weihnachtsfeier.", TODAY, None),  # no return word
+    ("La fête du bureau est le 7 décembre.", TODAY, None),
 ])
 def test_read_return_date(text: str, today: date, expected: date | None) -> None:
     assert read_return_date(text, today) == expected

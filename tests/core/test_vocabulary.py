@@ -30,7 +30,8 @@ def test_a_word_added_to_a_copy_of_the_table_is_parsed_checked_and_listed() -> N
     effect = decide_reply(REFERRAL, Role.PARTNER, "bob@law.example", command, NOW,
                           vocabulary=table)
     assert effect.changes["status"] is Status.CLOSED
-    assert "wrapped up" in help_words(table) and "wrapped up" in listed_words(Role.PARTNER, table)
+    assert "wrapped up" in help_words(vocabulary=table)
+    assert "wrapped up" in listed_words(Role.PARTNER, vocabulary=table)
     narrower = tuple(replace(w, roles=frozenset({Role.REFERRER})) if w.word == "done" else w
                      for w in VOCABULARY)
     refused = decide_reply(REFERRAL, Role.PARTNER, "bob@law.example", parse_command("done"),
@@ -71,3 +72,19 @@ def test_the_help_email_lists_every_word_but_a_note_and_a_choice() -> None:
     assert help_words() == ["done", "won", "lost", "contacted", "snooze 2 weeks", "stop",
                             "stop all", "rating 1-5", "need: WHAT", "reopen", "undo",
                             "follow up"]
+
+
+def test_the_readme_says_which_languages_are_read() -> None:
+    assert "Words are read in English, German, French, Spanish and Dutch" in README
+
+
+def test_every_word_is_shown_in_every_language_and_grammar_words_have_keywords() -> None:
+    for word in VOCABULARY:
+        for language in ("de", "fr", "es", "nl"):
+            assert word.shown_for(language) != word.shown or word.word == "stop", (
+                word.word, language)
+        if not word.phrases and word.word not in ("note", "choice"):
+            assert all(word.forms.get(lang) for lang in ("en", "de", "fr", "es", "nl")), word
+        if word.phrases:
+            assert "en" not in word.forms, "English phrases are `phrases`"
+            assert all(word.forms.get(lang) for lang in ("de", "fr", "es", "nl")), word
