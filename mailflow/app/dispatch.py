@@ -41,6 +41,7 @@ from mailflow.core.send_choice import (
     failure_notice,
 )
 from mailflow.core.tokens import reply_address
+from mailflow.core.vocabulary import help_words
 from mailflow.core.workflow import StepConfig
 
 log = logging.getLogger("mailflow.app.dispatch")
@@ -259,6 +260,8 @@ class Dispatcher:
                                    self._facts.first_contact(row.recipient))
         if row.is_notice:
             context.update(json.loads(row.payload or "{}"))
+            if "reply_words" in context:  # the help notice: its words in its own language
+                context["reply_words"] = help_words(written_in)
         return context
 
     def _template(self, row: OutboxRow) -> str:

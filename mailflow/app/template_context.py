@@ -9,7 +9,7 @@ from babel.dates import format_date, format_timedelta
 
 from mailflow.app.send_facts import SendFacts
 from mailflow.core.model import Referral, Role
-from mailflow.core.vocabulary import VOCABULARY
+from mailflow.core.vocabulary import shown_words
 from mailflow.core.workflow import role_words
 
 
@@ -35,10 +35,17 @@ def _ago(delta_hours: float, locale: str) -> str:
 
 
 def say(language: str) -> dict[str, str]:
-    """Each reply word as the emails quote it, in `language` ("say.contacted")."""
-    words = {w.word: w.shown for w in VOCABULARY}
-    words["forget"] = words.get("forget", "forget me")
+    """Each reply word as the emails quote it, in `language` ("say.contacted"); a rating as
+    an example of one ("rating 4")."""
+    words = shown_words(language)
+    words["rating"] = words["rating"].replace("1-5", "4")
+    words.setdefault("forget", FORGET.get(language, FORGET["en"]))
     return words
+
+
+# until the vocabulary has the word itself
+FORGET = {"en": "forget me", "de": "vergessen Sie mich", "fr": "oubliez-moi",
+          "es": "olvídenme", "nl": "vergeet mij"}
 
 
 def referral_context(facts: SendFacts, referral: Referral, recipient: str, tracker: str,
@@ -71,7 +78,7 @@ def referral_context(facts: SendFacts, referral: Referral, recipient: str, track
         "partner_profile": {"niche": partner.niche if partner else "",
                             "notes": partner.notes if partner else ""},
         "recipient": {**(person(facts, referral, recipient) or {}), "role": str(role)},
-        "words": list(role_words(role)),
+        "words": list(role_words(role, language)),
         "say": say(language),
         "first_contact": first_contact,
         "candidates": list(referral.candidates),

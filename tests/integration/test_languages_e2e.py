@@ -50,7 +50,7 @@ def test_a_german_intro_is_followed_up_in_german(world: World) -> None:
     assert shown["languages"]["alice@firm.example"]["language"] == "en"  # the firm's
     (brief,) = world.sent_to("bob@law.example")
     assert brief.header("content-language") == "de"
-    assert "Hallo Bob" in brief.text and "Jana" in brief.text
+    assert "Guten Tag Bob" in brief.text and "Jana" in brief.text
     ack = world.sent_to("alice@firm.example")[0]
     assert ack.header("content-language") == "en"
 
@@ -61,7 +61,7 @@ def test_a_german_intro_is_followed_up_in_german(world: World) -> None:
     world.run("2026-11-30T10:30:00+00:00")  # the client's check-in after a week
     (checkin,) = world.sent_to("jana@web.example")
     assert checkin.header("content-language") == "de"
-    assert "Hallo Jana" in checkin.text
+    assert "Guten Tag Jana" in checkin.text
 
     token = world.reply_address("bob@law.example")
     quoted = ("Ich melde mich nächste Woche.\n\nAm 24.11.2026 um 10:30 schrieb mailflow "
