@@ -455,6 +455,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _mail(self, method: str, rest: str, query: dict[str, str], body: bytes) -> None:
         state = self.server.state
+        rest = re.sub(r"mailFolders\('([^']*)'\)", r"mailFolders/\1", rest)  # OData key form
         match = re.match(r"^/mailFolders(?:/([^/]+))?(?:/(childFolders|messages/delta))?$",
                          rest)
         if match:
