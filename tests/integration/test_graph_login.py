@@ -121,3 +121,28 @@ def test_a_certificate_signs_in_app_only(world: GraphWorld) -> None:
     assert status == 0, err
     assert world.server.state.grants == ["client_credentials"]
     assert "Microsoft Graph referrals@firm.example folder inbox exists" in out
+
+
+def test_the_readme_names_every_microsoft_key_and_the_lines_check_says() -> None:
+    import re
+    from pathlib import Path
+    root = Path(__file__).parents[2]
+    readme = (root / "README.md").read_text()
+    section = readme.split("## Microsoft 365\n")[1].split("\n## ")[0]
+    source = (root / "mailflow" / "config.py").read_text()
+    body = source.split("def _microsoft(")[1].split("\ndef ")[0]
+    keys = set(re.findall(r'section\.\w+\(\s*"(\w+)"', body)) | {"authority", "graph_url"}
+    listed = {k for k in keys if re.search(rf"(`|`microsoft\.|^  ){k}\b", section, re.M)}
+    settings_only = {"folder", "processed_folder", "quarantine_folder", "batch_size",
+                     "timeout", "ca_file"}  # in config.example.yaml, with comments
+    assert keys - listed <= settings_only, keys - listed - settings_only
+    for permission in ("IMAP.AccessAsUser.All", "SMTP.Send", "Mail.ReadWrite", "Mail.Send",
+                       "offline_access"):
+        assert f"`{permission}`" in section
+    troubleshooting = readme.split("## Troubleshooting")[1].split("\n## ")[0]
+    code = "".join(p.read_text() for p in (root / "mailflow").rglob("*.py"))
+    for phrase in ("not signed in to Microsoft 365", "the sign-in has lapsed",
+                   "consent missing: an administrator must grant the app's permissions",
+                   "permission missing: Graph refused to", "mailbox not found",
+                   "does not exist in"):
+        assert phrase in troubleshooting and phrase in code, phrase
