@@ -112,3 +112,30 @@ smtp:
         assert json.dumps(world.server.state.grants).count("device_code") == 2
     finally:
         controller.stop()
+
+
+@pytest.mark.dovecot
+def test_imap_with_the_sign_in_and_graph_sending_share_one_login(
+        oauth2_dovecot: DovecotServer, world: GraphWorld) -> None:
+    imap = account(oauth2_dovecot, 1)
+    world.write(rest=f"""imap:
+  host: {imap.host}
+  port: {imap.port}
+  tls: none
+  username: {USERNAME}
+  idle: false
+""")
+    world.server.state.fixed_access_token = GOOD_TOKEN
+    world.login()
+    # one device code for Exchange's IMAP scope; Graph's token came from the same sign-in
+    assert world.server.state.scopes_asked[0].split()[0] == \
+        "https://outlook.office.com/IMAP.AccessAsUser.All"
+    assert world.server.state.grants == ["device_code", "device_code", "refresh_token"]
+    from imapclient import IMAPClient
+    client = IMAPClient(imap.host, port=imap.port, ssl=False, timeout=10)
+    client.oauth2_login(USERNAME, GOOD_TOKEN)
+    client.append("INBOX", INTRO.replace(b"\n", b"\r\n"))
+    client.logout()
+    world.run("2026-11-23T10:00:00+00:00")
+    sent = world.sent()  # the acknowledgement and the partner brief, through Graph
+    assert sent and {m.in_reply_to for m in sent} == {"intro1@firm.example"}
