@@ -22,7 +22,9 @@ log = logging.getLogger("mailflow.graph")
 
 RETRIED = frozenset({429, 500, 502, 503, 504})
 ATTEMPTS = 6  # the first try and five retries
-MOST_WAIT = 120.0  # seconds: a longer Retry-After is cut to this (the next cycle tries again)
+# seconds: a longer Retry-After is cut to this, so that a request gives up within 5 minutes
+# (well within the service's watchdog) and the next cycle tries again
+MOST_WAIT = 60.0
 TokenSource = Callable[[bool], str]  # refresh -> an access token
 
 
@@ -83,13 +85,12 @@ class GraphClient:
         self.failure = failure
         self.sleep = sleep
         self.session = http_session(ca_file, timeout)
-        self._current: str | None = None
 
     @property
     def current_token(self) -> str:
-        if self._current is None:
-            self._current = self._token(False)
-        return self._current
+        """Asked before each request: MSAL answers from its cache until the token is near
+        its end, then refreshes it, so a long-running daemon never sends a stale one."""
+        return self._token(False)
 
     def url(self, path: str) -> str:
         return path if path.startswith("https://") else f"{self.root}{path}"
@@ -102,12 +103,12 @@ class GraphClient:
         once; any other error is a GraphError."""
         refreshed = False
         attempt = 0
+        token = self.current_token
         while True:
             try:
                 response = self.session.request(
                     method, self.url(path), json=json, data=data, stream=stream,
-                    headers={"Authorization": f"Bearer {self.current_token}",
-                             **(headers or {})})
+                    headers={"Authorization": f"Bearer {token}", **(headers or {})})
             except requests.RequestException as exc:
                 raise self.failure(f"cannot reach Microsoft Graph at {self.base}: "
                                    f"{connection_problem(exc)}") from exc
@@ -118,7 +119,7 @@ class GraphClient:
                 refreshed = True
                 response.close()
                 log.info("Graph refused the access token; refreshing it once")
-                self._current = self._token(True)
+                token = self._token(True)
                 continue
             if status == 401:
                 error = _error(response, what)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mailflow.adapters.graph_http import GraphClient, GraphError, TokenSource
+from mailflow.adapters.graph_http import GraphClient, GraphError
 from mailflow.adapters.mailbox import RESUMABLE, Batch, FetchedMessage
 from mailflow.errors import MailboxError
 
@@ -110,16 +110,14 @@ class GraphMailbox:
         self._lock = threading.RLock()  # ingest moves in a thread while it fetches
 
     @classmethod
-    def connect(cls, base: str, user: str, token: TokenSource, folder: str, *,
-                ca_file: Path | None = None, timeout: float = 30.0) -> GraphMailbox:
+    def open(cls, client: GraphClient, folder: str, ca_file: Path | None = None,
+             timeout: float = 30.0) -> GraphMailbox:
         """A mailbox whose folder exists: signing in and reaching it are checked here."""
-        client = GraphClient(base, user, token, failure=MailboxError, ca_file=ca_file,
-                             timeout=timeout)
         box = cls(client, folder, ca_file, timeout)
         try:
             box.folder_id(folder, create=False)
         except BaseException:
-            client.close()
+            box.close()
             raise
         return box
 

@@ -144,14 +144,8 @@ def open_mailbox(config: Config) -> MailboxSource:
     from mailflow.adapters.graph_mailbox import GraphMailbox
     microsoft = config.microsoft
     assert microsoft is not None, "config validation requires imap, maildir or microsoft"
-    client = graph_client(config, MailboxError)
-    box = GraphMailbox(client, microsoft.folder, microsoft.ca_file, microsoft.timeout)
-    try:
-        box.folder_id(microsoft.folder, create=False)
-    except BaseException:
-        box.close()
-        raise
-    return box
+    return GraphMailbox.open(graph_client(config, MailboxError), microsoft.folder,
+                             microsoft.ca_file, microsoft.timeout)
 
 
 def make_mailer(config: Config) -> Mailer:
