@@ -143,8 +143,13 @@ class Identity:
                               "run `mailflow login` again") from exc
 
     def _save(self) -> None:
-        if self.cache.has_state_changed:
+        if not self.cache.has_state_changed:
+            return
+        try:
             write_private(self.settings.cache, self.cache.serialize())
+        except OSError as exc:
+            raise SignInError(f"cannot keep the sign-in in {self.settings.cache}: "
+                              f"{exc.strerror}") from exc
 
     def app(self) -> msal.ClientApplication:
         """MSAL's application; building it reads the tenant's OpenID configuration."""

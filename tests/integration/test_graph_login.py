@@ -146,3 +146,28 @@ def test_the_readme_names_every_microsoft_key_and_the_lines_check_says() -> None
                    "permission missing: Graph refused to", "mailbox not found",
                    "does not exist in"):
         assert phrase in troubleshooting and phrase in code, phrase
+
+
+def test_a_wrong_tenant_or_an_unreachable_host_is_one_line(world: GraphWorld) -> None:
+    world.config.write_text(world.config.read_text().replace(
+        "tenant: contoso.onmicrosoft.com", "tenant: nosuch.onmicrosoft.com"))
+    problems = _check_problems(world)
+    assert len(problems) == 1
+    assert problems[0].startswith("microsoft: cannot use the tenant nosuch.onmicrosoft.com at "
+                                  f"{world.server.url}: check microsoft.tenant")
+    from tests.integration.dovecot_server import free_port
+    closed = f"https://127.0.0.1:{free_port()}"
+    world.config.write_text(world.config.read_text().replace(
+        f"authority: {world.server.url}", f"authority: {closed}"))
+    from mailflow.app import wiring
+    wiring._identity.cache_clear()
+    assert _check_problems(world) == [f"microsoft: cannot reach {closed}: connection refused"]
+
+
+def test_a_cache_that_cannot_be_written_is_one_line(world: GraphWorld) -> None:
+    world.config.write_text(world.config.read_text().replace(
+        "database: mailflow.db", "database: missing/dir/mailflow.db"))
+    world.server.state.device_answers = []
+    status, _, err = world.main("login")
+    assert status == 1 and "Traceback" not in err
+    assert "cannot keep the sign-in in" in err and "No such file or directory" in err
