@@ -194,8 +194,8 @@ class GraphMailbox:
                 continue
             delta = str(page.get("@odata.deltaLink", ""))
             log.debug("delta round: %s pages, %s messages", pages, len(found))
-            if not found and delta and cursor:
-                self._later[cursor] = delta
+            if not found and delta:
+                self._later[cursor or ""] = delta
             return sorted(found, key=lambda key: (found[key], key)), delta
 
     def batches(self, cursor: str | None, batch_size: int) -> Iterator[Batch]:

@@ -79,12 +79,13 @@ def check_step_templates(renderer: Renderer, config: Config) -> list[str]:
 
 
 def check_sign_in(config: Config) -> str | None:
-    """The Microsoft sign-in gives a token for every service that uses it; the problem in
-    one line, or None."""
+    """The Microsoft sign-in gives a fresh token for every service that uses it (refreshed
+    now, not taken from the cache: a lapsed sign-in shows here while a token it gave
+    earlier is still valid); the problem in one line, or None."""
     try:
         identity = identity_of(config)
         for scopes in sign_in_scopes(config):
-            identity.token(scopes)
+            identity.token(scopes, refresh=True)
     except MailflowError as exc:
         return str(exc)
     except Exception as exc:  # whatever MSAL raises, `check` says it in one line

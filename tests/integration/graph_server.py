@@ -146,6 +146,7 @@ class GraphState:
     lapsed: bool = False  # refresh tokens answer invalid_grant (AADSTS700082)
     consent_missing: bool = False  # tokens answer invalid_grant (AADSTS65001)
     denied: bool = False  # Graph answers 403 ErrorAccessDenied
+    wrong_audience: bool = False  # Graph answers 401 to every token, even a fresh one
     throttle: dict[str, int] = field(default_factory=dict)  # request kind -> 429s to give
     retry_after: str = "0"
     fail_moves: int = 0  # moves answered 503 (retried), this many
@@ -257,8 +258,11 @@ class Handler(BaseHTTPRequestHandler):
     # -- the identity platform
     def _identity(self, method: str, path: str, body: bytes) -> None:
         state = self.server.state
-        tenant = f"{self.base}/{TENANT}"
-        if path == f"/{TENANT}/v2.0/.well-known/openid-configuration":
+        # as Entra does, the configuration of a tenant named by its domain gives endpoints
+        # under the tenant's ID (MSAL keys its cache by that ID)
+        tenant = f"{self.base}/{UTID}"
+        if path in (f"/{TENANT}/v2.0/.well-known/openid-configuration",
+                    f"/{UTID}/v2.0/.well-known/openid-configuration"):
             self._send(200, {
                 "token_endpoint": f"{tenant}/oauth2/v2.0/token",
                 "token_endpoint_auth_methods_supported": ["client_secret_post",
@@ -295,7 +299,7 @@ class Handler(BaseHTTPRequestHandler):
                              "error_codes": [90002]})
             return
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-        if method == "POST" and path == f"/{TENANT}/oauth2/v2.0/devicecode":
+        if method == "POST" and path == f"/{UTID}/oauth2/v2.0/devicecode":
             state.scopes_asked.append(form.get("scope", ""))
             self._send(200, {
                 "user_code": "FGQ9ZH7AK",
@@ -308,7 +312,7 @@ class Handler(BaseHTTPRequestHandler):
                            "to authenticate.",
             })
             return
-        if method == "POST" and path == f"/{TENANT}/oauth2/v2.0/token":
+        if method == "POST" and path == f"/{UTID}/oauth2/v2.0/token":
             self._token(form)
             return
         self._send(404, {"error": "not_found"})
@@ -373,7 +377,9 @@ class Handler(BaseHTTPRequestHandler):
             refresh = f"0.AAAA-refresh-{n}"
             state.access_tokens.add(access)
             state.refresh_tokens.add(refresh)
-        scope = form.get("scope", "")
+        # the scopes granted: those asked for (the device code grant names them when the
+        # code is asked for, not again)
+        scope = form.get("scope") or (state.scopes_asked[-1] if state.scopes_asked else "")
         answer: dict[str, Any] = {"token_type": "Bearer", "scope": scope, "expires_in": 3599,
                                   "ext_expires_in": 3599, "access_token": access}
         if app_only:
@@ -398,7 +404,7 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.requests.append(f"{method} {path}")
         token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-        if token not in state.access_tokens:
+        if token not in state.access_tokens or state.wrong_audience:
             self._graph_error(401, "InvalidAuthenticationToken",
                               "Access token has expired or is not yet valid.")
             return

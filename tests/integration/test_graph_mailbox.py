@@ -201,3 +201,13 @@ def test_a_backlog_is_read_in_batches_by_the_parsing_processes_too(
     assert len(referrals(world)) == 9
     # a batch is plain data with a token: a parsing process fetches it on its own session
     assert not [r for r in caplog.records if "could not fetch" in r.getMessage()]
+
+
+def test_a_token_refused_even_when_fresh_is_one_line_and_no_loop(world: GraphWorld) -> None:
+    world.login()
+    world.server.state.wrong_audience = True
+    status, _, err = world.main("run", "--once", "--now", NOW)
+    assert status == 1 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith(
+        "mailflow: Graph refuses the signed-in token (InvalidAuthenticationToken")
+    assert world.server.state.grants.count("refresh_token") == 1  # refreshed once, no more
