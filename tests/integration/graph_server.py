@@ -1,20 +1,15 @@
-"""A local Microsoft identity platform and Microsoft Graph, over TLS with a test CA.
+"""A local Microsoft 365 over TLS with a test CA: the identity platform's routes
+(identity_server.py) and Microsoft Graph's mail endpoints, built from Microsoft's
+documentation with its response shapes as fixtures.
 
-Built from Microsoft's documentation, with its response shapes as fixtures:
-- OpenID configuration (`/{tenant}/v2.0/.well-known/openid-configuration`),
-- the device authorization grant (`/oauth2/v2.0/devicecode`; `/token` answering
-  `authorization_pending`, `expired_token`, then the tokens), the refresh_token grant and
-  `invalid_grant` with its AADSTS code, client credentials with a certificate assertion
-  (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code, -auth-code-flow,
-  -client-creds-grant-flow, reference-error-codes);
-- Graph v1.0 mail: `mailFolders` (well-known names, `$filter=displayName eq`,
-  `childFolders`, create), `messages/delta` rounds in pages (`@odata.nextLink`, then
-  `@odata.deltaLink`; `@removed` rows for messages moved away; 410 for an unknown
-  token), `/messages/{id}/$value`, `/messages/{id}/move` (201, a new id), `sendMail` with a
-  base64 MIME body (202), and the error shape `{"error": {"code", "message"}}` with 401
-  InvalidAuthenticationToken, 403 ErrorAccessDenied, 404 ErrorInvalidUser /
-  ErrorItemNotFound and 429 with Retry-After (graph/api/message-delta, user-sendmail,
-  message-move, mailfolder-post-childfolders, graph/throttling, graph/errors).
+Graph v1.0 mail: `mailFolders` (well-known names, `$filter=displayName eq`,
+`childFolders`, create), `messages/delta` rounds in pages (`@odata.nextLink`, then
+`@odata.deltaLink`; `@removed` rows for messages moved away; 410 for an unknown token),
+`/messages/{id}/$value`, `/messages/{id}/move` (201, a new id), `sendMail` with a base64
+MIME body (202), and the error shape `{"error": {"code", "message"}}` with 401
+InvalidAuthenticationToken, 403 ErrorAccessDenied, 404 ErrorInvalidUser /
+ErrorItemNotFound and 429 with Retry-After (learn.microsoft.com: graph/api/message-delta,
+user-sendmail, message-move, mailfolder-post-childfolders, graph/throttling, graph/errors).
 
 Scripted faults (`throttle`, `fail_moves`, `lapse`, …) are set on the server by tests.
 """
@@ -37,89 +32,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from tests.integration.identity_server import (
+    CLIENT_ID,
+    TENANT,
+    USER,
+    IdentityRoutes,
+)
+from tests.integration.tls_ca import LocalCA, make_ca, make_client_certificate
 
-TENANT = "contoso.onmicrosoft.com"
-CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
-USER = "referrals@firm.example"
-UID, UTID = "00000000-0000-0000-66f3-3332eca7ea81", "9188040d-6c67-4c5b-b112-36a304b66dad"
+__all__ = ["CLIENT_ID", "TENANT", "USER", "make_client_certificate"]
 WELL_KNOWN = ("inbox", "sentitems", "drafts", "deleteditems", "archive", "junkemail")
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-@dataclass(frozen=True)
-class TestCA:
-    ca_file: Path
-    cert_file: Path
-    key_file: Path
-
-
-def make_ca(root: Path, host: str = "127.0.0.1") -> TestCA:
-    """A CA, and a server certificate it signed for `host` (an IP address SAN)."""
-    import ipaddress
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca = (x509.CertificateBuilder().subject_name(_name("mailflow test CA"))
-          .issuer_name(_name("mailflow test CA")).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(hours=1))
-          .not_valid_after(now + datetime.timedelta(days=2))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
-                                       crl_sign=True, content_commitment=False,
-                                       key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False,
-                                       decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                         critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (x509.CertificateBuilder().subject_name(_name(host)).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(
-                ipaddress.ip_address(host))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    ca_file, cert_file, key_file = root / "ca.pem", root / "server.pem", root / "server-key.pem"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.TraditionalOpenSSL,
-                                           serialization.NoEncryption()))
-    return TestCA(ca_file, cert_file, key_file)
-
-
-def make_client_certificate(root: Path) -> tuple[Path, Path]:
-    """A self-signed certificate and its key, as an app registration's credential."""
-    now = datetime.datetime.now(datetime.UTC)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (x509.CertificateBuilder().subject_name(_name("mailflow app"))
-            .issuer_name(_name("mailflow app")).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=2)).sign(key, hashes.SHA256()))
-    cert_file, key_file = root / "app.pem", root / "app-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
 
 
 @dataclass
@@ -206,7 +130,7 @@ def _initial(state: GraphState) -> None:
         state.folder(name)
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(IdentityRoutes, BaseHTTPRequestHandler):
     server: GraphServer
     protocol_version = "HTTP/1.1"
 
@@ -256,145 +180,6 @@ class Handler(BaseHTTPRequestHandler):
             return
 
     # -- the identity platform
-    def _identity(self, method: str, path: str, body: bytes) -> None:
-        state = self.server.state
-        # as Entra does, the configuration of a tenant named by its domain gives endpoints
-        # under the tenant's ID (MSAL keys its cache by that ID)
-        tenant = f"{self.base}/{UTID}"
-        if path in (f"/{TENANT}/v2.0/.well-known/openid-configuration",
-                    f"/{UTID}/v2.0/.well-known/openid-configuration"):
-            self._send(200, {
-                "token_endpoint": f"{tenant}/oauth2/v2.0/token",
-                "token_endpoint_auth_methods_supported": ["client_secret_post",
-                                                          "private_key_jwt",
-                                                          "client_secret_basic"],
-                "jwks_uri": f"{tenant}/discovery/v2.0/keys",
-                "response_modes_supported": ["query", "fragment", "form_post"],
-                "subject_types_supported": ["pairwise"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "response_types_supported": ["code", "id_token", "code id_token",
-                                             "id_token token"],
-                "scopes_supported": ["openid", "profile", "email", "offline_access"],
-                "issuer": f"{self.base}/{UTID}/v2.0",
-                "request_uri_parameter_supported": False,
-                "userinfo_endpoint": f"{self.base}/oidc/userinfo",
-                "authorization_endpoint": f"{tenant}/oauth2/v2.0/authorize",
-                "device_authorization_endpoint": f"{tenant}/oauth2/v2.0/devicecode",
-                "http_logout_supported": True,
-                "frontchannel_logout_supported": True,
-                "end_session_endpoint": f"{tenant}/oauth2/v2.0/logout",
-                "claims_supported": ["sub", "iss", "aud", "exp", "iat", "name", "oid", "tid",
-                                     "preferred_username"],
-                "tenant_region_scope": "EU",
-                "cloud_instance_name": "microsoftonline.com",
-                "cloud_graph_host_name": "graph.windows.net",
-                "msgraph_host": "graph.microsoft.com",
-            })
-            return
-        if path.startswith("/") and "/v2.0/.well-known/" in path:
-            # an unknown tenant (reference-error-codes: AADSTS90002)
-            self._send(400, {"error": "invalid_tenant", "error_description":
-                             "AADSTS90002: Tenant 'x' not found. Check to make sure you have "
-                             "the correct tenant ID and are signing into the correct cloud.",
-                             "error_codes": [90002]})
-            return
-        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-        if method == "POST" and path == f"/{UTID}/oauth2/v2.0/devicecode":
-            state.scopes_asked.append(form.get("scope", ""))
-            self._send(200, {
-                "user_code": "FGQ9ZH7AK",
-                "device_code": "DAQABAAEAAAD--DLA3VO7QrddgJg7WevrQvEQVbZEXAMPLE",
-                "verification_uri": "https://microsoft.com/devicelogin",
-                "expires_in": 900,
-                "interval": 0,  # the documented 5, shortened for the tests
-                "message": "To sign in, use a web browser to open the page "
-                           "https://microsoft.com/devicelogin and enter the code FGQ9ZH7AK "
-                           "to authenticate.",
-            })
-            return
-        if method == "POST" and path == f"/{UTID}/oauth2/v2.0/token":
-            self._token(form)
-            return
-        self._send(404, {"error": "not_found"})
-
-    def _token_error(self, error: str, description: str, code: int) -> None:
-        self._send(400, {"error": error, "error_description": f"AADSTS{code}: {description}"
-                         "\r\nTrace ID: 0000aaaa-11bb-cccc-dd22-eeeeee333333\r\nCorrelation ID: "
-                         "aaaa0000-bb11-2222-33cc-444444dddddd\r\nTimestamp: 2026-11-23 "
-                         "09:00:00Z", "error_codes": [code], "timestamp": "2026-11-23 09:00:00Z",
-                         "trace_id": "0000aaaa-11bb-cccc-dd22-eeeeee333333",
-                         "correlation_id": "aaaa0000-bb11-2222-33cc-444444dddddd"})
-
-    def _token(self, form: dict[str, str]) -> None:
-        state = self.server.state
-        grant = form.get("grant_type", "")
-        with state.lock:
-            state.grants.append(grant.rsplit(":", 1)[-1])
-        if form.get("client_id") != CLIENT_ID:
-            self._token_error("unauthorized_client", f"Application with identifier "
-                              f"'{form.get('client_id')}' was not found in the directory "
-                              f"'{TENANT}'.", 700016)
-            return
-        if grant == "urn:ietf:params:oauth:grant-type:device_code":
-            with state.lock:
-                answer = state.device_answers.pop(0) if state.device_answers else ""
-            if answer == "authorization_pending":
-                self._token_error("authorization_pending", "The user hasn't finished "
-                                  "authenticating, but hasn't canceled the flow.", 70016)
-                return
-            if answer == "expired_token":
-                self._token_error("expired_token", "The device code has expired.", 70020)
-                return
-        elif grant == "refresh_token":
-            if state.lapsed or form.get("refresh_token") not in state.refresh_tokens:
-                self._token_error("invalid_grant", "The refresh token has expired due to "
-                                  "inactivity. The token was issued on 2026-08-01T09:00:00Z "
-                                  "and was inactive for 90.00:00:00.", 700082)
-                return
-        elif grant == "client_credentials":
-            if form.get("client_assertion_type") != \
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" or \
-                    form.get("client_assertion", "").count(".") != 2:
-                self._token_error("invalid_client", "The client assertion is missing.",
-                                  7000215)
-                return
-        else:
-            self._token_error("unsupported_grant_type", f"grant {grant}", 70003)
-            return
-        if state.consent_missing:
-            self._token_error("invalid_grant", "The user or administrator has not consented "
-                              f"to use the application with ID '{CLIENT_ID}' named "
-                              "'mailflow'. Send an interactive authorization request for this "
-                              "user and resource.", 65001)
-            return
-        self._send(200, self._tokens(form, grant == "client_credentials"))
-
-    def _tokens(self, form: dict[str, str], app_only: bool) -> dict[str, Any]:
-        state = self.server.state
-        with state.lock:
-            n = next(state.ids)
-            access = state.fixed_access_token or f"eyJ0eXAiOiJKV1Qi.access-{n}"
-            refresh = f"0.AAAA-refresh-{n}"
-            state.access_tokens.add(access)
-            state.refresh_tokens.add(refresh)
-        # the scopes granted: those asked for (the device code grant names them when the
-        # code is asked for, not again)
-        scope = form.get("scope") or (state.scopes_asked[-1] if state.scopes_asked else "")
-        answer: dict[str, Any] = {"token_type": "Bearer", "scope": scope, "expires_in": 3599,
-                                  "ext_expires_in": 3599, "access_token": access}
-        if app_only:
-            return answer
-        now = int(datetime.datetime.now(datetime.UTC).timestamp())
-        claims = {"aud": CLIENT_ID, "iss": f"{self.base}/{UTID}/v2.0", "iat": now,
-                  "nbf": now, "exp": now + 3600, "name": "Referrals",
-                  "oid": UID, "preferred_username": USER,
-                  "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
-                  "tid": UTID, "ver": "2.0"}
-        id_token = ".".join([_b64url(b'{"alg":"none","typ":"JWT"}'),
-                             _b64url(json.dumps(claims).encode()), ""])
-        return {**answer, "refresh_token": refresh, "id_token": id_token,
-                "client_info": _b64url(json.dumps({"uid": UID, "utid": UTID}).encode())}
-
     # -- Microsoft Graph
     def _graph(self, method: str, body: bytes) -> None:
         state = self.server.state
@@ -602,7 +387,7 @@ class Handler(BaseHTTPRequestHandler):
 class GraphServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, ca: TestCA) -> None:
+    def __init__(self, ca: LocalCA) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(ca.cert_file, ca.key_file)
