@@ -115,6 +115,34 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True)
+class MicrosoftConfig:
+    """Microsoft 365: the sign-in (`mailflow login`), and Graph where IMAP or SMTP is not set.
+
+    `mailbox` is whose mail Graph reads: None is the signed-in user (/me), or with a
+    certificate (app-only, no user) the tracker address.
+    """
+
+    tenant: str
+    client_id: str
+    authority: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com"
+    mailbox: str | None = None
+    certificate: Path | None = None
+    certificate_key: Path | None = None
+    ca_file: Path | None = None
+    folder: str = "inbox"
+    processed_folder: str | None = _MAILBOX.processed_folder
+    quarantine_folder: str = _MAILBOX.quarantine_folder
+    poll_interval: int = _MAILBOX.poll_interval
+    batch_size: int = 50
+    timeout: float = 30.0
+
+    @property
+    def app_only(self) -> bool:
+        return self.certificate is not None
+
+
+@dataclass(frozen=True)
 class PartnerEntry:
     email: tuple[str, ...]
     name: str = ""
@@ -177,6 +205,7 @@ class Config:
     trust_authentication_results: str | None = None
     alert_after_minutes: int = 60
     language: str = "en"  # the firm's: the referrers' and anyone's not otherwise known
+    microsoft: MicrosoftConfig | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -231,10 +260,11 @@ def _oauth2(section: Section) -> Secret | None:
     return Secret(section.file, section.key("oauth2_token"), command=command)
 
 
-def _imap(section: Section, base: Path) -> ImapConfig:
+def _imap(section: Section, base: Path, microsoft: bool = False) -> ImapConfig:
+    """`microsoft`: a `microsoft:` section signs in, so no password is needed (XOAUTH2)."""
     tls = section.choice("tls", TLS_MODES, "ssl")
     oauth2 = _oauth2(section)
-    password = _secret(section, "password", required=oauth2 is None)
+    password = _secret(section, "password", required=oauth2 is None and not microsoft)
     ca_file = section.string("ca_file", None)
     default = _defaults(ImapConfig)
     config = ImapConfig(
@@ -276,6 +306,45 @@ def _smtp(section: Section, base: Path) -> SmtpConfig:
         ca_file=_path(base, ca_file) if ca_file else None,
         timeout=section.number("timeout", default["timeout"]),
         oauth2_token=_oauth2(section),
+    )
+    section.finish()
+    return config
+
+
+def _https_url(section: Section, key: str, default: str) -> str:
+    url: str = section.string(key, default)
+    if not url.startswith("https://"):
+        raise section.error(key, f'expected an https:// address, got "{url}"')
+    return url.rstrip("/")
+
+
+def _microsoft(section: Section, base: Path) -> MicrosoftConfig:
+    default = _defaults(MicrosoftConfig)
+    certificate = section.string("certificate", None)
+    certificate_key = section.string("certificate_key", None)
+    if (certificate is None) != (certificate_key is None):
+        raise section.error("certificate_key" if certificate else "certificate",
+                            "give both certificate and certificate_key (app-only sign-in), "
+                            "or neither")
+    mailbox = section.string("mailbox", None)
+    ca_file = section.string("ca_file", None)
+    config = MicrosoftConfig(
+        tenant=section.string("tenant"),
+        client_id=section.string("client_id"),
+        authority=_https_url(section, "authority", default["authority"]),
+        graph_url=_https_url(section, "graph_url", default["graph_url"]),
+        mailbox=_email(section, "mailbox", mailbox) if mailbox else None,
+        certificate=_path(base, certificate) if certificate else None,
+        certificate_key=_path(base, certificate_key) if certificate_key else None,
+        ca_file=_path(base, ca_file) if ca_file else None,
+        folder=section.string("folder", default["folder"]),
+        processed_folder=(None if section.raw("processed_folder", "x") is False
+                          else section.string("processed_folder", default["processed_folder"])),
+        quarantine_folder=section.string("quarantine_folder", default["quarantine_folder"]),
+        poll_interval=section.integer("poll_interval", default["poll_interval"], minimum=5),
+        batch_size=section.integer("batch_size", default["batch_size"], minimum=1,
+                                   maximum=1000),
+        timeout=section.number("timeout", default["timeout"]),
     )
     section.finish()
     return config
@@ -476,16 +545,21 @@ def parse_config(data: Any, path: Path) -> Config:
     trackers = tuple(_email(top, "tracker", t) for t in top.strings("tracker"))
     imap = top.section("imap")
     maildir = top.string("maildir", None)
+    microsoft_section = top.section("microsoft")
+    microsoft = (_microsoft(microsoft_section, base) if microsoft_section is not None
+                 else None)
     if imap is not None and maildir is not None:
         raise top.error("maildir", "give either imap or maildir, not both")
-    if imap is None and maildir is None:
-        raise top.error("imap", "is required (or maildir: PATH for a local mailbox)")
+    if imap is None and maildir is None and microsoft is None:
+        raise top.error("imap", "is required (or maildir: PATH for a local mailbox, or "
+                                "microsoft: for Microsoft Graph)")
     smtp = top.section("smtp")
     outbox_dir = top.string("outbox_dir", None)
     if smtp is not None and outbox_dir is not None:
         raise top.error("outbox_dir", "give either smtp or outbox_dir, not both")
-    if smtp is None and outbox_dir is None:
-        raise top.error("smtp", "no way to send: add an `smtp:` section or `outbox_dir: PATH`")
+    if smtp is None and outbox_dir is None and microsoft is None:
+        raise top.error("smtp", "no way to send: add an `smtp:` section, `outbox_dir: PATH` "
+                                "or `microsoft:` for Microsoft Graph")
     templates_dir = top.string("templates_dir", None)
     admin = top.string("admin", None)
     secret = _secret(top, "secret", required=False)
@@ -506,7 +580,7 @@ def parse_config(data: Any, path: Path) -> Config:
         business_hours=_business_hours(top.section("business_hours")),
         workflow=_workflow(top.section("workflow")),
         secret=secret,
-        imap=_imap(imap, base) if imap is not None else None,
+        imap=_imap(imap, base, microsoft is not None) if imap is not None else None,
         maildir=_path(base, maildir) if maildir else None,
         smtp=_smtp(smtp, base) if smtp is not None else None,
         outbox_dir=_path(base, outbox_dir) if outbox_dir else None,
@@ -516,6 +590,7 @@ def parse_config(data: Any, path: Path) -> Config:
         trust_authentication_results=top.string("trust_authentication_results", None),
         alert_after_minutes=top.integer("alert_after_minutes", default["alert_after_minutes"],
                                         minimum=1),
+        microsoft=microsoft,
     )
     top.finish()
     return config

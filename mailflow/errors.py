@@ -5,6 +5,7 @@ MailflowError            anything the user can act on; the CLI prints it on one 
 ├── MailboxError         the mailbox (IMAP server or Maildir) cannot be used
 ├── SendError            the outgoing transport (SMTP or outbox dir) cannot be used
 │   └── PermanentSendError   the server refused a message for good (5xx)
+├── SignInError          the stored Microsoft sign-in cannot give a token (run `mailflow login`)
 ├── TemplateError        a template is missing or does not render
 └── UsageError           a command was given something it cannot act on (unknown REF…)
 
@@ -37,6 +38,13 @@ class SendError(MailflowError):
 
 class PermanentSendError(SendError):
     """The server refused the message for good (SMTP 5xx)."""
+
+
+class SignInError(MailflowError):
+    """The Microsoft sign-in cannot give a token: never signed in, lapsed, consent missing.
+
+    The daemon alerts the admin at once: waiting does not mend it, a person must act.
+    """
 
 
 class TemplateError(MailflowError):

@@ -35,11 +35,11 @@ class SmtpMailer:
     def __init__(self, host: str, port: int, tls: str, username: str | None,
                  password: str | None, *, verify_certificates: bool = True,
                  ca_file: Path | None = None, timeout: float = 30.0,
-                 oauth2_token: str | None = None) -> None:
+                 oauth2_token: Callable[[], str] | None = None) -> None:
         self.host, self.port, self.tls = host, port, tls
         self.username, self.password = username, password
         self.timeout = timeout
-        self.oauth2_token = oauth2_token
+        self.oauth2_token = oauth2_token  # asked at each login: a token lives an hour
         self.context = client_context(verify_certificates, ca_file)
 
     def _where(self) -> str:
@@ -48,20 +48,23 @@ class SmtpMailer:
     def _connect(self) -> smtplib.SMTP:
         """A logged-in connection, or SendError with one clear line (the socket closed)."""
         client: smtplib.SMTP | None = None
+        # asked before connecting: a token command's or a sign-in's failure is its own line
+        token = (self.oauth2_token() if self.username and self.oauth2_token is not None
+                 else None)
         try:
             if self.tls == "ssl":
                 client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
                                           context=self.context)
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            self._handshake(client)
+            self._handshake(client, token)
             return client
         except Exception as exc:
             if client is not None:
                 client.close()
             raise self._explain(exc) from exc
 
-    def _handshake(self, client: smtplib.SMTP) -> None:
+    def _handshake(self, client: smtplib.SMTP, oauth2_token: str | None) -> None:
         client.ehlo()
         if self.tls == "starttls":
             if not client.has_extn("starttls"):
@@ -69,8 +72,8 @@ class SmtpMailer:
                                 "offer STARTTLS (refusing to send in plaintext)")
             client.starttls(context=self.context)
             client.ehlo()
-        if self.username and self.oauth2_token is not None:
-            token = f"user={self.username}\x01auth=Bearer {self.oauth2_token}\x01\x01"
+        if self.username and oauth2_token is not None:
+            token = f"user={self.username}\x01auth=Bearer {oauth2_token}\x01\x01"
             client.auth("XOAUTH2", lambda challenge=None: token, initial_response_ok=True)
         elif self.username:
             client.login(self.username, self.password or "")

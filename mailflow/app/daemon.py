@@ -16,7 +16,7 @@ from mailflow.adapters.mailbox import PUSH, MailboxSource
 from mailflow.app import alerts
 from mailflow.app.cycle import run_cycle
 from mailflow.app.wiring import App, open_mailbox
-from mailflow.errors import ConfigError, MailboxError, MailflowError
+from mailflow.errors import ConfigError, MailboxError, MailflowError, SignInError
 
 log = logging.getLogger("mailflow.app.daemon")
 IDLE_RENEW_SECONDS = 9 * 60  # servers drop IDLE near 29 min, Office 365 sooner
@@ -62,7 +62,9 @@ class Daemon:
         except Exception as exc:  # anything else: report, back off, try again
             self.failures += 1
             self._drop_mailbox()
-            urgent = isinstance(exc, MailboxError) and "password" in str(exc)
+            # waiting mends neither a refused password nor a lapsed sign-in: tell at once
+            urgent = ((isinstance(exc, MailboxError) and "password" in str(exc))
+                      or isinstance(exc, SignInError))
             if isinstance(exc, MailflowError):
                 log.error("cycle failed (%s in a row): %s", self.failures, exc)
             else:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from mailflow.adapters.renderer import Renderer
 from mailflow.app.template_context import sample_context, say
-from mailflow.app.wiring import mailbox_settings, make_mailer, open_mailbox
+from mailflow.app.wiring import (
+    graph_reads,
+    graph_sends,
+    identity_of,
+    imap_signs_in,
+    mailbox_settings,
+    make_mailer,
+    open_mailbox,
+    sign_in_scopes,
+    smtp_signs_in,
+)
 from mailflow.config import Config
 from mailflow.core.addressing import Trackers
 from mailflow.core.languages import SUPPORTED
@@ -70,6 +80,21 @@ def check_step_templates(renderer: Renderer, config: Config) -> list[str]:
             for step in config.workflow.steps if step.template not in names]
 
 
+def check_sign_in(config: Config) -> str | None:
+    """The Microsoft sign-in gives a fresh token for every service that uses it (refreshed
+    now, not taken from the cache: a lapsed sign-in shows here while a token it gave
+    earlier is still valid); the problem in one line, or None."""
+    try:
+        identity = identity_of(config)
+        for scopes in sign_in_scopes(config):
+            identity.token(scopes, refresh=True)
+    except MailflowError as exc:
+        return str(exc)
+    except Exception as exc:  # whatever MSAL raises, `check` says it in one line
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def run_checks(config: Config) -> str:
     ok: list[str] = [f"config: {config.path} is valid"]
     problems: list[str] = []
@@ -90,19 +115,31 @@ def run_checks(config: Config) -> str:
             login.lower()):
         problems.append(f"tracker: {config.tracker} does not match the mailbox {login}; "
                         "set tracker to the address this mailbox receives")
-    try:
-        mailbox = open_mailbox(config)
-        mailbox.close()
-        ok.append(f"mailbox: logged in, {settings.where} exists")
-    except MailflowError as exc:
-        problems.append(f"mailbox: {exc}")
-    try:
-        mailer = make_mailer(config)
-        mailer.check()
-        ok.append("sending: " + (f"SMTP {config.smtp.host} accepts our login" if config.smtp
-                                 else f"outbox directory {config.outbox_dir} is writable"))
-    except MailflowError as exc:
-        problems.append(f"sending: {exc}")
+    signed_in = True
+    if sign_in_scopes(config):
+        problem = check_sign_in(config)
+        signed_in = problem is None
+        if problem is None:
+            ok.append("microsoft: signed in")
+        else:  # said once here, not again by each service that signs in
+            problems.append(f"microsoft: {problem}")
+    if signed_in or not (graph_reads(config) or imap_signs_in(config)):
+        try:
+            mailbox = open_mailbox(config)
+            mailbox.close()
+            ok.append(f"mailbox: logged in, {settings.where} exists")
+        except MailflowError as exc:
+            problems.append(f"mailbox: {exc}")
+    if signed_in or not (graph_sends(config) or smtp_signs_in(config)):
+        try:
+            mailer = make_mailer(config)
+            mailer.check()
+            ok.append("sending: " + (f"SMTP {config.smtp.host} accepts our login" if config.smtp
+                                     else f"outbox directory {config.outbox_dir} is writable"
+                                     if config.outbox_dir else
+                                     "Microsoft Graph accepts our sign-in"))
+        except MailflowError as exc:
+            problems.append(f"sending: {exc}")
     if problems:
         raise MailflowError("\n".join(problems))
     return "\n".join(ok)

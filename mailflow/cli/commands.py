@@ -61,6 +61,28 @@ def check(config: Config, args: argparse.Namespace) -> str:
     return run_checks(config)
 
 
+def login(config: Config, args: argparse.Namespace) -> str:
+    """The device-code sign-in; the token cache is kept owner-only next to the database."""
+    from mailflow.app.wiring import identity_of, sign_in_scopes, sign_in_settings
+    if config.microsoft is None:
+        raise UsageError("there is no `microsoft:` section in the config: nothing to sign in "
+                         "to (see README, Microsoft 365)")
+    groups = sign_in_scopes(config)
+    if not groups:
+        raise UsageError("nothing in the config signs in to Microsoft 365: IMAP and SMTP "
+                         "have a password or a token command")
+    identity = identity_of(config)
+
+    def show(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    who = identity.login(groups[0], show)
+    for scopes in groups[1:]:  # another resource: a token from the same sign-in
+        identity.token(scopes)
+    return (f"signed in as {who}; the sign-in is kept in {sign_in_settings(config).cache} "
+            "(owner-only) and refreshed by itself")
+
+
 def run(config: Config, args: argparse.Namespace, now: datetime) -> str | None:
     from mailflow.app.cycle import run_cycle
     with opened(config) as app:

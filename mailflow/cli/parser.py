@@ -108,6 +108,13 @@ def check(ctx: click.Context) -> Any:
 
 
 @cli.command()
+@click.pass_context
+def login(ctx: click.Context) -> Any:
+    """Sign the mailbox in to Microsoft 365 (device code); needs a `microsoft:` section."""
+    return _run(ctx, operations.login)
+
+
+@cli.command()
 @click.option("--once", is_flag=True, help="one cycle (ingest, plan, send), then exit")
 @click.option("--now", type=Moment(), help="with --once: act as if it were this time")
 @click.option("--since", type=Moment(), help="ignore (do not even record) mail dated before")

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[2] / "mailflow"
-OUTSIDE = {"imapclient", "smtplib", "sqlite_utils", "sqlite3", "jinja2"}
+OUTSIDE = {"imapclient", "smtplib", "sqlite_utils", "sqlite3", "jinja2", "msal", "requests"}
 SQL = re.compile(r"\b(select\s+.+\s+from|insert\s+into|update\s+\w+\s+set|delete\s+from)\b",
                  re.IGNORECASE)
 

@@ -142,3 +142,40 @@ def test_a_hanging_password_command_is_one_clear_error(tmp_path: Path,
     assert config.imap is not None and config.imap.password is not None
     with pytest.raises(ConfigError, match=r"imap.password_command: command did not finish"):
         config.imap.password.reveal()
+
+
+MICROSOFT = {"tenant": "firm.onmicrosoft.com", "client_id": "6731de76-14a6-49ae-97bc-6eba6914391e"}
+
+
+def test_microsoft_alone_reads_and_sends_through_graph() -> None:
+    config = parse_config({"tracker": "referrals@firm.example", "microsoft": MICROSOFT},
+                          Path("/etc/mailflow.yaml"))
+    assert config.imap is None and config.smtp is None and config.maildir is None
+    assert config.microsoft is not None and not config.microsoft.app_only
+    assert config.microsoft.authority == "https://login.microsoftonline.com"
+    assert config.microsoft.graph_url == "https://graph.microsoft.com"
+    assert config.microsoft.folder == "inbox"
+
+
+def test_with_microsoft_imap_needs_no_password() -> None:
+    imap = {k: v for k, v in IMAP.items() if k != "password_env"}
+    config = parse({"maildir": None, "imap": imap, "microsoft": MICROSOFT})
+    assert config.imap is not None and config.imap.password is None
+    with pytest.raises(ConfigError, match=r"imap.password_env: is required"):
+        parse({"maildir": None, "imap": imap})
+
+
+@pytest.mark.parametrize(("microsoft", "message"), [
+    ({"client_id": "x"}, "/etc/mailflow.yaml: microsoft.tenant: is required"),
+    ({**MICROSOFT, "authority": "http://login.example"},
+     'microsoft.authority: expected an https:// address, got "http://login.example"'),
+    ({**MICROSOFT, "certificate": "app.pem"},
+     "microsoft.certificate_key: give both certificate and certificate_key"),
+    ({**MICROSOFT, "mailbox": "not an address"},
+     'microsoft.mailbox: expected an email address, got "not an address"'),
+    ({**MICROSOFT, "scopes": ["x"]}, "microsoft.scopes: unknown key"),
+])
+def test_a_microsoft_mistake_is_one_line_naming_the_key(microsoft: dict[str, Any],
+                                                         message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse({"microsoft": microsoft})

@@ -164,10 +164,10 @@ def test_xoauth2() -> None:
     controller, peer = start_peer(Behaviour(oauth2=("referrals@firm.example", "ya29.token")))
     try:
         good = SmtpMailer(peer.host, peer.port, "none", "referrals@firm.example", None,
-                          timeout=10, oauth2_token="ya29.token")
+                          timeout=10, oauth2_token=lambda: "ya29.token")
         assert good.send_batch([outgoing(1)])[0].status == "sent"
         stale = SmtpMailer(peer.host, peer.port, "none", "referrals@firm.example", None,
-                           timeout=10, oauth2_token="expired")
+                           timeout=10, oauth2_token=lambda: "expired")
         with pytest.raises(SendError, match="SMTP login failed"):
             stale.check()
     finally:
