@@ -72,8 +72,9 @@ def test_a_chunk_plans_what_one_by_one_plans(tmp_path: Path) -> None:
 
 def test_a_ledger_only_referral_plans_nothing_and_keeps_no_pending_step(
         tmp_path: Path) -> None:
-    """History and received referrals are never chased: planning them is quick (most of
-    a first run), yet a pending step one of them somehow has is still cancelled."""
+    """History is never chased: planning it is quick (most of a first run), yet a pending
+    step one of them somehow has is still cancelled. A received referral plans only its own
+    steps, aimed at the firm."""
     app = populated(tmp_path)
     store = app.store
     try:
@@ -91,7 +92,8 @@ def test_a_ledger_only_referral_plans_nothing_and_keeps_no_pending_step(
             store.mark_for_planning(list(ids.values()))
         plan_marked(app, NOW)
         assert [r.status for r in store.step_rows(stale)] == ["cancelled"]
-        assert store.step_rows(ids["received"]) == []
+        assert [(r.step, r.recipient) for r in store.step_rows(ids["received"])] == [
+            ("received_reminder", "alice@firm.example")]
         assert store.marked_for_planning() == []
     finally:
         app.close()

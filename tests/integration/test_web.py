@@ -245,7 +245,7 @@ def test_demo_web_prints_a_link_that_signs_the_demo_referrer_in(tmp_path) -> Non
         pressed = urllib.parse.urlencode({"t": html.unescape(match.group(1)),
                                           "auth": match.group(2)}).encode()
         page = opener.open(f"http://127.0.0.1:{port}/auth", pressed, timeout=10).read().decode()
-        assert "alice@firm.example" in page and page.count('class="referral"') == 5
+        assert "alice@firm.example" in page and page.count('class="referral"') == 6
         assert "R-5" in opener.open(f"http://127.0.0.1:{port}/referrals/5").read().decode()
     finally:
         process.terminate()
