@@ -395,6 +395,43 @@ class ImapMailbox:
         except IMAPClientError as exc:
             raise MailboxError(f"cannot append to {folder}: {exc}") from exc
 
+    def expunge_mentioning(self, folder: str, needles: Sequence[str],
+                           dry_run: bool = False) -> int:
+        """SEARCH TEXT (headers and body) for each needle in `folder`, then STORE \\Deleted
+        and UID EXPUNGE of those UIDs alone (a plain EXPUNGE, without UIDPLUS, could take
+        others' deleted mail with it: then they are only flagged). The folder read from
+        is selected again after."""
+        wanted = [n for n in needles if n]
+        if not wanted:
+            return 0
+        with self._lock:
+            name = self.server_name(folder)
+            try:
+                if not self.client.folder_exists(name):
+                    return 0
+                self.client.select_folder(name, readonly=dry_run)
+                try:
+                    uids: set[int] = set()
+                    for needle in wanted:
+                        charset = None if needle.isascii() else "UTF-8"
+                        uids.update(int(u) for u in self.client.search(
+                            ["TEXT", needle], charset=charset))
+                    if uids and not dry_run:
+                        found = sorted(uids)
+                        self.client.add_flags(found, [b"\\Deleted"])
+                        if self.client.has_capability("UIDPLUS"):
+                            self.client.uid_expunge(found)
+                        else:
+                            log.warning("%s: no UIDPLUS: %s messages flagged \\Deleted, "
+                                        "not expunged", folder, len(found))
+                        for answer in ("EXPUNGE", "VANISHED", "FETCH"):
+                            self.client._imap.untagged_responses.pop(answer, None)
+                    return len(uids)
+                finally:
+                    self.select()
+            except IMAPClientError as exc:
+                raise MailboxError(f"cannot erase messages in {folder}: {exc}") from exc
+
     def folder_exists(self, name: str) -> bool:
         return bool(self.client.folder_exists(self.server_name(name)))
 

@@ -115,5 +115,27 @@ class MaildirMailbox:
             name = source.name if ":2," in source.name else source.name + ":2,S"
             os.replace(source, target / "cur" / name)
 
+    def expunge_mentioning(self, folder: str, needles: Sequence[str],
+                           dry_run: bool = False) -> int:
+        """The files of `folder` whose bytes hold one of `needles` (case-insensitive),
+        removed."""
+        wanted = [n.lower().encode() for n in needles if n]
+        path = folder_path(self.root, folder)
+        count = 0
+        if not wanted or not path.is_dir():
+            return 0
+        for sub in ("new", "cur"):
+            if not (path / sub).is_dir():
+                continue
+            for file in (path / sub).iterdir():
+                if not file.is_file():
+                    continue
+                data = file.read_bytes().lower()
+                if any(n in data for n in wanted):
+                    count += 1
+                    if not dry_run:
+                        file.unlink()
+        return count
+
     def close(self) -> None:
         return None

@@ -156,3 +156,17 @@ def m011_web_sessions_and_audit(db: Any) -> None:
 def m012_removed_partners(db: Any) -> None:
     """A removed partner is kept whole with its removal, so that Undo puts it back as it was."""
     db.execute("alter table partner_changes add column record text")
+
+
+@migrations()
+def m013_personal_data(db: Any) -> None:
+    """Who sent each message (so one person's records can be listed and erased), requests to
+    be forgotten, salted hashes of the `stop all` of forgotten people, and when retention
+    expired a closed referral's texts."""
+    db.execute("alter table messages add column sender text")
+    db.execute("create table forget_requests (email text primary key, asked_at text not null, "
+               "referral_id integer)")
+    db.execute("create table opt_out_hashes (hash text primary key, at text not null)")
+    db.execute("alter table referrals add column expired_at text")
+    db.execute("insert or ignore into meta (key, value) values ('privacy_salt', ?)",
+               [secrets.token_hex(16)])

@@ -16,7 +16,8 @@ at quotes. The rule, in order:
    - *structured words* at the start of the clause: `snooze [for] [N|a|one…]
      [d|days|w|weeks]` (7 days without a number), `rating N`, `N/5`, `N stars`,
      `★★★★` (1..5; anything else is a note), `stop`, `stop all` (only with words
-     like "please", "emails", "sending"; "Stop by the office" is no stop),
+     like "please", "emails", "sending"; "Stop by the office" is no stop), `forget
+     me` / `delete my data` / `erase my data`,
      `reopen`, `undo` (with "please"/"thanks" around them);
    - *reply words* anywhere in a clause of at most eight words: done / complete /
      completed; won / engaged / hired / signed; lost / no fit / not a fit /
@@ -103,6 +104,10 @@ _STOP = re.compile(
     r"(?:\s+(?:please|pls|now|it|this|these|that|them|sending|emailing|mailing|contacting|"
     r"the|all|of|e-?mails?|reminders?|messages?|nudges?|follow-?ups?|me|us|thanks|"
     r"thank you|for (?:this|me)|referrals?))*$", re.IGNORECASE)
+_FORGET = re.compile(
+    r"^(?:please\s+)?(?:forget\s+(?:about\s+)?me|(?:delete|erase|remove)\s+(?:all\s+)?my\s+"
+    r"(?:personal\s+)?(?:data|details|information|info))"
+    r"(?:\s+(?:please|pls|now|thanks|thank you))*$", re.IGNORECASE)
 _REOPEN = re.compile(rf"^(?:please\s+)?re-?open{_POLITE}$", re.IGNORECASE)
 _FOLLOW_UP = re.compile(rf"^(?:please\s+)?follow[ -]?up(?:\s+(?:on\s+)?\[?r-(\d+)\]?)?{_POLITE}$",
                         re.IGNORECASE)
@@ -131,8 +136,8 @@ _ANY_WORD = re.compile(
 class Command:
     """One reply word, canonical, with what it carries."""
 
-    word: str            # done won lost contacted snooze stop stop_all rating need reopen
-    #                      undo choice note
+    word: str            # done won lost contacted snooze stop stop_all forget rating need
+    #                      reopen undo choice note
     outcome: str | None = None   # "done" | "won" | "lost" for closing words
     days: int | None = None      # snooze length in calendar days
     rating: int | None = None    # 1..5
@@ -223,6 +228,8 @@ def _number(token: str) -> int:
 
 def _structured(clause: str) -> Command | None:
     lowered = " ".join(clause.lower().rstrip(".!").split())
+    if _FORGET.match(lowered):
+        return Command("forget")
     stop = _STOP.match(lowered)
     if stop:
         return Command("stop_all" if stop.group(1) else "stop")

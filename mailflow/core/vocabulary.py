@@ -52,6 +52,8 @@ VOCABULARY: tuple[Word, ...] = (
          frozenset({Role.CLIENT, Role.REFERRER})),
     Word("stop_all", (), ANYONE, False, "stop all", "no more mail to you for any referral",
          readme="stop"),
+    Word("forget", (), ANYONE, False, "forget me",
+         "no more mail to you for any referral; what mailflow holds about you is erased"),
     Word("rating", (), frozenset({Role.CLIENT, Role.REFERRER}), True, "rating 1-5",
          "stored, shown in the ledger", frozenset({Role.CLIENT}), readme="rating 4",
          intent="rating"),

@@ -138,6 +138,7 @@ STORE_WRITERS = {
     "app/digests.py": "digest clocks",
     "app/outgoing.py": "queues an email about no referral",
     "app/directory.py": "the partner directory and its audit",
+    "app/privacy.py": "an erasure (rows as core.privacy decides) and retention",
     "app/wiring.py": "the installation secret",
     "web/sessions.py": "web sessions",
     "web/auth.py": "sign-in links",
@@ -170,7 +171,8 @@ def test_the_store_is_split_by_job_behind_one_facade() -> None:
               "outbox.py": ("outbox",), "messages.py": ("messages", "cursors"),
               "web.py": ("signins", "web_sessions"),
               "contacts.py": ("contacts", "opt_outs", "pauses", "partners",
-                              "partner_emails", "partner_changes")}
+                              "partner_emails", "partner_changes", "forget_requests",
+                              "opt_out_hashes")}
     owner = {table: module for module, names in tables.items() for table in names}
     written = re.compile(r"\b(?:insert(?: or \w+)? into|update|delete from)\s+\[?(\w+)",
                          re.IGNORECASE)
