@@ -1,0 +1,80 @@
+"""The admin's page of one person's data: what is held about an address, the "forget me"
+requests waiting, and the erasure (the same `app.privacy` as `mailflow person` and
+`mailflow forget`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mailflow.app import privacy
+from mailflow.core.addressing import is_plain_address
+from mailflow.errors import MailflowError
+
+if TYPE_CHECKING:
+    from mailflow.web.app import Site
+
+# what each table is, for people (no code name reaches the page)
+HELD = {"referrals": "Referrals", "events": "History of the referrals",
+        "undo": "Kept states (for undo)", "outbox": "Emails to or about them",
+        "messages": "Messages received from them", "contacts": "Contact record",
+        "opt_outs": "Stops", "pauses": "Out-of-office pauses", "partners": "Partner directory",
+        "partner_emails": "Partner addresses", "partner_changes": "Changes to the partners",
+        "signins": "Sign-in links", "web_sessions": "Web sessions",
+        "forget_requests": "Asked to be forgotten", "meta": "Clocks"}
+
+
+def _admin_only(site: Site, request: Request) -> str:
+    who = site._signed_in(request)
+    if not site._admin(who):
+        raise HTTPException(404)
+    return who
+
+
+def _rows(rows: list[dict[str, Any]]) -> list[str]:
+    return ["; ".join(f"{k}: {v}" for k, v in row.items() if v not in (None, "", [], {}))[:300]
+            for row in rows]
+
+
+async def people_page(site: Site, request: Request) -> Response:
+    """GET /people?email=…: everything held about that address."""
+    _admin_only(site, request)
+    email = request.query_params.get("email", "").strip().lower()[:254]
+    report = None
+    problem = ""
+    if email and not is_plain_address(email):
+        problem, email = "That is not an email address.", ""
+    elif email:
+        data = privacy.person(site.app, email).as_dict()
+        report = {"email": email, "names": data["names"], "referrals": data["referrals"],
+                  "held": [{"what": HELD.get(t, t), "rows": _rows(r)}
+                           for t, r in data["held"].items() if t != "referrals"]}
+    waiting = [{"email": r["email"], "asked": site._stored_time(r["asked_at"]),
+                "referral": f"R-{r['referral_id']}" if r["referral_id"] else ""}
+               for r in site.app.store.forget_requests()]
+    return site._page(request, "people", "People's data", email=email, report=report,
+                      waiting=waiting, message=problem, error=bool(problem),
+                      days=site.app.config.privacy.forget_after_days)
+
+
+async def forget_person(site: Site, request: Request) -> Response:
+    """POST /people/forget: erase one person's data at once. The address is typed twice
+    (or comes from their own request): a destructive action is never one stray click."""
+    _admin_only(site, request)
+    form = await site._form(request)
+    email = form.get("email", "").strip().lower()
+    if not is_plain_address(email) or form.get("confirm", "").strip().lower() != email:
+        return site._back(request, "/people", "Type the address again to confirm the "
+                          "erasure; nothing was erased.", error=True)
+    try:
+        report = privacy.forget(site.app, email, site.now())
+    except MailflowError as exc:
+        return site._back(request, "/people", f"Nothing was erased: {exc}", error=True)
+    # the flash is stored with the session: it names the pseudonym, never the address
+    return site._back(request, "/people",
+                      f"Erased: the person is now {report.pseudonym} on their referrals; "
+                      f"{sum(report.rows.values())} records changed or deleted, "
+                      f"{sum(report.messages.values())} messages expunged.")
