@@ -1,0 +1,177 @@
+"""One person's data: every table that holds people is listed by `person` and erased by
+`forget`, read from the schema itself, so that a new column of people cannot be missed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailflow.adapters.store import PERSONAL_COLUMNS, Store
+from mailflow.app import privacy
+from mailflow.app.wiring import App, build_app
+from mailflow.cli.parser import main
+from mailflow.config import parse_config
+from mailflow.core.privacy import ERASURE_RULES
+from tests.integration.test_transactions import MONDAY
+
+EMAIL, NAME = "jane@gmail.com", "Jane Doe"
+# a column whose name says it may hold a person, an address or what someone wrote
+PEOPLE = re.compile(r"^(.*e-?mail.*|recipient|sender|actor|.*address.*|referrer|client|partner|"
+                    r"by|added_by|.*name.*|candidates|context|subject|detail|notes?|payload|"
+                    r"before|record|reason|flash|.*text.*|.*language.*|.*profile.*|"
+                    r".*consent.*|.*phone.*|key|value)$", re.IGNORECASE)
+# columns named like that which hold no one, each with the reason
+EXCLUDED = {
+    ("_sqlite_migrations", "name"): "the names of the applied migrations",
+}
+
+
+def _schema(store: Store) -> dict[str, list[dict[str, Any]]]:
+    tables = [r["name"] for r in store.query(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")]
+    return {t: store.query(f"pragma table_info([{t}])") for t in tables}
+
+
+def test_every_column_that_holds_people_is_covered(tmp_path: Path) -> None:
+    """A new table or column of addresses, names or people's words must be read by
+    `person` and handled by the erasure (PERSONAL_COLUMNS and core.privacy.ERASURE_RULES),
+    or be listed above with the reason it holds no one."""
+    store = Store(tmp_path / "m.db")
+    try:
+        schema = _schema(store)
+    finally:
+        store.close()
+    missing = []
+    for table, columns in schema.items():
+        exact, text = PERSONAL_COLUMNS.get(table, ((), ()))
+        for column in columns:
+            name = column["name"]
+            if (PEOPLE.match(name) and name not in exact + text
+                    and (table, name) not in EXCLUDED):
+                missing.append(f"{table}.{name}")
+    assert not missing, ("columns that may hold people, not covered by PERSONAL_COLUMNS "
+                         f"(mailflow/adapters/store/people.py) nor excluded here: {missing}")
+    assert set(PERSONAL_COLUMNS) <= set(schema), "PERSONAL_COLUMNS names a table that is gone"
+    assert set(PERSONAL_COLUMNS) == set(ERASURE_RULES), \
+        "every table person reads needs an erasure rule in core.privacy, and no other"
+    for table, (exact, text) in PERSONAL_COLUMNS.items():
+        names = {c["name"] for c in schema[table]}
+        assert set(exact + text) <= names, f"{table}: {set(exact + text) - names}"
+
+
+def maildir_app(tmp_path: Path, **more: Any) -> App:
+    for sub in ("new", "cur", "tmp"):
+        (tmp_path / "mail" / sub).mkdir(parents=True, exist_ok=True)
+    config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
+                           "maildir": "mail", "outbox_dir": "outbox",
+                           "referrers": ["*@firm.example"],
+                           "partners": [{"email": "bob@law.example", "name": "Bob Smith"}],
+                           **more}, tmp_path / "m.yaml")
+    return build_app(config)
+
+
+def _plant(store: Store) -> dict[str, int]:
+    """One row in every table that holds people, each column that may hold them holding
+    Jane (her address, or a text with her name and address); returns each row's rowid."""
+    text = f"a note from {NAME} <{EMAIL}>"
+    schema = _schema(store)
+    planted: dict[str, int] = {}
+    with store.atomic():
+        for table, (exact, texts) in PERSONAL_COLUMNS.items():
+            row: dict[str, Any] = {}
+            for n, column in enumerate(schema[table]):
+                name, kind = column["name"], column["type"].upper()
+                if name in exact:
+                    row[name] = EMAIL
+                elif name in texts:
+                    row[name] = NAME if name == "name" else text
+                elif not (column["notnull"] or column["pk"]):
+                    row[name] = None
+                elif "INT" in kind:
+                    row[name] = 900 + n
+                else:
+                    row[name] = f"{table}-{name}"
+            row.update({"referrals": {"status": "closed", "created_at": "2026-11-23T09:00:00"
+                                      "+00:00", "outcome": "won", "names": json.dumps({EMAIL: NAME}),
+                                      "candidates": json.dumps([EMAIL])},
+                        "meta": {"key": f"digest:{EMAIL}"},
+                        "partner_emails": {"partner_id": 900},
+                        "partners": {"id": 900},
+                        "forget_requests": {"asked_at": "2026-11-23T09:00:00+00:00"},
+                        "outbox": {"due_at": "2026-11-23T09:00:00+00:00", "status": "sent",
+                                   "kind": "notice", "step": "relay"},
+                        "events": {"at": "2026-11-23T09:00:00+00:00", "kind": "intake"},
+                        "opt_outs": {"referral_id": 0}}.get(table, {}))
+            columns = ", ".join(f"[{c}]" for c in row)
+            cursor = store.db.execute(
+                f"insert into [{table}] ({columns}) values ({', '.join('?' * len(row))})",
+                list(row.values()))
+            planted[table] = int(cursor.lastrowid or 0)
+    return planted
+
+
+def _held(path: Path, *needles: str) -> list[str]:
+    """Which of `needles` (case-insensitive) the database's files still hold, byte for byte."""
+    data = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    return [n for n in needles if n.lower().encode() in data.lower()]
+
+
+def test_person_lists_every_planted_row_and_forget_leaves_no_byte(tmp_path: Path) -> None:
+    app = maildir_app(tmp_path)
+    try:
+        planted = _plant(app.store)
+        report = privacy.person(app, EMAIL)
+        assert report.names == (NAME,)
+        for table, rowid in planted.items():
+            found = privacy.read_person(app.store, EMAIL)[1][table]
+            assert [r["_rowid"] for r in found] == [rowid], table
+            assert report.tables[table], table
+        assert report.referrals[0]["roles"] == ["referrer", "client", "partner"]
+        assert _held(app.config.database, EMAIL, NAME) == [EMAIL, NAME]
+        erased = privacy.forget(app, EMAIL, MONDAY)
+        assert erased.rows.keys() == planted.keys()
+        assert _held(app.config.database, EMAIL, NAME) == []
+        left = privacy.read_person(app.store, EMAIL)[1]
+        assert not any(left.values()), left
+        # the referral stays, under the pseudonym
+        (referral,) = app.store.referrals()
+        assert referral.client == referral.partner == erased.pseudonym
+        assert app.store.opted_out(erased.pseudonym, referral.id)
+    finally:
+        app.close()
+
+
+def test_forget_without_yes_changes_nothing_and_says_what_would_go(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    app = maildir_app(tmp_path)
+    try:
+        _plant(app.store)
+    finally:
+        app.close()
+    (tmp_path / "mail" / ".mailflow.processed" / "cur").mkdir(parents=True)
+    (tmp_path / "mail" / ".mailflow.processed" / "cur" / "1:2,S").write_bytes(
+        f"From: {NAME} <{EMAIL}>\r\nSubject: hi\r\n\r\nhello\r\n".encode())
+    (tmp_path / "mail" / ".mailflow.processed" / "cur" / "2:2,S").write_bytes(
+        b"From: Bob <bob@law.example>\r\nSubject: hi\r\n\r\nhello\r\n")
+    config = str(tmp_path / "m.yaml")
+    (tmp_path / "m.yaml").write_text("tracker: referrals@firm.example\ndatabase: m.db\n"
+                                     "maildir: mail\noutbox_dir: outbox\n")
+    assert main(["--config", config, "forget", EMAIL]) == 0
+    out = capsys.readouterr().out
+    assert "would forget jane@gmail.com" in out and "1 in mailflow/processed" in out
+    assert "nothing was changed" in out
+    assert _held(tmp_path / "m.db", EMAIL) == [EMAIL]
+    assert len(list((tmp_path / "mail" / ".mailflow.processed" / "cur").iterdir())) == 2
+    assert main(["--config", config, "forget", "not an address"]) == 2
+    assert capsys.readouterr().err.strip() == "mailflow: EMAIL: not an address: 'not an address'"
+    assert main(["--config", config, "forget", EMAIL, "--yes"]) == 0
+    assert "forgot jane@gmail.com" in capsys.readouterr().out
+    assert _held(tmp_path / "m.db", EMAIL, NAME) == []
+    assert [p.name for p in (tmp_path / "mail" / ".mailflow.processed" / "cur").iterdir()] \
+        == ["2:2,S"]
+    assert main(["--config", config, "person", EMAIL]) == 0
+    assert capsys.readouterr().out.strip() == f"nothing held about {EMAIL}"
