@@ -146,7 +146,7 @@ def _forget_me(reply: Reply, confirm: dict[str, Any] | None) -> list[Effect]:
     if sender != referral.referrer:
         effects.append(Notify(referral.id, referral.referrer, "confirm",
                               {"change": "forget", "asked_by": sender, "days": days,
-                               "erase": reply.proven}))
+                               "erase": reply.proven, "undo_offer": False}))
     return effects
 
 
