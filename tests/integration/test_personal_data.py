@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import json
 import re
+from argparse import Namespace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mailflow.adapters.store import PERSONAL_COLUMNS, Store
-from mailflow.app import privacy
+from mailflow.app import operator, privacy
+from mailflow.app.cycle import run_cycle
+from mailflow.app.ledger_view import partner_rows
+from mailflow.app.operator import Action
 from mailflow.app.wiring import App, build_app
+from mailflow.cli import commands
 from mailflow.cli.parser import main
 from mailflow.config import parse_config
-from mailflow.core.privacy import ERASURE_RULES
-from tests.integration.test_transactions import MONDAY
+from mailflow.core.model import Outcome
+from mailflow.core.privacy import ERASURE_RULES, months_before
+from tests.integration.test_transactions import MONDAY, OLD_INTRO
+from tests.integration.world import INTRO
 
 EMAIL, NAME = "jane@gmail.com", "Jane Doe"
 # a column whose name says it may hold a person, an address or what someone wrote
@@ -96,7 +104,8 @@ def _plant(store: Store) -> dict[str, int]:
                 else:
                     row[name] = f"{table}-{name}"
             row.update({"referrals": {"status": "closed", "created_at": "2026-11-23T09:00:00"
-                                      "+00:00", "outcome": "won", "names": json.dumps({EMAIL: NAME}),
+                                      "+00:00", "outcome": "won",
+                                      "names": json.dumps({EMAIL: NAME}),
                                       "candidates": json.dumps([EMAIL])},
                         "meta": {"key": f"digest:{EMAIL}"},
                         "partner_emails": {"partner_id": 900},
@@ -175,3 +184,68 @@ def test_forget_without_yes_changes_nothing_and_says_what_would_go(
         == ["2:2,S"]
     assert main(["--config", config, "person", EMAIL]) == 0
     assert capsys.readouterr().out.strip() == f"nothing held about {EMAIL}"
+
+
+def _deliver(tmp_path: Path, name: str, raw: bytes) -> None:
+    (tmp_path / "mail" / "new" / name).write_bytes(raw)
+
+
+def _counts(app: App, now: datetime) -> list[tuple[Any, ...]]:
+    return sorted((r["email"], r["given"], r["received"], r["open"], r["won"], r["lost"],
+                   r["done"], tuple(r["ratings"]), r["median_hours_to_contact"],
+                   r["median_days_to_close"]) for r in partner_rows(app, now))
+
+
+def test_retention_over_a_simulated_year_drops_old_texts_and_keeps_the_counts(
+        tmp_path: Path) -> None:
+    app = maildir_app(tmp_path, retention={"closed_months": 6})
+    try:
+        _deliver(tmp_path, "intro.eml", INTRO)
+        run_cycle(app, MONDAY)
+        _deliver(tmp_path, "note.eml", f"""From: {NAME} <{EMAIL}>
+To: referrals@firm.example
+Subject: Re: [R-1] Introduction: Jane / Bob
+Date: Mon, 23 Nov 2026 10:30:00 +0000
+Message-ID: <note1@gmail.com>
+In-Reply-To: <intro1@firm.example>
+
+Thanks Alice, I will call Bob about my will.
+""".encode())
+        run_cycle(app, MONDAY + timedelta(hours=1))
+        first = app.store.referral(1)
+        operator.act(app, first, Action("close", outcome=Outcome.WON), MONDAY
+                     + timedelta(hours=2), "cli")
+        three_months = MONDAY + timedelta(days=91)
+        _deliver(tmp_path, "intro2.eml", OLD_INTRO.replace(b"old1@", b"later1@").replace(
+            b"Tue, 06 Oct 2026", three_months.strftime("%a, %d %b %Y").encode()))
+        run_cycle(app, three_months)
+        second = app.store.referral(2)
+        assert second.client == "tom@bakery.example" and second.context
+        operator.act(app, second, Action("close", outcome=Outcome.LOST), three_months, "cli")
+        measured = MONDAY + timedelta(days=400)
+        before = _counts(app, measured)
+        assert app.store.notes_of([1]) == {1: ["Thanks Alice, I will call Bob about my will."]}
+        expired_at: dict[int, datetime] = {}
+        for day in range(0, 370, 3):  # a year of cycles, every third day
+            now = MONDAY + timedelta(days=day, hours=3)
+            run_cycle(app, now)
+            for referral_id in (1, 2):
+                if referral_id not in expired_at and not app.store.referral(referral_id).context:
+                    expired_at[referral_id] = now
+        # each lost its texts in the first cycle of the day it was six months closed
+        assert expired_at[1].date() - timedelta(days=3) < months_before(
+            MONDAY + timedelta(hours=2), -6).date() <= expired_at[1].date()
+        assert expired_at[2].date() - timedelta(days=3) < months_before(
+            three_months, -6).date() <= expired_at[2].date()
+        assert app.store.notes_of([1]) == {1: [""]}
+        assert app.store.referral(1).names == {} and app.store.referral(1).outcome is Outcome.WON
+        assert _counts(app, measured) == before
+        assert app.store.contacts_of([EMAIL, "tom@bakery.example"]) == {}
+        assert "bob@law.example" in app.store.contacts_of(["bob@law.example"])  # a partner
+        assert all(m["sender"] is None for m in app.store.messages())
+        assert _held(app.config.database, "my will") == []
+        status = commands.status(app.config, Namespace(json=True), MONDAY)
+        assert status["privacy"]["expired_referrals"] == 2
+        assert status["privacy"]["retention_closed_months"] == 6
+    finally:
+        app.close()
