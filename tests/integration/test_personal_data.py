@@ -82,6 +82,21 @@ def maildir_app(tmp_path: Path, **more: Any) -> App:
     return build_app(config)
 
 
+AT = "2026-11-23T09:00:00+00:00"
+# values a planted row needs to be a valid row of its table, and rows that refer to each other
+OVERRIDES: dict[str, dict[str, Any]] = {
+    "referrals": {"status": "closed", "created_at": AT, "outcome": "won",
+                  "names": json.dumps({EMAIL: NAME}), "candidates": json.dumps([EMAIL])},
+    "meta": {"key": f"digest:{EMAIL}"},
+    "partner_emails": {"partner_id": 900},
+    "partners": {"id": 900},
+    "forget_requests": {"asked_at": AT},
+    "outbox": {"due_at": AT, "status": "sent", "kind": "notice", "step": "relay"},
+    "events": {"at": AT, "kind": "intake"},
+    "opt_outs": {"referral_id": 0},
+}
+
+
 def _plant(store: Store) -> dict[str, int]:
     """One row in every table that holds people, each column that may hold them holding
     Jane (her address, or a text with her name and address); returns each row's rowid."""
@@ -103,18 +118,7 @@ def _plant(store: Store) -> dict[str, int]:
                     row[name] = 900 + n
                 else:
                     row[name] = f"{table}-{name}"
-            row.update({"referrals": {"status": "closed", "created_at": "2026-11-23T09:00:00"
-                                      "+00:00", "outcome": "won",
-                                      "names": json.dumps({EMAIL: NAME}),
-                                      "candidates": json.dumps([EMAIL])},
-                        "meta": {"key": f"digest:{EMAIL}"},
-                        "partner_emails": {"partner_id": 900},
-                        "partners": {"id": 900},
-                        "forget_requests": {"asked_at": "2026-11-23T09:00:00+00:00"},
-                        "outbox": {"due_at": "2026-11-23T09:00:00+00:00", "status": "sent",
-                                   "kind": "notice", "step": "relay"},
-                        "events": {"at": "2026-11-23T09:00:00+00:00", "kind": "intake"},
-                        "opt_outs": {"referral_id": 0}}.get(table, {}))
+            row.update(OVERRIDES.get(table, {}))
             columns = ", ".join(f"[{c}]" for c in row)
             cursor = store.db.execute(
                 f"insert into [{table}] ({columns}) values ({', '.join('?' * len(row))})",
