@@ -4,6 +4,7 @@ requests waiting, and the erasure (the same `app.privacy` as `mailflow person` a
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
@@ -12,6 +13,7 @@ from starlette.responses import Response
 
 from mailflow.app import privacy
 from mailflow.core.addressing import is_plain_address
+from mailflow.core.wording import event_name, status_name, step_name
 from mailflow.errors import MailflowError
 
 if TYPE_CHECKING:
@@ -34,9 +36,44 @@ def _admin_only(site: Site, request: Request) -> str:
     return who
 
 
-def _rows(rows: list[dict[str, Any]]) -> list[str]:
-    return ["; ".join(f"{k}: {v}" for k, v in row.items() if v not in (None, "", [], {}))[:300]
-            for row in rows]
+# how a column is named on the page (others: their name in plain words)
+LABELS = {"referral_id": "referral", "at": "when", "actor": "by", "created_at": "created",
+          "seen_at": "seen", "due_at": "due", "sent_at": "sent", "message_id": "Message-ID",
+          "asked_at": "asked", "undeliverable": "bounced", "by": "stopped by",
+          "added_by": "added by", "payload": "content", "kind": "what", "step": "email",
+          "used_at": "used", "folder": "folder", "place": "place in the folder"}
+HIDDEN = frozenset({"id", "uidvalidity", "uid", "nonce", "csrf", "admin", "attempts"})
+
+
+def _value(table: str, column: str, value: Any) -> str:
+    if column == "referral_id":
+        return f"R-{value}" if value else "none"
+    if column == "step":
+        return step_name(str(value))
+    if column == "kind" and table == "events":
+        return event_name(str(value))
+    if column == "kind" and table == "outbox":
+        return ""  # the email's name says it
+    if column == "status" and table == "referrals":
+        return status_name(str(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _rows(table: str, rows: list[dict[str, Any]]) -> list[str]:
+    """Each row as one line of plain words."""
+    lines = []
+    for row in rows:
+        cells = []
+        for column, value in row.items():
+            if column in HIDDEN or value in (None, "", [], {}):
+                continue
+            shown = _value(table, column, value)
+            if shown:
+                cells.append(f"{LABELS.get(column, column.replace('_', ' '))}: {shown}")
+        lines.append("; ".join(cells)[:300])
+    return lines
 
 
 async def people_page(site: Site, request: Request) -> Response:
@@ -50,7 +87,7 @@ async def people_page(site: Site, request: Request) -> Response:
     elif email:
         data = privacy.person(site.app, email).as_dict()
         report = {"email": email, "names": data["names"], "referrals": data["referrals"],
-                  "held": [{"what": HELD.get(t, t), "rows": _rows(r)}
+                  "held": [{"what": HELD.get(t, t), "rows": _rows(t, r)}
                            for t, r in data["held"].items() if t != "referrals"]}
     waiting = [{"email": r["email"], "asked": site._stored_time(r["asked_at"]),
                 "referral": f"R-{r['referral_id']}" if r["referral_id"] else ""}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from mailflow.adapters.store import PERSONAL_COLUMNS, Store
 from mailflow.app import operator, privacy
@@ -24,7 +25,11 @@ from mailflow.config import parse_config
 from mailflow.core.model import Outcome
 from mailflow.core.privacy import ERASURE_RULES, months_before
 from tests.integration.test_transactions import MONDAY, OLD_INTRO
+from tests.integration.test_web import sign_in, site
+from tests.integration.web_world import WebWorld, web_world
 from tests.integration.world import INTRO
+
+__all__ = ["site", "web_world"]
 
 EMAIL, NAME = "jane@gmail.com", "Jane Doe"
 # a column whose name says it may hold a person, an address or what someone wrote
@@ -253,3 +258,31 @@ Thanks Alice, I will call Bob about my will.
         assert status["privacy"]["retention_closed_months"] == 6
     finally:
         app.close()
+
+
+@pytest.mark.smtp
+def test_the_admin_sees_and_erases_a_person_on_the_web(
+        site: tuple[WebWorld, App, TestClient]) -> None:
+    world, _, client = site
+    csrf = sign_in(world, client, "alice@firm.example")
+    assert client.get(f"/people?email={EMAIL}").status_code == 404  # the admin's alone
+    refused = client.post("/people/forget", data={"csrf": csrf, "email": EMAIL,
+                                                  "confirm": EMAIL})
+    assert refused.status_code == 404
+    admin = TestClient(client.app, base_url="http://mailflow.test")
+    token = sign_in(world, admin, "ops@firm.example")
+    page = admin.get("/people", params={"email": EMAIL}).text
+    assert "Held about jane@gmail.com" in page and "R-1" in page and ">client<" in page
+    assert "Erase jane@gmail.com" in page
+    mistyped = admin.post("/people/forget", data={"csrf": token, "email": EMAIL,
+                                                  "confirm": "jane@gmail.co"})
+    assert "Type the address again" in mistyped.text
+    assert _held(world.root / "mailflow.db", EMAIL) == [EMAIL]
+    done = admin.post("/people/forget", data={"csrf": token, "email": EMAIL,
+                                              "confirm": EMAIL.upper()})
+    assert done.status_code == 200 and "Erased: the person is now forgotten-" in done.text
+    assert EMAIL not in done.text
+    assert _held(world.root / "mailflow.db", EMAIL) == []
+    assert "Nothing is held about this address" in admin.get(
+        "/people", params={"email": EMAIL}).text
+    admin.close()
