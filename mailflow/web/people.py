@@ -5,6 +5,7 @@ requests waiting, and the erasure (the same `app.privacy` as `mailflow person` a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
@@ -45,7 +46,14 @@ LABELS = {"referral_id": "referral", "at": "when", "actor": "by", "created_at": 
 HIDDEN = frozenset({"id", "uidvalidity", "uid", "nonce", "csrf", "admin", "attempts"})
 
 
-def _value(table: str, column: str, value: Any) -> str:
+TIMES = frozenset({"at", "created_at", "seen_at", "due_at", "sent_at", "asked_at", "used_at",
+                   "until", "closed_at", "contacted_at", "snoozed_until", "plan_from",
+                   "expired_at"})
+
+
+def _value(table: str, column: str, value: Any, when: Callable[[object], str]) -> str:
+    if column in TIMES:
+        return when(value)
     if column == "referral_id":
         return f"R-{value}" if value else "none"
     if column == "step":
@@ -61,7 +69,7 @@ def _value(table: str, column: str, value: Any) -> str:
     return str(value)
 
 
-def _rows(table: str, rows: list[dict[str, Any]]) -> list[str]:
+def _rows(table: str, rows: list[dict[str, Any]], when: Callable[[object], str]) -> list[str]:
     """Each row as one line of plain words."""
     lines = []
     for row in rows:
@@ -69,7 +77,7 @@ def _rows(table: str, rows: list[dict[str, Any]]) -> list[str]:
         for column, value in row.items():
             if column in HIDDEN or value in (None, "", [], {}):
                 continue
-            shown = _value(table, column, value)
+            shown = _value(table, column, value, when)
             if shown:
                 cells.append(f"{LABELS.get(column, column.replace('_', ' '))}: {shown}")
         lines.append("; ".join(cells)[:300])
@@ -86,8 +94,11 @@ async def people_page(site: Site, request: Request) -> Response:
         problem, email = "That is not an email address.", ""
     elif email:
         data = privacy.person(site.app, email).as_dict()
-        report = {"email": email, "names": data["names"], "referrals": data["referrals"],
-                  "held": [{"what": HELD.get(t, t), "rows": _rows(t, r)}
+        referrals = [{**r, "status": status_name(r["status"] or ""),
+                      "roles": [role.replace("_", " ") for role in r["roles"]]}
+                     for r in data["referrals"]]
+        report = {"email": email, "names": data["names"], "referrals": referrals,
+                  "held": [{"what": HELD.get(t, t), "rows": _rows(t, r, site._stored_time)}
                            for t, r in data["held"].items() if t != "referrals"]}
     waiting = [{"email": r["email"], "asked": site._stored_time(r["asked_at"]),
                 "referral": f"R-{r['referral_id']}" if r["referral_id"] else ""}

@@ -87,6 +87,15 @@ def test_only_the_dispatcher_calls_a_mailer() -> None:
             assert name == "app/dispatch.py" or name.startswith("adapters/"), name
 
 
+def test_only_an_erasure_deletes_mail() -> None:
+    """mailflow never deletes mail, but for `forget`: only app/privacy.py expunges."""
+    for name, tree in _modules().items():
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                 and n.attr in ("expunge_mentioning", "uid_expunge", "expunge")]
+        if calls and not name.startswith("adapters/"):
+            assert name == "app/privacy.py", f"{name} deletes mail"
+
+
 def concrete_of(tree: ast.Module) -> set[str]:
     return {i for i in _imports(tree) if i.endswith(("imap_mailbox", "maildir_mailbox"))}
 
