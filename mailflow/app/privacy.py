@@ -89,11 +89,13 @@ class ErasureReport:
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows changed or deleted
     messages: dict[str, int] = field(default_factory=dict)  # folder -> messages expunged
     mailbox_problem: str = ""  # a dry run that could not look in the mailbox
+    in_config: bool = False  # a partner of the config file: it would bring them back
 
     def as_dict(self) -> dict[str, Any]:
         return {"email": self.email, "pseudonym": self.pseudonym, "dry_run": self.dry_run,
                 "rows": self.rows, "messages": self.messages,
-                "mailbox_problem": self.mailbox_problem or None}
+                "mailbox_problem": self.mailbox_problem or None,
+                "in_config": self.in_config}
 
 
 def _folders(app: App, mailbox: MailboxSource) -> list[str]:
@@ -113,7 +115,8 @@ def forget(app: App, email: str, now: datetime, mailbox: MailboxSource | None = 
     transaction, then the file compacted so that no deleted byte stays on disk."""
     store = app.store
     found, rows = read_person(store, email)
-    report = ErasureReport(found.email, found.pseudonym, dry_run)
+    report = ErasureReport(found.email, found.pseudonym, dry_run, in_config=any(
+        found.email in entry.email for entry in app.config.partners))
     needles = [found.email, *found.searched_names]
     own = mailbox is None
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -142,8 +143,9 @@ def person_text(data: dict[str, Any]) -> str:
             continue
         lines.append(f"{HELD.get(table, table)}: {len(rows)}")
         for row in rows[:50]:
-            shown = ", ".join(f"{k}={v}" for k, v in row.items()
-                              if v not in (None, "", [], {}) and k != "id")
+            shown = ", ".join(f"{k}={json.dumps(v) if isinstance(v, dict | list) else v}"
+                              for k, v in row.items() if v not in (None, "", [], {})
+                              and k != "id")
             lines.append(f"  {shown[:160]}")
         if len(rows) > 50:
             lines.append(f"  … and {len(rows) - 50} more (--json lists them all)")
@@ -154,12 +156,14 @@ def erasure_text(data: dict[str, Any]) -> str:
     """What `mailflow forget` did, or (a dry run) would do."""
     rows = ", ".join(f"{n} {HELD.get(t, t)}" for t, n in data["rows"].items()) or "no rows"
     mail = ", ".join(f"{n} in {f}" for f, n in data["messages"].items()) or "none"
+    warning = (f"\n{data['email']} is a partner in the config file: remove it there, or a "
+               "change to the partners writes it back" if data.get("in_config") else "")
     if data["dry_run"]:
         lines = [f"would forget {data['email']} (as {data['pseudonym']}):",
                  f"  database: {rows}", f"  messages to expunge: {mail}"]
         if data["mailbox_problem"]:
             lines.append(f"  (the mailbox could not be searched: {data['mailbox_problem']})")
         lines.append("nothing was changed; add --yes to erase")
-        return "\n".join(lines)
+        return "\n".join(lines) + warning
     return (f"forgot {data['email']}: now {data['pseudonym']} on its referrals; "
-            f"database: {rows}; messages expunged: {mail}")
+            f"database: {rows}; messages expunged: {mail}" + warning)
