@@ -11,7 +11,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -396,11 +396,13 @@ class ImapMailbox:
             raise MailboxError(f"cannot append to {folder}: {exc}") from exc
 
     def expunge_mentioning(self, folder: str, needles: Sequence[str],
-                           dry_run: bool = False) -> int:
-        """SEARCH TEXT (headers and body) for each needle in `folder`, then STORE \\Deleted
-        and UID EXPUNGE of those UIDs alone (a plain EXPUNGE, without UIDPLUS, could take
-        others' deleted mail with it: then they are only flagged). The folder read from
-        is selected again after."""
+                           matches: Callable[[bytes], bool], dry_run: bool = False) -> int:
+        """SEARCH TEXT (headers and body, decoded by the server) for each needle in
+        `folder`; each message found is fetched and kept only when `matches` confirms it
+        (the server matches substrings); then STORE \\Deleted and UID EXPUNGE of those
+        UIDs alone (a plain EXPUNGE, without UIDPLUS, could take others' deleted mail
+        with it: then they are only flagged). The folder read from is selected again
+        after."""
         wanted = [n for n in needles if n]
         if not wanted:
             return 0
@@ -416,6 +418,12 @@ class ImapMailbox:
                         charset = None if needle.isascii() else "UTF-8"
                         uids.update(int(u) for u in self.client.search(
                             ["TEXT", needle], charset=charset))
+                    found = sorted(uids)
+                    for start in range(0, len(found), 200):  # a bounded FETCH line
+                        chunk = found[start:start + 200]
+                        for uid, data in self.client.fetch(chunk, ["BODY.PEEK[]"]).items():
+                            if not matches(bytes(data.get(b"BODY[]", b""))):
+                                uids.discard(int(uid))
                     if uids and not dry_run:
                         found = sorted(uids)
                         self.client.add_flags(found, [b"\\Deleted"])

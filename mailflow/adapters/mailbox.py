@@ -111,11 +111,12 @@ class MailboxSource(Protocol):
         ...
 
     def expunge_mentioning(self, folder: str, needles: Sequence[str],
-                           dry_run: bool = False) -> int:
-        """Erase the messages in `folder` whose headers or text hold one of `needles` (a
-        forgotten person's address and names): the one deletion mailflow makes, asked for
-        by `mailflow forget` alone. Returns how many (`dry_run`: would go). A folder that
-        does not exist holds none."""
+                           matches: Callable[[bytes], bool], dry_run: bool = False) -> int:
+        """Erase the messages in `folder` that name a forgotten person: found by `needles`
+        (their address and names) where the source can search, each confirmed by
+        `matches` on its bytes. The one deletion mailflow makes, asked for by `mailflow
+        forget` alone. Returns how many (`dry_run`: would go). A folder that does not
+        exist holds none."""
         ...
 
     def push_ready(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,13 +116,12 @@ class MaildirMailbox:
             os.replace(source, target / "cur" / name)
 
     def expunge_mentioning(self, folder: str, needles: Sequence[str],
-                           dry_run: bool = False) -> int:
-        """The files of `folder` whose bytes hold one of `needles` (case-insensitive),
-        removed."""
-        wanted = [n.lower().encode() for n in needles if n]
+                           matches: Callable[[bytes], bool], dry_run: bool = False) -> int:
+        """The files of `folder` that `matches` says name the person, removed (a Maildir
+        has no index to search: every file is read)."""
         path = folder_path(self.root, folder)
         count = 0
-        if not wanted or not path.is_dir():
+        if not any(needles) or not path.is_dir():
             return 0
         for sub in ("new", "cur"):
             if not (path / sub).is_dir():
@@ -130,8 +129,7 @@ class MaildirMailbox:
             for file in (path / sub).iterdir():
                 if not file.is_file():
                     continue
-                data = file.read_bytes().lower()
-                if any(n in data for n in wanted):
+                if matches(file.read_bytes()):
                     count += 1
                     if not dry_run:
                         file.unlink()

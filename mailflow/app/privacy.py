@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from mailflow.adapters.mailbox import KEEP_COPY, MailboxSource
@@ -19,6 +20,7 @@ from mailflow.core.privacy import (
     RowChange,
     daily_due,
     due_erasures,
+    message_mentions,
     months_before,
     names_seen,
     opt_out_hash,
@@ -123,7 +125,8 @@ def forget(app: App, email: str, now: datetime, mailbox: MailboxSource | None = 
         if mailbox is None:
             mailbox = open_mailbox(app.config)
         for folder in _folders(app, mailbox):
-            report.messages[folder] = mailbox.expunge_mentioning(folder, needles, dry_run)
+            report.messages[folder] = mailbox.expunge_mentioning(
+                folder, needles, partial(message_mentions, person=found), dry_run)
     except Exception as exc:
         if not dry_run:
             raise

@@ -9,6 +9,7 @@ whole; what is theirs alone (notes, ratings text, their contact record) is delet
 
 from __future__ import annotations
 
+import email
 import hashlib
 import hmac
 import json
@@ -16,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.header import decode_header, make_header
 from typing import Any
 
 FORGOTTEN = "[forgotten]"  # what stands where a forgotten person's name was
@@ -96,6 +98,33 @@ def scrub(text: Any, person: Person, name_parts: bool = False) -> Any:
         return person.pseudonym if match.group(0).lower() == email else FORGOTTEN
 
     return pattern.sub(replacement, text)
+
+
+def message_mentions(raw: bytes, person: Person) -> bool:
+    """Whether a stored message names `person`, in its raw bytes, its decoded headers
+    (`=?utf-8?q?Zo=C3=AB?=`) or its decoded text parts: a mailbox's own search matches
+    substrings (`mary.jane@` holds `jane@`), so what it finds is confirmed here."""
+    if mentions(raw.decode("utf-8", "replace"), person):
+        return True
+    message = email.message_from_bytes(raw)
+    for value in message.values():
+        try:
+            if mentions(str(make_header(decode_header(str(value)))), person):
+                return True
+        except (LookupError, ValueError, UnicodeError):
+            continue  # an encoded word that will not decode: its bytes were read above
+    for part in message.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        payload = part.get_payload(decode=True)
+        try:
+            text = payload.decode(part.get_content_charset() or "utf-8", "replace") \
+                if isinstance(payload, bytes) else ""
+        except LookupError:  # an unknown charset: read as UTF-8
+            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+        if mentions(text, person):
+            return True
+    return False
 
 
 def names_seen(email: str, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[str, ...]:

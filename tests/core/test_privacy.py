@@ -21,6 +21,7 @@ from mailflow.core.privacy import (
     daily_due,
     due_erasures,
     is_pseudonym,
+    message_mentions,
     months_before,
     names_seen,
     opt_out_hash,
@@ -207,3 +208,22 @@ def test_the_daily_work_runs_once_a_day() -> None:
     assert daily_due(None, NOW)
     assert not daily_due("2026-11-24", NOW)
     assert daily_due("2026-11-23", NOW)
+
+
+@pytest.mark.parametrize(("raw", "named"), [
+    (b"From: Jane Doe <jane@gmail.com>\r\n\r\nhi\r\n", True),
+    (b"From: Mary <mary.jane@gmail.com>\r\n\r\nhi\r\n", False),
+    (b"From: =?utf-8?q?Jane_Doe?= <j@x.example>\r\n\r\nhi\r\n", True),
+    (b"From: b@x.example\r\nContent-Type: text/plain; charset=utf-8\r\n"
+     b"Content-Transfer-Encoding: base64\r\n\r\nSmFuZSBEb2UgY2FsbGVk\r\n", True),  # Jane Doe called
+    (b"From: b@x.example\r\nContent-Type: text/plain; charset=klingon\r\n\r\nhi\r\n", False),
+])
+def test_a_stored_message_names_the_person_in_any_encoding(raw: bytes, named: bool) -> None:
+    assert message_mentions(raw, JANE) is named
+
+
+def test_an_unknown_charset_does_not_hide_a_name() -> None:
+    raw = (b"From: Jane Doe <j@x.example>\r\nContent-Type: text/plain; charset=klingon\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\nSmFuZSBEb2UgY2FsbGVk\r\n")
+    assert message_mentions(raw, JANE)
+    assert message_mentions(raw.replace(b"Jane Doe <j", b"<j"), JANE)  # the text, as UTF-8

@@ -111,6 +111,7 @@ class ContactTables(StoreBase):
         if table not in sql:
             raise ValueError(f"{table} is not a table of people")
         update, delete = sql[table]
+        self._names_written.clear()  # a name written before may be gone: write it again
         if fields is None:
             self.db.execute(delete, [rowid])
         elif fields:
