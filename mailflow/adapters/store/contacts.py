@@ -125,6 +125,7 @@ class ContactTables(StoreBase):
             "and not exists (select 1 from referrals r where r.expired_at is null and "
             "(r.referrer = contacts.email or r.client = contacts.email "
             "or r.partner = contacts.email))")
+        self._names_written.clear()
         return int(cursor.rowcount)
 
     def contact(self, email: str) -> dict[str, Any]:
