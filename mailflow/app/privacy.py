@@ -140,7 +140,10 @@ def forget(app: App, email: str, now: datetime, mailbox: MailboxSource | None = 
     if dry_run:
         return report
     _apply(store, found, changes, stopped_all(found.email, rows), now)
-    store.compact()
+    if not store.compact():
+        log.warning("the database's WAL could not be emptied after forgetting %s (another "
+                    "process was reading); its old pages go with the next checkpoint",
+                    found.pseudonym)
     log.info("forgot %s (now %s): %s rows changed or deleted, %s messages expunged (%s)",
              found.email, found.pseudonym, sum(report.rows.values()),
              sum(report.messages.values()),

@@ -64,9 +64,12 @@ class PeopleTables(StoreBase):
             found[table] = rows
         return found
 
-    def compact(self) -> None:
+    def compact(self) -> bool:
         """Leave no deleted byte behind: the WAL copied back and emptied, the file rebuilt
-        (VACUUM), and the WAL emptied again. Outside any transaction."""
+        (VACUUM), and the WAL emptied again. Outside any transaction. False when another
+        connection's reading kept the last checkpoint from emptying the WAL (its frames
+        are overwritten by the next writes)."""
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("VACUUM")
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy or not busy[0]
