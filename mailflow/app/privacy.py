@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from mailflow.adapters.mailbox import KEEP_COPY, MailboxSource
-from mailflow.adapters.store import Store, to_db
+from mailflow.adapters.store import PERSONAL_COLUMNS, Store, to_db
 from mailflow.app.wiring import App, open_mailbox
 from mailflow.core.privacy import (
     THEIR_WORDS,
@@ -29,6 +29,7 @@ from mailflow.core.privacy import (
     pseudonym,
     stopped_all,
 )
+from mailflow.errors import MailboxError, MailflowError
 
 log = logging.getLogger("mailflow.app.privacy")
 Rows = dict[str, list[dict[str, Any]]]
@@ -63,7 +64,6 @@ def read_person(store: Store, email: str) -> tuple[Person, Rows]:
 
 
 def _confirmed(rows: Rows, person: Person) -> Rows:
-    from mailflow.adapters.store import PERSONAL_COLUMNS
     needles = person.needles()
     kept: Rows = {}
     for table, found in rows.items():
@@ -127,9 +127,9 @@ def forget(app: App, email: str, now: datetime, mailbox: MailboxSource | None = 
         for folder in _folders(app, mailbox):
             report.messages[folder] = mailbox.expunge_mentioning(
                 folder, needles, partial(message_mentions, person=found), dry_run)
-    except Exception as exc:
+    except (MailflowError, OSError) as exc:
         if not dry_run:
-            raise
+            raise MailboxError(f"{exc}; nothing was erased") from exc
         report.mailbox_problem = str(exc)
     finally:
         if own and mailbox is not None:

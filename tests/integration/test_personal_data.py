@@ -24,6 +24,7 @@ from mailflow.cli.parser import main
 from mailflow.config import parse_config
 from mailflow.core.model import Outcome
 from mailflow.core.privacy import ERASURE_RULES, months_before
+from tests.integration.dovecot_server import free_port
 from tests.integration.test_transactions import MONDAY, OLD_INTRO
 from tests.integration.test_web import sign_in, site
 from tests.integration.web_world import WebWorld, web_world
@@ -286,3 +287,25 @@ def test_the_admin_sees_and_erases_a_person_on_the_web(
     assert "Nothing is held about this address" in admin.get(
         "/people", params={"email": EMAIL}).text
     admin.close()
+
+
+def test_forget_erases_nothing_when_the_mailbox_cannot_be_reached(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app = maildir_app(tmp_path)
+    try:
+        _plant(app.store)
+    finally:
+        app.close()
+    monkeypatch.setenv("NO_PASSWORD", "x")
+    config = tmp_path / "imap.yaml"
+    config.write_text(f"tracker: referrals@firm.example\ndatabase: m.db\noutbox_dir: out\n"
+                      f"imap: {{host: 127.0.0.1, port: {free_port()}, tls: none, "
+                      "username: u, password_env: NO_PASSWORD}\n")
+    assert main(["--config", str(config), "forget", EMAIL, "--yes"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("mailflow: cannot connect to 127.0.0.1:")
+    assert error.endswith("; nothing was erased") and "\n" not in error
+    assert _held(tmp_path / "m.db", EMAIL, NAME) == [EMAIL, NAME]
+    assert main(["--config", str(config), "forget", EMAIL]) == 0  # the dry run says why
+    assert "the mailbox could not be searched: cannot connect" in capsys.readouterr().out
