@@ -227,3 +227,4 @@ def test_an_unknown_charset_does_not_hide_a_name() -> None:
            b"Content-Transfer-Encoding: base64\r\n\r\nSmFuZSBEb2UgY2FsbGVk\r\n")
     assert message_mentions(raw, JANE)
     assert message_mentions(raw.replace(b"Jane Doe <j", b"<j"), JANE)  # the text, as UTF-8
+

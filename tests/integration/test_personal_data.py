@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from mailflow.adapters.renderer import Renderer
 from mailflow.adapters.store import PERSONAL_COLUMNS, Store
 from mailflow.app import operator, privacy
 from mailflow.app.cycle import run_cycle
 from mailflow.app.ledger_view import partner_rows
 from mailflow.app.operator import Action
+from mailflow.app.template_context import sample_context
 from mailflow.app.wiring import App, build_app
 from mailflow.cli import commands
 from mailflow.cli.parser import main
@@ -309,3 +311,20 @@ def test_forget_erases_nothing_when_the_mailbox_cannot_be_reached(
     assert _held(tmp_path / "m.db", EMAIL, NAME) == [EMAIL, NAME]
     assert main(["--config", str(config), "forget", EMAIL]) == 0  # the dry run says why
     assert "the mailbox could not be searched: cannot connect" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    ({"change": "forget", "days": 7, "erase": True},
+     "no more emails to you about any referral. What mailflow holds about you"),
+    ({"change": "forget", "days": 7, "erase": False},
+     "no more emails to you about any referral.\n"),
+    ({"change": "forget", "asked_by": "jane@gmail.com", "days": 7, "erase": True},
+     "erased in 7 days, so that you can settle R-42 first"),
+    ({"change": "forget", "asked_by": "jane@gmail.com", "days": 7, "erase": False},
+     "unless you run `mailflow forget jane@gmail.com --yes`"),
+])
+def test_the_confirmation_of_a_forget_me_renders_every_way(data: dict[str, object],
+                                                           says: str) -> None:
+    rendered = Renderer().render("notice_confirm", {**sample_context(), **data,
+                                                    "undo_offer": False})
+    assert says in rendered.text, rendered.text
