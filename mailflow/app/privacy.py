@@ -24,6 +24,7 @@ from mailflow.core.privacy import (
     months_before,
     names_seen,
     opt_out_hash,
+    party_to,
     person_report,
     plan_erasure,
     pseudonym,
@@ -60,7 +61,14 @@ def read_person(store: Store, email: str) -> tuple[Person, Rows]:
     if person.names:
         rows = store.rows_about(email, person.needles())
     # SQLite lowers ASCII only: what it found is checked again, and so are exact matches
-    return person, _confirmed(rows, person)
+    rows = _confirmed(rows, person)
+    # and everything said on the referrals they were part of, where even a first name is theirs
+    for table, more in store.rows_of_referrals(sorted(party_to(email, rows))).items():
+        known = {r["_rowid"] for r in rows.get(table, [])}
+        rows[table] = sorted([*rows.get(table, []), *(r for r in more
+                                                      if r["_rowid"] not in known)],
+                             key=lambda r: int(r["_rowid"]))
+    return person, rows
 
 
 def _confirmed(rows: Rows, person: Person) -> Rows:

@@ -15,7 +15,7 @@ import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.header import decode_header, make_header
 from typing import Any
@@ -56,6 +56,12 @@ class Person:
     email: str
     names: tuple[str, ...] = ()
     pseudonym: str = ""
+    # the referrals they were part of: there even their first name goes from the texts
+    party: frozenset[int] = frozenset()
+
+    def about(self, row: Mapping[str, Any]) -> bool:
+        """Whether a row belongs to a referral they were part of."""
+        return row.get("referral_id") in self.party
 
     @property
     def searched_names(self) -> tuple[str, ...]:
@@ -207,8 +213,8 @@ def _outbox(row: Mapping[str, Any], person: Person) -> dict[str, Any]:
         fields["payload"] = json.dumps(payload)
         if pending:
             fields.update(status="withdrawn", detail=WITHDRAWN_DETAIL)
-    fields.update({c: v for c, v in _scrubbed({**row, **fields}, ("payload", "detail"),
-                                              person).items()})
+    fields.update(_scrubbed({**row, **fields}, ("payload", "detail"), person,
+                            person.about(row)))
     return fields
 
 
@@ -220,6 +226,7 @@ def plan_erasure(person: Person,
     unknown = set(rows) - set(ERASURE_RULES)
     if unknown:
         raise ValueError(f"no erasure rule for the tables {sorted(unknown)}")
+    person = replace(person, party=party_to(person.email, rows))
     changes: list[RowChange] = []
     for table, found in rows.items():
         rule = ERASURE_RULES[table]
@@ -228,6 +235,13 @@ def plan_erasure(person: Person,
             if fields is None or fields:
                 changes.append(RowChange(table, int(row["_rowid"]), fields))
     return changes
+
+
+def party_to(email: str, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> frozenset[int]:
+    """The referrals `email` was the referrer, client, partner or a candidate of."""
+    return frozenset(int(r["id"]) for r in rows.get("referrals", ())
+                     if any(r.get(role) == email for role in ROLES)
+                     or email in _json(r.get("candidates"), []))
 
 
 def _is(column: str, row: Mapping[str, Any], person: Person) -> bool:
@@ -246,13 +260,16 @@ def _delete_if(*columns: str, text: tuple[str, ...] = ()) -> Any:
 
 def _events(row: Mapping[str, Any], person: Person) -> dict[str, Any]:
     if _is("actor", row, person):
-        detail = "" if row.get("kind") in THEIR_WORDS else scrub(row.get("detail"), person)
+        detail = ("" if row.get("kind") in THEIR_WORDS
+                  else scrub(row.get("detail"), person, person.about(row)))
         return {"actor": person.pseudonym, "detail": detail}
-    return _scrubbed(row, ("detail",), person)
+    return _scrubbed(row, ("detail",), person, person.about(row))
 
 
 def _undo(row: Mapping[str, Any], person: Person) -> dict[str, Any] | None:
-    return None if _is("actor", row, person) else _scrubbed(row, ("before",), person)
+    if _is("actor", row, person):
+        return None
+    return _scrubbed(row, ("before",), person, person.about(row))
 
 
 def _opt_outs(row: Mapping[str, Any], person: Person) -> dict[str, Any] | None:

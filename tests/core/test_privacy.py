@@ -228,3 +228,15 @@ def test_an_unknown_charset_does_not_hide_a_name() -> None:
     assert message_mentions(raw, JANE)
     assert message_mentions(raw.replace(b"Jane Doe <j", b"<j"), JANE)  # the text, as UTF-8
 
+
+
+def test_on_their_referrals_even_a_first_name_goes_from_what_others_wrote() -> None:
+    rows = {"referrals": [{"_rowid": 7, "id": 7, "client": "jane@gmail.com", "candidates": "[]",
+                           "subject": "Intro", "names": "{}"}],
+            "events": [{"_rowid": 1, "referral_id": 7, "actor": "bob@law.example",
+                        "kind": "note", "detail": "Jane called me about her will"},
+                       {"_rowid": 2, "referral_id": 8, "actor": "bob@law.example",
+                        "kind": "note", "detail": "Jane from accounts called"}]}
+    changes = {(c.table, c.rowid): c.fields for c in plan_erasure(JANE, rows)}
+    assert changes[("events", 1)] == {"detail": f"{FORGOTTEN} called me about her will"}
+    assert ("events", 2) not in changes  # another referral, another Jane

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mailflow.adapters.store.base import StoreBase
+from mailflow.adapters.store.base import StoreBase, _chunks, _marks
 
 # table -> (columns that hold an address, compared whole; columns of text searched in)
 PERSONAL_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -61,6 +61,17 @@ class PeopleTables(StoreBase):
                     row["_emails"] = [r[0] for r in self.db.execute(
                         "select email from partner_emails where partner_id = ? order by email",
                         [row["id"]]).fetchall()]
+            found[table] = rows
+        return found
+
+    def rows_of_referrals(self, referral_ids: Sequence[int]) -> dict[str, list[dict[str, Any]]]:
+        """Every event, undo snapshot and email of these referrals, with its `_rowid`."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for table in ("events", "undo", "outbox"):
+            rows: list[dict[str, Any]] = []
+            for chunk in _chunks(referral_ids):
+                rows += self.query(f"select rowid as _rowid, * from [{table}] where "
+                                   f"referral_id in ({_marks(chunk)}) order by rowid", chunk)
             found[table] = rows
         return found
 
