@@ -5,6 +5,7 @@ requests waiting, and the erasure (the same `app.privacy` as `mailflow person` a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from starlette.responses import Response
 
 from mailflow.app import privacy
 from mailflow.core.addressing import is_plain_address
-from mailflow.core.wording import event_name, status_name, step_name
+from mailflow.core.wording import EMAILS, event_name, status_name, step_name
 from mailflow.errors import MailflowError
 
 if TYPE_CHECKING:
@@ -51,6 +52,11 @@ TIMES = frozenset({"at", "created_at", "seen_at", "due_at", "sent_at", "asked_at
                    "expired_at"})
 
 
+_STEP_CODES = re.compile(r"\b(" + "|".join(
+    re.escape(c) for c in sorted(EMAILS, key=len, reverse=True) if "_" in c or "-" in c)
+    + r")\b")
+
+
 def _value(table: str, column: str, value: Any, when: Callable[[object], str]) -> str:
     if column in TIMES:
         return when(value)
@@ -65,8 +71,9 @@ def _value(table: str, column: str, value: Any, when: Callable[[object], str]) -
     if column == "status" and table == "referrals":
         return status_name(str(value))
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        value = json.dumps(value, ensure_ascii=False)
+    # "partner_nudge to bob@…", as the history records a sent email: in plain words
+    return _STEP_CODES.sub(lambda m: step_name(m.group(0)), str(value))
 
 
 def _rows(table: str, rows: list[dict[str, Any]], when: Callable[[object], str]) -> list[str]:
