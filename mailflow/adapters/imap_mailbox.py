@@ -1,7 +1,8 @@
 """An IMAP folder through imapclient: incremental by UID, batched, text parts only when large.
 
 Returns plain values (ints, bytes, str), never imapclient objects. Never deletes:
-handled mail is moved (MOVE, or COPY + \\Deleted + UID EXPUNGE with UIDPLUS).
+handled mail is moved (MOVE, or COPY + \\Deleted + UID EXPUNGE with UIDPLUS), and only
+`expunge_mentioning`, for `mailflow forget`, removes messages.
 """
 
 from __future__ import annotations
