@@ -185,6 +185,15 @@ class WorkflowConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """`privacy:` and `retention:`: when a "forget me" is carried out, and when the texts
+    of closed referrals are dropped (None: never)."""
+
+    forget_after_days: int = 7
+    retention_closed_months: int | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     trackers: tuple[str, ...]
@@ -206,6 +215,7 @@ class Config:
     alert_after_minutes: int = 60
     language: str = "en"  # the firm's: the referrers' and anyone's not otherwise known
     microsoft: MicrosoftConfig | None = None
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -537,6 +547,19 @@ def _workflow(section: Section | None) -> WorkflowConfig:
     return config
 
 
+def _privacy(privacy: Section | None, retention: Section | None) -> PrivacyConfig:
+    default = PrivacyConfig()
+    forget_after = (privacy.integer("forget_after_days", default.forget_after_days, minimum=0,
+                                    maximum=365) if privacy is not None
+                    else default.forget_after_days)
+    months = (retention.integer("closed_months", None, minimum=1, maximum=1200)
+              if retention is not None else None)
+    for section in (privacy, retention):
+        if section is not None:
+            section.finish()
+    return PrivacyConfig(forget_after, months)
+
+
 def parse_config(data: Any, path: Path) -> Config:
     """Validate an already-loaded YAML document; `path` locates relative paths and errors."""
     file = str(path)
@@ -591,6 +614,7 @@ def parse_config(data: Any, path: Path) -> Config:
         alert_after_minutes=top.integer("alert_after_minutes", default["alert_after_minutes"],
                                         minimum=1),
         microsoft=microsoft,
+        privacy=_privacy(top.section("privacy"), top.section("retention")),
     )
     top.finish()
     return config

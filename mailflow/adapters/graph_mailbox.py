@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,6 +231,35 @@ class GraphMailbox:
 
     def append(self, folder: str, raw: bytes) -> None:
         raise NotImplementedError("Graph keeps the sent copy itself (Sent Items)")
+
+    def expunge_mentioning(self, folder: str, needles: Sequence[str],
+                           matches: Callable[[bytes], bool], dry_run: bool = False) -> int:
+        """Every message of `folder` is read and confirmed by `matches` (Graph's $search is
+        a word index that misses parts of addresses; an erasure is rare and thorough),
+        then removed with permanentDelete, past Deleted Items."""
+        if not [n for n in needles if n]:
+            return 0
+        try:
+            where = self.folder_id(folder, create=False)
+        except MailboxError:
+            return 0  # no such folder: nothing in it
+        ids: list[str] = []
+        url = f"/mailFolders/{where}/messages?$select=id&$top=100"
+        while url:
+            page = self._call("GET", url, f"list the messages in {folder}")
+            ids += [str(item["id"]) for item in page.get("value", []) if "id" in item]
+            url = str(page.get("@odata.nextLink", ""))
+        with self._lock:
+            found = [m.key for m in fetch_messages(self.client, ids, "") if matches(m.raw)]
+        if not dry_run:
+            for key in found:
+                try:
+                    with self._lock:
+                        self.client.request("POST", f"/messages/{key}/permanentDelete",
+                                            "erase a message", missing_ok=True)
+                except GraphError as exc:
+                    raise MailboxError(exc.line) from exc
+        return len(found)
 
     def push_ready(self) -> bool:
         return False

@@ -1,7 +1,8 @@
 """An IMAP folder through imapclient: incremental by UID, batched, text parts only when large.
 
 Returns plain values (ints, bytes, str), never imapclient objects. Never deletes:
-handled mail is moved (MOVE, or COPY + \\Deleted + UID EXPUNGE with UIDPLUS).
+handled mail is moved (MOVE, or COPY + \\Deleted + UID EXPUNGE with UIDPLUS), and only
+`expunge_mentioning`, for `mailflow forget`, removes messages.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -394,6 +395,51 @@ class ImapMailbox:
                 self.client.append(self._ensure_folder(folder), raw, flags=tuple(flags))
         except IMAPClientError as exc:
             raise MailboxError(f"cannot append to {folder}: {exc}") from exc
+
+    def expunge_mentioning(self, folder: str, needles: Sequence[str],
+                           matches: Callable[[bytes], bool], dry_run: bool = False) -> int:
+        """SEARCH TEXT (headers and body, decoded by the server) for each needle in
+        `folder`; each message found is fetched and kept only when `matches` confirms it
+        (the server matches substrings); then STORE \\Deleted and UID EXPUNGE of those
+        UIDs alone (a plain EXPUNGE, without UIDPLUS, could take others' deleted mail
+        with it: then they are only flagged). The folder read from is selected again
+        after."""
+        wanted = [n for n in needles if n]
+        if not wanted:
+            return 0
+        with self._lock:
+            name = self.server_name(folder)
+            try:
+                if not self.client.folder_exists(name):
+                    return 0
+                self.client.select_folder(name, readonly=dry_run)
+                try:
+                    uids: set[int] = set()
+                    for needle in wanted:
+                        charset = None if needle.isascii() else "UTF-8"
+                        uids.update(int(u) for u in self.client.search(
+                            ["TEXT", needle], charset=charset))
+                    found = sorted(uids)
+                    for start in range(0, len(found), 200):  # a bounded FETCH line
+                        chunk = found[start:start + 200]
+                        for uid, data in self.client.fetch(chunk, ["BODY.PEEK[]"]).items():
+                            if not matches(bytes(data.get(b"BODY[]", b""))):
+                                uids.discard(int(uid))
+                    if uids and not dry_run:
+                        found = sorted(uids)
+                        self.client.add_flags(found, [b"\\Deleted"])
+                        if self.client.has_capability("UIDPLUS"):
+                            self.client.uid_expunge(found)
+                        else:
+                            log.warning("%s: no UIDPLUS: %s messages flagged \\Deleted, "
+                                        "not expunged", folder, len(found))
+                        for answer in ("EXPUNGE", "VANISHED", "FETCH"):
+                            self.client._imap.untagged_responses.pop(answer, None)
+                    return len(uids)
+                finally:
+                    self.select()
+            except IMAPClientError as exc:
+                raise MailboxError(f"cannot erase messages in {folder}: {exc}") from exc
 
     def folder_exists(self, name: str) -> bool:
         return bool(self.client.folder_exists(self.server_name(name)))

@@ -77,7 +77,8 @@ class MailboxSettings:
 
 
 class MailboxSource(Protocol):
-    """A folder of incoming mail, read incrementally and never deleted from.
+    """A folder of incoming mail, read incrementally and never deleted from (but for
+    an erasure: `expunge_mentioning`).
 
     What a source can do beyond reading and moving is declared in `capabilities`
     (RESUMABLE, PUSH, KEEP_COPY); the optional methods are called only when declared.
@@ -107,6 +108,15 @@ class MailboxSource(Protocol):
 
     def append(self, folder: str, raw: bytes) -> None:
         """KEEP_COPY: file `raw` in `folder`."""
+        ...
+
+    def expunge_mentioning(self, folder: str, needles: Sequence[str],
+                           matches: Callable[[bytes], bool], dry_run: bool = False) -> int:
+        """Erase the messages in `folder` that name a forgotten person: found by `needles`
+        (their address and names) where the source can search, each confirmed by
+        `matches` on its bytes. The one deletion mailflow makes, asked for by `mailflow
+        forget` alone. Returns how many (`dry_run`: would go). A folder that does not
+        exist holds none."""
         ...
 
     def push_ready(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +114,26 @@ class MaildirMailbox:
             source = self.path / key
             name = source.name if ":2," in source.name else source.name + ":2,S"
             os.replace(source, target / "cur" / name)
+
+    def expunge_mentioning(self, folder: str, needles: Sequence[str],
+                           matches: Callable[[bytes], bool], dry_run: bool = False) -> int:
+        """The files of `folder` that `matches` says name the person, removed (a Maildir
+        has no index to search: every file is read)."""
+        path = folder_path(self.root, folder)
+        count = 0
+        if not any(needles) or not path.is_dir():
+            return 0
+        for sub in ("new", "cur"):
+            if not (path / sub).is_dir():
+                continue
+            for file in (path / sub).iterdir():
+                if not file.is_file():
+                    continue
+                if matches(file.read_bytes()):
+                    count += 1
+                    if not dry_run:
+                        file.unlink()
+        return count
 
     def close(self) -> None:
         return None

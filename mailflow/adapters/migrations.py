@@ -159,7 +159,21 @@ def m012_removed_partners(db: Any) -> None:
 
 
 @migrations()
-def m013_languages_and_zones(db: Any) -> None:
+def m013_personal_data(db: Any) -> None:
+    """Who sent each message (so one person's records can be listed and erased), requests to
+    be forgotten, salted hashes of the `stop all` of forgotten people, and when retention
+    expired a closed referral's texts."""
+    db.execute("alter table messages add column sender text")
+    db.execute("create table forget_requests (email text primary key, asked_at text not null, "
+               "referral_id integer)")
+    db.execute("create table opt_out_hashes (hash text primary key, at text not null)")
+    db.execute("alter table referrals add column expired_at text")
+    db.execute("insert or ignore into meta (key, value) values ('privacy_salt', ?)",
+               [secrets.token_hex(16)])
+
+
+@migrations()
+def m014_languages_and_zones(db: Any) -> None:
     """Each party's language and a partner's own time zone and holidays (issue #26): set by
     hand on a partner or a contact, or learned from a person's own mail (an intro's own
     language is read from its text when an email is written, not stored)."""

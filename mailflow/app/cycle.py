@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from mailflow.adapters.mailbox import KEEP_COPY, MailboxSource
 from mailflow.adapters.store import to_db
-from mailflow.app import alerts
+from mailflow.app import alerts, privacy
 from mailflow.app.digests import queue_digests
 from mailflow.app.dispatch import DispatchReport
 from mailflow.app.ingest import IngestReport, ingest
@@ -57,6 +57,7 @@ class CycleReport:
     ingest: IngestReport = field(default_factory=IngestReport)
     dispatch: DispatchReport = field(default_factory=DispatchReport)
     digests: list[str] = field(default_factory=list)  # referrers whose digest was queued
+    privacy: privacy.DailyReport | None = None  # the day's erasures and retention, if run
 
 
 def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
@@ -78,6 +79,7 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
         with app.store.atomic():
             app.store.set_meta("last_poll", to_db(now) or "")
         report.digests = queue_digests(app, now)
+        report.privacy = privacy.daily(app, now, box)
         # sign-in links are the web view's to send (its sender thread): never both at once
         report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box),
                                                     kinds=CYCLE_KINDS)

@@ -15,6 +15,7 @@ from mailflow.adapters.store import Store
 from mailflow.core.decisions import WITHDRAWN
 from mailflow.core.effects import (
     AddEvent,
+    AskForget,
     ClearUndeliverable,
     CreateReferral,
     Effect,
@@ -117,6 +118,11 @@ def _(effect: RestoreUndo, store: Store, now: datetime) -> None:
 @_apply.register
 def _(effect: OptOut, store: Store, now: datetime) -> None:
     store.opt_out(effect.address, effect.referral_id, now, effect.by)
+
+
+@_apply.register
+def _(effect: AskForget, store: Store, now: datetime) -> None:
+    store.ask_forget(effect.address, effect.referral_id, now)
 
 
 @_apply.register

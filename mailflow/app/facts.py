@@ -24,18 +24,20 @@ log = logging.getLogger("mailflow.app.facts")
 
 def reply_facts(store: Store, referral: Referral, message: InboundMessage,
                 command: Command | None, sender: str, now: datetime, proven: bool,
-                confirm_replies: bool, language: str | None = None) -> Reply:
+                confirm_replies: bool, forget_after_days: int = 7,
+                language: str | None = None) -> Reply:
     return Reply(referral, sender, command, proven, message.date,
                  referral.referrer in {a.email for a in message.recipients},
                  store.latest_undo(referral.id, sender, now - UNDO_WINDOW), confirm_replies,
-                 language)
+                 forget_after_days, language)
 
 
 def reply_effects(store: Store, referral: Referral, message: InboundMessage,
                   command: Command | None, sender: str, now: datetime, proven: bool,
-                  confirm_replies: bool, language: str | None = None) -> list[Effect]:
+                  confirm_replies: bool, forget_after_days: int = 7,
+                  language: str | None = None) -> list[Effect]:
     effects = on_reply(reply_facts(store, referral, message, command, sender, now, proven,
-                                   confirm_replies, language), now)
+                                   confirm_replies, forget_after_days, language), now)
     log.info("%s reply from %s: %s", referral.tag, sender,
              command.word if command else "(empty)")
     return effects

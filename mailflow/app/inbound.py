@@ -39,6 +39,7 @@ log = logging.getLogger("mailflow.app.inbound")
 class ReplyPolicy:
     confirm_replies: bool = True
     require_tokens: bool = False  # reply_tokens: plus — state changes need a signed address
+    forget_after_days: int = 7  # privacy.forget_after_days
 
 
 @dataclass
@@ -114,7 +115,7 @@ class Handler:
         for referral in referrals:
             apply_effects(self.store, reply_effects(
                 self.store, referral, message, command, sender, now, proven,
-                self.policy.confirm_replies, language), now)
+                self.policy.confirm_replies, self.policy.forget_after_days, language), now)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
 
     def _same_received(self, intro: Intro) -> Referral | None:

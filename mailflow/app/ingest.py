@@ -347,7 +347,8 @@ def _handle(fetched: FetchedMessage, mailbox: MailboxSource, handler: Handler,
     result: Classification = handler.handle_reading(reading or handler.read(message, now), now)
     classified = time.perf_counter()
     store.record_message(message.message_id, mailbox.folder, fetched.key,
-                         result.kind, result.reason, result.referral_id, now)
+                         result.kind, result.reason, result.referral_id, now,
+                         message.from_.email if message.from_ else None)
     report.phases["classify"] += classified - started
     report.phases["record"] += time.perf_counter() - classified
     report.count(result.kind)

@@ -204,7 +204,8 @@ class App:
     def handler(self) -> Handler:
         return Handler(self.store, Trackers(self.config.trackers), self.config.referrers,
                        self.secret, ReplyPolicy(self.config.workflow.confirm_replies,
-                                   self.config.reply_tokens == "plus"),
+                                   self.config.reply_tokens == "plus",
+                                   self.config.privacy.forget_after_days),
                        self.config.trust_authentication_results,
                        self.config.workflow.max_partners_per_intro)
 

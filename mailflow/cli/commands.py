@@ -20,14 +20,17 @@ from mailflow.app.operator import Action
 from mailflow.app.readers import party_languages
 from mailflow.app.wiring import App, build_app
 from mailflow.cli.views import (
+    erasure_text,
     outbox_dict,
     outbox_table,
     partners_table,
+    person_text,
     referral_dict,
     referrals_table,
     show_text,
 )
 from mailflow.config import Config, partner_entry
+from mailflow.core.addressing import is_plain_address
 from mailflow.core.languages import NAMES, SUPPORTED, normalise
 from mailflow.core.model import Outcome, Referral, Status, parse_ref
 from mailflow.core.wording import status_name
@@ -238,6 +241,29 @@ def unbounce(config: Config, args: argparse.Namespace) -> str:
     return f"{email} may be written to again; its open referrals are re-planned"
 
 
+def _address(value: str) -> str:
+    email = value.strip().lower()
+    if not is_plain_address(email):
+        raise UsageError(f"EMAIL: not an address: {value[:80]!r}")
+    return email
+
+
+def person(config: Config, args: argparse.Namespace) -> Any:
+    """Everything held about one address (read only)."""
+    from mailflow.app import privacy
+    with opened(config) as app:
+        data = privacy.person(app, _address(args.email)).as_dict()
+    return data if args.json else person_text(data)
+
+
+def forget(config: Config, args: argparse.Namespace, now: datetime) -> str:
+    """Erase one person's data (`--yes`), or say what would go."""
+    from mailflow.app import privacy
+    with opened(config) as app:
+        report = privacy.forget(app, _address(args.email), now, dry_run=not args.yes)
+    return erasure_text(report.as_dict())
+
+
 def partners(config: Config, args: argparse.Namespace) -> Any:
     from mailflow.app.ledger_view import partner_rows
     with opened(config) as app:
@@ -292,10 +318,22 @@ def status(config: Config, args: argparse.Namespace, now: datetime) -> Any:
             "quarantine": store.quarantined(20),
             "referrals": {s.value: counts[s.value] for s in Status},
             "incident": store.meta("incident"),
+            "privacy": _privacy_status(app),
         }
         if args.json:
             return data
         return _status_text(data, config)
+
+
+def _privacy_status(app: App) -> dict[str, Any]:
+    """Retention's setting and last run, and the "forget me" requests waiting."""
+    months = app.config.privacy.retention_closed_months
+    last = (app.store.meta("retention_last") or "").split()
+    return {"retention_closed_months": months,
+            "retention_last_run": last[0] if last else None,
+            "expired_referrals": app.store.expired_count(),
+            "forget_requests": len(app.store.forget_requests()),
+            "forget_after_days": app.config.privacy.forget_after_days}
 
 
 def _local(value: str | None, config: Config) -> str:
@@ -316,10 +354,22 @@ def _status_text(data: dict[str, Any], config: Config) -> str:
         f"outbox        {data['pending']} pending, {data['failed']} failed",
         f"quarantined   {data['quarantined']} messages",
         f"incident      {incident.split(' ', 1)[1] if incident else 'none'}",
+        f"retention     {_retention_text(data['privacy'], config)}",
+        f"forget me     {data['privacy']['forget_requests']} waiting (erased "
+        f"{data['privacy']['forget_after_days']} days after asking)",
     ]
     lines += [f"  {_local(q['seen_at'], config)}  {q['message_id']}: {q['reason']}"
               for q in data["quarantine"]]
     return "\n".join(lines)
+
+
+def _retention_text(privacy: dict[str, Any], config: Config) -> str:
+    months = privacy["retention_closed_months"]
+    if months is None:
+        return "off (texts of closed referrals are kept)"
+    return (f"texts dropped {months} months after closing; last run "
+            f"{_local(privacy['retention_last_run'], config)}, "
+            f"{privacy['expired_referrals']} referrals expired")
 
 
 def export(config: Config, args: argparse.Namespace) -> str:

@@ -254,6 +254,26 @@ def unbounce(ctx: click.Context, email: str) -> Any:
     return _run(ctx, operations.unbounce, email=email)
 
 
+@cli.command()
+@click.argument("email", metavar="EMAIL")
+@_json_option("everything held about EMAIL (for a subject-access request)")
+@click.pass_context
+def person(ctx: click.Context, email: str, json_output: bool) -> Any:
+    """Everything mailflow holds about one address: referrals in every role, events, notes,
+    messages, emails, stops."""
+    return _run(ctx, operations.person, email=email, json=json_output)
+
+
+@cli.command()
+@click.argument("email", metavar="EMAIL")
+@click.option("--yes", is_flag=True, help="erase it (without --yes: only say what would go)")
+@click.pass_context
+def forget(ctx: click.Context, email: str, yes: bool) -> Any:
+    """Erase one person's data: a pseudonym on their referrals, their texts deleted, their
+    mail expunged from mailflow's folders; the ledger's counts stay."""
+    return _run(ctx, lambda c, a: operations.forget(c, a, clock.now()), email=email, yes=yes)
+
+
 @cli.group(invoke_without_command=True)
 @_json_option("the directory with the ledger")
 @click.pass_context

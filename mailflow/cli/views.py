@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -118,3 +119,55 @@ def outbox_table(rows: list[dict[str, Any]], with_status: bool = False) -> str:
              r["detail"]] for r in rows])
     return table(["DUE", "REF", "EMAIL", "TO"], [
         [when(r["due_at"]), r["referral"], step_name(r["step"]), r["recipient"]] for r in rows])
+
+
+# what each table is, for people reading `mailflow person` and `mailflow forget`
+HELD = {"referrals": "referrals", "events": "history events", "undo": "undo snapshots",
+        "outbox": "emails (sent or planned)", "messages": "messages received",
+        "contacts": "contact record", "opt_outs": "stops", "pauses": "out-of-office pauses",
+        "partners": "partner directory", "partner_emails": "partner addresses",
+        "partner_changes": "changes to the partners", "signins": "web sign-in links",
+        "web_sessions": "web sessions", "forget_requests": '"forget me" requests',
+        "meta": "clocks and settings"}
+
+
+def person_text(data: dict[str, Any]) -> str:
+    """`mailflow person` as text: the referrals and roles, then each kind of record."""
+    held = data["held"]
+    if not held:
+        return f"nothing held about {data['email']}"
+    lines = [data["email"] + (f" ({', '.join(data['names'])})" if data["names"] else "")]
+    if data["referrals"]:
+        lines.append("referrals:")
+        lines += [f"  {r['id']:<6} {'/'.join(r['roles']):<10} {r['status'] or ''}"
+                  f"{'/' + r['outcome'] if r['outcome'] else ''}  {r['subject'] or ''}"
+                  for r in data["referrals"]]
+    for table, rows in held.items():
+        if table == "referrals":
+            continue
+        lines.append(f"{HELD.get(table, table)}: {len(rows)}")
+        for row in rows[:50]:
+            shown = ", ".join(f"{k}={json.dumps(v) if isinstance(v, dict | list) else v}"
+                              for k, v in row.items() if v not in (None, "", [], {})
+                              and k != "id")
+            lines.append(f"  {shown[:160]}")
+        if len(rows) > 50:
+            lines.append(f"  … and {len(rows) - 50} more (--json lists them all)")
+    return "\n".join(lines)
+
+
+def erasure_text(data: dict[str, Any]) -> str:
+    """What `mailflow forget` did, or (a dry run) would do."""
+    rows = ", ".join(f"{n} {HELD.get(t, t)}" for t, n in data["rows"].items()) or "no rows"
+    mail = ", ".join(f"{n} in {f}" for f, n in data["messages"].items()) or "none"
+    warning = (f"\n{data['email']} is a partner in the config file: remove it there, or a "
+               "change to the partners writes it back" if data.get("in_config") else "")
+    if data["dry_run"]:
+        lines = [f"would forget {data['email']} (as {data['pseudonym']}):",
+                 f"  database: {rows}", f"  messages to expunge: {mail}"]
+        if data["mailbox_problem"]:
+            lines.append(f"  (the mailbox could not be searched: {data['mailbox_problem']})")
+        lines.append("nothing was changed; add --yes to erase")
+        return "\n".join(lines) + warning
+    return (f"forgot {data['email']}: now {data['pseudonym']} on its referrals; "
+            f"database: {rows}; messages expunged: {mail}" + warning)

@@ -29,7 +29,7 @@ _ANY = re.compile(_AMOUNT, re.IGNORECASE)
 
 @lru_cache(maxsize=1)
 def _after_won() -> re.Pattern[str]:
-    """A `won` word of any language, then a figure: "won 4500", "Auftrag erhalten – 4.500"."""
+    """A `won` word of any language, then a figure: "won 4500", "Auftrag erhalten: 4.500"."""
     word = BY_WORD["won"]
     forms = sorted({*word.phrases, *(f for forms in word.forms.values() for f in forms)},
                    key=len, reverse=True)

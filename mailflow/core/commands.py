@@ -54,6 +54,9 @@ The rule, in order:
      "pero", "maar", "außer", "sauf", "excepto", "behalve") or, for all but lost, a
      negation takes the word back ("angerufen, aber nicht erreicht", "alles
      erledigt außer der Rechnung"); so does a next sentence that starts with one.
+   - `forget me` and its forms in each language ("vergessen Sie mich", "oubliez-moi",
+     "olvídenme", "vergeet mij", "delete my data", "löschen Sie meine Daten"…) as the
+     whole clause: no more mail, and what mailflow holds about the sender is erased;
      "won't" is not "won"; "metadata" and "Meeting" are not "met".
 5. Otherwise the reply is a `note` carrying the whole text. Its
    `looks_like_command` is true when the text is at most three words with no
@@ -145,6 +148,18 @@ _CLAUSE_SPLIT = re.compile(r"\s*(?:[,;]|\s[-\u2013\u2014]+\s|[\u2013\u2014]|\s-\
 _WORD = r"(?<![\w'-])({})(?![\w'-])"
 _EDGE = "\"'*_()[]¡¿«»“”„ "  # stripped from a clause's ends
 
+# "forget me" in each language, as the whole clause (politeness around it allowed)
+_FORGET = re.compile(
+    r"^(?:please\s+|bitte\s+|s'il vous plaît,?\s+|por favor,?\s+|alstublieft,?\s+)?"
+    r"(?:forget\s+(?:about\s+)?me|(?:delete|erase|remove)\s+(?:all\s+)?my\s+"
+    r"(?:personal\s+)?(?:data|details|information|info)"
+    r"|vergessen\s+sie\s+mich|löschen\s+sie\s+meine\s+daten|meine\s+daten\s+löschen"
+    r"|oubliez[- ]moi|(?:supprimez|effacez)\s+mes\s+(?:données|coordonnées)"
+    r"|olv[ií]d(?:e|en)me|(?:borren|borre|eliminen|elimine)\s+mis\s+datos"
+    r"|vergeet\s+(?:mij|me)|verwijder\s+mijn\s+gegevens)"
+    r"(?:,?\s+(?:please|pls|now|thanks|thank you|bitte|danke|merci|s'il vous plaît|gracias"
+    r"|por favor|bedankt|alstublieft))*$",
+    re.IGNORECASE)
 _CHOICE_NUMBER = re.compile(r"^(?:#|no\.?\s*|number\s+|option\s+)?(\d{1,2})[.)]?$", re.IGNORECASE)
 _EMAIL = re.compile(r"^<?(?:mailto:)?([^\s<>@,;]+@[^\s<>@,;]+\.[^\s<>@,;.]+)>?\.?$",
                     re.IGNORECASE)
@@ -167,8 +182,8 @@ _ANY_WORD = re.compile(
 class Command:
     """One reply word, canonical, with what it carries."""
 
-    word: str            # done won lost contacted snooze stop stop_all rating need reopen
-    #                      undo choice note
+    word: str            # done won lost contacted snooze stop stop_all forget rating need
+    #                      reopen undo choice note
     outcome: str | None = None   # "done" | "won" | "lost" for closing words
     days: int | None = None      # snooze length in calendar days
     rating: int | None = None    # 1..5
@@ -286,6 +301,8 @@ def _sentence_command(sentence: str, following: str, table: _Table) -> Command |
 
 
 def _structured(clause: str, grammar: Grammar) -> Command | None:
+    if _FORGET.match(" ".join(clause.lower().rstrip(".!").split())):
+        return Command("forget")
     read = grammar.read(clause)
     if read is None:
         return None

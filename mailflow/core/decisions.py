@@ -16,6 +16,7 @@ from typing import Any
 from mailflow.core.commands import Command
 from mailflow.core.effects import (
     AddEvent,
+    AskForget,
     ClearUndeliverable,
     CreateReferral,
     Effect,
@@ -61,6 +62,7 @@ class Reply:
     referrer_addressed: bool = False  # the referrer got the reply too (reply-all)
     last_undo: int | None = None  # id of the sender's latest undo snapshot within 24 h
     confirm_replies: bool = True
+    forget_after_days: int = 7  # privacy.forget_after_days: when a "forget me" is carried out
     language: str | None = None  # the language the reply's own text is written in
 
 
@@ -119,6 +121,8 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
         effects.append(AddEvent(referral.id, effect.event_kind, sender, effect.event_detail))
     if effect.opt_out:
         effects.append(OptOut(sender, referral.id if effect.opt_out == "referral" else None))
+    if effect.forget:
+        effects += _forget_me(reply, confirm)
     if confirm is not None and reply.confirm_replies and (effect.changes or effect.undo
                                                           or effect.opt_out):
         effects.append(Notify(referral.id, sender, "confirm", confirm))
@@ -139,6 +143,22 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
     if effect.help_needed:
         effects.append(Notify(referral.id, sender, "help", {"reply_words": help_words()},
                               once=True))
+    return effects
+
+
+def _forget_me(reply: Reply, confirm: dict[str, Any] | None) -> list[Effect]:
+    """"forget me": all mail stops at once (the stop above); the erasure is recorded to run
+    later, from a proven sender only (a forged one stops mail, which is harmless, and the
+    referrer is told either way)."""
+    referral, sender = reply.referral, reply.sender
+    days = reply.forget_after_days
+    if confirm is not None:
+        confirm.update(days=days, erase=reply.proven)
+    effects: list[Effect] = [AskForget(sender, referral.id)] if reply.proven else []
+    if sender != referral.referrer:
+        effects.append(Notify(referral.id, referral.referrer, "confirm",
+                              {"change": "forget", "asked_by": sender, "days": days,
+                               "erase": reply.proven, "undo_offer": False}))
     return effects
 
 

@@ -91,6 +91,14 @@ class OptOut:
 
 
 @dataclass(frozen=True)
+class AskForget:
+    """`address` asked to be forgotten: the erasure runs after `privacy.forget_after_days`."""
+
+    address: str
+    referral_id: int
+
+
+@dataclass(frozen=True)
 class Resume:
     """Mail to `address` about the referral again: lifts a stop someone else said for them."""
 
@@ -157,5 +165,6 @@ class Notify:
 
 
 Effect = (CreateReferral | RememberNames | LearnLanguage | StartDigestClock | SetFields | AddEvent
-          | KeepUndo | RestoreUndo | OptOut | Resume | MarkUndeliverable | ClearUndeliverable
+          | KeepUndo | RestoreUndo | OptOut | AskForget | Resume | MarkUndeliverable
+          | ClearUndeliverable
           | Pause | Withdraw | Unwithdraw | Plan | Notify)

@@ -28,6 +28,7 @@ class ReplyEffect:
     undo: bool = False
     need: str | None = None  # a need reported alongside another word
     unproven: bool = False  # a state-changing word without a token or authenticated sender
+    forget: bool = False  # "forget me": stop all now, erase later
 
 
 def _choice(referral: Referral, answer: str) -> str | None:
@@ -93,6 +94,10 @@ def _decide(referral: Referral, role: Role, sender: str, command: Command | None
         scope = "all" if word == "stop_all" else "referral"
         return ReplyEffect(event_kind="stopped", event_detail=f"{sender} said {word}",
                            confirm={"change": "stopped", "scope": scope}, opt_out=scope)
+    if word == "forget":
+        return ReplyEffect(event_kind="forget-asked",
+                           event_detail=f"{sender} asked to be forgotten",
+                           confirm={"change": "forget"}, opt_out="all", forget=True)
     if word == "need":
         return ReplyEffect(event_kind="need", event_detail=command.text,
                            relay={"news": "need", "sender": sender, "text": command.text})

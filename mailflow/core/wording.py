@@ -64,6 +64,7 @@ EVENTS = {
     "robot": "automatic reply", "sent": "email sent", "send-failed": "email not sent",
     "skipped": "email skipped", "missed": "email missed",
     "superseded": "email replaced", "cancelled": "email cancelled",
+    "forget-asked": "asked to be forgotten",
 }
 
 # what `unless` and `since` in a step's config read as

@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -44,6 +45,7 @@ from mailflow.core.stale import is_stale
 from mailflow.core.wording import explain_email, step_name
 from mailflow.errors import ConfigError, UsageError
 from mailflow.resources import templates_dir
+from mailflow.web import people as people_view
 from mailflow.web.auth import (
     SigninRequest,
     SigninSender,
@@ -654,6 +656,8 @@ def create_app(app: App, now: Callable[[], datetime] = clock.now, https: bool = 
         Route("/status", site.status), Route("/firm", site.firm),
         Route("/sessions", site.sessions_page, methods=["GET"]),
         Route("/sessions", site.end_session, methods=["POST"]),
+        Route("/people", partial(people_view.people_page, site), methods=["GET"]),
+        Route("/people/forget", partial(people_view.forget_person, site), methods=["POST"]),
         Mount("/static", StaticFiles(directory=templates_dir() / "web" / "static"), name="static"),
     ]
     middleware = [Middleware(SecurityHeaders), Middleware(FormGuard),

@@ -87,6 +87,15 @@ def test_only_the_dispatcher_calls_a_mailer() -> None:
             assert name == "app/dispatch.py" or name.startswith("adapters/"), name
 
 
+def test_only_an_erasure_deletes_mail() -> None:
+    """mailflow never deletes mail, but for `forget`: only app/privacy.py expunges."""
+    for name, tree in _modules().items():
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                 and n.attr in ("expunge_mentioning", "uid_expunge", "expunge")]
+        if calls and not name.startswith("adapters/"):
+            assert name == "app/privacy.py", f"{name} deletes mail"
+
+
 def concrete_of(tree: ast.Module) -> set[str]:
     return {i for i in _imports(tree) if i.endswith(("imap_mailbox", "maildir_mailbox"))}
 
@@ -138,6 +147,7 @@ STORE_WRITERS = {
     "app/digests.py": "digest clocks",
     "app/outgoing.py": "queues an email about no referral",
     "app/directory.py": "the partner directory and its audit",
+    "app/privacy.py": "an erasure (rows as core.privacy decides) and retention",
     "app/wiring.py": "the installation secret",
     "web/sessions.py": "web sessions",
     "web/auth.py": "sign-in links",
@@ -170,7 +180,8 @@ def test_the_store_is_split_by_job_behind_one_facade() -> None:
               "outbox.py": ("outbox",), "messages.py": ("messages", "cursors"),
               "web.py": ("signins", "web_sessions"),
               "contacts.py": ("contacts", "opt_outs", "pauses", "partners",
-                              "partner_emails", "partner_changes")}
+                              "partner_emails", "partner_changes", "forget_requests",
+                              "opt_out_hashes")}
     owner = {table: module for module, names in tables.items() for table in names}
     written = re.compile(r"\b(?:insert(?: or \w+)? into|update|delete from)\s+\[?(\w+)",
                          re.IGNORECASE)

@@ -179,3 +179,19 @@ def test_a_microsoft_mistake_is_one_line_naming_the_key(microsoft: dict[str, Any
                                                          message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse({"microsoft": microsoft})
+
+
+def test_privacy_and_retention() -> None:
+    default = parse({})
+    assert default.privacy.forget_after_days == 7
+    assert default.privacy.retention_closed_months is None  # retention is off by default
+    set_ = parse({"privacy": {"forget_after_days": 0}, "retention": {"closed_months": 24}})
+    assert (set_.privacy.forget_after_days, set_.privacy.retention_closed_months) == (0, 24)
+    for extra, message in (
+            ({"retention": {"closed_months": 0}},
+             "retention.closed_months: expected an integer >= 1, got 0"),
+            ({"retention": {"closed_month": 24}}, "retention.closed_month: unknown key"),
+            ({"privacy": {"forget_after_days": "a week"}},
+             'privacy.forget_after_days: expected an integer, got "a week"')):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            parse(extra)

@@ -70,7 +70,7 @@ def test_every_phrase_parses_to_its_word() -> None:
 
 def test_the_help_email_lists_every_word_but_a_note_and_a_choice() -> None:
     assert help_words() == ["done", "won", "lost", "contacted", "snooze 2 weeks", "stop",
-                            "stop all", "rating 1-5", "need: WHAT", "reopen", "undo",
+                            "stop all", "forget me", "rating 1-5", "need: WHAT", "reopen", "undo",
                             "follow up"]
 
 

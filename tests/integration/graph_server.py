@@ -252,7 +252,22 @@ class Handler(IdentityRoutes, BaseHTTPRequestHandler):
         if match:
             self._folders(method, match.group(1), match.group(2), query, body)
             return
-        match = re.match(r"^/messages/([^/]+)/(\$value|move)$", rest)
+        listing = re.match(r"^/mailFolders/([^/]+)/messages$", rest)
+        if listing and method == "GET":  # a folder's messages, 'top' at a time
+            folder = self._folder(listing.group(1))
+            if folder is None:
+                self._graph_error(404, "ErrorItemNotFound", "The specified object was not "
+                                  "found in the store.")
+                return
+            keys, top = sorted(folder.messages), int(query.get("$top", "10"))
+            skip = int(query.get("$skip", "0"))
+            page: dict[str, Any] = {"value": [{"id": k} for k in keys[skip:skip + top]]}
+            if skip + top < len(keys):
+                page["@odata.nextLink"] = (f"{self.base}/v1.0/me/mailFolders/{folder.id}"
+                                           f"/messages?$select=id&$top={top}&$skip={skip + top}")
+            self._send(200, page)
+            return
+        match = re.match(r"^/messages/([^/]+)/(\$value|move|permanentDelete)$", rest)
         if match:
             key, action = match.groups()
             source = next((f for f in state.folders.values() if key in f.messages), None)
@@ -262,6 +277,12 @@ class Handler(IdentityRoutes, BaseHTTPRequestHandler):
                 return
             if action == "$value":
                 self._send(200, raw=source.messages[key], content_type="text/plain")
+                return
+            if action == "permanentDelete":
+                source.messages.pop(key)
+                source.received.pop(key, None)
+                source.log.append((next(state.seq), "removed", key))
+                self._send(204)
                 return
             if state.fail_moves:
                 state.fail_moves -= 1

@@ -211,3 +211,21 @@ def test_a_token_refused_even_when_fresh_is_one_line_and_no_loop(world: GraphWor
     assert err.strip().splitlines()[-1].startswith(
         "mailflow: Graph refuses the signed-in token (InvalidAuthenticationToken")
     assert world.server.state.grants.count("refresh_token") == 1  # refreshed once, no more
+
+
+def test_forget_erases_a_persons_mail_from_the_graph_folders(world: GraphWorld) -> None:
+    """`mailflow forget` over Graph: each message in mailflow's folders that names the person
+    is confirmed and permanently deleted; the others stay."""
+    from mailflow.cli.parser import main
+
+    world.login()
+    world.server.state.deliver(INTRO)
+    world.server.state.deliver(INTRO.replace(b"jane@gmail.com", b"mary@gmail.com")
+                               .replace(b"Jane Doe", b"Mary Major")
+                               .replace(b"intro1@", b"intro2@"))
+    world.run(NOW)
+    assert len(world.folder("mailflow/processed")) == 2
+    assert main(["--config", str(world.config), "forget", "jane@gmail.com", "--yes"]) == 0
+    kept = world.folder("mailflow/processed")
+    assert len(kept) == 1 and b"jane@gmail.com" not in kept[0].lower()
+    assert any("permanentDelete" in r for r in world.server.state.requests)

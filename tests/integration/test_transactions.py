@@ -149,11 +149,13 @@ def test_cycles_and_commands_write_only_in_transactions(
                     ["unbounce", "jane@gmail.com"],
                     ["partners", "add", "carol@tax.example", "--name", "Carol"],
                     ["partners", "edit", "carol@tax.example", "--niche", "tax"],
-                    ["partners", "remove", "carol@tax.example"]):
+                    ["partners", "remove", "carol@tax.example"],
+                    ["forget", "tom@bakery.example", "--yes"]):
         assert main(["--config", str(config), *command]) == 0, command
     writes = autocommit_writes.writes
     for command in (["list"], ["show", "R-1"], ["outbox"], ["status"], ["partners"],
-                    ["export"], ["export", "--format", "json"], ["report"], ["check"]):
+                    ["export"], ["export", "--format", "json"], ["report"], ["check"],
+                    ["person", "jane@gmail.com"], ["forget", "jane@gmail.com"]):
         assert main(["--config", str(config), *command]) == 0, command
     assert autocommit_writes.writes == writes  # read-only commands never write
     world.run("2026-12-01T10:00:00+00:00")
@@ -205,6 +207,10 @@ def test_web_actions_write_only_in_transactions(
         assert admin.get("/sessions").status_code == 200
         (alices,) = [s for s in app.store.sessions() if s.email == "alice@firm.example"]
         admin.post("/sessions", data={"csrf": admins, "id": alices.id})
+        assert admin.get("/people", params={"email": "max@shop.example"}).status_code == 200
+        erased = admin.post("/people/forget", data={"csrf": admins, "email": "max@shop.example",
+                                                    "confirm": "max@shop.example"})
+        assert "Erased" in erased.text
         client.post("/signout", data={"csrf": csrf})
         web_world.wait_for_signins()
     finally:

@@ -52,6 +52,7 @@ def _pages(app: App) -> dict[str, str]:
             "partners": "/partners", "ledger": "/ledger",
             "ledger-quarter": "/ledger?period=quarter", "outbox": "/outbox",
             "status": "/status", "firm": "/firm", "sessions": "/sessions",
+            "people": "/people", "person": "/people?email=jane@gmail.com",
             "not-found": "/nowhere"}
 
 

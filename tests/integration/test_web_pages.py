@@ -29,7 +29,7 @@ def test_no_code_name_reaches_the_screen(site) -> None:  # type: ignore[no-untyp
     world, _, client = site
     sign_in(world, client, "ops@firm.example")
     for path in ("/referrals", "/outbox", "/ledger", "/status", "/firm",
-                 "/referrals?status=needs_partner"):
+                 "/referrals?status=needs_partner", "/people?email=jane@gmail.com"):
         shown = _text(client.get(path).text)
         assert not CODES.findall(shown), (path, CODES.findall(shown))
 

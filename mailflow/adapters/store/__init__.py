@@ -1,7 +1,8 @@
 """SQLite through sqlite-utils: one facade over a module per table group.
 
 `base` holds the connection and its transactions; `referrals`, `messages`, `contacts`,
-`outbox` and `web` each hold the reads and writes of their tables; `rows` the typed rows.
+`outbox` and `web` each hold the reads and writes of their tables; `people` reads what
+every table holds about one person; `rows` the typed rows.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from mailflow.adapters.store.base import StoreBase, from_db, to_db
 from mailflow.adapters.store.contacts import ContactTables
 from mailflow.adapters.store.messages import MessageTables
 from mailflow.adapters.store.outbox import OutboxTable
+from mailflow.adapters.store.people import PERSONAL_COLUMNS, PeopleTables
 from mailflow.adapters.store.referrals import ReferralTables
 from mailflow.adapters.store.rows import (
     NewStep,
@@ -21,9 +23,10 @@ from mailflow.adapters.store.rows import (
 )
 from mailflow.adapters.store.web import WebTables
 
-__all__ = ["NewStep", "OutboxRow", "PartnerChange", "PartnerRecord", "Store", "StoreBase",
-           "WebSession", "from_db", "said_stop", "to_db"]
+__all__ = ["PERSONAL_COLUMNS", "NewStep", "OutboxRow", "PartnerChange", "PartnerRecord",
+           "Store", "StoreBase", "WebSession", "from_db", "said_stop", "to_db"]
 
 
-class Store(ReferralTables, MessageTables, ContactTables, OutboxTable, WebTables):
+class Store(ReferralTables, MessageTables, ContactTables, OutboxTable, WebTables,
+            PeopleTables):
     """The one database; every write for one message goes through one `atomic()` block."""

@@ -64,6 +64,11 @@ def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
+def _assignments(fields: dict[str, Any]) -> str:
+    """`[a] = ?, [b] = ?` for an update of these columns."""
+    return ", ".join(f"[{name}] = ?" for name in fields)
+
+
 
 class StoreBase:
     """The connection: pragmas, migrations, transactions, and the meta table."""
@@ -193,6 +198,19 @@ class StoreBase:
     def delete_meta(self, *keys: str) -> None:
         self.db.execute(f"delete from meta where key in ({','.join('?' * len(keys))})",
                         list(keys))
+
+    def rewrite_meta_row(self, rowid: int, fields: dict[str, Any] | None) -> None:
+        """An erasure's change to one meta row (`fields` None: deleted)."""
+        if fields is None:
+            self.db.execute("delete from meta where rowid = ?", [rowid])
+        elif fields:
+            self.db.execute(f"update meta set {_assignments(fields)} where rowid = ?",
+                            [*fields.values(), rowid])
+
+    def privacy_salt(self) -> str:
+        """The random salt of pseudonyms and of the hashes of forgotten stops (made by the
+        migration that added them)."""
+        return self.meta("privacy_salt") or self.installation_id()
 
     def installation_id(self) -> str:
         """A random id made with the database: it makes our Message-IDs unique to it."""

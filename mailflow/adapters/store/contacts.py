@@ -9,6 +9,7 @@ from typing import Any
 
 from mailflow.adapters.store.base import (
     StoreBase,
+    _assignments,
     _chunks,
     _json,
     _marks,
@@ -21,6 +22,7 @@ from mailflow.adapters.store.rows import (
     _partner,
     said_stop,
 )
+from mailflow.core.privacy import opt_out_hash
 
 
 class ContactTables(StoreBase):
@@ -63,7 +65,75 @@ class ContactTables(StoreBase):
             found.update((r[0], r[1]) for r in self.db.execute(
                 f"select email, referral_id from opt_outs where email in ({_marks(chunk)})",
                 list(chunk)).fetchall())
+        found.update((email, 0) for email in self.forgotten_stops(emails))
         return found
+
+    def forgotten_stops(self, emails: Sequence[str]) -> set[str]:
+        """Which of `emails` said `stop all` before they were forgotten (only a salted
+        hash of their address is kept)."""
+        if not emails or self.db.execute("select 1 from opt_out_hashes limit 1").fetchone() \
+                is None:
+            return set()
+        salt = self.privacy_salt()
+        hashed = {opt_out_hash(e, salt): e for e in emails}
+        found: set[str] = set()
+        for chunk in _chunks(list(hashed)):
+            found.update(hashed[r[0]] for r in self.db.execute(
+                f"select hash from opt_out_hashes where hash in ({_marks(chunk)})",
+                chunk).fetchall())
+        return found
+
+    def keep_opt_out_hash(self, hashed: str, at: datetime) -> None:
+        self.db.execute("insert or ignore into opt_out_hashes (hash, at) values (?, ?)",
+                        [hashed, to_db(at)])
+
+    # "forget me" ------------------------------------------------------------
+    def ask_forget(self, email: str, referral_id: int | None, at: datetime) -> None:
+        """Record a person's "forget me" (the first one counts: asking again does not
+        put the erasure off)."""
+        self.db.execute("insert or ignore into forget_requests (email, asked_at, referral_id) "
+                        "values (?, ?, ?)", [email, to_db(at), referral_id])
+
+    def forget_requests(self) -> list[dict[str, Any]]:
+        return self.query("select email, asked_at, referral_id from forget_requests "
+                          "order by asked_at, email")
+
+    def rewrite_contact_rows(self, table: str, rowid: int, fields: dict[str, Any] | None
+                             ) -> None:
+        """An erasure's change to one row of a table of people (`fields` None: deleted)."""
+        sql = {"contacts": ("update contacts set {} where rowid = ?",
+                            "delete from contacts where rowid = ?"),
+               "opt_outs": ("update opt_outs set {} where rowid = ?",
+                            "delete from opt_outs where rowid = ?"),
+               "pauses": ("update pauses set {} where rowid = ?",
+                          "delete from pauses where rowid = ?"),
+               "partners": ("update partners set {} where rowid = ?",
+                            "delete from partners where rowid = ?"),
+               "partner_emails": ("update partner_emails set {} where rowid = ?",
+                                  "delete from partner_emails where rowid = ?"),
+               "partner_changes": ("update partner_changes set {} where rowid = ?",
+                                   "delete from partner_changes where rowid = ?"),
+               "forget_requests": ("update forget_requests set {} where rowid = ?",
+                                   "delete from forget_requests where rowid = ?")}
+        if table not in sql:
+            raise ValueError(f"{table} is not a table of people")
+        update, delete = sql[table]
+        self._names_written.clear()  # a name written before may be gone: write it again
+        if fields is None:
+            self.db.execute(delete, [rowid])
+        elif fields:
+            self.db.execute(update.format(_assignments(fields)), [*fields.values(), rowid])
+
+    def drop_contacts_without_referrals(self) -> int:
+        """Retention: contacts (names, bounce marks) of people on no referral that is still
+        kept whole, who are not in the partner directory."""
+        cursor = self.db.execute(
+            "delete from contacts where email not in (select email from partner_emails) "
+            "and not exists (select 1 from referrals r where r.expired_at is null and "
+            "(r.referrer = contacts.email or r.client = contacts.email "
+            "or r.partner = contacts.email))")
+        self._names_written.clear()
+        return int(cursor.rowcount)
 
     def contact(self, email: str) -> dict[str, Any]:
         rows = self.query("select * from contacts where email = ?", [email])
@@ -92,6 +162,7 @@ class ContactTables(StoreBase):
                     f"({_marks(chunk)}) and referral_id in (0, ?) order by referral_id",
                     [*chunk, referral_id]).fetchall():
                 found[email] = None if rid == 0 or found.get(email, "") is None else by
+        found.update(dict.fromkeys(self.forgotten_stops(list(emails))))
         return found
 
     def resume(self, email: str, referral_id: int) -> bool:

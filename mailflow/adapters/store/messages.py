@@ -8,6 +8,7 @@ from typing import Any
 
 from mailflow.adapters.store.base import (
     StoreBase,
+    _assignments,
     _chunks,
     _marks,
     to_db,
@@ -47,12 +48,13 @@ class MessageTables(StoreBase):
     # The per-message writes below use plain SQL: sqlite-utils' insert/upsert re-read the
     # table schema on every call, which measured as a third of ingest time (bench/ingest.py).
     def record_message(self, message_id: str, folder: str, key: str, kind: str, reason: str,
-                       referral_id: int | None, at: datetime) -> None:
-        """`key`: where the source had the message (an IMAP UID, a Maildir file name)."""
+                       referral_id: int | None, at: datetime, sender: str | None = None) -> None:
+        """`key`: where the source had the message (an IMAP UID, a Maildir file name);
+        `sender`: its From address (so that one person's records can be found)."""
         self.db.execute(
             "insert or replace into messages (message_id, folder, place, kind, reason, "
-            "referral_id, seen_at) values (?, ?, ?, ?, ?, ?, ?)",
-            [message_id, folder, key, str(kind), reason, referral_id, to_db(at)])
+            "referral_id, seen_at, sender) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [message_id, folder, key, str(kind), reason, referral_id, to_db(at), sender])
 
     def messages(self, kind: str | None = None) -> list[dict[str, Any]]:
         where = "kind = ?" if kind else None
@@ -64,3 +66,26 @@ class MessageTables(StoreBase):
         rows = self.query("select message_id, reason, seen_at from messages where kind = "
                           "'quarantined' order by seen_at desc limit ?", [limit])
         return rows[::-1]
+
+    # erasure and retention -------------------------------------------------
+    def rewrite_message_rows(self, table: str, rowid: int, fields: dict[str, Any] | None
+                             ) -> None:
+        """An erasure's change to one row of `messages` (`fields` None: deleted)."""
+        assert table == "messages", table
+        if fields is None:
+            self.db.execute("delete from messages where rowid = ?", [rowid])
+        elif fields:
+            self.db.execute(f"update messages set {_assignments(fields)} where rowid = ?",
+                            [*fields.values(), rowid])
+
+    def drop_message_records(self, referral_ids: Sequence[int]) -> int:
+        """Retention: what the messages recorded about these referrals said of their
+        senders. Each Message-ID stays, so that mail still in a folder is never taken for
+        new (and an old intro never makes a second referral)."""
+        dropped = 0
+        for chunk in _chunks(referral_ids):
+            dropped += self.db.execute(
+                "update messages set sender = null, reason = '' where referral_id in "
+                f"({_marks(chunk)}) and (sender is not null or reason != '')",
+                chunk).rowcount
+        return dropped

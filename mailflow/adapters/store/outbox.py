@@ -8,6 +8,7 @@ from typing import Any
 
 from mailflow.adapters.store.base import (
     StoreBase,
+    _assignments,
     _chunks,
     _marks,
     to_db,
@@ -179,3 +180,22 @@ class OutboxTable(StoreBase):
         sql = ("select 1 from outbox where step = ? and recipient = ? and referral_id != ? "
                "and kind = 'step' and status in ('pending', 'sent')")
         return self.db.execute(sql, [step, partner, other_than]).fetchone() is not None
+
+    # erasure and retention -------------------------------------------------
+    def rewrite_outbox_rows(self, table: str, rowid: int, fields: dict[str, Any] | None
+                            ) -> None:
+        """An erasure's change to one row of `outbox` (`fields` None: deleted)."""
+        assert table == "outbox", table
+        if fields is None:
+            self.db.execute("delete from outbox where rowid = ?", [rowid])
+        elif fields:
+            self.db.execute(f"update outbox set {_assignments(fields)} where rowid = ?",
+                            [*fields.values(), rowid])
+
+    def clear_payloads(self, referral_ids: Sequence[int]) -> None:
+        """Retention: what the emails about these referrals said (a relayed note, a need);
+        the rows stay, counted."""
+        for chunk in _chunks(referral_ids):
+            self.db.execute(f"update outbox set payload = '' where referral_id in "
+                            f"({_marks(chunk)}) and status != 'pending' and payload != ''",
+                            chunk)

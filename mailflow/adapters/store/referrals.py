@@ -9,6 +9,7 @@ from typing import Any
 
 from mailflow.adapters.store.base import (
     StoreBase,
+    _assignments,
     _chunks,
     _db_values,
     _marks,
@@ -242,3 +243,52 @@ class ReferralTables(StoreBase):
         rows = self.query(f"select * from referrals where {clause} order by created_at, id "
                           "limit ? offset ?", [*params, limit, offset])
         return [_referral(r) for r in rows], total
+
+    # erasure and retention -------------------------------------------------
+    def rewrite_referral_rows(self, table: str, rowid: int, fields: dict[str, Any] | None
+                              ) -> None:
+        """An erasure's change to one row of `referrals`, `events` or `undo` (`fields`
+        None: deleted)."""
+        if table == "referrals":
+            if fields is None:
+                raise ValueError("a referral is never deleted: its counts are the ledger's")
+            if fields:
+                self.db.execute(f"update referrals set {_assignments(fields)} where rowid = ?",
+                                [*fields.values(), rowid])
+        elif table == "events":
+            if fields is None:
+                self.db.execute("delete from events where rowid = ?", [rowid])
+            elif fields:
+                self.db.execute(f"update events set {_assignments(fields)} where rowid = ?",
+                                [*fields.values(), rowid])
+        elif table == "undo":
+            if fields is None:
+                self.db.execute("delete from undo where rowid = ?", [rowid])
+            elif fields:
+                self.db.execute(f"update undo set {_assignments(fields)} where rowid = ?",
+                                [*fields.values(), rowid])
+        else:
+            raise ValueError(f"{table} is not a table of referrals")
+
+    def closed_before(self, cutoff: datetime) -> list[int]:
+        """Referrals closed before `cutoff` whose texts retention has not dropped yet."""
+        return [r[0] for r in self.db.execute(
+            "select id from referrals where status = 'closed' and closed_at < ? "
+            "and expired_at is null order by id", [to_db(cutoff)]).fetchall()]
+
+    def expire_texts(self, referral_ids: Sequence[int], kinds: Sequence[str],
+                     at: datetime) -> None:
+        """Retention: the intro's text and the names it showed, the text of the events of
+        `kinds` (what people wrote) and the undo snapshots go; the referral, its outcome
+        and its events (the ledger's counts) stay."""
+        for chunk in _chunks(referral_ids):
+            marks = _marks(chunk)
+            self.db.execute(f"update referrals set context = '', names = '{{}}', "
+                            f"expired_at = ? where id in ({marks})", [to_db(at), *chunk])
+            self.db.execute(f"update events set detail = '' where referral_id in ({marks}) "
+                            f"and kind in ({_marks(kinds)})", [*chunk, *kinds])
+            self.db.execute(f"delete from undo where referral_id in ({marks})", chunk)
+
+    def expired_count(self) -> int:
+        return int(self.db.execute(
+            "select count(*) from referrals where expired_at is not null").fetchone()[0])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from mailflow.adapters.store.base import (
     StoreBase,
+    _assignments,
     _chunks,
     _marks,
     to_db,
@@ -84,3 +86,20 @@ class WebTables(StoreBase):
         """Forget sessions past their lifetime or idle too long."""
         self.db.execute("delete from web_sessions where created_at < ? or seen_at < ?",
                         [to_db(created_before), to_db(seen_before)])
+
+    def rewrite_web_rows(self, table: str, rowid: int, fields: dict[str, Any] | None) -> None:
+        """An erasure's change to one row of `signins` or `web_sessions` (None: deleted)."""
+        if table == "signins":
+            if fields is None:
+                self.db.execute("delete from signins where rowid = ?", [rowid])
+            elif fields:
+                self.db.execute(f"update signins set {_assignments(fields)} where rowid = ?",
+                                [*fields.values(), rowid])
+        elif table == "web_sessions":
+            if fields is None:
+                self.db.execute("delete from web_sessions where rowid = ?", [rowid])
+            elif fields:
+                self.db.execute(f"update web_sessions set {_assignments(fields)} "
+                                "where rowid = ?", [*fields.values(), rowid])
+        else:
+            raise ValueError(f"{table} is not a table of the web view")
