@@ -214,6 +214,7 @@ class Config:
     trust_authentication_results: str | None = None
     alert_after_minutes: int = 60
     language: str = "en"  # the firm's: the referrers' and anyone's not otherwise known
+    currency: str | None = None  # ISO 4217 of referral values; None: the firm's country's
     microsoft: MicrosoftConfig | None = None
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -398,6 +399,15 @@ ZONE_EXPECTED = "an IANA time zone such as Europe/London"
 def _language(value: Any) -> str:
     code = normalise(value) if isinstance(value, str) else None
     if code is None:
+        raise ValueError(value)
+    return code
+
+
+def _currency(value: Any) -> str:
+    from babel.numbers import is_currency
+
+    code = str(value).strip().upper()
+    if not is_currency(code):
         raise ValueError(value)
     return code
 
@@ -598,6 +608,8 @@ def parse_config(data: Any, path: Path) -> Config:
         database=_path(base, top.string("database", "mailflow.db")),
         timezone=top.convert("timezone", ZoneInfo, ZONE_EXPECTED, ZoneInfo("UTC")),
         language=top.convert("language", _language, LANGUAGE_EXPECTED, default["language"]),
+        currency=top.convert("currency", _currency, "a currency code such as EUR, GBP or USD",
+                             None),
         referrers=tuple(r.lower() for r in top.strings("referrers", ())),
         partners=tuple(_partner(p) for p in top.items("partners")),
         business_hours=_business_hours(top.section("business_hours")),

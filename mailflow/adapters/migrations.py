@@ -183,3 +183,12 @@ def m014_languages_and_zones(db: Any) -> None:
     db.execute("alter table partners add column catch_up_days integer")
     db.execute("alter table contacts add column language_set text")
     db.execute("alter table contacts add column language_learned text")
+
+
+@migrations()
+def m015_values_and_profiles(db: Any) -> None:
+    """What a referral was worth (`won 4500`), in the firm's currency, and what a partner
+    says makes a good referral for them (`ideal:` / `not:`), replaced by their latest."""
+    db.execute("alter table referrals add column value real")
+    db.execute("create table partner_profiles (email text primary key, ideal text, "
+               "avoid text, at text not null)")

@@ -11,6 +11,7 @@ from babel.dates import format_date
 
 from mailflow.adapters.store import to_db
 from mailflow.app.ledger_view import partner_rows
+from mailflow.app.money import value_text
 from mailflow.app.outgoing import queue_email
 from mailflow.app.readers import firm_reader
 from mailflow.app.wiring import App
@@ -58,7 +59,10 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
                    "date": now.astimezone(app.config.timezone)}
         reader = firm_reader(app.config, referrer, store.contact(referrer))
         written_in = app.renderer.language_of("digest", reader.language.code)
-        context["date"] = format_date(context["date"], "medium", locale=reader.locale(written_in))
+        locale = reader.locale(written_in)
+        context["date"] = format_date(context["date"], "medium", locale=locale)
+        context["ledger"] = [{**row, "value_text": value_text(
+            row["value_given"], row["value_received"], app.config, locale)} for row in rows]
         rendered = app.renderer.render("digest", context, written_in)
         digests[referrer] = Digest(referrer, rendered.subject, rendered.text,
                                    rendered.html or "", rendered.language)

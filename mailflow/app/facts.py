@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from mailflow.adapters.store import Store
+from mailflow.core.amounts import read_value
 from mailflow.core.commands import Command
 from mailflow.core.decisions import (
     UNDO_WINDOW,
@@ -25,19 +26,21 @@ log = logging.getLogger("mailflow.app.facts")
 def reply_facts(store: Store, referral: Referral, message: InboundMessage,
                 command: Command | None, sender: str, now: datetime, proven: bool,
                 confirm_replies: bool, forget_after_days: int = 7,
-                language: str | None = None) -> Reply:
+                language: str | None = None, text: str = "") -> Reply:
+    """`text`: the reply's new text (what a value is read from)."""
     return Reply(referral, sender, command, proven, message.date,
                  referral.referrer in {a.email for a in message.recipients},
                  store.latest_undo(referral.id, sender, now - UNDO_WINDOW), confirm_replies,
-                 forget_after_days, language)
+                 forget_after_days, language,
+                 read_value(text, command.word if command else None))
 
 
 def reply_effects(store: Store, referral: Referral, message: InboundMessage,
                   command: Command | None, sender: str, now: datetime, proven: bool,
                   confirm_replies: bool, forget_after_days: int = 7,
-                  language: str | None = None) -> list[Effect]:
+                  language: str | None = None, text: str = "") -> list[Effect]:
     effects = on_reply(reply_facts(store, referral, message, command, sender, now, proven,
-                                   confirm_replies, forget_after_days, language), now)
+                                   confirm_replies, forget_after_days, language, text), now)
     log.info("%s reply from %s: %s", referral.tag, sender,
              command.word if command else "(empty)")
     return effects

@@ -115,7 +115,8 @@ class Handler:
         for referral in referrals:
             apply_effects(self.store, reply_effects(
                 self.store, referral, message, command, sender, now, proven,
-                self.policy.confirm_replies, self.policy.forget_after_days, language), now)
+                self.policy.confirm_replies, self.policy.forget_after_days, language, text),
+                now)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
 
     def _same_received(self, intro: Intro) -> Referral | None:

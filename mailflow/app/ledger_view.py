@@ -48,6 +48,7 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None,
         **{k: getattr(directory[row.key], k) if row.key in directory else None
            for k in ("language", "timezone", "country", "catch_up_days")},
         "given": row.given, "received": row.received, "open": row.open, "won": row.won,
+        "value_given": row.value_given, "value_received": row.value_received,
         "lost": row.lost, "done": row.done,
         "median_hours_to_contact": row.median_hours_to_contact,
         "median_days_to_close": row.median_days_to_close, "ratings": row.ratings,

@@ -25,7 +25,7 @@ from mailflow.errors import MailflowError
 def digest_sample() -> dict[str, object]:
     row = {"email": "bob@law.example", "name": "Bob Smith", "given": 4, "received": 0,
            "won": 2, "lost": 1, "done": 1, "median_hours_to_contact": 5.0,
-           "average_rating": 4.5, "flags": ["never-refers-back"]}
+           "average_rating": 4.5, "flags": ["never-refers-back"], "value_text": "9000 / 0"}
     return {"referrer": "alice@firm.example", "date": "23 Nov 2026",
             "open": [{"tag": "R-42", "client": "jane@gmail.com", "partner": "bob@law.example",
                       "status": "open", "days": 16, "stale": True}],

@@ -26,6 +26,7 @@ def referral_dict(referral: Referral, zone: ZoneInfo, store: Store | None = None
         "created_at": iso(referral.created_at, zone),
         "contacted_at": iso(referral.contacted_at, zone),
         "closed_at": iso(referral.closed_at, zone),
+        "value": referral.value,
     }
     if referral.candidates:
         data["candidates"] = list(referral.candidates)

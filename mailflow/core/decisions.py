@@ -47,7 +47,7 @@ UNDO_WINDOW = timedelta(hours=24)
 
 MAX_PAUSE = timedelta(days=30)  # a longer absence is met again by the next auto-reply
 STATE_FIELDS = ("status", "outcome", "contacted_at", "closed_at", "snoozed_until", "partner",
-                "client", "history", "plan_from")
+                "client", "history", "plan_from", "value")
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class Reply:
     confirm_replies: bool = True
     forget_after_days: int = 7  # privacy.forget_after_days: when a "forget me" is carried out
     language: str | None = None  # the language the reply's own text is written in
+    value: float | None = None  # what the reply says the referral was worth (core.amounts)
 
 
 def state_of(referral: Referral) -> dict[str, Any]:
@@ -114,11 +115,17 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
             confirm = {"change": "nothing-to-undo"}
     if confirm is not None:
         confirm["undo_offer"] = bool(effect.changes)
-    if effect.changes:
+    changes = dict(effect.changes or {})
+    valued = reply.value is not None and role is not Role.CLIENT and reply.proven
+    if valued:
+        changes["value"] = reply.value
+    if changes:
         effects += [KeepUndo(referral.id, sender, state_of(referral)),
-                    SetFields(referral.id, effect.changes)]
+                    SetFields(referral.id, changes)]
     if effect.event_kind != "undo":
         effects.append(AddEvent(referral.id, effect.event_kind, sender, effect.event_detail))
+    if valued:
+        effects.append(AddEvent(referral.id, "value", sender, f"{reply.value:g}"))
     if effect.opt_out:
         effects.append(OptOut(sender, referral.id if effect.opt_out == "referral" else None))
     if effect.forget:

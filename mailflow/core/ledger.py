@@ -30,6 +30,8 @@ class LedgerFacts(Protocol):
     def contacted_at(self) -> datetime | None: ...
     @property
     def closed_at(self) -> datetime | None: ...
+    @property
+    def value(self) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class ReferralSummary:
     contacted_at: datetime | None
     closed_at: datetime | None
     rating: int | None
+    value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class PartnerLedger:
     last_given: datetime | None = None
     last_received: datetime | None = None
     last_contact: datetime | None = None
+    value_given: float = 0.0  # what the referrals given to them were worth (won or not)
+    value_received: float = 0.0  # what theirs to the firm were worth
     flags: list[str] = field(default_factory=list)
 
     @property
@@ -123,11 +128,13 @@ def _count(ledger: PartnerLedger, referral: LedgerFacts, events: Sequence[Event]
     spoke = [e.at for e in events if e.actor in ledger.emails]
     ledger.last_contact = _later(ledger.last_contact, max(spoke) if spoke else None)
     if referral.direction == "received":
+        ledger.value_received += referral.value or 0.0
         ledger.received += 1
         ledger.last_received = _later(ledger.last_received, referral.created_at)
         ledger.last_contact = _later(ledger.last_contact, referral.created_at)
         return
     ledger.given += 1
+    ledger.value_given += referral.value or 0.0
     ledger.last_given = _later(ledger.last_given, referral.created_at)
     ledger.last_contact = _later(ledger.last_contact, referral.created_at)  # either way
     if referral.contacted_at is not None:

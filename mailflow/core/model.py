@@ -128,6 +128,7 @@ class Referral:
     plan_from: datetime | None = None  # "follow up": steps count from here, not the intro
     snoozed_until: datetime | None = None
     rating: int | None = None  # the client's 1 to 5, when given
+    value: float | None = None  # what it was worth, in the firm's currency (never shown out)
 
     @property
     def tag(self) -> str:

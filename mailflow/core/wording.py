@@ -64,7 +64,8 @@ EVENTS = {
     "robot": "automatic reply", "sent": "email sent", "send-failed": "email not sent",
     "skipped": "email skipped", "missed": "email missed",
     "superseded": "email replaced", "cancelled": "email cancelled",
-    "forget-asked": "asked to be forgotten",
+    "forget-asked": "asked to be forgotten", "value": "value recorded",
+    "language": "language set", "profile": "profile updated",
 }
 
 # what `unless` and `since` in a step's config read as

@@ -33,13 +33,15 @@ from mailflow.adapters.pages import Pages
 from mailflow.adapters.store import OutboxRow, WebSession
 from mailflow.app import alerts, directory, operator
 from mailflow.app.ledger_view import partner_rows
+from mailflow.app.money import value_text
 from mailflow.app.operator import Action
+from mailflow.app.planning import country_of
 from mailflow.app.readers import party_languages
 from mailflow.app.wiring import App
 from mailflow.config import partner_entry
 from mailflow.core.addressing import is_plain_address
 from mailflow.core.firm import referrer_rows
-from mailflow.core.languages import NAMES
+from mailflow.core.languages import NAMES, locale_for
 from mailflow.core.model import Outcome, Referral, Status
 from mailflow.core.stale import is_stale
 from mailflow.core.wording import explain_email, step_name
@@ -332,6 +334,9 @@ class Site:
             row["added_by"] = record.added_by if record else None
             row["changeable"] = (record is not None and record.source != "config"
                                  and editor.may_change(record))
+            row["value_text"] = value_text(row["value_given"], row["value_received"],
+                                           self.app.config, locale_for("en", country_of(
+                                               self.app.config)))
         editing = request.query_params.get("edit", "").strip().lower()
         current = next((r for r in rows if r["email"] == editing and r["changeable"]), None)
         return self._page(request, "partners", "Partners", partners=rows, editing=current,

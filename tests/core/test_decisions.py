@@ -190,7 +190,7 @@ def test_the_event_names_who_did_what() -> None:
     assert KeepUndo(7, "alice@firm.example", {
         "status": Status.OPEN, "outcome": None, "contacted_at": None, "closed_at": None,
         "snoozed_until": None, "partner": "bob@law.example", "client": "jane@gmail.com",
-        "history": False, "plan_from": None}) in effects
+        "history": False, "plan_from": None, "value": None}) in effects
 
 
 def test_notes_and_needs_reach_the_referrer_with_the_text() -> None:

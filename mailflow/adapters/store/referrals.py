@@ -98,17 +98,19 @@ class ReferralTables(StoreBase):
     def referral_summaries(self, referrer: str | None) -> list[ReferralSummary]:
         """What the ledger needs of `referrer`'s referrals (all when None), nothing more."""
         sql = ("select id, partner, direction, status, outcome, created_at, contacted_at, "
-               "closed_at, rating from referrals"
+               "closed_at, rating, value from referrals"
                + (" where referrer = ?" if referrer is not None else "") + " order by id")
         statuses = {s.value: s for s in Status}
         outcomes = {o.value: o for o in Outcome}
         out = []
         for (rid, partner, direction, status, outcome, created, contacted, closed,
-             rating) in self.db.execute(sql, [referrer] if referrer is not None else []):
+             rating, value) in self.db.execute(sql,
+                                               [referrer] if referrer is not None else []):
             out.append(ReferralSummary(
                 rid, partner, direction or "given", statuses[status],
                 outcomes.get(outcome) if outcome else None,
-                datetime.fromisoformat(created), from_db(contacted), from_db(closed), rating))
+                datetime.fromisoformat(created), from_db(contacted), from_db(closed), rating,
+                value))
         return out
 
     def last_said(self, referrer: str | None) -> dict[int, list[Event]]:

@@ -106,6 +106,7 @@ def _referral(row: dict[str, Any]) -> Referral:
         names=_json(row["names"], {}), direction=row["direction"] or "given",
         history=bool(row.get("history")), plan_from=from_db(row.get("plan_from")),
         snoozed_until=from_db(row.get("snoozed_until")), rating=row.get("rating"),
+        value=row.get("value"),
     )
 
 
