@@ -29,6 +29,7 @@ from mailflow.core.effects import (
     RememberNames,
     RestoreUndo,
     Resume,
+    SaveProfile,
     SetFields,
     StartDigestClock,
     Unwithdraw,
@@ -83,6 +84,11 @@ def _apply(effect: Effect, store: Store, now: datetime) -> None:
 @_apply.register
 def _(effect: RememberNames, store: Store, now: datetime) -> None:
     store.remember_names(dict(effect.names))
+
+
+@_apply.register
+def _(effect: SaveProfile, store: Store, now: datetime) -> None:
+    store.save_profile(effect.address, effect.ideal, effect.avoid, now)
 
 
 @_apply.register

@@ -6,6 +6,8 @@ import logging
 from datetime import datetime
 
 from mailflow.adapters.store import Store
+from mailflow.app.needs import candidates
+from mailflow.config import Config
 from mailflow.core.amounts import read_value
 from mailflow.core.commands import Command
 from mailflow.core.decisions import (
@@ -18,6 +20,7 @@ from mailflow.core.decisions import (
 )
 from mailflow.core.effects import Effect
 from mailflow.core.model import InboundMessage, Referral
+from mailflow.core.profiles import only_profile, read_profile
 from mailflow.core.robots import RobotVerdict
 
 log = logging.getLogger("mailflow.app.facts")
@@ -26,21 +29,30 @@ log = logging.getLogger("mailflow.app.facts")
 def reply_facts(store: Store, referral: Referral, message: InboundMessage,
                 command: Command | None, sender: str, now: datetime, proven: bool,
                 confirm_replies: bool, forget_after_days: int = 7,
-                language: str | None = None, text: str = "") -> Reply:
-    """`text`: the reply's new text (what a value is read from)."""
+                language: str | None = None, text: str = "",
+                config: Config | None = None) -> Reply:
+    """`text`: the reply's new text (a value and a partner's profile are read from it);
+    `config`: to read the directory when the reply names a need."""
+    profile = read_profile(text) if referral.partner == sender else None
+    needs = command is not None and (command.word == "need" or bool(command.need))
     return Reply(referral, sender, command, proven, message.date,
                  referral.referrer in {a.email for a in message.recipients},
                  store.latest_undo(referral.id, sender, now - UNDO_WINDOW), confirm_replies,
                  forget_after_days, language,
-                 read_value(text, command.word if command else None))
+                 read_value(text, command.word if command else None), profile,
+                 profile is not None and only_profile(text),
+                 candidates(store, config, referral.referrer, now)
+                 if needs and config is not None else ())
 
 
 def reply_effects(store: Store, referral: Referral, message: InboundMessage,
                   command: Command | None, sender: str, now: datetime, proven: bool,
                   confirm_replies: bool, forget_after_days: int = 7,
-                  language: str | None = None, text: str = "") -> list[Effect]:
+                  language: str | None = None, text: str = "",
+                  config: Config | None = None) -> list[Effect]:
     effects = on_reply(reply_facts(store, referral, message, command, sender, now, proven,
-                                   confirm_replies, forget_after_days, language, text), now)
+                                   confirm_replies, forget_after_days, language, text,
+                                   config), now)
     log.info("%s reply from %s: %s", referral.tag, sender,
              command.word if command else "(empty)")
     return effects

@@ -11,6 +11,7 @@ from mailflow.app.directory import directory_from_store
 from mailflow.app.executor import apply_effects
 from mailflow.app.facts import reply_effects, robot_effects
 from mailflow.app.planning import HistorySummaries
+from mailflow.config import Config
 from mailflow.core.addressing import Trackers
 from mailflow.core.authresults import sender_verified
 from mailflow.core.commands import Command
@@ -58,6 +59,7 @@ class Handler:
     trust_authentication_results: str | None = None
     max_partners_per_intro: int = 5
     history_before: datetime | None = None  # first run: intros older than this are history
+    config: Config | None = None  # the directory's settings, for a need's suggestions
     _directory: PartnerDirectory | None = None
     _summaries: HistorySummaries | None = None
 
@@ -115,8 +117,8 @@ class Handler:
         for referral in referrals:
             apply_effects(self.store, reply_effects(
                 self.store, referral, message, command, sender, now, proven,
-                self.policy.confirm_replies, self.policy.forget_after_days, language, text),
-                now)
+                self.policy.confirm_replies, self.policy.forget_after_days, language, text,
+                self.config), now)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
 
     def _same_received(self, intro: Intro) -> Referral | None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mailflow.adapters.store import Store
 from mailflow.app.directory import records
-from mailflow.app.wiring import App
+from mailflow.config import Config
 from mailflow.core.formatting import iso
+
+if TYPE_CHECKING:
+    from mailflow.app.wiring import App
 from mailflow.core.ledger import (
     LedgerThresholds,
     PartnerLedger,
@@ -20,7 +24,12 @@ def ledger(app: App, now: datetime, referrer: str | None = None,
            referrals: list[ReferralSummary] | None = None) -> list[PartnerLedger]:
     """The partner ledger over every referral, or over `referrer`'s own (`referrals`:
     those, when the caller has read them already)."""
-    store = app.store
+    return ledger_of(app.store, app.config, now, referrer, referrals)
+
+
+def ledger_of(store: Store, config: Config, now: datetime, referrer: str | None = None,
+              referrals: list[ReferralSummary] | None = None) -> list[PartnerLedger]:
+    """`ledger`, from the store and the config alone."""
     directory = records(store)
     partners = [(r.emails[0] if r.emails else str(r.id), r.name, r.emails, r.niche)
                 for r in directory]
@@ -28,7 +37,7 @@ def ledger(app: App, now: datetime, referrer: str | None = None,
     if referrals is None:
         referrals = store.referral_summaries(referrer)
     ratings = {r.id: r.rating for r in referrals if r.rating is not None}
-    workflow = app.config.workflow
+    workflow = config.workflow
     own = {(r.emails[0] if r.emails else str(r.id)): r.catch_up_days
            for r in directory if r.catch_up_days}
     return compute_ledger(partners, referrals, events, ratings, now, LedgerThresholds(

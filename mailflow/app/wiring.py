@@ -207,7 +207,7 @@ class App:
                                    self.config.reply_tokens == "plus",
                                    self.config.privacy.forget_after_days),
                        self.config.trust_authentication_results,
-                       self.config.workflow.max_partners_per_intro)
+                       self.config.workflow.max_partners_per_intro, config=self.config)
 
     @property
     def mailbox(self) -> MailboxSettings:

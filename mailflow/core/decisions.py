@@ -30,14 +30,17 @@ from mailflow.core.effects import (
     RememberNames,
     RestoreUndo,
     Resume,
+    SaveProfile,
     SetFields,
     StartDigestClock,
     Unwithdraw,
     Withdraw,
 )
 from mailflow.core.intake import Intro
+from mailflow.core.matching import Candidate, suggest
 from mailflow.core.model import Outcome, Referral, Role, Status
-from mailflow.core.reply_rules import decide_reply
+from mailflow.core.profiles import Profile
+from mailflow.core.reply_rules import ReplyEffect, decide_reply
 from mailflow.core.robots import RobotVerdict
 from mailflow.core.transitions import TRANSITIONS, Ask, NotNow, Rule, transition
 from mailflow.core.vocabulary import help_words
@@ -65,6 +68,9 @@ class Reply:
     forget_after_days: int = 7  # privacy.forget_after_days: when a "forget me" is carried out
     language: str | None = None  # the language the reply's own text is written in
     value: float | None = None  # what the reply says the referral was worth (core.amounts)
+    profile: Profile | None = None  # a partner's `ideal:` / `not:` lines
+    profile_only: bool = False  # ...and nothing else: no note to pass on
+    candidates: tuple[Candidate, ...] = ()  # the directory, when the reply names a need
 
 
 def state_of(referral: Referral) -> dict[str, Any]:
@@ -105,6 +111,10 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
         referral, seen = _contact_seen(referral, reply.message_date, now)
         effects += seen
     effect = decide_reply(referral, role, sender, reply.command, now, reply.proven)
+    profiled = _profile(reply, role)
+    if profiled and reply.profile_only and effect.event_kind in ("note", "reply"):
+        effect = ReplyEffect(event_kind="")  # nothing but the profile: no note passed on
+    effects += profiled
     confirm = dict(effect.confirm) if effect.confirm else None
     if effect.undo:
         if reply.last_undo is not None:
@@ -122,7 +132,7 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
     if changes:
         effects += [KeepUndo(referral.id, sender, state_of(referral)),
                     SetFields(referral.id, changes)]
-    if effect.event_kind != "undo":
+    if effect.event_kind not in ("undo", ""):  # an undo's and a profile's events are theirs
         effects.append(AddEvent(referral.id, effect.event_kind, sender, effect.event_detail))
     if valued:
         effects.append(AddEvent(referral.id, "value", sender, f"{reply.value:g}"))
@@ -134,12 +144,13 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
                                                           or effect.opt_out):
         effects.append(Notify(referral.id, sender, "confirm", confirm))
     if (effect.relay and sender != referral.referrer and not reply.referrer_addressed):
-        effects.append(Notify(referral.id, referral.referrer, "relay", effect.relay))
+        effects.append(Notify(referral.id, referral.referrer, "relay",
+                              _suggested(effect.relay, reply)))
     if effect.need:
         effects.append(AddEvent(referral.id, "need", sender, effect.need))
         if sender != referral.referrer:
-            effects.append(Notify(referral.id, referral.referrer, "relay",
-                                  {"news": "need", "sender": sender, "text": effect.need}))
+            effects.append(Notify(referral.id, referral.referrer, "relay", _suggested(
+                {"news": "need", "sender": sender, "text": effect.need}, reply)))
     if effect.refused and not effect.help_needed:
         # a word that changes nothing is answered, once, rather than ignored in silence
         effects.append(Notify(referral.id, sender, "refused",
@@ -151,6 +162,32 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
         effects.append(Notify(referral.id, sender, "help", {"reply_words": help_words()},
                               once=True))
     return effects
+
+
+def _profile(reply: Reply, role: Role) -> list[Effect]:
+    """A partner's `ideal:` / `not:`, kept on them (the latest wins) and confirmed."""
+    profile = reply.profile
+    if profile is None or role is not Role.PARTNER or not reply.proven:
+        return []
+    referral, sender = reply.referral, reply.sender
+    said = "; ".join(f"{k}: {v}" for k, v in (("ideal", profile.ideal), ("not", profile.avoid))
+                     if v)
+    effects: list[Effect] = [SaveProfile(sender, profile.ideal, profile.avoid),
+                             AddEvent(referral.id, "profile", sender, said)]
+    if reply.confirm_replies:
+        effects.append(Notify(referral.id, sender, "confirm",
+                              {"change": "profile", "ideal": profile.ideal,
+                               "avoid": profile.avoid, "undo_offer": False}))
+    return effects
+
+
+def _suggested(relay: Mapping[str, Any], reply: Reply) -> dict[str, Any]:
+    """A relayed need with the partners who could meet it (`core.matching`), best first."""
+    if relay.get("news") != "need":
+        return dict(relay)
+    found = suggest(str(relay.get("text", "")), reply.candidates)
+    return {**relay, "suggestions": [{"email": c.email, "name": c.name, "niche": c.niche}
+                                     for c in found if c.email != reply.sender]}
 
 
 def _forget_me(reply: Reply, confirm: dict[str, Any] | None) -> list[Effect]:

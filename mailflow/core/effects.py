@@ -50,6 +50,15 @@ class LearnLanguage:
 
 
 @dataclass(frozen=True)
+class SaveProfile:
+    """What a partner said makes a good referral for them (`ideal:` / `not:`)."""
+
+    address: str
+    ideal: str
+    avoid: str
+
+
+@dataclass(frozen=True)
 class StartDigestClock:
     """A referrer's weekly digest counts from their first intro (later ones leave it)."""
 
@@ -164,7 +173,7 @@ class Notify:
     once: bool = False
 
 
-Effect = (CreateReferral | RememberNames | LearnLanguage | StartDigestClock | SetFields | AddEvent
-          | KeepUndo | RestoreUndo | OptOut | AskForget | Resume | MarkUndeliverable
-          | ClearUndeliverable
-          | Pause | Withdraw | Unwithdraw | Plan | Notify)
+Effect = (CreateReferral | RememberNames | LearnLanguage | SaveProfile | StartDigestClock
+          | SetFields | AddEvent | KeepUndo | RestoreUndo | OptOut | AskForget | Resume
+          | MarkUndeliverable | ClearUndeliverable | Pause | Withdraw | Unwithdraw | Plan
+          | Notify)

@@ -315,6 +315,7 @@ ERASURE_RULES: dict[str, Any] = {
     "signins": _delete_if("email"),
     "web_sessions": _delete_if("email", text=("flash",)),
     "forget_requests": _delete_if("email"),
+    "partner_profiles": _delete_if("email", text=("ideal", "avoid")),
     "meta": _meta,
 }
 

@@ -204,7 +204,7 @@ def test_notes_and_needs_reach_the_referrer_with_the_text() -> None:
     assert AddEvent(7, "need", "bob@law.example", "a notary in Lyon") in need
     assert Notify(7, "alice@firm.example", "relay",
                   {"news": "need", "sender": "bob@law.example",
-                   "text": "a notary in Lyon"}) in need
+                   "text": "a notary in Lyon", "suggestions": []}) in need
 
 
 def test_refusals_say_which_role_and_word_and_help_lists_the_words() -> None:

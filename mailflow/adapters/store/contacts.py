@@ -49,6 +49,22 @@ class ContactTables(StoreBase):
                         f"on conflict(email) do update set {column} = excluded.{column} "
                         f"where {column} is not excluded.{column}", [email, language])
 
+    def save_profile(self, email: str, ideal: str, avoid: str, at: datetime) -> None:
+        """What a partner said makes a good referral for them; the latest replaces older."""
+        self.db.execute("insert into partner_profiles (email, ideal, avoid, at) values "
+                        "(?, ?, ?, ?) on conflict(email) do update set ideal = excluded.ideal, "
+                        "avoid = excluded.avoid, at = excluded.at",
+                        [email, ideal, avoid, to_db(at)])
+
+    def profiles_of(self, emails: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The profiles among `emails`: {email: {ideal, avoid, at}}."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(emails):
+            for row in self.query("select * from partner_profiles where email in "
+                                  f"({_marks(chunk)})", chunk):
+                found[row["email"]] = {**row, "at": from_db(row["at"])}
+        return found
+
     def contacts_of(self, emails: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The contacts known among `emails` (names, undeliverable marks)."""
         found: dict[str, dict[str, Any]] = {}

@@ -29,6 +29,7 @@ PERSONAL_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "signins": (("email",), ()),
     "web_sessions": (("email",), ("flash",)),
     "forget_requests": (("email",), ()),
+    "partner_profiles": (("email",), ("ideal", "avoid")),
     "meta": ((), ("key", "value")),
 }
 
