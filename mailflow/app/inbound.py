@@ -23,7 +23,7 @@ from mailflow.core.correlate import (
     narrow_by_tag,
     subject_tag,
 )
-from mailflow.core.decisions import on_ambiguous_reply, on_intro
+from mailflow.core.decisions import on_ambiguous_reply, on_intro, on_unwanted
 from mailflow.core.effects import CreateReferral
 from mailflow.core.intake import Intro, PartnerDirectory, read_intro
 from mailflow.core.model import Classification, InboundMessage, Kind, Referral
@@ -195,6 +195,12 @@ class Handler:
         created = [e for e in effects if isinstance(e, CreateReferral)]
         for referral_id, new in zip(ids, created, strict=True):
             log.info("R-%d created from %s: %s", referral_id, message.message_id, new.detail)
+        named = [n.partner for n in intro.referrals if n.partner]
+        profiles = self.store.profiles_of(named) if named and context else {}
+        avoid = {e: p["avoid"] for e, p in profiles.items() if p.get("avoid")}
+        if avoid:
+            apply_effects(self.store, on_unwanted(
+                list(self.store.referrals_by_id(ids).values()), avoid, context), now)
         if self._directory is not None:  # history has grown
             partners = {n.partner for n in intro.referrals if n.partner}
             self._directory = replace(self._directory,

@@ -49,6 +49,14 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None,
                  referrals: list[ReferralSummary] | None = None) -> list[dict[str, Any]]:
     zone = app.config.timezone
     directory = {r.emails[0] if r.emails else str(r.id): r for r in records(app.store)}
+    profiles = app.store.profiles_of([e for r in directory.values() for e in r.emails])
+
+    def profile(key: str) -> dict[str, Any]:
+        emails = directory[key].emails if key in directory else (key,)
+        found = next((profiles[e] for e in emails if e in profiles), None)
+        return ({"ideal": found["ideal"] or "", "not": found["avoid"] or "",
+                 "profile_at": iso(found["at"], zone)} if found
+                else {"ideal": "", "not": "", "profile_at": None})
     return [{
         "email": row.key, "emails": list(row.emails), "name": row.name, "niche": row.niche,
         "notes": directory[row.key].notes if row.key in directory else "",
@@ -58,6 +66,7 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None,
            for k in ("language", "timezone", "country", "catch_up_days")},
         "given": row.given, "received": row.received, "open": row.open, "won": row.won,
         "value_given": row.value_given, "value_received": row.value_received,
+        **profile(row.key),
         "lost": row.lost, "done": row.done,
         "median_hours_to_contact": row.median_hours_to_contact,
         "median_days_to_close": row.median_days_to_close, "ratings": row.ratings,

@@ -95,13 +95,18 @@ def _number(value: Any, spec: str = "g") -> str:
 
 
 def partners_table(rows: list[dict[str, Any]]) -> str:
-    """The directory with the ledger: given, received, won, lost, done, contact, rating."""
-    return table(
+    """The directory with the ledger: given, received, won, lost, done, contact, rating;
+    then what each partner said makes a good referral for them."""
+    said = [f"  {r['email']}: " + "; ".join(f"{k}: {r[k]}" for k in ("ideal", "not") if r[k])
+            + f" ({r['profile_at'][:10]})" for r in rows if r.get("ideal") or r.get("not")]
+    listing = table(
         ["PARTNER", "NAME", "NICHE", "GIVEN", "RECEIVED", "WON", "LOST", "DONE",
          "CONTACT (H)", "RATING", "FLAGS"],
         [[r["email"], r["name"], r["niche"], str(r["given"]), str(r["received"]), str(r["won"]),
           str(r["lost"]), str(r["done"]), _number(r["median_hours_to_contact"], ".0f"),
           _number(r["average_rating"], ".1f"), " ".join(r["flags"])] for r in rows])
+    return "\n".join([listing, *(["", "what partners said makes a good referral:", *said]
+                                 if said else [])])
 
 
 def referrals_table(referrals: list[Referral], zone: ZoneInfo) -> str:

@@ -37,7 +37,7 @@ from mailflow.core.effects import (
     Withdraw,
 )
 from mailflow.core.intake import Intro
-from mailflow.core.matching import Candidate, suggest
+from mailflow.core.matching import Candidate, mentions, suggest
 from mailflow.core.model import Outcome, Referral, Role, Status
 from mailflow.core.profiles import Profile
 from mailflow.core.reply_rules import ReplyEffect, decide_reply
@@ -231,6 +231,17 @@ def on_intro(intro: Intro, message_id: str, message_date: datetime | None, conte
         effects.append(CreateReferral(fields, intro.referrer, detail,
                                       plan=not history))
     return effects
+
+
+def on_unwanted(created: Sequence[Referral], avoid: Mapping[str, str],
+                context: str) -> list[Effect]:
+    """A new referral to a partner whose `not:` the intro's text mentions: one short note
+    to the referrer (`avoid`: each partner's `not:`)."""
+    return [Notify(r.id, r.referrer, "unwanted", {"partner_avoid": avoid[r.partner]},
+                   once=True)
+            for r in created if r.partner and avoid.get(r.partner)
+            and r.direction == "given" and not r.history
+            and mentions(context, avoid[r.partner])]
 
 
 def on_ambiguous_reply(referrals: Sequence[Referral], sender: str,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 ALIKE = 60  # token set ratio from which a need and a niche read alike as wholes
 SUGGESTED = 3
@@ -55,6 +55,20 @@ def fits(need: str, text: str) -> bool:
         return False
     return (fuzz.partial_token_set_ratio(wanted, offered) == 100
             or fuzz.token_set_ratio(wanted, offered) >= ALIKE)
+
+
+WORD_ALIKE = 85  # a word of a partner's `not:` is in an intro when one reads this alike
+
+
+def mentions(text: str, phrase: str) -> bool:
+    """Whether every content word of `phrase` (a partner's `not:`) is in `text` (an intro),
+    allowing the small differences of plural and case ("divorce cases", "a divorce case")."""
+    wanted = _content(phrase).split()
+    offered = set(_content(text[:5000]).split())
+    if not wanted or not offered:
+        return False
+    return all(process.extractOne(word, offered, scorer=fuzz.ratio,
+                                  score_cutoff=WORD_ALIKE) is not None for word in wanted)
 
 
 def suggest(need: str, candidates: Sequence[Candidate],

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 _HEAD = 2000  # a profile is written at the top of a reply
 _LINE = 300  # what one line may say
 _IDEAL = re.compile(
-    r"^[^\w\n]{0,5}(?:ideal|ideale?r?|id[ée]al|ideaal|perfect|perfekt|perfecto)"
+    r"^[^\w\n>]{0,5}(?:ideal|ideale?r?|id[ée]al|ideaal|perfect|perfekt|perfecto)"
     rf"[ \t]*[:\-\u2013][ \t]*(\S[^\n]{{0,{_LINE}}})", re.IGNORECASE | re.MULTILINE)
 _AVOID = re.compile(
-    r"^[^\w\n]{0,5}(?:not|avoid|rather not|nicht|lieber nicht|bitte nicht|[àa] [ée]viter"
+    r"^[^\w\n>]{0,5}(?:not|avoid|rather not|nicht|lieber nicht|bitte nicht|[àa] [ée]viter"
     r"|plut[ôo]t pas|evitar|mejor no|niet|liever niet)"
     rf"[ \t]*[:\-\u2013][ \t]*(\S[^\n]{{0,{_LINE}}})", re.IGNORECASE | re.MULTILINE)
 _NO_PROFILE = frozenset({"thanks", "thank you", "sure", "yet", "really", "danke", "merci",
