@@ -105,7 +105,7 @@ class SmtpMailer:
         try:
             data = to_bytes(email, utf8=utf8)
             sender = wire_address(email.sender.email)
-            recipients = [wire_address(a.email) for a in email.to]
+            recipients = list(dict.fromkeys(wire_address(a.email) for a in email.recipients))
         except NeedsSmtpUtf8 as exc:
             return SendResult(email.message_id, "failed", f"{exc}, and {self.host} does not "
                               "offer SMTPUTF8 for international addresses")

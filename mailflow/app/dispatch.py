@@ -42,7 +42,7 @@ from mailflow.core.send_choice import (
 )
 from mailflow.core.tokens import reply_address
 from mailflow.core.vocabulary import help_words
-from mailflow.core.workflow import StepConfig
+from mailflow.core.workflow import CONSENT_STEPS, INTRODUCTION, StepConfig
 
 log = logging.getLogger("mailflow.app.dispatch")
 MAX_BACKOFF = timedelta(hours=6)
@@ -105,7 +105,8 @@ class Dispatcher:
     @property
     def _steps(self) -> dict[str, StepConfig]:
         workflow = self.config.workflow
-        return {s.name: s for s in (*workflow.steps, *workflow.received_steps)}
+        return {s.name: s for s in (*workflow.steps, *workflow.received_steps,
+                                    *CONSENT_STEPS)}
 
     @property
     def _policy(self) -> SendPolicy:
@@ -303,9 +304,18 @@ class Dispatcher:
                                                                           row.recipient)),
             in_reply_to=referral.intro_message_id or None,
             references=(referral.intro_message_id,) if referral.intro_message_id else (),
-            loop_value=referral.tag, outbox_id=row.id, language=rendered.language)
+            loop_value=referral.tag, outbox_id=row.id, language=rendered.language,
+            cc=self._copied(referral, row))
         self.store.update_outbox(row.id, message_id=message_id)
         return email, [row]
+
+    def _copied(self, referral: Referral, row: OutboxRow) -> tuple[Address, ...]:
+        """Who is copied: on the introduction to the partner, the client and the referrer
+        (a reply-all reaches them both, and the tracker through Reply-To)."""
+        if row.is_notice or row.step != INTRODUCTION:
+            return ()
+        return tuple(self._address(referral, e) for e in (referral.client, referral.referrer)
+                     if e and e != row.recipient)
 
     def _combined(self, recipient: str, rows: list[OutboxRow],
                   now: datetime) -> tuple[OutgoingEmail, list[OutboxRow]] | None:

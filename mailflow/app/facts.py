@@ -10,6 +10,7 @@ from mailflow.app.needs import candidates
 from mailflow.config import Config
 from mailflow.core.amounts import read_value
 from mailflow.core.commands import Command
+from mailflow.core.consent import read_consent
 from mailflow.core.decisions import (
     UNDO_WINDOW,
     Reply,
@@ -19,7 +20,7 @@ from mailflow.core.decisions import (
     on_reply,
 )
 from mailflow.core.effects import Effect
-from mailflow.core.model import InboundMessage, Referral
+from mailflow.core.model import InboundMessage, Referral, Status
 from mailflow.core.profiles import only_profile, read_profile
 from mailflow.core.robots import RobotVerdict
 
@@ -34,6 +35,7 @@ def reply_facts(store: Store, referral: Referral, message: InboundMessage,
     """`text`: the reply's new text (a value and a partner's profile are read from it);
     `config`: to read the directory when the reply names a need."""
     profile = read_profile(text) if referral.partner == sender else None
+    asked = referral.status is Status.AWAITING_CONSENT and referral.client == sender
     needs = command is not None and (command.word == "need" or bool(command.need))
     return Reply(referral, sender, command, proven, message.date,
                  referral.referrer in {a.email for a in message.recipients},
@@ -42,7 +44,10 @@ def reply_facts(store: Store, referral: Referral, message: InboundMessage,
                  read_value(text, command.word if command else None), profile,
                  profile is not None and only_profile(text),
                  candidates(store, config, referral.referrer, now)
-                 if needs and config is not None else ())
+                 if needs and config is not None else (),
+                 read_consent(text) if asked else None,
+                 bool(referral.intro_message_id)
+                 and referral.intro_message_id in message.thread_ids)
 
 
 def reply_effects(store: Store, referral: Referral, message: InboundMessage,

@@ -16,6 +16,7 @@ from mailflow.adapters.public_holidays import Holidays, country_of_zone, support
 from mailflow.adapters.store import NewStep, OutboxRow, PartnerRecord, Store, said_stop
 from mailflow.config import BusinessHours, Config
 from mailflow.core.business_time import BusinessCalendar
+from mailflow.core.decisions import consent_of
 from mailflow.core.model import Referral, Role, Status
 from mailflow.core.planning_diff import plan_diff
 from mailflow.core.workflow import ReferralFacts, plan, plans_nothing
@@ -93,6 +94,7 @@ class ChunkFacts:
     pauses: dict[str, datetime]
     steps: dict[int, list[OutboxRow]]
     partners: dict[str, PartnerRecord]
+    consents: dict[int, tuple[str, str]]
 
     @classmethod
     def read(cls, store: Store, referral_ids: Sequence[int]) -> ChunkFacts:
@@ -102,7 +104,8 @@ class ChunkFacts:
         return cls(referrals, store.contacts_of(people), store.opt_outs_of(people),
                    store.pauses_of(people), store.step_rows_of(list(referrals)),
                    store.find_partners(sorted({r.partner for r in referrals.values()
-                                               if r.partner})))
+                                               if r.partner})),
+                   store.consent_events(list(referrals)))
 
 
 def facts_of(store: Store, referral: Referral, config: Config,
@@ -124,8 +127,11 @@ def facts_of(store: Store, referral: Referral, config: Config,
                   and s.to is Role.PARTNER), None)
     briefed = bool(brief and referral.partner and store.step_exists_for_partner(
         brief.name, referral.partner, referral.id))
+    consent = (store.consent_events([referral.id]) if known is None
+               else known.consents).get(referral.id)
     return ReferralFacts(referral, briefed, opted, undeliverable, referral.snoozed_until, pauses,
-                         party_calendars(config, {partner: record} if partner else {}))
+                         party_calendars(config, {partner: record} if partner else {}),
+                         consent_of(*consent) if consent else None)
 
 
 def reconcile(store: Store, referral_id: int, config: Config, calendar: BusinessCalendar,

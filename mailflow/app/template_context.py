@@ -8,6 +8,7 @@ from typing import Any
 from babel.dates import format_date, format_timedelta
 
 from mailflow.app.send_facts import SendFacts
+from mailflow.core.intake import without_hint
 from mailflow.core.model import Referral, Role
 from mailflow.core.vocabulary import shown_words
 from mailflow.core.workflow import role_words
@@ -66,6 +67,7 @@ def referral_context(facts: SendFacts, referral: Referral, recipient: str, track
         "intro_date": format_date(referral.created_at.astimezone(timezone), "medium",
                                   locale=locale),
         "context": referral.context,
+        "intro_text": without_hint(referral.context),
         "days_open": max(0, ((referral.closed_at or now) - referral.created_at).days),
         "status": str(referral.status),
         "outcome": str(referral.outcome) if referral.outcome else None,
@@ -93,6 +95,7 @@ def sample_context() -> dict[str, Any]:
     return {
         "tag": "R-42", "subject": "Introduction: Jane Doe / Bob Smith",
         "intro_date": "16 Nov 2026", "context": "Jane needs help with her estate plan.",
+        "intro_text": "Jane needs help with her estate plan.",
         "days_open": 9, "status": "open", "outcome": "won", "rating": 5,
         "notes": ["Great first call."], "contacted_after": "3 hours",
         "referrer": who("alice@firm.example", "Alice Adams"),

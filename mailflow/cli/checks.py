@@ -42,6 +42,7 @@ NOTICE_SAMPLES: dict[str, dict[str, object]] = {
     "help": {"reply_words": help_words()},
     "which": {"word": "done"},
     "unwanted": {"partner_avoid": "divorce cases"},
+    "declined": {},
     "bounce": {"address": "jane@gmail.com", "smtp_status": "5.1.1"},
     "send-failed": {"address": "jane@gmail.com", "error": "550 no such user"},
     "signin": {"link": "https://mailflow.firm.example/auth?t=sample", "minutes": 15},

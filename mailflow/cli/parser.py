@@ -41,7 +41,7 @@ class _Commands:
 
 
 operations = _Commands()
-STATUSES = ("needs_partner", "open", "contacted", "closed")
+STATUSES = ("needs_partner", "awaiting_consent", "open", "contacted", "closed")
 
 
 class Moment(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click

@@ -126,6 +126,7 @@ def to_bytes(email: OutgoingEmail, utf8: bool = False) -> bytes:
     headers = [
         ("From", format_address(email.sender, utf8)),
         ("To", ", ".join(format_address(a, utf8) for a in email.to)),
+        *([("Cc", ", ".join(format_address(a, utf8) for a in email.cc))] if email.cc else []),
         *([("Reply-To", format_address(email.reply_to, utf8))] if email.reply_to else []),
         ("Subject", _encoded(_CONTROL.sub(" ", email.subject))),
         ("Date", format_datetime(email.date)),

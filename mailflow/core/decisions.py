@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from mailflow.core.commands import Command
+from mailflow.core.consent import Answer
 from mailflow.core.effects import (
     AddEvent,
     AskForget,
@@ -71,6 +72,10 @@ class Reply:
     profile: Profile | None = None  # a partner's `ideal:` / `not:` lines
     profile_only: bool = False  # ...and nothing else: no note to pass on
     candidates: tuple[Candidate, ...] = ()  # the directory, when the reply names a need
+    consent: Answer | None = None  # "yes" / "no" read from the reply (`core.consent`)
+    # it answers the intro itself: only its recipients know that Message-ID, so a client's
+    # yes or no on it counts like a signed reply (mailflow has not written to them yet)
+    answers_intro: bool = False
 
 
 def state_of(referral: Referral) -> dict[str, Any]:
@@ -107,6 +112,9 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
     effects: list[Effect] = [Plan((referral.id,))]
     if reply.language and role is not Role.REFERRER:  # the firm's people get its language
         effects.append(LearnLanguage(sender, reply.language))
+    if (referral.status is Status.AWAITING_CONSENT and role is Role.CLIENT
+            and reply.consent is not None and (reply.proven or reply.answers_intro)):
+        return effects + on_consent(referral, reply.consent, reply.message_date, now)
     if role is _reaches_out(referral):
         referral, seen = _contact_seen(referral, reply.message_date, now)
         effects += seen
@@ -162,6 +170,40 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
         effects.append(Notify(referral.id, sender, "help", {"reply_words": help_words()},
                               once=True))
     return effects
+
+
+CONSENT_ASKED = "consent-asked"  # the event of an intro that asks the client first
+CONSENT = "consent"  # the client's answer: its detail starts "yes" or "no"
+
+
+def on_consent(referral: Referral, answer: Answer, message_date: datetime | None,
+               now: datetime) -> list[Effect]:
+    """The client's answer to a referral awaiting their consent. Yes: the referral goes on
+    as usual from this moment (its introduction to the partner first). No: it is closed as
+    lost, the referrer is told, and the partner is never written to."""
+    at = message_date if message_date is not None and message_date <= now else now
+    client, partner = referral.client or "", referral.partner or ""
+    if answer == "yes":
+        return [SetFields(referral.id, {"status": Status.OPEN, "plan_from": at}),
+                AddEvent(referral.id, CONSENT, client,
+                         f"yes: {client} agreed to be introduced to {partner} "
+                         f"(at {at.isoformat(timespec='minutes')})")]
+    return [SetFields(referral.id, {"status": Status.CLOSED, "outcome": Outcome.LOST,
+                                    "closed_at": at}),
+            AddEvent(referral.id, CONSENT, client,
+                     f"no: {client} declined to be introduced to {partner} "
+                     f"(at {at.isoformat(timespec='minutes')})"),
+            Notify(referral.id, referral.referrer, "declined", once=True)]
+
+
+def consent_of(kind: str, detail: str) -> str | None:
+    """What a referral's latest consent event says: "asked", "yes", "no" (None: not one)."""
+    if kind == CONSENT_ASKED:
+        return "asked"
+    if kind == CONSENT:
+        answer = detail.split(":", 1)[0]
+        return answer if answer in ("yes", "no") else None
+    return None
 
 
 def _profile(reply: Reply, role: Role) -> list[Effect]:
@@ -222,6 +264,11 @@ def on_intro(intro: Intro, message_id: str, message_date: datetime | None, conte
                   else "needs partner: " + ", ".join(new.candidates))
         if history:
             detail += " (history: found on the first run, not followed up)"
+        asked: tuple[tuple[str, str], ...] = ()
+        if new.status is Status.AWAITING_CONSENT:
+            detail += " (the client is asked first)"
+            asked = ((CONSENT_ASKED, f"{new.client} is asked before {new.partner} "
+                      "is introduced"),)
         fields = {"status": new.status, "direction": intro.direction,
                   "referrer": intro.referrer, "client": new.client, "partner": new.partner,
                   "subject": intro.subject, "created_at": created_at,
@@ -229,7 +276,7 @@ def on_intro(intro: Intro, message_id: str, message_date: datetime | None, conte
                   "candidates": new.candidates, "names": dict(intro.names),
                   "history": history}
         effects.append(CreateReferral(fields, intro.referrer, detail,
-                                      plan=not history))
+                                      plan=not history, events=asked))
     return effects
 
 

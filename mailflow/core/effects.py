@@ -24,12 +24,14 @@ class SetFields:
 @dataclass(frozen=True)
 class CreateReferral:
     """A new referral and its intake event; `plan`: it has steps to plan (not an old intro
-    found on a first run, not a received referral)."""
+    found on a first run, not a received referral); `events`: (kind, detail) of further
+    events recorded with it (a consent asked for)."""
 
     fields: Mapping[str, Any]
     actor: str
     detail: str
     plan: bool
+    events: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

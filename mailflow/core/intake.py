@@ -87,6 +87,11 @@ def partner_hint(text: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def without_hint(text: str) -> str:
+    """`text` without its `partner: …` lines (said to mailflow, not to the partner)."""
+    return _HINT.sub("", text).strip()
+
+
 def _tracker_reached(message: InboundMessage, trackers: Trackers) -> str | None:
     """The plus-detail the tracker was reached with ('' when plain), or None."""
     for email in [a.email for a in message.recipients] + list(message.delivered_to):
@@ -180,10 +185,14 @@ def _sent_to_the_firm(partner: str, message: InboundMessage, trackers: Trackers,
 def _given(sender: str, parties: list[str], directory: PartnerDirectory,
            message: InboundMessage, source: InboundMessage, names: dict[str, str],
            how: str, max_partners: int) -> Intro | NotAnIntro:
+    hint = partner_hint(source.text) or partner_hint(message.text)
+    if len(parties) == 1 and hint is not None and hint not in parties and hint != sender:
+        # written to the client alone, the partner named: the client is asked first
+        return Intro(sender, (NewReferral(parties[0], hint, Status.AWAITING_CONSENT),),
+                     source.subject or message.subject, names, source, "given", how)
     if len(parties) < 2:
         who = f"only {parties[0]}" if parties else "nobody"
         return NotAnIntro(f"no-parties: {who} besides the referrer and the tracker")
-    hint = partner_hint(source.text) or partner_hint(message.text)
     referrals = assign_roles(parties, directory, hint, max_partners)
     return Intro(sender, referrals, source.subject or message.subject, names, source,
                  "given", how)

@@ -88,6 +88,7 @@ class Classification:
 
 class Status(StrEnum):
     NEEDS_PARTNER = "needs_partner"
+    AWAITING_CONSENT = "awaiting_consent"  # the client is asked first; the partner waits
     OPEN = "open"
     CONTACTED = "contacted"
     CLOSED = "closed"

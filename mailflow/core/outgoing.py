@@ -32,6 +32,12 @@ class OutgoingEmail:
     loop_value: str = "1"
     outbox_id: int | None = None
     language: str = "en"  # what it is written in (Content-Language)
+    cc: tuple[Address, ...] = ()  # copied (the introduction: the client and the referrer)
+
+    @property
+    def recipients(self) -> tuple[Address, ...]:
+        """Everyone it is delivered to: To, then Cc."""
+        return self.to + self.cc
 
 
 @dataclass(frozen=True)

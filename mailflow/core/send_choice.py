@@ -13,7 +13,7 @@ from typing import Protocol
 
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.effects import Notify
-from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION, StepConfig
+from mailflow.core.workflow import ACKNOWLEDGEMENT, INTRODUCTION, PARTNER_QUESTION, StepConfig
 
 SEND, COMBINE, DEFER, WAIT = "send", "combine", "defer", "wait"
 MISSED, SUPERSEDED, SKIP = "missed", "superseded", "skipped"
@@ -22,6 +22,9 @@ RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
 # (relayed news, bounce and failure notices, the first-run summary) wait for business hours.
 ANSWER_NOTICES = frozenset({"confirm", "help", "refused", "which", "unproven"})
 STANDALONE = frozenset({"digest", "alert", "signin"})  # rendered when queued
+# steps that go as an email of their own, never combined (others are copied on them), never
+# missed nor superseded, and not held by the daily cap: they do what a person asked for
+ALONE_STEPS = frozenset({INTRODUCTION})
 DEFAULT_GRACE = (2.0, "business days")
 
 
@@ -168,7 +171,12 @@ def _choose_for(recipient: str, rows: list[DueRow], facts: Facts, policy: SendPo
     answer_ids = {r.id for r in rows if _is_answer(r, facts, policy, now)}
     notices = [r for r in rows if r.kind == "notice" and r.id not in answer_ids]
     digests = [r for r in rows if r.kind == "digest"]
-    steps = [r for r in rows if r.kind == "step"]
+    alone = [r for r in rows if r.kind == "step" and r.step in ALONE_STEPS]
+    steps = [r for r in rows if r.kind == "step" and r.step not in ALONE_STEPS]
+    if alone and not open_now:
+        choice.rule(alone, WAIT, "outside business hours")
+    for row in alone if open_now else ():
+        choice.send([row])
     answer_steps = _timely([r for r in steps if r.id in answer_ids], facts, policy, now,
                            choice)
     regular = [r for r in steps if r.id not in answer_ids]

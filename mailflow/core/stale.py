@@ -32,6 +32,7 @@ def is_stale(referral: StaleFacts, now: datetime, after: timedelta = STALE_AFTER
     does not (the firm is the partner: mailflow never chases it); a snooze says "not now".
     """
     return (referral.direction == "given" and referral.status is not Status.CLOSED
+            and referral.status is not Status.AWAITING_CONSENT  # nobody introduced yet
             and referral.status is not Status.CONTACTED and referral.contacted_at is None
             and now - referral.created_at > after
             and (referral.snoozed_until is None or referral.snoozed_until <= now))

@@ -24,6 +24,11 @@ EMAILS: dict[str, tuple[str, str]] = {
     "thank_partner": ("partner thank-you", "thanks the partner"),
     "thank_client": ("client thank-you", "thanks the client"),
     "outcome_report": ("outcome report", "tells the referrer how it turned out"),
+    "consent_reminder": ("consent reminder", "asks the client again whether the partner "
+                         "may reach out"),
+    "consent_silent": ("no answer from the client", "tells the referrer the client has "
+                       "not answered"),
+    "introduction": ("introduction", "introduces the client to the partner after their yes"),
     # notices: answers to what someone just did
     "confirm": ("confirmation", "confirms a reply"),
     "relay": ("news passed on", "passes a party's news on to the referrer"),
@@ -34,6 +39,9 @@ EMAILS: dict[str, tuple[str, str]] = {
     "unproven": ("reply not acted on", "asks for the reply from the email mailflow sent"),
     "send-failed": ("email not sent", "tells the referrer an email could not be sent"),
     "history": ("old intros found", "lists old intros found on a first run"),
+    "declined": ("client declined", "tells the referrer the client said no"),
+    "unwanted": ("unwanted kind", "tells the referrer the partner would rather not get "
+                 "this kind of referral"),
     # emails that belong to no referral
     "digest": ("weekly digest", "the referrer's weekly summary"),
     "alert": ("alert", "tells the admin something needs a look"),
@@ -41,8 +49,8 @@ EMAILS: dict[str, tuple[str, str]] = {
     "combined": ("combined email", "several emails to one person, sent as one"),
 }
 
-STATUSES = {"needs_partner": "needs a partner", "open": "open", "contacted": "contacted",
-            "closed": "closed"}
+STATUSES = {"needs_partner": "needs a partner", "awaiting_consent": "waiting for the client",
+            "open": "open", "contacted": "contacted", "closed": "closed"}
 
 OUTCOMES = {"done": "done", "won": "won", "lost": "lost or no fit"}
 
@@ -66,6 +74,7 @@ EVENTS = {
     "superseded": "email replaced", "cancelled": "email cancelled",
     "forget-asked": "asked to be forgotten", "value": "value recorded",
     "language": "language set", "profile": "profile updated",
+    "consent-asked": "client asked first", "consent": "client answered",
 }
 
 # what `unless` and `since` in a step's config read as

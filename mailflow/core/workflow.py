@@ -17,6 +17,7 @@ from mailflow.core.vocabulary import listed_words
 
 ACKNOWLEDGEMENT = "acknowledgement"
 PARTNER_QUESTION = "partner_question"
+INTRODUCTION = "introduction"  # to the partner, the client and the referrer copied
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,23 @@ def default_received_steps() -> tuple[StepConfig, ...]:
     )
 
 
+def consent_steps() -> tuple[StepConfig, ...]:
+    """An intro that asks the client first (PRODUCT.md, "ask the client first"): while the
+    client has not answered, one reminder to them and then word to the referrer; once they
+    said yes, the introduction to the partner, at once (then the usual steps)."""
+    partner, client, referrer = Role.PARTNER, Role.CLIENT, Role.REFERRER
+    return (
+        StepConfig("consent_reminder", client, "consent_reminder", 3, "business days",
+                   unless=("closed", "opted_out")),
+        StepConfig("consent_silent", referrer, "consent_silent", 6, "business days",
+                   unless=("closed",), presumes="consent_reminder"),
+        StepConfig(INTRODUCTION, partner, INTRODUCTION, 0, "hours", unless=("closed",)),
+    )
+
+
+CONSENT_STEPS = consent_steps()
+
+
 @dataclass(frozen=True)
 class ReferralFacts:
     """What planning needs beyond the referral row itself."""
@@ -88,6 +106,8 @@ class ReferralFacts:
     paused_until: dict[str, datetime] | None = None
     # a party with business hours of their own (a partner in another time zone)
     calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
+    # the client's consent, when the intro asked for it: "asked", "yes" or "no"
+    consent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,17 +140,30 @@ def plans_nothing(referral: Referral) -> bool:
 
 def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: BusinessCalendar,
          acknowledge_referrer: bool = True,
-         received_steps: Collection[StepConfig] = ()) -> list[PlannedStep]:
+         received_steps: Collection[StepConfig] = (),
+         asking: Collection[StepConfig] = CONSENT_STEPS) -> list[PlannedStep]:
     """Every step this referral should have, with its due time, given its state now.
 
     A received referral (a partner's intro to the firm) follows `received_steps`, aimed at
-    the firm's person; it is acknowledged by its own reminder, not the acknowledgement."""
+    the firm's person; it is acknowledged by its own reminder, not the acknowledgement.
+    An intro that asks the client first (`facts.consent`) follows `asking` while it awaits
+    their answer; after a yes, the introduction to the partner and then the usual steps
+    from the moment of consent (the referrer, copied on the introduction, gets no
+    acknowledgement); after a no, or while it is not given, nothing to the partner."""
     referral = facts.referral
-    if plans_nothing(referral):
+    if plans_nothing(referral) or facts.consent == "no":
         return []
     received = referral.direction == "received"
     if received:
         steps, acknowledge_referrer = received_steps, False
+    by_name = {s.name: s for s in asking}
+    if referral.status is Status.AWAITING_CONSENT:
+        steps, acknowledge_referrer = [s for s in asking if s.name != INTRODUCTION], False
+    elif facts.consent == "yes":
+        intro = [by_name[INTRODUCTION]] if INTRODUCTION in by_name else []
+        steps, acknowledge_referrer = [*intro, *steps], False
+    elif facts.consent == "asked":  # moved on by hand without the client's yes
+        steps, acknowledge_referrer = [s for s in steps if s.to is not Role.PARTNER], False
     start = calendar.next_opening(referral.plan_from or referral.created_at)
     if referral.status is Status.NEEDS_PARTNER:
         return [] if received else [PlannedStep(PARTNER_QUESTION, referral.referrer, start)]

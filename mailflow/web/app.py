@@ -289,6 +289,7 @@ class Site:
                 "context": referral.context, "client": referral.client,
                 "partner": referral.partner,
                 "needs_partner": referral.status is Status.NEEDS_PARTNER,
+                "awaiting_consent": referral.status is Status.AWAITING_CONSENT,
                 "snoozed_until": (self._local(referral.snoozed_until)
                                   if referral.snoozed_until and referral.snoozed_until
                                   > self.now() else "")}

@@ -200,6 +200,18 @@ class ReferralTables(StoreBase):
                 found.setdefault(row[0], []).append(row[1] or "")
         return found
 
+    def consent_events(self, referral_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """The latest (kind, detail) of each referral's consent events, for those that
+        have one (`core.decisions.consent_of` reads it)."""
+        found: dict[int, tuple[str, str]] = {}
+        for chunk in _chunks(referral_ids):
+            for row in self.db.execute(
+                    f"select referral_id, kind, detail from events where referral_id in "
+                    f"({_marks(chunk)}) and kind in ('consent-asked', 'consent') order by id",
+                    list(chunk)).fetchall():
+                found[row[0]] = (row[1], row[2] or "")
+        return found
+
     def keep_undo(self, referral_id: int, actor: str, at: datetime,
                   before: dict[str, Any]) -> None:
         self.db.execute("insert into undo (referral_id, actor, at, before) values (?, ?, ?, ?)",
