@@ -18,6 +18,9 @@ def person(facts: SendFacts, referral: Referral, email: str | None) -> dict[str,
     if not email:
         return None
     name = referral.names.get(email) or facts.contact(email).get("name") or ""
+    if not name and email == referral.partner:  # named only in `partner:`: the directory's
+        record = facts.find_partner(email)
+        name = record.name if record is not None and email in record.emails else ""
     first = name.split()[0] if name else email.split("@")[0].split(".")[0].capitalize()
     return {"email": email, "name": name, "first_name": first}
 

@@ -56,7 +56,7 @@ GREETINGS = frozenset({"hi", "hello", "hey", "dear", "hallo", "liebe", "lieber",
 
 _YES = frozenset().union(*YES.values())
 _NO = frozenset().union(*NO.values())
-_CLAUSE_END = frozenset(".,;:!?\n()[]")
+_CLAUSE_END = frozenset(".,;:!?\n()[]\u2014\u2013")
 _DROPPED = str.maketrans({"\u2019": "'", "\u00a0": " ", "\u00bf": " ", "\u00a1": " ",
                           "-": " ", '"': " ", "*": " ", "_": " ", "\u201c": " ",
                           "\u201d": " ", "\u201e": " ", "\u00ab": " ", "\u00bb": " "})

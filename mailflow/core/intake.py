@@ -89,7 +89,10 @@ def partner_hint(text: str) -> str | None:
 
 def without_hint(text: str) -> str:
     """`text` without its `partner: …` lines (said to mailflow, not to the partner)."""
-    return _HINT.sub("", text).strip()
+    lines = _HINT.sub("", text).strip().split("\n")
+    # the blank lines around the removed one become one
+    return "\n".join(line for i, line in enumerate(lines)
+                     if line.strip() or i == 0 or lines[i - 1].strip())
 
 
 def _tracker_reached(message: InboundMessage, trackers: Trackers) -> str | None:
