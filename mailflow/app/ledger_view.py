@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from mailflow.adapters.store import Store
 from mailflow.app.directory import records
 from mailflow.config import Config
+from mailflow.core.decisions import CONSENT, consent_of
 from mailflow.core.formatting import iso
 
 if TYPE_CHECKING:
@@ -40,9 +41,13 @@ def ledger_of(store: Store, config: Config, now: datetime, referrer: str | None 
     workflow = config.workflow
     own = {(r.emails[0] if r.emails else str(r.id)): r.catch_up_days
            for r in directory if r.catch_up_days}
+    answers = {i: (consent_of(CONSENT, detail), at)
+               for i, (detail, at) in store.consent_answers(referrer).items()}
     return compute_ledger(partners, referrals, events, ratings, now, LedgerThresholds(
         slow_contact_hours=workflow.slow_contact_hours,
-        catch_up_after_days=workflow.catch_up_after_days), own)
+        catch_up_after_days=workflow.catch_up_after_days), own,
+        consented={i: at for i, (said, at) in answers.items() if said == "yes"},
+        declined=frozenset(i for i, (said, _) in answers.items() if said == "no"))
 
 
 def partner_rows(app: App, now: datetime, referrer: str | None = None,

@@ -101,20 +101,27 @@ def compute_ledger(partners: Sequence[tuple[str, str, tuple[str, ...], str]],
                    referrals: Iterable[LedgerFacts], events: Mapping[int, Sequence[Event]],
                    ratings: Mapping[int, int], now: datetime,
                    thresholds: LedgerThresholds = LedgerThresholds(),
-                   catch_up_days: Mapping[str, int] | None = None) -> list[PartnerLedger]:
+                   catch_up_days: Mapping[str, int] | None = None,
+                   consented: Mapping[int, datetime] | None = None,
+                   declined: frozenset[int] = frozenset()) -> list[PartnerLedger]:
     """`partners` are (key, name, emails, niche); unknown partners get a row of their own.
-    `catch_up_days`: a partner's own catch-up threshold, by key."""
+    `catch_up_days`: a partner's own catch-up threshold, by key. A referral that asked its
+    client first counts for its partner only once the client said yes (`consented`: when,
+    by referral id; first contact counts from then); one still waiting, or `declined`,
+    never reached the partner."""
     ledgers: dict[str, PartnerLedger] = {}
     owner: dict[str, str] = {}
     for key, name, emails, niche in partners:
         ledgers[key] = PartnerLedger(key, name, emails, niche)
         owner.update({e: key for e in emails})
     for referral in referrals:
-        if referral.partner is None:
+        if referral.partner is None or referral.id in declined or (
+                referral.status is Status.AWAITING_CONSENT):
             continue
         key = owner.get(referral.partner, referral.partner)
         ledger = ledgers.setdefault(key, PartnerLedger(key, "", (referral.partner,)))
-        _count(ledger, referral, events.get(referral.id, ()), ratings.get(referral.id))
+        _count(ledger, referral, events.get(referral.id, ()), ratings.get(referral.id),
+               (consented or {}).get(referral.id))
     own = catch_up_days or {}
     for ledger in ledgers.values():
         theirs = (replace(thresholds, catch_up_after_days=own[ledger.key])
@@ -124,7 +131,7 @@ def compute_ledger(partners: Sequence[tuple[str, str, tuple[str, ...], str]],
 
 
 def _count(ledger: PartnerLedger, referral: LedgerFacts, events: Sequence[Event],
-           rating: int | None) -> None:
+           rating: int | None, consented: datetime | None = None) -> None:
     spoke = [e.at for e in events if e.actor in ledger.emails]
     ledger.last_contact = _later(ledger.last_contact, max(spoke) if spoke else None)
     if referral.direction == "received":
@@ -138,7 +145,8 @@ def _count(ledger: PartnerLedger, referral: LedgerFacts, events: Sequence[Event]
     ledger.last_given = _later(ledger.last_given, referral.created_at)
     ledger.last_contact = _later(ledger.last_contact, referral.created_at)  # either way
     if referral.contacted_at is not None:
-        hours = (referral.contacted_at - referral.created_at).total_seconds() / 3600
+        since = max(referral.created_at, consented or referral.created_at)
+        hours = (referral.contacted_at - since).total_seconds() / 3600
         ledger.hours_to_contact.append(max(hours, 0.0))
     if referral.status is Status.CLOSED and referral.closed_at is not None:
         ledger.days_to_close.append((referral.closed_at - referral.created_at).total_seconds()

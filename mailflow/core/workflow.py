@@ -149,10 +149,11 @@ def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: Business
     An intro that asks the client first (`facts.consent`) follows `asking` while it awaits
     their answer; after a yes, the introduction to the partner and then the usual steps
     from the moment of consent (the referrer, copied on the introduction, gets no
-    acknowledgement); after a no, or while it is not given, nothing to the partner."""
+    acknowledgement); after a no, or once it is closed by hand before a yes, nothing."""
     referral = facts.referral
-    if plans_nothing(referral) or facts.consent == "no":
-        return []
+    if plans_nothing(referral) or facts.consent == "no" or (
+            facts.consent == "asked" and referral.status is not Status.AWAITING_CONSENT):
+        return []  # declined, or closed (moved on) by hand before the client said yes
     received = referral.direction == "received"
     if received:
         steps, acknowledge_referrer = received_steps, False
@@ -162,8 +163,6 @@ def plan(facts: ReferralFacts, steps: Collection[StepConfig], calendar: Business
     elif facts.consent == "yes":
         intro = [by_name[INTRODUCTION]] if INTRODUCTION in by_name else []
         steps, acknowledge_referrer = [*intro, *steps], False
-    elif facts.consent == "asked":  # moved on by hand without the client's yes
-        steps, acknowledge_referrer = [s for s in steps if s.to is not Role.PARTNER], False
     start = calendar.next_opening(referral.plan_from or referral.created_at)
     if referral.status is Status.NEEDS_PARTNER:
         return [] if received else [PlannedStep(PARTNER_QUESTION, referral.referrer, start)]

@@ -24,6 +24,7 @@ from mailflow.core.decisions import (
 )
 from mailflow.core.effects import AddEvent, CreateReferral, Notify, SetFields
 from mailflow.core.intake import Intro, PartnerDirectory, read_intro, without_hint
+from mailflow.core.ledger import ReferralSummary, compute_ledger
 from mailflow.core.model import Outcome, Referral, Status
 from mailflow.core.parse import parse_message
 from mailflow.core.send_choice import Facts, SendPolicy, choose
@@ -193,11 +194,10 @@ def test_after_a_yes_the_introduction_then_the_usual_steps_from_the_consent() ->
     assert "acknowledgement" not in steps and "consent_reminder" not in steps
 
 
-def test_after_a_no_or_without_a_yes_nothing_goes_to_the_partner() -> None:
+def test_after_a_no_or_a_close_without_a_yes_nothing_is_planned() -> None:
     closed = replace(ASKING, status=Status.CLOSED, outcome=Outcome.LOST, closed_at=T0)
     assert _due(ReferralFacts(closed, consent="no")) == {}
-    by_hand = _due(ReferralFacts(closed, consent="asked"))  # closed by the referrer
-    assert by_hand and all(who != "bob@law.example" for who, _ in by_hand.values())
+    assert _due(ReferralFacts(closed, consent="asked")) == {}  # closed by the referrer
 
 
 class _Row:
@@ -214,3 +214,20 @@ def test_the_introduction_goes_alone_never_combined_with_the_brief() -> None:
     choice = choose(rows, Facts(parties={3: frozenset({"bob@law.example"})}),
                     SendPolicy(CAL, steps), now)
     assert sorted(choice.emails) == [(1,), (2,)]
+
+
+def test_the_ledger_counts_a_referral_for_its_partner_only_after_the_yes() -> None:
+    def summary(id: int, status: Status, contacted: datetime | None = None,
+                outcome: Outcome | None = None) -> ReferralSummary:
+        return ReferralSummary(id, "bob@law.example", "given", status, outcome, T0, contacted,
+                               T0 + timedelta(days=1) if status is Status.CLOSED else None,
+                               None)
+    consent = T0 + timedelta(days=3)
+    referrals = [summary(1, Status.AWAITING_CONSENT),
+                 summary(2, Status.CLOSED, outcome=Outcome.LOST),  # the client said no
+                 summary(3, Status.CONTACTED, contacted=consent + timedelta(hours=2))]
+    (bob,) = compute_ledger([("bob@law.example", "Bob Smith", ("bob@law.example",), "")],
+                            referrals, {}, {}, T0 + timedelta(days=5),
+                            consented={3: consent}, declined=frozenset({2}))
+    assert (bob.given, bob.lost, bob.open) == (1, 0, 1)
+    assert bob.hours_to_contact == [2.0]

@@ -114,6 +114,10 @@ def test_no_closes_it_and_the_partner_never_hears(world: World) -> None:
     assert "bob@law.example" not in everyone
     assert all("bob@law.example" not in m.rcpt_tos for m in world.smtp.messages)
     assert world.sent_to("jane@gmail.com") == []
+    partners = world.cli_json("partners")
+    assert isinstance(partners, list)
+    (bob,) = [p for p in partners if p["email"] == "bob@law.example"]
+    assert (bob["given"], bob["lost"]) == (0, 0)  # Bob never had it
 
 
 def test_silence_one_reminder_then_the_referrer_is_told(world: World) -> None:

@@ -127,6 +127,20 @@ class ReferralTables(StoreBase):
                 out.setdefault(referral_id, []).append(Event(moment, "said", actor, ""))
         return out
 
+    def consent_answers(self, referrer: str | None) -> dict[int, tuple[str, datetime]]:
+        """Per referral that asked its client first and was answered: the answer's event
+        detail and time (the latest)."""
+        sql = ("select e.referral_id, e.detail, e.at from events e "
+               + ("join referrals r on r.id = e.referral_id where r.referrer = ? and "
+                  if referrer is not None else "where ")
+               + "e.kind = 'consent' order by e.id")
+        out: dict[int, tuple[str, datetime]] = {}
+        for referral_id, detail, at in self.db.execute(sql, [referrer] if referrer else []):
+            moment = from_db(at)
+            if moment is not None:
+                out[referral_id] = (detail or "", moment)
+        return out
+
     def update_referral(self, referral_id: int, **fields: Any) -> None:
         if not self._update("referrals", "id", referral_id, _db_values(fields)):
             raise KeyError(f"no referral {referral_id}")
