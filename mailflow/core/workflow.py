@@ -78,7 +78,7 @@ def default_received_steps() -> tuple[StepConfig, ...]:
 
 
 def consent_steps() -> tuple[StepConfig, ...]:
-    """An intro that asks the client first (PRODUCT.md, "ask the client first"): while the
+    """An intro that asks the client first (README, "How people use it"): while the
     client has not answered, one reminder to them and then word to the referrer; once they
     said yes, the introduction to the partner, at once (then the usual steps)."""
     partner, client, referrer = Role.PARTNER, Role.CLIENT, Role.REFERRER
