@@ -24,6 +24,14 @@ EMAILS: dict[str, tuple[str, str]] = {
     "thank_partner": ("partner thank-you", "thanks the partner"),
     "thank_client": ("client thank-you", "thanks the client"),
     "outcome_report": ("outcome report", "tells the referrer how it turned out"),
+    # a referral a partner sent to the firm
+    "received_reminder": ("received reminder",
+                          "reminds the firm's person to contact the partner's client"),
+    "received_contacted": ("contact made", "tells the introducing partner they have spoken"),
+    "thank_introducer": ("thank the introducer",
+                         "prompts the firm's person to thank the partner"),
+    "received_outcome": ("outcome to the introducer",
+                         "tells the introducing partner how it turned out"),
     # notices: answers to what someone just did
     "confirm": ("confirmation", "confirms a reply"),
     "relay": ("news passed on", "passes a party's news on to the referrer"),
@@ -34,6 +42,8 @@ EMAILS: dict[str, tuple[str, str]] = {
     "unproven": ("reply not acted on", "asks for the reply from the email mailflow sent"),
     "send-failed": ("email not sent", "tells the referrer an email could not be sent"),
     "history": ("old intros found", "lists old intros found on a first run"),
+    "unwanted": ("not what the partner wants",
+                 "tells the referrer the partner would rather not get such referrals"),
     # emails that belong to no referral
     "digest": ("weekly digest", "the referrer's weekly summary"),
     "alert": ("alert", "tells the admin something needs a look"),

@@ -19,14 +19,21 @@ from mailflow.core.wording import (
     status_name,
     step_name,
 )
-from mailflow.core.workflow import ACKNOWLEDGEMENT, PARTNER_QUESTION, StepConfig, default_steps
+from mailflow.core.workflow import (
+    ACKNOWLEDGEMENT,
+    PARTNER_QUESTION,
+    StepConfig,
+    default_received_steps,
+    default_steps,
+)
 
 TEMPLATES = Path(__file__).parents[2] / "templates"
 
 
 def test_every_step_notice_status_and_outcome_has_a_plain_name() -> None:
     notices = {p.stem.removeprefix("notice_") for p in TEMPLATES.glob("notice_*.j2")}
-    steps = {s.name for s in default_steps()} | {ACKNOWLEDGEMENT, PARTNER_QUESTION}
+    steps = ({s.name for s in (*default_steps(), *default_received_steps())}
+             | {ACKNOWLEDGEMENT, PARTNER_QUESTION})
     assert steps | notices <= set(EMAILS)
     for code in [*EMAILS, *EVENTS, *(s.value for s in Status), *(o.value for o in Outcome)]:
         for name in (step_name(code), event_name(code), status_name(code),
