@@ -58,6 +58,8 @@ def test_a_german_intro_is_followed_up_in_german(world: World) -> None:
     nudge = world.sent_to("bob@law.example")[-1]
     assert nudge.header("content-language") == "de"
     assert "23.11.2026" in nudge.text  # the intro's date as a German reader writes it
+    # the first email to a person says who follows up and how to stop or be forgotten
+    assert "vergessen Sie mich" in brief.text and "vergessen Sie mich" not in nudge.text
     world.run("2026-11-30T10:30:00+00:00")  # the client's check-in after a week
     (checkin,) = world.sent_to("jana@web.example")
     assert checkin.header("content-language") == "de"
