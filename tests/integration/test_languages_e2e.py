@@ -185,7 +185,7 @@ Content-Type: text/plain; charset=utf-8
     world.run("2026-11-30T10:30:00+00:00")
     (checkin,) = world.sent_to("julia@web.example")
     assert checkin.header("content-language") == language
-    nudge = [m for m in world.sent_to("bob@law.example") if m is not brief][0]
+    nudge = next(m for m in world.sent_to("bob@law.example") if m.message_id != brief.message_id)
     token = world.reply_address("bob@law.example")
     world.deliver(reply("Bob Smith <bob@law.example>", token, nudge.message_id,
                         f"Ok.\n\n{attribution}\n> {done}", 1))
