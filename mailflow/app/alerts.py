@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_time, format_timedelta
 
 from mailflow.adapters.store import to_db
 from mailflow.app.outgoing import queue_email, send_now
@@ -50,7 +50,8 @@ def _localised(facts: dict[str, str], locale: str, zone: ZoneInfo) -> dict[str, 
     for key in ("since", "at"):
         if shown.get(key):
             moment = datetime.fromisoformat(shown[key]).astimezone(zone)
-            shown[key] = format_datetime(moment, "medium", locale=locale)
+            shown[key] = (f"{format_date(moment, 'medium', locale=locale)} "
+                          f"{format_time(moment, 'short', locale=locale)}")
     if "away_seconds" in shown:
         away = timedelta(seconds=float(shown.pop("away_seconds")))
         shown["away"] = format_timedelta(away, threshold=2, locale=locale)
