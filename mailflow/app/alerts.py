@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time, format_timedelta
 
 from mailflow.adapters.store import to_db
 from mailflow.app.outgoing import queue_email, send_now
@@ -26,8 +29,9 @@ def _queue_alert(app: App, now: datetime, event: str, **facts: str) -> bool:
         return False
     try:
         reader = firm_reader(app.config, admin, app.store.contact(admin))
-        rendered = app.renderer.render("alert", {"event": event, **facts},
-                                       app.renderer.language_of("alert", reader.language.code))
+        written_in = app.renderer.language_of("alert", reader.language.code)
+        rendered = app.renderer.render("alert", {"event": event, **_localised(
+            facts, reader.locale(written_in), app.config.timezone)}, written_in)
         subject, text, language = rendered.subject, rendered.text, rendered.language
     except Exception as exc:  # a broken alert.j2 override must not silence the alert
         log.error("alert template failed (%s); sending the facts as they are", exc)
@@ -37,6 +41,21 @@ def _queue_alert(app: App, now: datetime, event: str, **facts: str) -> bool:
     queue_email(app, "alert", admin, now, f"alert.{now.strftime('%Y%m%d%H%M%S')}",
                 {"subject": subject, "text": text, "language": language})
     return True
+
+
+def _localised(facts: dict[str, str], locale: str, zone: ZoneInfo) -> dict[str, str]:
+    """Moments and durations as the admin's locale writes them ("23.11.2026, 10:00",
+    "5 Stunden"); everything else as it is."""
+    shown = dict(facts)
+    for key in ("since", "at"):
+        if shown.get(key):
+            moment = datetime.fromisoformat(shown[key]).astimezone(zone)
+            shown[key] = (f"{format_date(moment, 'medium', locale=locale)} "
+                          f"{format_time(moment, 'short', locale=locale)}")
+    if "away_seconds" in shown:
+        away = timedelta(seconds=float(shown.pop("away_seconds")))
+        shown["away"] = format_timedelta(away, threshold=2, locale=locale)
+    return shown
 
 
 def _send_alerts(app: App, now: datetime) -> None:
@@ -101,7 +120,7 @@ def returned(app: App, now: datetime, last_cycle: datetime) -> None:
                "missed")
     log.warning("%s", problem)
     with app.store.atomic():
-        queued = _queue_alert(app, now, "back", away=_duration(away),
+        queued = _queue_alert(app, now, "back", away_seconds=str(away.total_seconds()),
                               since=to_db(last_cycle) or "")
     if queued:
         _send_alerts(app, now)

@@ -50,10 +50,13 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
                  for rid, e in store.events() if rid in ids and e.kind == "need"
                  and e.at >= since]
         catch_up = [r for r in rows if "catch-up" in r["flags"]]
-        if not open_items and not needs and not catch_up:
+        profiles = [r for r in rows if (r["ideal"] or r["not"]) and r["profile_at"]
+                    and datetime.fromisoformat(r["profile_at"]) >= since]  # new this week
+        if not open_items and not needs and not catch_up and not profiles:
             continue  # flags alone, week after week, are not news
         context = {"referrer": referrer, "open": open_items, "needs": needs,
                    "ledger": rows, "flagged": flagged, "catch_up": catch_up,
+                   "profiles": profiles,
                    "max_count": max([r["given"] for r in rows]
                                     + [r["received"] for r in rows] + [1]),
                    "date": now.astimezone(app.config.timezone)}

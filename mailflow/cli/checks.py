@@ -30,7 +30,9 @@ def digest_sample() -> dict[str, object]:
             "open": [{"tag": "R-42", "client": "jane@gmail.com", "partner": "bob@law.example",
                       "status": "open", "days": 16, "stale": True}],
             "needs": [{"tag": "R-41", "actor": "bob@law.example", "text": "estate lawyer"}],
-            "ledger": [row], "flagged": [row], "catch_up": [row], "max_count": 4}
+            "ledger": [row], "flagged": [row], "catch_up": [row], "max_count": 4,
+            "profiles": [{"email": "bob@law.example", "name": "Bob Smith",
+                          "ideal": "families with property abroad", "not": "divorce cases"}]}
 
 
 # what each notice kind is given (core.decisions, dispatch, scheduling), as sample data

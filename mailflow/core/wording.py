@@ -24,6 +24,15 @@ EMAILS: dict[str, tuple[str, str]] = {
     "thank_partner": ("partner thank-you", "thanks the partner"),
     "thank_client": ("client thank-you", "thanks the client"),
     "outcome_report": ("outcome report", "tells the referrer how it turned out"),
+    # a referral a partner sent to the firm
+    "received_reminder": ("received reminder",
+                          "reminds the firm's person to contact the partner's client"),
+    "received_contacted": ("contact made", "tells the introducing partner they have spoken"),
+    "thank_introducer": ("thank the introducer",
+                         "prompts the firm's person to thank the partner"),
+    "received_outcome": ("outcome to the introducer",
+                         "tells the introducing partner how it turned out"),
+    # an intro that asks the client first
     "consent_reminder": ("consent reminder", "asks the client again whether the partner "
                          "may reach out"),
     "consent_silent": ("no answer from the client", "tells the referrer the client has "
@@ -40,8 +49,8 @@ EMAILS: dict[str, tuple[str, str]] = {
     "send-failed": ("email not sent", "tells the referrer an email could not be sent"),
     "history": ("old intros found", "lists old intros found on a first run"),
     "declined": ("client declined", "tells the referrer the client said no"),
-    "unwanted": ("unwanted kind", "tells the referrer the partner would rather not get "
-                 "this kind of referral"),
+    "unwanted": ("not what the partner wants",
+                 "tells the referrer the partner would rather not get such referrals"),
     # emails that belong to no referral
     "digest": ("weekly digest", "the referrer's weekly summary"),
     "alert": ("alert", "tells the admin something needs a look"),

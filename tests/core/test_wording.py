@@ -24,6 +24,7 @@ from mailflow.core.workflow import (
     CONSENT_STEPS,
     PARTNER_QUESTION,
     StepConfig,
+    default_received_steps,
     default_steps,
 )
 
@@ -32,7 +33,7 @@ TEMPLATES = Path(__file__).parents[2] / "templates"
 
 def test_every_step_notice_status_and_outcome_has_a_plain_name() -> None:
     notices = {p.stem.removeprefix("notice_") for p in TEMPLATES.glob("notice_*.j2")}
-    steps = ({s.name for s in (*default_steps(), *CONSENT_STEPS)}
+    steps = ({s.name for s in (*default_steps(), *default_received_steps(), *CONSENT_STEPS)}
              | {ACKNOWLEDGEMENT, PARTNER_QUESTION})
     assert steps | notices <= set(EMAILS)
     for code in [*EMAILS, *EVENTS, *(s.value for s in Status), *(o.value for o in Outcome)]:

@@ -39,7 +39,7 @@ def test_alerts_come_from_their_template_and_survive_a_broken_override(tmp_path)
     alerts.failure(app, now, "IMAP login failed", urgent=True)
     (sent,) = [parse_message(p.read_bytes()) for p in (tmp_path / "outbox").glob("*.eml")]
     assert sent.subject == "mailflow needs attention: IMAP login failed"
-    assert "failing since 2026-11-24T03:00:00+00:00" in sent.text
+    assert "failing since 24 Nov 2026 03:00" in sent.text  # as the admin's locale writes it
     app.close()
 
     (tmp_path / "broken").mkdir()

@@ -48,6 +48,7 @@ EXCLUDED = {
     ("partners", "language"): "a language code",
     ("contacts", "language_set"): "a language code",
     ("contacts", "language_learned"): "a language code",
+    ("referrals", "value"): "what a referral was worth: a number, of nobody",
 }
 
 

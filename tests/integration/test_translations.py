@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from itertools import product
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +87,25 @@ def test_the_same_facts_in_each_language() -> None:
             text = RENDERER.render(name, context, language).text
             for fact in facts:
                 assert fact not in english or fact in text, (language, name, fact)
+
+
+def test_an_override_per_language_and_the_fallback_to_the_firms_language(
+        tmp_path: Path) -> None:
+    (tmp_path / "de").mkdir()
+    (tmp_path / "de" / "partner_nudge.j2").write_text(
+        "{% block subject %}Eigene Erinnerung{% endblock %}{% block text %}Hallo{% endblock %}")
+    (tmp_path / "it").mkdir()  # a language mailflow does not write is never used
+    ours = Renderer(tmp_path, default_language="fr")
+    context = template_sample("partner_nudge")
+    assert ours.render("partner_nudge", context, "de").subject == "Eigene Erinnerung"
+    assert ours.render("partner_nudge", context, "nl").language == "nl"  # built in
+    # a translation missing from the built-in set and the overrides: the firm's language
+    (tmp_path / "extra_step.j2").write_text(
+        "{% block subject %}Extra{% endblock %}{% block text %}Extra{% endblock %}")
+    (tmp_path / "fr").mkdir()
+    (tmp_path / "fr" / "extra_step.j2").write_text(
+        "{% block subject %}En plus{% endblock %}{% block text %}En plus{% endblock %}")
+    again = Renderer(tmp_path, default_language="fr")
+    assert again.render("extra_step", context, "es").subject == "En plus"
+    assert "es/extra_step" in again.missing_translations()
+    assert "fr/extra_step" not in again.missing_translations()

@@ -130,7 +130,9 @@ class ContactTables(StoreBase):
                "partner_changes": ("update partner_changes set {} where rowid = ?",
                                    "delete from partner_changes where rowid = ?"),
                "forget_requests": ("update forget_requests set {} where rowid = ?",
-                                   "delete from forget_requests where rowid = ?")}
+                                   "delete from forget_requests where rowid = ?"),
+               "partner_profiles": ("update partner_profiles set {} where rowid = ?",
+                                    "delete from partner_profiles where rowid = ?")}
         if table not in sql:
             raise ValueError(f"{table} is not a table of people")
         update, delete = sql[table]
