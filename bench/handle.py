@@ -1,8 +1,8 @@
 """Handling benchmark: what ingest's main process does per message, without IMAP.
 
-    python3 bench/handle.py [--count 3000] [--rounds 3]
+    python3 bench/handle.py [--count 3000] [--rounds 3] [--style rich|plain]
 
-Reads a realistic mailbox (bench/realistic.py, no attachments) the way the parsing
+Reads a realistic mailbox (bench/realistic.py, no attachments; rich by default) the way the parsing
 process does (parse and read each message), then times, in this process, the part
 ingest cannot hand to another one: the duplicate check, classification against the
 store and the record, in batches of 200 with a commit each, into a fresh database per
@@ -75,8 +75,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--style", choices=realistic.STYLES, default="rich",
+                        help="the realistic mailbox's style (bench/realistic.py)")
     args = parser.parse_args()
-    _, generated = realistic.messages(args.count, attachment_share=0.0)
+    _, generated = realistic.messages(args.count, attachment_share=0.0, style=args.style)
     raws = list(generated)
     rules = ReadingRules(("referrals@firm.example",), NOW.date())
     reads, handles = [], []
