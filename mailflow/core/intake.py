@@ -81,10 +81,24 @@ def quoted_author(message: InboundMessage, parties: list[str]) -> str | None:
     return named[0] if named and named[0] in parties else None
 
 
+_HINT_WORD = re.compile("partner", re.IGNORECASE)
+
+
 def partner_hint(text: str) -> str | None:
-    """The address named on a `partner: bob@x.example` line, if any."""
-    match = _HINT.search(text)
-    return match.group(1).lower() if match else None
+    """The address named on a `partner: bob@x.example` line, if any: `_HINT.search(text)`,
+    tried only at the start of a line that has the word (the search tried every
+    position of an intro's quoted history and signature)."""
+    position = 0  # always the start of a line
+    while (word := _HINT_WORD.search(text, position)) is not None:
+        newline = text.rfind("\n", position, word.start())
+        match = _HINT.match(text, position if newline < 0 else newline + 1)
+        if match is not None:
+            return match.group(1).lower()
+        end = text.find("\n", word.end())
+        if end < 0:
+            return None
+        position = end + 1
+    return None
 
 
 def _tracker_reached(message: InboundMessage, trackers: Trackers) -> str | None:
@@ -166,7 +180,8 @@ def _given(sender: str, parties: list[str], directory: PartnerDirectory,
     if len(parties) < 2:
         who = f"only {parties[0]}" if parties else "nobody"
         return NotAnIntro(f"no-parties: {who} besides the referrer and the tracker")
-    hint = partner_hint(source.text) or partner_hint(message.text)
+    hint = partner_hint(source.text) or (
+        partner_hint(message.text) if message is not source else None)
     referrals = assign_roles(parties, directory, hint, max_partners)
     return Intro(sender, referrals, source.subject or message.subject, names, source,
                  "given", how)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from mailflow.adapters.store import lean_import  # noqa: F401  # first: sqlite-utils alone
 from mailflow.adapters.store.base import StoreBase, from_db, to_db
 from mailflow.adapters.store.contacts import ContactTables
 from mailflow.adapters.store.messages import MessageTables
