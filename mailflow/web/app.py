@@ -51,7 +51,7 @@ from mailflow.web.auth import (
     mailbox_of,
     use_link,
 )
-from mailflow.web.ledger_view import PERIODS, in_period, ledger_charts, period_start
+from mailflow.web.ledger_view import PERIODS, ledger_charts, period_start, referral_months
 from mailflow.web.outbox_view import outbox_subject
 from mailflow.web.sessions import LIFETIME, Flash, Sessions
 
@@ -427,11 +427,10 @@ class Site:
         period = period if period in PERIODS else "all"
         zone = self.app.config.timezone
         start = period_start(period, self.now(), zone)
-        # read once for every chart
-        referrals = in_period(self.app.store.referral_summaries(mine), start)
-        rows = [r for r in partner_rows(self.app, self.now(), mine, referrals)
+        rows = [r for r in partner_rows(self.app, self.now(), mine, start)
                 if r["given"] or r["received"]]
-        charts: dict[str, Any] = ledger_charts(rows, referrals, zone)
+        charts: dict[str, Any] = ledger_charts(rows, referral_months(self.app.store, mine,
+                                                                     start, zone))
         return self._page(request, "ledger", "Ledger", rows=rows, period=period,
                           periods=PERIODS, since=self._local(start)[:15], **charts)
 
