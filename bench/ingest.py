@@ -115,6 +115,7 @@ def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
     import email
 
     start = time.perf_counter()
+    cpu = time.process_time()
     client = IMAPClient(host, port=port, ssl=False)
     client.login(user, password)
     client.select_folder("INBOX", readonly=True)
@@ -127,7 +128,7 @@ def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
                 email.message_from_bytes(data[b"BODY[]"])
     client.logout()
     return {"seconds": time.perf_counter() - start, "messages": len(uids),
-            "downloaded": downloaded}
+            "downloaded": downloaded, "cpu_seconds": time.process_time() - cpu}
 
 
 def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
@@ -227,10 +228,12 @@ def phase_command(host: str, port: int, user: str, password: str, batch: int, wo
         phases[name] = max(0.0, at - previous)
         previous = max(previous, at)
     summary = out.strip().splitlines()[-1] if out.strip() else ""
-    # the largest of the command's processes (its parsing processes are its descendants)
-    tree = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # the largest of the command's processes (its parsing processes are its descendants),
+    # and the CPU time of them all
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"seconds": ended - started, "phases": phases, "main_peak_rss_mb": peak,
-            "tree_peak_rss_mb": tree, "summary": summary}
+            "tree_peak_rss_mb": usage.ru_maxrss / 1024,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime, "summary": summary}
 
 
 def _peak_rss_mb(pool: Any) -> float:
@@ -351,6 +354,9 @@ def report_command(args: argparse.Namespace, size: int, base: dict[str, Any],
           f"(raw fetch {base['seconds'] / count * 1000:.2f} ms)")
     print("the command's phases (s): " + ", ".join(
         f"{k} {v:.2f}" for k, v in ours["phases"].items()), flush=True)
+    print(f"CPU time: the command's processes {ours['cpu_seconds']:.2f} s "
+          f"({ours['cpu_seconds'] / count * 1000:.2f} ms per message), the raw fetch's client "
+          f"{base['cpu_seconds']:.2f} s (Dovecot's own is in neither)", flush=True)
 
 
 def detail(args: argparse.Namespace, workdir: str, base: dict[str, Any]) -> None:
