@@ -8,25 +8,33 @@ from typing import Any
 from mailflow.app.directory import records
 from mailflow.app.wiring import App
 from mailflow.core.formatting import iso
-from mailflow.core.ledger import LedgerThresholds, PartnerLedger, ledger_from_totals
+from mailflow.core.ledger import (
+    LedgerThresholds,
+    PartnerLedger,
+    ReferralSummary,
+    compute_ledger,
+)
 
 
 def ledger(app: App, now: datetime, referrer: str | None = None,
-           since: datetime | None = None) -> list[PartnerLedger]:
-    """The partner ledger over every referral, or over `referrer`'s own, of those created
-    at or after `since` (all when None): added up by the store, one row per partner."""
+           referrals: list[ReferralSummary] | None = None) -> list[PartnerLedger]:
+    """The partner ledger over every referral, or over `referrer`'s own (`referrals`:
+    those, when the caller has read them already)."""
     store = app.store
-    partners = [(r.id, r.emails[0] if r.emails else str(r.id), r.name, r.emails, r.niche)
+    partners = [(r.emails[0] if r.emails else str(r.id), r.name, r.emails, r.niche)
                 for r in records(store)]
+    events = store.last_said(referrer)
+    if referrals is None:
+        referrals = store.referral_summaries(referrer)
+    ratings = {r.id: r.rating for r in referrals if r.rating is not None}
     workflow = app.config.workflow
-    return ledger_from_totals(partners, store.ledger_totals(referrer, since), now,
-                              LedgerThresholds(
-                                  slow_contact_hours=workflow.slow_contact_hours,
-                                  catch_up_after_days=workflow.catch_up_after_days))
+    return compute_ledger(partners, referrals, events, ratings, now, LedgerThresholds(
+        slow_contact_hours=workflow.slow_contact_hours,
+        catch_up_after_days=workflow.catch_up_after_days))
 
 
 def partner_rows(app: App, now: datetime, referrer: str | None = None,
-                 since: datetime | None = None) -> list[dict[str, Any]]:
+                 referrals: list[ReferralSummary] | None = None) -> list[dict[str, Any]]:
     zone = app.config.timezone
     directory = {r.emails[0] if r.emails else str(r.id): r for r in records(app.store)}
     return [{
@@ -43,4 +51,4 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None,
         "average_rating": row.average_rating,
         "last_given": iso(row.last_given, zone), "last_received": iso(row.last_received, zone),
         "last_contact": iso(row.last_contact, zone), "flags": row.flags,
-    } for row in ledger(app, now, referrer, since)]
+    } for row in ledger(app, now, referrer, referrals)]

@@ -56,31 +56,7 @@ class LedgerThresholds:
 
 
 @dataclass
-class PartnerTotals:
-    """One partner's figures as the store adds them up (`Store.ledger_totals`): the
-    counts, the middle one or two of the hours to first contact and of the days to close
-    (all a median needs), the ratings in referral order, and the latest moments."""
-
-    given: int = 0
-    received: int = 0
-    open: int = 0
-    won: int = 0
-    lost: int = 0
-    done: int = 0
-    last_given: datetime | None = None
-    last_received: datetime | None = None
-    last_heard: datetime | None = None  # the partner's last word on one of its referrals
-    middle_hours_to_contact: list[float] = field(default_factory=list)
-    middle_days_to_close: list[float] = field(default_factory=list)
-    ratings: list[int] = field(default_factory=list)
-
-
-@dataclass
 class PartnerLedger:
-    """One partner's row. `hours_to_contact` and `days_to_close` hold the values their
-    medians are taken of: every one (`compute_ledger`) or the middle ones
-    (`ledger_from_totals`), which give the same median."""
-
     key: str
     name: str
     emails: tuple[str, ...]
@@ -132,33 +108,6 @@ def compute_ledger(partners: Sequence[tuple[str, str, tuple[str, ...], str]],
         key = owner.get(referral.partner, referral.partner)
         ledger = ledgers.setdefault(key, PartnerLedger(key, "", (referral.partner,)))
         _count(ledger, referral, events.get(referral.id, ()), ratings.get(referral.id))
-    for ledger in ledgers.values():
-        ledger.flags = _flags(ledger, now, thresholds)
-    return sorted(ledgers.values(), key=lambda x: (-x.given, x.key))
-
-
-def ledger_from_totals(partners: Sequence[tuple[int, str, str, tuple[str, ...], str]],
-                       totals: Mapping[tuple[int, str], PartnerTotals], now: datetime,
-                       thresholds: LedgerThresholds = LedgerThresholds()
-                       ) -> list[PartnerLedger]:
-    """`compute_ledger` from the store's sums. `partners` are (id, key, name, emails,
-    niche); `totals` are keyed by (partner id, "") or, for an address no partner has,
-    (-1, address)."""
-    ledgers: dict[str, PartnerLedger] = {}
-    by_id: dict[int, str] = {}
-    for partner_id, key, name, emails, niche in partners:
-        ledgers[key] = PartnerLedger(key, name, emails, niche)
-        by_id[partner_id] = key
-    for (partner_id, address), sums in totals.items():
-        key = by_id[partner_id] if partner_id != -1 else address
-        ledger = ledgers.setdefault(key, PartnerLedger(key, "", (address,)))
-        ledger.given, ledger.received, ledger.open = sums.given, sums.received, sums.open
-        ledger.won, ledger.lost, ledger.done = sums.won, sums.lost, sums.done
-        ledger.hours_to_contact = sums.middle_hours_to_contact
-        ledger.days_to_close = sums.middle_days_to_close
-        ledger.ratings = sums.ratings
-        ledger.last_given, ledger.last_received = sums.last_given, sums.last_received
-        ledger.last_contact = _later(sums.last_heard, sums.last_received)
     for ledger in ledgers.values():
         ledger.flags = _flags(ledger, now, thresholds)
     return sorted(ledgers.values(), key=lambda x: (-x.given, x.key))

@@ -51,7 +51,7 @@ from mailflow.web.auth import (
     mailbox_of,
     use_link,
 )
-from mailflow.web.ledger_view import PERIODS, ledger_charts, period_start, referral_months
+from mailflow.web.ledger_view import PERIODS, in_period, ledger_charts, period_start
 from mailflow.web.outbox_view import outbox_subject
 from mailflow.web.sessions import LIFETIME, Flash, Sessions
 
@@ -427,10 +427,11 @@ class Site:
         period = period if period in PERIODS else "all"
         zone = self.app.config.timezone
         start = period_start(period, self.now(), zone)
-        rows = [r for r in partner_rows(self.app, self.now(), mine, start)
+        # read once for every chart
+        referrals = in_period(self.app.store.referral_summaries(mine), start)
+        rows = [r for r in partner_rows(self.app, self.now(), mine, referrals)
                 if r["given"] or r["received"]]
-        charts: dict[str, Any] = ledger_charts(rows, referral_months(self.app.store, mine,
-                                                                     start, zone))
+        charts: dict[str, Any] = ledger_charts(rows, referrals, zone)
         return self._page(request, "ledger", "Ledger", rows=rows, period=period,
                           periods=PERIODS, since=self._local(start)[:15], **charts)
 

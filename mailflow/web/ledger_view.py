@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mailflow.adapters.store import Store
 from mailflow.core.charts import BLUE, GREEN, GREY, Chart, Series, bar_chart
+from mailflow.core.ledger import ReferralSummary
 
 PERIODS = {"quarter": "This quarter", "year": "This year", "all": "All time"}
 
@@ -24,27 +24,13 @@ def period_start(period: str, now: datetime, zone: ZoneInfo) -> datetime | None:
     return None
 
 
-def month_starts(first: datetime, last: datetime, zone: ZoneInfo) -> list[datetime]:
-    """The first moment of each month in the firm's time zone from `first`'s month to the
-    month after `last`'s: the edges of the per-month chart's spans."""
-    local = first.astimezone(zone)
-    year, month = local.year, local.month
-    end = last.astimezone(zone)
-    starts = []
-    while (year, month) <= (end.year, end.month):
-        starts.append(datetime(year, month, 1, tzinfo=zone))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return [*starts, datetime(year, month, 1, tzinfo=zone)]
+def in_period(referrals: list[ReferralSummary], start: datetime | None
+              ) -> list[ReferralSummary]:
+    return [r for r in referrals if start is None or r.created_at >= start]
 
 
-def per_month(counts: Sequence[int], starts: Sequence[datetime]) -> list[tuple[str, int]]:
-    """("Nov 2026", referrals) for each month with any, in order."""
-    return [(start.strftime("%b %Y"), count) for start, count in zip(starts, counts,
-                                                                   strict=False) if count]
-
-
-def ledger_charts(rows: Sequence[dict[str, Any]], months: Sequence[tuple[str, int]]
-                  ) -> dict[str, Chart]:
+def ledger_charts(rows: Sequence[dict[str, Any]], referrals: Sequence[ReferralSummary],
+                  zone: ZoneInfo) -> dict[str, Chart]:
     """Given and received, hours to first contact, rating, outcomes, and per month."""
     names = [r["name"] or r["email"] for r in rows]
     given = bar_chart([(n, [r["given"], r["received"]]) for n, r in zip(names, rows, strict=True)],
@@ -61,18 +47,11 @@ def ledger_charts(rows: Sequence[dict[str, Any]], months: Sequence[tuple[str, in
     closed = {k: sum(r[k] for r in rows) for k in ("won", "lost", "done")}
     outcomes = bar_chart([(k, [n]) for k, n in closed.items()] if any(closed.values()) else [],
                          [Series("closed", "referrals", GREY)])
-    per_month = bar_chart([(m, [n]) for m, n in months], [Series("month", "referrals", BLUE)])
+    counts: dict[str, int] = {}
+    for referral in sorted(referrals, key=lambda r: r.created_at):
+        month = referral.created_at.astimezone(zone).strftime("%b %Y")
+        counts[month] = counts.get(month, 0) + 1
+    months = bar_chart([(m, [n]) for m, n in counts.items()],
+                       [Series("month", "referrals", BLUE)])
     return {"chart": given, "contact": contact, "ratings": ratings, "outcomes": outcomes,
-            "months": per_month}
-
-
-def referral_months(store: Store, referrer: str | None, since: datetime | None,
-                    zone: ZoneInfo) -> list[tuple[str, int]]:
-    """The per-month chart's bars: `referrer`'s referrals (everyone's when None) created
-    at or after `since`, counted per month of the firm's time zone by the store."""
-    span = store.referral_span(referrer, since)
-    if span is None:
-        return []
-    starts = month_starts(*span, zone)
-    edges = [max(starts[0], since) if since is not None else starts[0], *starts[1:]]
-    return per_month(store.referrals_between(edges, referrer), starts)
+            "months": months}

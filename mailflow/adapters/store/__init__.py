@@ -9,10 +9,10 @@ from __future__ import annotations
 from mailflow.adapters.store import lean_import  # noqa: F401  # first: sqlite-utils alone
 from mailflow.adapters.store.base import StoreBase, from_db, to_db
 from mailflow.adapters.store.contacts import ContactTables
-from mailflow.adapters.store.ledger import LedgerTables
 from mailflow.adapters.store.messages import MessageTables
 from mailflow.adapters.store.outbox import OutboxTable
 from mailflow.adapters.store.referrals import ReferralTables
+from mailflow.adapters.store.reports import ReportTables
 from mailflow.adapters.store.rows import (
     NewStep,
     OutboxRow,
@@ -28,5 +28,5 @@ __all__ = ["NewStep", "OutboxRow", "PartnerChange", "PartnerRecord", "Store", "S
 
 
 class Store(ReferralTables, MessageTables, ContactTables, OutboxTable, WebTables,
-            LedgerTables):
+            ReportTables):
     """The one database; every write for one message goes through one `atomic()` block."""
