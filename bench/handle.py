@@ -8,6 +8,8 @@ ingest cannot hand to another one: the duplicate check, classification against t
 store and the record, in batches of 200 with a commit each, into a fresh database per
 round. The baseline, measured in the same run, is the parse and read itself: the
 work already moved off the main process. Also counts the SQL statements per message.
+Also times what detecting the language of each reply's new text costs (Lingua, as the
+handler does at ingest; the intros' is read when an email is written), and loading it.
 Figures are printed, never asserted: these machines are noisy.
 """
 
@@ -108,6 +110,30 @@ def main() -> None:
           f"{statements / args.count:.1f} SQL statements per message")
     print(f"ratio handle / parse and read: {handle / read:.2f}x "
           f"(medians of {args.rounds} rounds)")
+    language_cost(outcomes)
+
+
+def language_cost(outcomes: list[Outcome]) -> None:
+    """What the handler's language detection of replies costs: once, then per reply."""
+    import subprocess
+
+    from mailflow.core import text_language
+    from mailflow.core.reading import Reading
+
+    loading = float(subprocess.run(  # in a fresh process: loaded here already
+        [sys.executable, "-c", "import time; started = time.perf_counter(); "
+         "from mailflow.core.text_language import language_of; "
+         "language_of('Danke, wir haben telefoniert.'); "
+         "print(time.perf_counter() - started)"], cwd=ROOT, capture_output=True, text=True,
+        check=True).stdout)
+    replies = [o.text for o in outcomes if isinstance(o, Reading) and o.robot is None
+               and o.message.in_reply_to]
+    started = time.process_time()
+    for text in replies:
+        text_language.message_language(text, None)
+    each = (time.process_time() - started) / max(len(replies), 1)
+    print(f"language of a reply (Lingua, low accuracy): {each * 1000:.3f} ms of CPU each "
+          f"over {len(replies)} replies, {loading * 1000:.0f} ms once to import and load it")
 
 
 if __name__ == "__main__":
