@@ -1,7 +1,8 @@
 """SQLite through sqlite-utils: one facade over a module per table group.
 
 `base` holds the connection and its transactions; `referrals`, `messages`, `contacts`,
-`outbox` and `web` each hold the reads and writes of their tables; `rows` the typed rows.
+`outbox` and `web` each hold the reads and writes of their tables; `reports` what the
+digest reads; `rows` the typed rows; `lean_import` loads sqlite-utils without numpy.
 """
 
 from __future__ import annotations
