@@ -1,13 +1,15 @@
 """Handling benchmark: what ingest's main process does per message, without IMAP.
 
-    python3 bench/handle.py [--count 3000] [--rounds 3]
+    python3 bench/handle.py [--count 3000] [--rounds 3] [--style rich|plain]
 
-Reads a realistic mailbox (bench/realistic.py, no attachments) the way the parsing
+Reads a realistic mailbox (bench/realistic.py, no attachments; rich by default) the way the parsing
 process does (parse and read each message), then times, in this process, the part
 ingest cannot hand to another one: the duplicate check, classification against the
 store and the record, in batches of 200 with a commit each, into a fresh database per
 round. The baseline, measured in the same run, is the parse and read itself: the
 work already moved off the main process. Also counts the SQL statements per message.
+Also times what detecting the language of each reply's new text costs (Lingua, as the
+handler does at ingest; the intros' is read when an email is written), and loading it.
 Figures are printed, never asserted: these machines are noisy.
 """
 
@@ -75,8 +77,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--style", choices=realistic.STYLES, default="rich",
+                        help="the realistic mailbox's style (bench/realistic.py)")
     args = parser.parse_args()
-    _, generated = realistic.messages(args.count, attachment_share=0.0)
+    _, generated = realistic.messages(args.count, attachment_share=0.0, style=args.style)
     raws = list(generated)
     rules = ReadingRules(("referrals@firm.example",), NOW.date())
     reads, handles = [], []
@@ -106,6 +110,30 @@ def main() -> None:
           f"{statements / args.count:.1f} SQL statements per message")
     print(f"ratio handle / parse and read: {handle / read:.2f}x "
           f"(medians of {args.rounds} rounds)")
+    language_cost(outcomes)
+
+
+def language_cost(outcomes: list[Outcome]) -> None:
+    """What the handler's language detection of replies costs: once, then per reply."""
+    import subprocess
+
+    from mailflow.core import text_language
+    from mailflow.core.reading import Reading
+
+    loading = float(subprocess.run(  # in a fresh process: loaded here already
+        [sys.executable, "-c", "import time; started = time.perf_counter(); "
+         "from mailflow.core.text_language import language_of; "
+         "language_of('Danke, wir haben telefoniert.'); "
+         "print(time.perf_counter() - started)"], cwd=ROOT, capture_output=True, text=True,
+        check=True).stdout)
+    replies = [o.text for o in outcomes if isinstance(o, Reading) and o.robot is None
+               and o.message.in_reply_to]
+    started = time.process_time()
+    for text in replies:
+        text_language.message_language(text, None)
+    each = (time.process_time() - started) / max(len(replies), 1)
+    print(f"language of a reply (Lingua, low accuracy): {each * 1000:.3f} ms of CPU each "
+          f"over {len(replies)} replies, {loading * 1000:.0f} ms once to import and load it")
 
 
 if __name__ == "__main__":

@@ -4,16 +4,23 @@
     python3 bench/ingest.py --scale 1000,10000,100000   # is the cost per message flat?
     python3 bench/ingest.py --rounds 5   # the median ratio over five fresh mailboxes
 
-Starts a private Dovecot (like the tests), fills a mailbox with intros (a share of
-them carrying a large attachment), then measures, each in its own process:
+    python3 bench/ingest.py --style plain   # the short plain messages of earlier runs
+    python3 bench/ingest.py --detail        # also in-process ingest, one process, stdlib parse
+
+Starts a private Dovecot (like the tests), fills a mailbox (bench/realistic.py: by
+default mail as clients write it, multipart with HTML, quoted history and signatures,
+1-40 KB; a share with a large attachment), then measures, each in its own process:
 
   baseline   imapclient: SEARCH + batched FETCH BODY.PEEK[] of every message
-  baseline-parse   the same, plus email.message_from_bytes on each (the floor of any
-             importer that reads the mail)
-  mailflow   ingest(): fetch, parse, classify, record, move to the processed folder
+  command    `mailflow run --once` as a subprocess, from its start to its exit: start-up
+             and imports, login, fetch, parse, classify, record, move, plan, send, close
+             (its phases read from the time stamps of its debug log)
+  (--detail) baseline-parse: the raw fetch plus email.message_from_bytes on each;
+             mailflow: ingest() called in-process, with where its time goes; the same
+             all in one process (no parsing process, no move thread)
 
-and prints mailflow's time as a ratio of the baseline, the bytes each downloaded,
-peak memory, and the duplicates created when the same messages arrive again.
+and prints the command's time as a ratio of the baseline, its phases, peak memory, and
+the duplicates created when the same messages arrive again.
 Figures are printed, never asserted: these machines are noisy.
 """
 
@@ -68,12 +75,12 @@ def intro(n: int, attachment: bytes | None) -> bytes:
 
 
 def fill(host: str, port: int, user: str, password: str, count: int, share: float,
-         megabytes: float, fresh: bool = False) -> int:
+         megabytes: float, fresh: bool = False, style: str = "rich") -> int:
     client = IMAPClient(host, port=port, ssl=False)
     client.login(user, password)
     total = 0
     chunk: list[bytes] = []
-    for raw in mailbox(count, share, megabytes, fresh):
+    for raw in mailbox(count, share, megabytes, fresh, style):
         total += len(raw)
         chunk.append(raw)
         if len(chunk) >= 200 or sum(map(len, chunk)) > 20_000_000:
@@ -85,10 +92,13 @@ def fill(host: str, port: int, user: str, password: str, count: int, share: floa
     return total
 
 
-def mailbox(count: int, share: float, megabytes: float, fresh: bool) -> Iterator[bytes]:
-    """The realistic mailbox (bench/realistic.py) or, with `fresh`, fresh intros only."""
+def mailbox(count: int, share: float, megabytes: float, fresh: bool,
+            style: str = "rich") -> Iterator[bytes]:
+    """The realistic mailbox (bench/realistic.py, in `style`) or, with `fresh`, fresh
+    intros only."""
     if not fresh:
-        return realistic.messages(count, attachment_share=share, attachment_mb=megabytes)[1]
+        return realistic.messages(count, attachment_share=share, attachment_mb=megabytes,
+                                  style=style)[1]
     rng = random.Random(7)
     blob = rng.randbytes(int(megabytes * 1024 * 1024))
     return (intro(n, blob if rng.random() < share else None) for n in range(count))
@@ -105,6 +115,7 @@ def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
     import email
 
     start = time.perf_counter()
+    cpu = time.process_time()
     client = IMAPClient(host, port=port, ssl=False)
     client.login(user, password)
     client.select_folder("INBOX", readonly=True)
@@ -117,7 +128,7 @@ def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
                 email.message_from_bytes(data[b"BODY[]"])
     client.logout()
     return {"seconds": time.perf_counter() - start, "messages": len(uids),
-            "downloaded": downloaded}
+            "downloaded": downloaded, "cpu_seconds": time.process_time() - cpu}
 
 
 def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
@@ -166,6 +177,65 @@ def phase_mailflow(host: str, port: int, user: str, password: str, batch: int,
             "phases": {**report.phases, "plan": planning}}
 
 
+COMMAND_PHASES = (  # (name, the log line that ends it); from the process's start to its exit
+    ("start-up and imports", "phase: cycle started"),
+    ("login", "phase: mailbox open"),
+    ("first batch", "phase: first batch handled"),
+    ("handling", "phase: last message handled"),
+    ("moves and planning", "phase: moved and planned"),
+    ("digests and sending", "phase: sent"),
+    ("commit, checkpoint and close", "phase: closed"),
+    ("exit", None),
+)
+
+
+def phase_command(host: str, port: int, user: str, password: str, batch: int, workdir: str,
+                  fresh: bool = False) -> dict[str, Any]:
+    """`mailflow run --once` as a subprocess, from its start to its exit, its phases read
+    from the time stamps of its debug log."""
+    config = {
+        "tracker": "referrals@firm.example", "database": "command.db",
+        "referrers": ["*@firm.example"], "outbox_dir": "outbox",
+        "partners": partner_entries(fresh),
+        "imap": {"host": host, "port": port, "tls": "none", "username": user,
+                 "password": password, "batch_size": batch},
+    }
+    path = Path(workdir) / "command.yaml"
+    path.write_text(json.dumps(config))  # JSON is YAML
+    command = [sys.executable, "-m", "mailflow", "--config", str(path), "-v", "run", "--once",
+               "--now", "2026-11-16T10:00:00+00:00"]
+    started = time.time()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    out, err = process.communicate()
+    ended = time.time()
+    if process.returncode != 0:
+        raise SystemExit(f"mailflow run --once failed ({process.returncode}):\n{err[-3000:]}")
+    marks: dict[str, float] = {}
+    peak = 0.0
+    for line in err.splitlines():
+        stamp = line[:23]
+        message = line.split(": ", 1)[1] if ": " in line else ""
+        if message.startswith("phase: ") and message.split(" (")[0] not in marks:
+            marks[message.split(" (")[0]] = datetime.strptime(
+                stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if "peak RSS" in message:
+                peak = float(message.split("peak RSS ")[1].split()[0])
+    phases: dict[str, float] = {}
+    previous = started
+    for name, mark in COMMAND_PHASES:
+        at = marks.get(mark, previous) if mark is not None else ended
+        phases[name] = max(0.0, at - previous)
+        previous = max(previous, at)
+    summary = out.strip().splitlines()[-1] if out.strip() else ""
+    # the largest of the command's processes (its parsing processes are its descendants),
+    # and the CPU time of them all
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": ended - started, "phases": phases, "main_peak_rss_mb": peak,
+            "tree_peak_rss_mb": usage.ru_maxrss / 1024,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime, "summary": summary}
+
+
 def _peak_rss_mb(pool: Any) -> float:
     """The parsing process's own peak memory (it is not our child: the forkserver's)."""
     executor = pool._executor
@@ -192,18 +262,25 @@ def main() -> None:
     parser.add_argument("--attachment-share", type=float, default=0.02)
     parser.add_argument("--attachment-mb", type=float, default=1.0)
     parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--style", choices=realistic.STYLES, default="rich",
+                        help="rich: multipart with HTML, quoted history and signatures, "
+                        "1-40 KB (the default); plain: the short plain-text messages of "
+                        "earlier benchmarks")
     parser.add_argument("--fresh", action="store_true",
                         help="fresh intros to three partners (the old toy mailbox) instead of "
                         "the realistic one")
+    parser.add_argument("--detail", action="store_true",
+                        help="also the raw fetch with a stdlib parse, ingest() in-process "
+                        "with where its time goes, and the same all in one process")
     parser.add_argument("--scale", metavar="COUNTS",
                         help="comma-separated message counts (e.g. 1000,10000,100000): for "
-                        "each, a fresh mailbox, the raw fetch and mailflow's ingest; prints "
+                        "each, a fresh mailbox, the raw fetch and the whole command; prints "
                         "the cost per message and its ratio to the smallest count's")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="repeat the raw fetch and mailflow's ingest on this many fresh "
-                        "mailboxes and print the median ratio (one run here varies by 1.3x)")
-    parser.add_argument("--phase", choices=("baseline", "baseline-parse", "mailflow",
-                                            "mailflow-serial"))
+                        help="repeat the raw fetch and the command on this many fresh "
+                        "mailboxes and print the median ratio")
+    parser.add_argument("--phase", choices=("baseline", "baseline-parse", "command",
+                                            "mailflow", "mailflow-serial"))
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
     parser.add_argument("--user")
@@ -214,6 +291,9 @@ def main() -> None:
         if args.phase.startswith("baseline"):
             result = phase_baseline(args.host, args.port, args.user, args.password, args.batch,
                                     parse=args.phase == "baseline-parse")
+        elif args.phase == "command":
+            result = phase_command(args.host, args.port, args.user, args.password, args.batch,
+                                   args.workdir, args.fresh)
         else:
             result = phase_mailflow(args.host, args.port, args.user, args.password, args.batch,
                                     args.workdir, args.fresh,
@@ -232,68 +312,92 @@ def main() -> None:
         args.host, args.port, args.user, args.password = (user.host, user.port,
                                                           user.username, user.password)
         args.workdir = workdir
-        kind = "fresh intros" if args.fresh else "realistic messages (bench/realistic.py)"
+        kind = ("fresh intros" if args.fresh else
+                f"realistic messages (bench/realistic.py, {args.style} style)")
         print(f"filling a Dovecot mailbox with {args.count} {kind} "
-              f"({args.attachment_share:.0%} with {args.attachment_mb} MB attachments)...")
-        size = fill(user.host, user.port, user.username, user.password, args.count,
-                    args.attachment_share, args.attachment_mb, args.fresh)
+              f"({args.attachment_share:.0%} with {args.attachment_mb} MB attachments)...",
+              flush=True)
+        size = refill(args)
         base = child("baseline", args)
-        parsed = child("baseline-parse", args)
-        ours = child("mailflow", args)
-        fill(user.host, user.port, user.username, user.password, args.count,
-             args.attachment_share, args.attachment_mb, args.fresh)  # a second mailbox's worth
-        serial_dir = Path(workdir) / "serial"
-        serial_dir.mkdir()
-        # the same, into a database of its own, all in this process
-        serial = child("mailflow-serial", args, str(serial_dir))
-        fill(user.host, user.port, user.username, user.password, args.count,
-             args.attachment_share, args.attachment_mb, args.fresh)  # the same messages again
-        again = child("mailflow", args)
+        ours = child("command", args)
+        report_command(args, size, base, ours)
+        if args.detail:
+            detail(args, workdir, base)
+        refill(args)  # the same messages again
+        again = child("command", args)
         ratios = [ours["seconds"] / base["seconds"]] + [
             more_round(server, number, args, workdir) for number in range(2, args.rounds + 1)]
-    print(f"mailbox: {args.count} messages, {size / 1e6:.1f} MB")
-    print(f"baseline (raw imapclient batched fetch): {base['seconds']:.2f} s, "
-          f"{base['downloaded'] / 1e6:.1f} MB downloaded, peak RSS {base['peak_rss_mb']:.0f} MB")
-    print(f"mailflow ingest (fetch+parse+classify+store+move): {ours['seconds']:.2f} s, "
-          f"{ours['downloaded'] / 1e6:.1f} MB downloaded, peak RSS {ours['peak_rss_mb']:.0f} MB"
-          f" (the parsing process: {ours['worker_peak_rss_mb']:.0f} MB),"
-          f" {ours['referrals']} referrals")
-    print(f"baseline + stdlib parse of every message: {parsed['seconds']:.2f} s, "
-          f"peak RSS {parsed['peak_rss_mb']:.0f} MB")
-    print(f"ratio mailflow / raw fetch: {ours['seconds'] / base['seconds']:.2f}x time, "
-          f"{ours['downloaded'] / max(base['downloaded'], 1):.2f}x bytes")
-    print(f"ratio mailflow / fetch+parse: {ours['seconds'] / parsed['seconds']:.2f}x time")
-    per_message = ours["seconds"] / max(ours["messages"], 1) * 1000
-    print(f"per message: {per_message:.2f} ms ingest; planning the follow-up of what changed: "
-          f"{ours['planning_seconds']:.2f} s; batches fetched by the parsing processes: "
-          f"{ours['fetched_elsewhere']} of {ours['batches']}")
-    print("where the time goes (s): " + ", ".join(
-        f"{k} {v:.2f}" for k, v in ours["phases"].items()))
-    print(f"all in one process (no parsing process, no move thread): "
-          f"{serial['seconds']:.2f} s "
-          f"({serial['seconds'] / base['seconds']:.2f}x the raw fetch; fetch waited "
-          f"{serial['phases']['fetch']:.2f} s against {ours['phases']['fetch']:.2f} s)")
-    print(f"same {args.count} messages delivered again: "
-          f"{again['referrals'] - ours['referrals']} duplicate referrals created")
+    print(f"same {args.count} messages delivered again: {again['seconds']:.2f} s, "
+          f"{again['summary']}")
     if len(ratios) > 1:
-        print(f"ratio mailflow / raw fetch over {len(ratios)} rounds (each a fresh mailbox): "
+        print(f"ratio command / raw fetch over {len(ratios)} rounds (each a fresh mailbox): "
               f"median {statistics.median(ratios):.2f}x, from {min(ratios):.2f}x to "
               f"{max(ratios):.2f}x ({', '.join(f'{r:.2f}' for r in ratios)})")
 
 
+def refill(args: argparse.Namespace) -> int:
+    return fill(args.host, args.port, args.user, args.password, args.count,
+                args.attachment_share, args.attachment_mb, args.fresh, args.style)
+
+
+def report_command(args: argparse.Namespace, size: int, base: dict[str, Any],
+                   ours: dict[str, Any]) -> None:
+    count = args.count
+    print(f"mailbox: {count} messages, {size / 1e6:.1f} MB")
+    print(f"baseline (raw imapclient batched fetch): {base['seconds']:.2f} s, "
+          f"{base['downloaded'] / 1e6:.1f} MB downloaded, peak RSS {base['peak_rss_mb']:.0f} MB")
+    print(f"mailflow run --once (the whole command, process start to exit): "
+          f"{ours['seconds']:.2f} s, peak RSS {ours['main_peak_rss_mb']:.0f} MB "
+          f"(largest of its processes: {ours['tree_peak_rss_mb']:.0f} MB); {ours['summary']}")
+    print(f"ratio command / raw fetch: {ours['seconds'] / base['seconds']:.2f}x; "
+          f"per message {ours['seconds'] / count * 1000:.2f} ms "
+          f"(raw fetch {base['seconds'] / count * 1000:.2f} ms)")
+    print("the command's phases (s): " + ", ".join(
+        f"{k} {v:.2f}" for k, v in ours["phases"].items()), flush=True)
+    print(f"CPU time: the command's processes {ours['cpu_seconds']:.2f} s "
+          f"({ours['cpu_seconds'] / count * 1000:.2f} ms per message), the raw fetch's client "
+          f"{base['cpu_seconds']:.2f} s (Dovecot's own is in neither)", flush=True)
+
+
+def detail(args: argparse.Namespace, workdir: str, base: dict[str, Any]) -> None:
+    """The in-process measurements: where ingest's own time goes, and one process."""
+    refill(args)
+    parsed = child("baseline-parse", args)
+    own = Path(workdir) / "detail"
+    own.mkdir()
+    ours = child("mailflow", args, str(own))
+    refill(args)
+    serial_dir = Path(workdir) / "serial"
+    serial_dir.mkdir()
+    serial = child("mailflow-serial", args, str(serial_dir))
+    print(f"baseline + stdlib parse of every message: {parsed['seconds']:.2f} s, "
+          f"peak RSS {parsed['peak_rss_mb']:.0f} MB")
+    print(f"ingest() in-process (fetch+parse+classify+store+move, plan during the last "
+          f"move): {ours['seconds']:.2f} s ({ours['seconds'] / base['seconds']:.2f}x the raw "
+          f"fetch), peak RSS {ours['peak_rss_mb']:.0f} MB (the parsing process: "
+          f"{ours['worker_peak_rss_mb']:.0f} MB), {ours['referrals']} referrals; batches "
+          f"fetched by the parsing processes: {ours['fetched_elsewhere']} of {ours['batches']}")
+    print("where ingest's time goes (s): " + ", ".join(
+        f"{k} {v:.2f}" for k, v in ours["phases"].items()))
+    print(f"all in one process (no parsing process, no move thread): "
+          f"{serial['seconds']:.2f} s "
+          f"({serial['seconds'] / base['seconds']:.2f}x the raw fetch; fetch waited "
+          f"{serial['phases']['fetch']:.2f} s against {ours['phases']['fetch']:.2f} s)",
+          flush=True)
+
+
 def more_round(server: DovecotServer, number: int, args: argparse.Namespace,
                workdir: str) -> float:
-    """One more raw fetch and ingest, on a fresh mailbox in an account of its own."""
+    """One more raw fetch and command, on a fresh mailbox in an account of its own."""
     user = account(server, 100 + number)
     args.host, args.port, args.user, args.password = (user.host, user.port, user.username,
                                                       user.password)
-    fill(user.host, user.port, user.username, user.password, args.count,
-         args.attachment_share, args.attachment_mb, args.fresh)
+    refill(args)
     base = child("baseline", args, workdir)
     own = Path(workdir) / f"round{number}"
     own.mkdir()
-    ours = child("mailflow", args, str(own))
-    print(f"round {number}: raw fetch {base['seconds']:.2f} s, mailflow {ours['seconds']:.2f} s "
+    ours = child("command", args, str(own))
+    print(f"round {number}: raw fetch {base['seconds']:.2f} s, command {ours['seconds']:.2f} s "
           f"({ours['seconds'] / base['seconds']:.2f}x)", flush=True)
     return float(ours["seconds"]) / float(base["seconds"])
 
@@ -306,18 +410,18 @@ def scale(binary: str, args: argparse.Namespace, counts: list[int]) -> None:
             user = account(server, number)
             args.host, args.port, args.user, args.password = (user.host, user.port,
                                                               user.username, user.password)
-            fill(user.host, user.port, user.username, user.password, count,
-                 args.attachment_share, args.attachment_mb, args.fresh)
+            args.count = count
+            size = refill(args)
             base = child("baseline", args, workdir)
             own = Path(workdir) / str(count)
             own.mkdir()
-            ours = child("mailflow", args, str(own))
+            ours = child("command", args, str(own))
             rows.append((count, base, ours))
-            print(f"{count} messages: raw fetch {base['seconds']:.2f} s, mailflow "
-                  f"{ours['seconds']:.2f} s ({ours['seconds'] / base['seconds']:.2f}x), "
+            print(f"{count} messages ({size / 1e6:.0f} MB): raw fetch {base['seconds']:.2f} s, "
+                  f"command {ours['seconds']:.2f} s ({ours['seconds'] / base['seconds']:.2f}x), "
                   f"{ours['seconds'] / count * 1000:.2f} ms per message, peak RSS "
-                  f"{ours['peak_rss_mb']:.0f} MB (the parsing process: "
-                  f"{ours['worker_peak_rss_mb']:.0f} MB); " + ", ".join(
+                  f"{ours['main_peak_rss_mb']:.0f} MB (largest of its processes: "
+                  f"{ours['tree_peak_rss_mb']:.0f} MB); " + ", ".join(
                       f"{k} {v:.2f}" for k, v in ours["phases"].items()), flush=True)
     first_count, _, first = rows[0]
     for count, base, ours in rows[1:]:

@@ -3,8 +3,18 @@
 Hundreds of partners (a third known to the directory by domain), repeat partners
 and clients, 30 % replies threaded to earlier intros (with quoted text), 5 % robots
 (auto-replies and DSNs), some forwarded intros, non-ASCII names, a share of large
-attachments, dates spread over two months. Used by bench/ingest.py (the default);
-`--fresh` there gives the old fresh-intros mailbox.
+attachments, dates spread over two months.
+
+Two styles of writing (`messages(style=...)`):
+
+- "rich" (the default of bench/ingest.py): mail as people's clients write it, from
+  `bench/rich_mail.py`: multipart/alternative text and HTML as Gmail, Outlook and Apple
+  Mail make it, quoted history under attribution lines in English, German, French,
+  Spanish and Dutch, signatures and disclaimers, 1 KB to 40 KB a message, RFC 2047
+  subjects and names.
+- "plain": the short plain-text messages of earlier benchmarks (about 450 bytes).
+
+`--fresh` in bench/ingest.py gives the old fresh-intros mailbox.
 """
 
 from __future__ import annotations
@@ -16,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.utils import format_datetime
+
+from bench import rich_mail
 
 FIRST_NAMES = ["Jane", "Tom", "Priya", "Mark", "Sam", "Ruth", "José", "Zoë", "Björn", "Ana",
                "Chloé", "Łukasz", "Mei", "Omar", "Ines", "Søren", "Olga", "Kai", "Lea", "Ravi"]
@@ -53,8 +65,15 @@ def directory(partner_count: int, rng: random.Random) -> Realistic:
     return world
 
 
+STYLES = ("rich", "plain")
+
+
 def messages(count: int, partner_count: int = 300, attachment_share: float = 0.02,
-             attachment_mb: float = 1.0, seed: int = 7) -> tuple[Realistic, Iterator[bytes]]:
+             attachment_mb: float = 1.0, seed: int = 7,
+             style: str = "plain") -> tuple[Realistic, Iterator[bytes]]:
+    """`count` messages written against a directory of `partner_count` partners."""
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, not {style!r}")
     rng = random.Random(seed)
     world = directory(partner_count, rng)
     blob = base64.encodebytes(rng.randbytes(int(attachment_mb * 1024 * 1024))).replace(
@@ -70,20 +89,27 @@ def messages(count: int, partner_count: int = 300, attachment_share: float = 0.0
             date = format_datetime(when)
             roll = rng.random()
             if intros and roll < 0.30:
-                yield _reply(n, rng, intros, date)
+                yield (rich_mail.reply(n, rng, intros, date) if style == "rich"
+                       else _reply(n, rng, intros, date))
             elif intros and roll < 0.35:
-                yield _robot(n, rng, intros, date)
+                yield (rich_mail.robot(n, rng, intros, date) if style == "rich"
+                       else _robot(n, rng, intros, date))
             else:
                 # a few partners get most referrals; clients repeat now and then
                 index = min(int(rng.paretovariate(1.2)) - 1, partner_count - 1)
                 partner = world.partner_addresses[index]
                 client = rng.choice(clients)
-                subject = f"Introduction: {rng.choice(FIRST_NAMES)} / {partner.split('@')[0]}"
+                subject = (rich_mail.intro_subject(rng, partner) if style == "rich" else
+                           f"Introduction: {rng.choice(FIRST_NAMES)} / {partner.split('@')[0]}")
                 mid = f"intro{n}@firm.example"
                 intros.append((mid, partner, subject))
                 big = blob if rng.random() < attachment_share else None
-                yield _intro(n, rng, client, partner, subject, mid, date, big,
-                             forwarded=rng.random() < 0.05)
+                forwarded = rng.random() < 0.05
+                if style == "rich":
+                    yield rich_mail.intro(n, rng, client, partner, subject, mid, date, big,
+                                          forwarded)
+                else:
+                    yield _intro(n, rng, client, partner, subject, mid, date, big, forwarded)
 
     return world, generate()
 

@@ -9,6 +9,8 @@ with four events each, then measures in one process, each the median of `--repea
   baseline   the same page's rows by one raw SQLite query, rendered by a bare Jinja2 table
   ledger     GET /ledger (the referrer's partner ledger and its charts)
   baseline   the ledger's input read raw (referrals and events) and a bare table rendered
+  digest     the weekly digests (app.digests.build_report: one per referrer, each listing
+             its open referrals), once
 
 and prints each page's server time and its ratio to the baseline. Figures are
 printed, never asserted: these machines are noisy.
@@ -35,6 +37,7 @@ import jinja2  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from mailflow.adapters.store import Store, to_db  # noqa: E402
+from mailflow.app.digests import build_report  # noqa: E402
 from mailflow.app.wiring import build_app  # noqa: E402
 from mailflow.config import parse_config  # noqa: E402
 from mailflow.web.app import create_app  # noqa: E402
@@ -149,6 +152,13 @@ def main() -> None:
         for page, (ours, base) in results.items():
             print(f"{page:<7} server {ours:8.1f} ms   raw SQLite + Jinja2 {base:8.1f} ms   "
                   f"ratio {ours / base:5.2f}x")
+        started = time.perf_counter()
+        digests = build_report(app, NOW)
+        took = time.perf_counter() - started
+        print(f"digest  {len(digests)} referrers' weekly digests (each about "
+              f"{args.referrals // len(REFERRERS)} referrals, "
+              f"{max(len(d.text) for d in digests.values()) / 1e6:.1f} MB of text at most): "
+              f"{took * 1000:.0f} ms in all")
         print(json.dumps({k: {"ms": v[0], "baseline_ms": v[1]} for k, v in results.items()}))
         client.close()
         app.close()

@@ -64,6 +64,7 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
               since: datetime | None = None,
               progress: Callable[[int], None] | None = None) -> CycleReport:
     """Ingest all new mail, then send everything due as of `now`."""
+    log.debug("phase: cycle started")  # these phase lines time bench/ingest.py --command
     report = CycleReport()
     last_poll = app.store.meta("last_poll")
     if last_poll:
@@ -71,11 +72,13 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
     replan_if_config_changed(app.store, app.config, app.calendar, now)
     own = mailbox is None
     box = mailbox if mailbox is not None else open_mailbox(app.config)
+    log.debug("phase: mailbox open")
     try:
         report.ingest = ingest(box, app.handler, folders_of(app.config), now,
                                app.mailbox.batch_size, since,
                                progress, timedelta(days=app.config.workflow.history_after_days),
                                meanwhile=lambda: plan_marked(app, now))  # during the last move
+        log.debug("phase: moved and planned")
         with app.store.atomic():
             app.store.set_meta("last_poll", to_db(now) or "")
         report.digests = queue_digests(app, now)
@@ -83,6 +86,7 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
         # sign-in links are the web view's to send (its sender thread): never both at once
         report.dispatch = app.dispatcher().send_due(now, _sent_folder(app, box),
                                                     kinds=CYCLE_KINDS)
+        log.debug("phase: sent")
     finally:
         if own:
             box.close()

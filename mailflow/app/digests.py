@@ -15,7 +15,6 @@ from mailflow.app.money import value_text
 from mailflow.app.outgoing import queue_email
 from mailflow.app.readers import firm_reader
 from mailflow.app.wiring import App
-from mailflow.core.model import Status
 from mailflow.core.stale import is_stale
 
 
@@ -34,21 +33,21 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
     since = since or now - timedelta(days=app.config.workflow.digest_every_days)
     rows = partner_rows(app, now)
     flagged = [r for r in rows if r["flags"]]
-    by_referrer: dict[str, list[Any]] = {}
-    for referral in store.referrals():
-        by_referrer.setdefault(referral.referrer, []).append(referral)
+    # read once for every referrer: their waiting referrals and the needs said since
+    waiting_of: dict[str, list[Any]] = {}
+    for referral in store.waiting_given():
+        waiting_of.setdefault(referral.referrer, []).append(referral)
+    needs_of: dict[str, list[dict[str, str]]] = {}
+    for referrer, rid, event in store.needs_since(since):
+        needs_of.setdefault(referrer, []).append(
+            {"tag": f"R-{rid}", "actor": event.actor, "text": event.detail})
     digests = {}
-    for referrer, referrals in by_referrer.items():
-        waiting = [r for r in referrals if r.status is not Status.CLOSED
-                   and r.direction == "given"]
+    for referrer in store.referrers():
         open_items = [{"tag": r.tag, "client": r.client, "partner": r.partner,
                        "status": str(r.status), "days": (now - r.created_at).days,
                        "stale": is_stale(r, now)}
-                      for r in waiting]
-        ids = {r.id for r in referrals}
-        needs = [{"tag": f"R-{rid}", "actor": e.actor, "text": e.detail}
-                 for rid, e in store.events() if rid in ids and e.kind == "need"
-                 and e.at >= since]
+                      for r in waiting_of.get(referrer, [])]
+        needs = needs_of.get(referrer, [])
         catch_up = [r for r in rows if "catch-up" in r["flags"]]
         profiles = [r for r in rows if (r["ideal"] or r["not"]) and r["profile_at"]
                     and datetime.fromisoformat(r["profile_at"]) >= since]  # new this week

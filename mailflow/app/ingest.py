@@ -110,8 +110,11 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
                 break
             _handle_batch(parsed.messages, parsed.outcomes, mailbox, handler, folders, now,
                           since, report, moves, parsed.fetched_all)
+            if report.fetched == len(parsed.messages):
+                log.debug("phase: first batch handled")
             if progress is not None:
                 progress(report.fetched)
+        log.debug("phase: last message handled")
         moves.flush()
         if meanwhile is not None:
             meanwhile()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import logging
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -40,6 +41,8 @@ from mailflow.resources import example_config
 if TYPE_CHECKING:  # the cycle is imported only by `run`, to keep the other commands light
     from mailflow.app.cycle import CycleReport
 
+log = logging.getLogger("mailflow.cli.commands")
+
 
 @contextmanager
 def opened(config: Config) -> Iterator[App]:
@@ -49,6 +52,12 @@ def opened(config: Config) -> Iterator[App]:
         yield app
     finally:
         app.close()
+        log.debug("phase: closed (peak RSS %.0f MB)", _peak_rss_mb())
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def init(path: Path) -> str:

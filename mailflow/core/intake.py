@@ -81,10 +81,24 @@ def quoted_author(message: InboundMessage, parties: list[str]) -> str | None:
     return named[0] if named and named[0] in parties else None
 
 
+_HINT_WORD = re.compile("partner", re.IGNORECASE)
+
+
 def partner_hint(text: str) -> str | None:
-    """The address named on a `partner: bob@x.example` line, if any."""
-    match = _HINT.search(text)
-    return match.group(1).lower() if match else None
+    """The address named on a `partner: bob@x.example` line, if any: `_HINT.search(text)`,
+    tried only at the start of a line that has the word (the search tried every
+    position of an intro's quoted history and signature)."""
+    position = 0  # always the start of a line
+    while (word := _HINT_WORD.search(text, position)) is not None:
+        newline = text.rfind("\n", position, word.start())
+        match = _HINT.match(text, position if newline < 0 else newline + 1)
+        if match is not None:
+            return match.group(1).lower()
+        end = text.find("\n", word.end())
+        if end < 0:
+            return None
+        position = end + 1
+    return None
 
 
 def without_hint(text: str) -> str:
@@ -188,7 +202,8 @@ def _sent_to_the_firm(partner: str, message: InboundMessage, trackers: Trackers,
 def _given(sender: str, parties: list[str], directory: PartnerDirectory,
            message: InboundMessage, source: InboundMessage, names: dict[str, str],
            how: str, max_partners: int) -> Intro | NotAnIntro:
-    hint = partner_hint(source.text) or partner_hint(message.text)
+    hint = partner_hint(source.text) or (
+        partner_hint(message.text) if message is not source else None)
     if len(parties) == 1 and hint is not None and hint not in parties and hint != sender:
         # written to the client alone, the partner named: the client is asked first
         return Intro(sender, (NewReferral(parties[0], hint, Status.AWAITING_CONSENT),),

@@ -24,7 +24,7 @@ from mailflow.core.budget import (
 )
 from mailflow.core.html_text import html_to_text
 from mailflow.core.model import Address, InboundMessage
-from mailflow.core.simple_mime import simple_message
+from mailflow.core.simple_mime import multipart_message, simple_message
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -373,7 +373,8 @@ def parse_message(raw: bytes) -> InboundMessage:
     try:
         # decoded once, as message_from_bytes decodes it before it parses the text
         text = raw.decode("ascii", "surrogateescape")
-        message = simple_message(text) or email.message_from_string(text)
+        message = (simple_message(text) or multipart_message(text)
+                   or email.message_from_string(text))
         return _from_message(message, raw_headers, require_sender=True)
     except MalformedMessage:
         raise

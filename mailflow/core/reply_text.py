@@ -136,52 +136,66 @@ def _block_length(lines: list[str], index: int) -> int:
     return end - index if fields >= 1 else 0
 
 
-def _classify(lines: list[str]) -> list[tuple[str, int]]:
-    """(kind, number of lines) for each logical line of `lines`."""
-    out: list[tuple[str, int]] = []
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        stripped = line.strip()
-        nxt = lines[index + 1] if index + 1 < len(lines) else ""
-        if not stripped:
-            out.append((_BLANK, 1))
-        elif stripped.startswith(">"):
-            out.append((_QUOTE, 1))
-        elif _ATTRIBUTION.match(stripped) or _SEPARATOR.match(stripped):
-            out.append((_HEADER, 1))
-        elif (_ATTRIBUTION_START.match(stripped) and not nxt.lstrip().startswith(">")
-              and len(line) + len(nxt) < 400
-              and (_ATTRIBUTION_END.search(nxt)  # "…, Alice <" / "alice@x> wrote:"
-                   or _ATTRIBUTION.match(f"{stripped} {nxt.strip()}"))):
-            out.append((_HEADER, 2))
-        elif (span := _block_length(lines, index)) > 0:
-            out.append((_HEADER, span))
-        elif _SIGNATURE.match(stripped):
-            out.append((_SIGN, 1))
-        else:
-            out.append((_TEXT, 1))
-        index += out[-1][1]
-    return out
+def _classify_at(lines: list[str], index: int) -> tuple[str, int]:
+    """(kind, number of lines) of the logical line that starts at `lines[index]`."""
+    line = lines[index]
+    stripped = line.strip()
+    nxt = lines[index + 1] if index + 1 < len(lines) else ""
+    if not stripped:
+        return _BLANK, 1
+    if stripped.startswith(">"):
+        return _QUOTE, 1
+    if _ATTRIBUTION.match(stripped) or _SEPARATOR.match(stripped):
+        return _HEADER, 1
+    if (_ATTRIBUTION_START.match(stripped) and not nxt.lstrip().startswith(">")
+            and len(line) + len(nxt) < 400
+            and (_ATTRIBUTION_END.search(nxt)  # "…, Alice <" / "alice@x> wrote:"
+                 or _ATTRIBUTION.match(f"{stripped} {nxt.strip()}"))):
+        return _HEADER, 2
+    if (span := _block_length(lines, index)) > 0:
+        return _HEADER, span
+    if _SIGNATURE.match(stripped):
+        return _SIGN, 1
+    return _TEXT, 1
+
+
+class _Kinds:
+    """The kind of each logical line of `lines`, classified only as far as it is asked
+    for: the new text usually ends at the first quote header or signature, and the
+    quoted history under it (most of a long reply) is then never classified."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.kinds: list[tuple[str, int]] = []
+        self.next_line = 0
+
+    def at(self, number: int) -> tuple[str, int] | None:
+        """The `number`th logical line's (kind, span); None past the end."""
+        while len(self.kinds) <= number and self.next_line < len(self.lines):
+            self.kinds.append(_classify_at(self.lines, self.next_line))
+            self.next_line += self.kinds[-1][1]
+        return self.kinds[number] if number < len(self.kinds) else None
+
+    def following(self, number: int) -> str | None:
+        """The first kind after the `number`th logical line that is not blank."""
+        after = number + 1
+        while (item := self.at(after)) is not None and item[0] == _BLANK:
+            after += 1
+        return item[0] if item is not None else None
 
 
 def _scan(text: str) -> str:
     """Keep the new lines of `text` by the rules in the module docstring."""
     lines = text.split("\n")
-    kinds = _classify(lines)
-    # the first kind after each position that is not blank, read once from the end
-    next_kind: list[str | None] = [None] * len(kinds)
-    upcoming: str | None = None
-    for number in range(len(kinds) - 1, -1, -1):
-        next_kind[number] = upcoming
-        if kinds[number][0] != _BLANK:
-            upcoming = kinds[number][0]
+    kinds = _Kinds(lines)
     kept: list[str] = []
     has_text = False
-    position = 0
-    for number, (kind, span) in enumerate(kinds):
+    position = number = 0
+    while (item := kinds.at(number)) is not None:
+        kind, span = item
         chunk = lines[position:position + span]
         position += span
+        number += 1
         if kind == _QUOTE:
             continue
         if kind == _SIGN:
@@ -191,8 +205,7 @@ def _scan(text: str) -> str:
         if kind == _HEADER:
             if has_text:
                 break
-            following = next_kind[number]
-            if following in (_QUOTE, _HEADER, _SIGN, None):
+            if kinds.following(number - 1) in (_QUOTE, _HEADER, _SIGN, None):
                 continue  # a reply written below (or between) ">" quotes
             break  # quoted without ">": the rest is the old message
         kept.extend(chunk)

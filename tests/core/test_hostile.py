@@ -90,6 +90,17 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "spaces in the content type": lambda n: mail(b"hi", "text/plain; a=b" + " " * n + "x"),
     "parameters in the content type": lambda n: mail(b"hi", "text/plain" + "; a=b" * (n // 5)
                                                       + " x"),
+    # the multipart split (core/simple_mime.py): delimiter-like lines, parts, nesting
+    "delimiter-like lines": lambda n: mail(b"--b\r\nX: y\r\n\r\n" + b"--b x\r\n" * (n // 7)
+                                           + b"--b--\r\n", "multipart/mixed; boundary=b"),
+    "boundaries mid-line": lambda n: mail(b"--b\r\nX: y\r\n\r\n" + b"x--b" * (n // 4)
+                                          + b"\r\n--b--\r\n", "multipart/mixed; boundary=b"),
+    "many parts": lambda n: mail(b"--b\r\nX: y\r\n\r\nz\r\n" * (n // 16) + b"--b--\r\n",
+                                 "multipart/alternative; boundary=b"),
+    "nested multiparts": lambda n: mail(b"--a\r\nContent-Type: multipart/mixed; boundary=b"
+                                        b"\r\n\r\n" + b"--b\r\nX: y\r\n\r\nz\r\n"
+                                        * (n // 16) + b"--b--\r\n--a--\r\n",
+                                        "multipart/mixed; boundary=a"),
 }
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bench import realistic
 from mailflow.core import parse
 from mailflow.core.parse import MalformedMessage, parse_message
-from mailflow.core.simple_mime import simple_message
+from mailflow.core.simple_mime import multipart_message, simple_message
 
 MAIL = Path(__file__).parents[1] / "mail"
 CORPUS = sorted(MAIL.rglob("*.eml"))
@@ -155,3 +155,147 @@ def test_the_text_parse_here_is_what_message_from_bytes_makes(raw: bytes) -> Non
     """parse_message decodes once and hands the text on: the same as the bytes would give."""
     text = raw.decode("ascii", "surrogateescape")
     assert _shape(email.message_from_string(text)) == _shape(email.message_from_bytes(raw))
+
+
+# --- multipart: the parts split at their delimiter lines (simple_mime.multipart_message)
+
+_BOUNDARIES = st.sampled_from(["b", "b2", "000000000000a1b2c3", "_000_X_", "=_Part_1",
+                               "Apple-Mail=_1-2", "b c", "'()+_,./:=?-"])
+_PART_TYPES = st.sampled_from([
+    "text/plain; charset=utf-8", "text/plain; charset=\"UTF-8\"; format=flowed", "text/html",
+    "TEXT/HTML; charset=iso-8859-1", "application/pdf; name=\"a.pdf\"", "text/plain; name=x.txt",
+    "text/plain", "text/html; charset=utf-8", "application/octet-stream", "image/png", "",
+    "message/rfc822", "text/rfc822-headers", "message/delivery-status"])
+_ENCODINGS = st.sampled_from(["", "7bit", "8bit", "quoted-printable", "base64", "x-uue"])
+_BODY_LINES = st.one_of(
+    st.sampled_from(["Hello"] * 20 + ["<div>Hi</div>"] * 10 + [
+                     "=C3=A9t=C3=A9 caf=", "SGVsbG8gd29ybGQ=", "> quoted", "", " ", "--",
+                     "--b", "--b--", "--b x", "--bb", "--b --",
+                     "--b\t", "--b-- \t", "---b", "--b2", "Caf\udcc3\udca9", "From x"]),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=10))
+
+
+@st.composite
+def multipart_mail(draw: st.DrawFn, depth: int = 0, outer_end: str = "") -> str:
+    """A multipart message (or part) of the shapes mail clients write, and their breakages:
+    delimiter-like lines, a missing close, headers without a blank line, parts after the
+    close, nested boundaries equal to the outer one, mixed line ends."""
+    end = outer_end if outer_end and draw(st.integers(0, 5)) else draw(
+        st.sampled_from(["\r\n"] * 6 + ["\n"] * 3 + ["\r"]))
+    boundary = draw(_BOUNDARIES)
+    subtype = draw(st.sampled_from(["alternative"] * 3 + ["mixed"] * 3 + ["related", "digest",
+                                                                         "report"]))
+    quoted = draw(st.booleans())
+    head = [f"Content-Type: multipart/{subtype}; boundary=" +
+            (f'"{boundary}"' if quoted or " " in boundary else boundary)]
+    if depth == 0:
+        head = ["From: a@x.example", "Subject: s", "MIME-Version: 1.0", *head]
+    lines = [*head, ""]
+    if draw(st.booleans()):
+        lines.append("This is a multi-part message in MIME format.")
+    for _ in range(draw(st.sampled_from([0, 1, 2, 2, 2, 3]))):
+        suffix = draw(st.sampled_from([""] * 20 + [" ", chr(9), "x", "--"]))
+        lines.append(f"--{boundary}{suffix}")
+        if depth < 2 and draw(st.integers(0, 3)) == 0:
+            lines += draw(multipart_mail(depth + 1, end)).split(end)  # type: ignore[arg-type]
+            continue
+        if draw(st.integers(0, 20)) > 0:
+            ctype = draw(_PART_TYPES)
+            if ctype:
+                lines.append(f"Content-Type: {ctype}")
+            encoding = draw(_ENCODINGS)
+            if encoding:
+                lines.append(f"Content-Transfer-Encoding: {encoding}")
+            if draw(st.integers(0, 6)) == 0:
+                lines.append('Content-Disposition: attachment; filename="f.pdf"')
+        if draw(st.integers(0, 20)) > 0:
+            lines.append("")
+        lines += draw(st.lists(_BODY_LINES, min_size=draw(st.sampled_from([0, 1, 1, 1])),
+                               max_size=4))
+    if draw(st.integers(0, 12)) > 0:
+        lines.append(f"--{boundary}--{draw(st.sampled_from(['', ' ', '-']))}")
+    lines += draw(st.lists(_BODY_LINES, max_size=2))  # the epilogue
+    return end.join(lines) + draw(st.sampled_from([end, ""]))
+
+
+def _parts(message: Message) -> object:
+    """A parsed message as the body walk reads it: each multipart's headers and parts,
+    each leaf whole (preamble, epilogue and a multipart's defects are never read)."""
+    payload = message.get_payload()
+    if isinstance(payload, list):
+        return (message._headers, message.get_default_type(),  # type: ignore[attr-defined]
+                [_parts(p) for p in payload])
+    return vars(message)
+
+
+def _parsed_without_the_split(raw: bytes) -> tuple[object, object]:
+    def outcome() -> object:
+        try:
+            return parse_message(raw)
+        except MalformedMessage as exc:
+            return str(exc)
+
+    fast = outcome()
+    with patch.object(parse, "multipart_message", lambda _: None):
+        slow = outcome()
+    return fast, slow
+
+
+@given(multipart_mail())
+@settings(max_examples=800)
+@example("Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: "
+         "text/plain\r\n\r\nHi\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>Hi</p>\r\n--b--\r\n")
+@example("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain"
+         "\r\n\r\n--b x\r\n--bb\r\n--b--x\r\n\r\n--b--")  # lines that start like a delimiter
+@example("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/"
+         "alternative; boundary=b\r\n\r\n--b\r\nX: y\r\n\r\nz\r\n--b--\r\n--b--\r\n")
+def test_the_parts_split_here_are_the_feed_parsers(text: str) -> None:
+    raw = text.encode("utf-8", "surrogateescape")
+    ours = multipart_message(raw.decode("ascii", "surrogateescape"))
+    if ours is not None:
+        assert _parts(ours) == _parts(email.message_from_bytes(raw))
+    fast, slow = _parsed_without_the_split(raw)
+    assert fast == slow
+
+
+@given(st.binary(max_size=300))
+def test_any_bytes_split_as_the_parser_splits_them_or_are_left_to_it(raw: bytes) -> None:
+    ours = multipart_message(raw.decode("ascii", "surrogateescape"))
+    if ours is not None:
+        assert _parts(ours) == _parts(email.message_from_bytes(raw))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
+def test_every_corpus_message_parses_the_same_without_the_feed_parser(path: Path) -> None:
+    raw = path.read_bytes()
+    ours = multipart_message(raw.decode("ascii", "surrogateescape"))
+    if ours is not None:
+        assert _parts(ours) == _parts(email.message_from_bytes(raw))
+    fast, slow = _parsed_without_the_split(raw)
+    assert fast == slow
+
+
+def test_mail_as_clients_write_it_is_split_here_and_reads_the_same() -> None:
+    _, generated = realistic.messages(800, attachment_share=0.05, style="rich")
+    split = 0
+    for raw in generated:
+        ours = multipart_message(raw.decode("ascii", "surrogateescape"))
+        if ours is not None:
+            split += 1
+            assert _parts(ours) == _parts(email.message_from_bytes(raw))
+        fast, slow = _parsed_without_the_split(raw)
+        assert fast == slow
+    assert split > 300  # Gmail's, Outlook's and Apple Mail's text-and-HTML take the split
+
+
+@pytest.mark.parametrize("raw", [
+    b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n",  # no hdr
+    b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nX: y\r\n\r\nx\r\n",  # no close
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n"
+    b"\r\nSubject: inner\r\n\r\nx\r\n--b--\r\n",
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\rX: y\r\n\r\nx\r\n--b--\r\n",  # lone CR
+    b"Content-Type: multipart/digest; boundary=b\r\n\r\n--b\r\nX: y\r\n\r\nx\r\n--b--\r\n",
+    b"Content-Type: multipart/mixed\r\n\r\n--b\r\nX: y\r\n\r\nx\r\n--b--\r\n",  # no boundary
+])
+def test_anything_less_plain_is_left_to_the_feed_parser(raw: bytes) -> None:
+    assert multipart_message(raw.decode("ascii", "surrogateescape")) is None
