@@ -81,7 +81,8 @@ def check_step_templates(renderer: Renderer, config: Config) -> list[str]:
     """Every workflow step names a template that exists."""
     names = set(renderer.names())
     return [f"workflow.steps: {step.name}: template {step.template}.j2 not found"
-            for step in config.workflow.steps if step.template not in names]
+            for step in (*config.workflow.steps, *config.workflow.received_steps)
+            if step.template not in names]
 
 
 def check_sign_in(config: Config) -> str | None:

@@ -46,7 +46,7 @@ def number_of(text: str) -> float | None:
     else:
         whole, fraction = digits, ""
     whole = whole.replace(".", "").replace(",", "")
-    if not whole.isdigit():
+    if not whole.isdigit() or not (fraction == "" or fraction.isdigit()):
         return None
     value = float(f"{whole}.{fraction or 0}")
     return value if 0 < value < _MAX else None
