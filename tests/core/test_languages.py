@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from mailflow.core.send_choice import SEND, WAIT, Facts, SendPolicy
 from mailflow.core.send_choice import choose as choose_sends
 from mailflow.core.text_language import language_of, language_of_tag, message_language
 from mailflow.core.workflow import ReferralFacts, default_steps, plan
+from tests.core.test_send_choice import Row
 
 LON, MTL, SYD = ZoneInfo("Europe/London"), ZoneInfo("America/Montreal"), ZoneInfo(
     "Australia/Sydney")
@@ -114,16 +114,6 @@ def test_partner_hours_across_two_dst_changes() -> None:
     assert local.utcoffset() == timedelta(hours=-5)  # EST by then
     firm = due(created, {})["partner_nudge"].astimezone(LON)
     assert (firm.date().isoformat(), firm.hour) == ("2026-11-03", 9)
-
-
-@dataclass(frozen=True)
-class Row:
-    id: int
-    step: str
-    recipient: str
-    due_at: datetime
-    referral_id: int = 1
-    kind: str = "step"
 
 
 def test_sending_waits_for_the_partners_morning() -> None:
