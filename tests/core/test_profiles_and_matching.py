@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 
 from mailflow.core.matching import Candidate, fits, mentions, suggest
@@ -51,3 +54,37 @@ def test_a_need_names_the_fitting_partners_ranked_by_their_record() -> None:
 def test_a_partners_not_is_mentioned_only_when_all_its_words_are() -> None:
     assert mentions("Mia needs advice on her divorce case", "divorce cases")
     assert not mentions("In such cases Mia needs a will", "divorce cases")
+
+
+def _cost(function: Callable[[str], object], text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(5):
+            function(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("unit", [
+    "ideal" + " " * 50 + "\n",            # a label with no colon, over and over
+    "not:" + "\t" * 40 + "\n",            # a colon and nothing but whitespace after it
+    ">" * 5 + "ideal:" + "x" * 400 + "\n",  # quoted, and longer than a line may say
+    "idéal \u2013" + " " * 30,             # no line ends at all
+])
+def test_hostile_profile_text_costs_what_its_window_costs(unit: str) -> None:
+    """A stranger's reply is read to a bounded head: 4x the text costs no more than the
+    head (a ratio, never a wall-clock limit)."""
+    small, large = unit * 400, unit * 1600
+    read_profile(small)
+    assert _cost(read_profile, large) < 3 * _cost(read_profile, small) + 0.0005
+    assert _cost(only_profile, large) < 3 * _cost(only_profile, small) + 0.0005
+
+
+def test_a_huge_intro_is_read_for_a_partners_not_to_a_bounded_window() -> None:
+    small = "divorce cases and wills " * 250
+    large = small * 4
+    def check(text: str) -> bool:
+        return mentions(text, "divorce cases")
+    check(small)
+    assert _cost(check, large) < 3 * _cost(check, small) + 0.0005
