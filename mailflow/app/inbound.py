@@ -30,7 +30,6 @@ from mailflow.core.model import Classification, InboundMessage, Kind, Referral
 from mailflow.core.reading import Reading, read_message
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict
-from mailflow.core.text_language import message_language
 from mailflow.core.tokens import TokenCheck, check_token
 
 log = logging.getLogger("mailflow.app.inbound")
@@ -113,7 +112,7 @@ class Handler:
             return Classification(Kind.REPLY, "reply: ambiguous, no tag",
                                   referrals[0].id)
         proven = self._proven(message, correlation, sender)
-        language = message_language(text, message.header("content-language"))
+        language = reading.language_in(text)
         for referral in referrals:
             apply_effects(self.store, reply_effects(
                 self.store, referral, message, command, sender, now, proven,

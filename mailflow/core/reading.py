@@ -12,6 +12,7 @@ from mailflow.core.correlate import has_reply_prefix, subject_tag
 from mailflow.core.model import InboundMessage
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import RobotVerdict, detect_robot
+from mailflow.core.text_language import message_language
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,20 @@ class Reading:
     text: str  # what the sender wrote, without the quoted mail ("" for a robot's)
     command: Command | None  # the reply word in `text`, when `command_read`
     command_read: bool = True
+    # the language `text` is written in, read with the reply word (a detector's work: in
+    # the main process it was a twentieth of handling a first run's replies)
+    language: str | None = None
 
     def command_in(self, text: str) -> Command | None:
         """The reply word in `text`, which is `self.text` or a part of it (a tag removed)."""
         return self.command if self.command_read and text == self.text else parse_command(text)
+
+    def language_in(self, text: str) -> str | None:
+        """The language of `text` (`self.text` or a part of it), else of the message's
+        Content-Language header."""
+        if self.command_read and text == self.text:
+            return self.language
+        return message_language(text, self.message.header("content-language"))
 
 
 def may_answer(message: InboundMessage) -> bool:
@@ -44,4 +55,5 @@ def read_message(message: InboundMessage, own_addresses: Collection[str], today:
     text = new_text(message)
     if not read_command:
         return Reading(message, None, text, None, command_read=False)
-    return Reading(message, None, text, parse_command(text))
+    return Reading(message, None, text, parse_command(text), True,
+                   message_language(text, message.header("content-language")))

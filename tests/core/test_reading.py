@@ -13,6 +13,7 @@ from mailflow.core.parse import parse_message
 from mailflow.core.reading import may_answer, read_message
 from mailflow.core.reply_text import new_text
 from mailflow.core.robots import detect_robot
+from mailflow.core.text_language import message_language
 
 TRACKERS = ("referrals@firm.example",)
 TODAY = date(2026, 11, 23)
@@ -64,6 +65,8 @@ def test_reading_is_exactly_what_the_handler_used_to_work_out(body: str, extra: 
     if reading.robot is None:
         assert reading.text == new_text(message)
         assert reading.command == parse_command(new_text(message))
+        assert reading.language == message_language(new_text(message),
+                                                    message.header("content-language"))
 
 
 def test_a_reply_word_left_unread_is_read_when_asked_for() -> None:
@@ -71,6 +74,16 @@ def test_a_reply_word_left_unread_is_read_when_asked_for() -> None:
     lazy = read_message(message, TRACKERS, TODAY, read_command=False)
     assert lazy.message is message and lazy.command is None and not lazy.command_read
     assert lazy.command_in(lazy.text) == read_message(message, TRACKERS, TODAY).command
+
+
+def test_the_language_read_ahead_is_the_one_the_handler_would_read() -> None:
+    message = parse_message(mail("Erledigt, vielen Dank für die schnelle Hilfe!\r\n"))
+    ahead = read_message(message, TRACKERS, TODAY)
+    lazy = read_message(message, TRACKERS, TODAY, read_command=False)
+    assert ahead.language == "de" and lazy.language is None
+    assert lazy.language_in(lazy.text) == ahead.language_in(ahead.text) == "de"
+    # a part of the text (a tag taken off) is read again, not taken from the whole
+    assert ahead.language_in("Done, many thanks for your quick help") == "en"
 
 
 def test_only_mail_that_may_answer_earlier_mail_is_read_ahead_for_a_reply_word() -> None:
