@@ -83,7 +83,7 @@ def _config(tmp: Path) -> Config:
                          "maildir": "mail"}, tmp / "mailflow.yaml")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(referrals, st.sampled_from([None, *REFERRERS]),
        st.none() | st.integers(0, 400).map(lambda d: T0 + timedelta(days=d)),
        st.sampled_from(ZONES))

@@ -1,10 +1,11 @@
 """The partner ledger summed in SQL: per partner counts, sums, latest moments and the
-middle values of the medians, without reading each referral into Python."""
+seconds of the medians, without reading each referral whole into Python."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from mailflow.adapters.store.base import StoreBase, from_db, to_db
@@ -12,58 +13,61 @@ from mailflow.core.ledger import PartnerTally
 
 # the referrals a ledger counts (compute_ledger's rule): a partner, not waiting for the
 # client's consent, not declined by them (`a`: the consent answer, yes with its time or no)
-_JOINS = """from referrals r
-  left join partner_emails pe on pe.email = r.partner
-  left join answers a on a.id = r.id"""
-_COUNTS = """r.partner is not null and r.status != 'awaiting_consent'
-  and (a.id is null or a.yes_at is not null)"""
 _ANSWERS = "answers(id, yes_at) as (select cast(key as integer), value from json_each(:answers))"
-_COUNTED = f"""{_ANSWERS},
-counted as (
-  select r.id, pe.partner_id as pid, case when pe.partner_id is null then r.partner end
-         as address, coalesce(r.direction = 'received', 0) as got, r.status, r.outcome,
-         r.created_at, r.contacted_at, r.closed_at, r.rating, r.value, a.yes_at
-  {_JOINS} where {_COUNTS} {{scope}})"""
+_COUNTS = "r.partner is not null and r.status != 'awaiting_consent'"
+_ANSWERED = " and (a.id is null or a.yes_at is not null)"
+_COUNTED = """{answers}counted as (
+  select r.id, r.partner, coalesce(r.direction = 'received', 0) as got, r.status,
+         r.outcome, r.created_at, r.contacted_at, r.closed_at, r.rating, r.value, {yes_at}
+  from referrals r {join} where {counts})"""
 
-_SUMS = f"""with {_COUNTED}
-select pid, address, sum(not got), sum(got),
-  sum(not got and not (status = 'closed' and closed_at is not null)),
-  sum(not got and status = 'closed' and closed_at is not null and outcome = 'won'),
-  sum(not got and status = 'closed' and closed_at is not null and outcome = 'lost'),
-  sum(not got and status = 'closed' and closed_at is not null
-      and coalesce(outcome, '') not in ('won', 'lost')),
-  total(case when not got then value end), total(case when got then value end),
-  max(case when not got then created_at end), max(case when got then created_at end),
-  max(created_at),
-  group_concat(case when not got and rating is not null then id || ':' || rating end)
-from counted group by pid, address"""
+# per partner address, direction, closed or not and outcome: grouped in SQL (few
+# expressions per referral: each costs at 100,000), added up per partner by the caller
+_SUMS = """with {counted}
+select partner, got, status = 'closed' and closed_at is not null, outcome, count(*),
+  total(value), max(created_at),
+  group_concat(case when rating is not null then id end), group_concat(rating)
+from counted group by 1, 2, 3, 4"""
 
-# the middle one or two values of each partner's sorted seconds
-_MIDDLE = """with {counted},
-values_(pid, address, secs) as (select pid, address, {secs} from counted where {where}),
-ranked as (select pid, address, secs,
-  row_number() over (partition by pid, address order by secs) as n,
-  count(*) over (partition by pid, address) as c from values_)
-select pid, address, secs from ranked where n in ((c + 1) / 2, (c + 2) / 2)"""
-_CONTACT = _MIDDLE.format(
-    counted=_COUNTED,
-    secs="unixepoch(contacted_at) - unixepoch(max(created_at, coalesce(yes_at, created_at)))",
-    where="not got and contacted_at is not null")
-_CLOSE = _MIDDLE.format(counted=_COUNTED, secs="unixepoch(closed_at) - unixepoch(created_at)",
-                        where="not got and status = 'closed' and closed_at is not null")
+# each given referral's seconds to first contact (from the client's yes, when asked) and
+# to closing: sorted per partner in Python, cheaper than SQLite's window functions
+_SECONDS = """with {counted}
+select partner,
+  case when contacted_at is not null then
+    unixepoch(contacted_at) - unixepoch(max(created_at, coalesce(yes_at, created_at))) end,
+  case when status = 'closed' and closed_at is not null then
+    unixepoch(closed_at) - unixepoch(created_at) end
+from counted where not got and (contacted_at is not null or closed_at is not null)"""
 
-# each partner address's latest word on a counted referral of its own partner: walked
-# backwards through the (actor, at) index, so that it stops at the first
-_SPOKE = f"""with {_ANSWERS},
-speakers(actor, pid) as (select value ->> 0, value ->> 1 from json_each(:speakers))
-select s.pid, case when s.pid is null then s.actor end, (
-  select e.at from events e join referrals r on r.id = e.referral_id
-  left join partner_emails pe on pe.email = r.partner left join answers a on a.id = r.id
-  where e.actor = s.actor and {_COUNTS} {{scope}}
-    and (pe.partner_id = s.pid or (s.pid is null and pe.partner_id is null
-                                   and r.partner = s.actor))
+# each partner address's latest word on a counted referral of its own partner (the same
+# directory partner, or the address itself): walked backwards through the (actor, at)
+# index, so that it stops at the first
+_SPOKE = """with {answers}speakers(actor, pid) as (
+  select value ->> 0, value ->> 1 from json_each(:speakers))
+select s.actor, (
+  select e.at from events e join referrals r on r.id = e.referral_id {join}
+  left join partner_emails pe on pe.email = r.partner
+  where e.actor = s.actor and {counts}
+    and (pe.partner_id = s.pid or (s.pid is null and r.partner = s.actor))
   order by e.at desc limit 1)
 from speakers s"""
+
+
+def _middle(values: list[int]) -> tuple[int, ...]:
+    """The one or two middle values of the sorted `values`: all a median needs."""
+    values.sort()
+    n = len(values)
+    return tuple(values[(n - 1) // 2:n // 2 + 1])
+
+
+@dataclass
+class _Sums:
+    counts: list[int] = field(default_factory=lambda: [0] * 6)
+    values: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    last: list[str] = field(default_factory=lambda: ["", "", ""])
+    ratings: list[tuple[int, int]] = field(default_factory=list)
+    contact: list[int] = field(default_factory=list)
+    close: list[int] = field(default_factory=list)
 
 
 def _scope(referrer: str | None, since: datetime | None) -> str:
@@ -81,36 +85,52 @@ class LedgerTables(StoreBase):
                        directory: Mapping[int, Sequence[str]]) -> list[PartnerTally]:
         """Per partner of the counted referrals of `referrer` (all when None) created at or
         after `since`; `directory`: each directory partner's addresses, by id."""
-        answers = json.dumps({**{str(i): to_db(at) for i, at in consented.items()},
-                              **{str(i): None for i in declined}})
-        params = {"answers": answers, "referrer": referrer, "since": to_db(since)}
+        answers = {**{str(i): to_db(at) for i, at in consented.items()},
+                   **{str(i): None for i in declined}}
+        params = {"answers": json.dumps(answers), "referrer": referrer,
+                  "since": to_db(since)}
+        # without answers the join is left out: it costs a lookup per referral
+        parts = {"answers": f"{_ANSWERS}, " if answers else "",
+                 "join": "left join answers a on a.id = r.id" if answers else "",
+                 "counts": _COUNTS + (_ANSWERED if answers else "") + _scope(referrer, since)}
+        counted = _COUNTED.format(yes_at="a.yes_at" if answers else "null as yes_at", **parts)
+        owner = {e: pid for pid, emails in directory.items() for e in emails}
+        sums: dict[int | str, _Sums] = {}
         conn = self.db.conn
-        scope = _scope(referrer, since)
-        middles: dict[tuple[str, int | None, str | None], list[int]] = {}
-        for what, sql in (("contact", _CONTACT), ("close", _CLOSE)):
-            for pid, address, secs in conn.execute(sql.format(scope=scope), params):
-                middles.setdefault((what, pid, address), []).append(secs)
-        sums = conn.execute(_SUMS.format(scope=scope), params).fetchall()
-        speakers = [[e, pid] for pid, emails in directory.items() for e in emails]
-        speakers += [[address, None] for pid, address, *_ in sums if pid is None]
-        spoke: dict[tuple[int | None, str | None], str] = {}
-        for pid, address, at in conn.execute(_SPOKE.format(scope=scope), {**params,
-                                                      "speakers": json.dumps(speakers)}):
-            if at is not None and at > spoke.get((pid, address), ""):
-                spoke[(pid, address)] = at
-        tallies = []
-        for (pid, address, given, received, open_, won, lost, done, value_given,
-             value_received, last_given, last_received, created, rated) in sums:
-            ratings = sorted((int(i), int(r)) for i, r in
-                             (x.split(":") for x in (rated or "").split(",") if x))
-            last = max(created, spoke.get((pid, address), ""))
-            tallies.append(PartnerTally(
-                pid, address, given, received, open_, won, lost, done, value_given,
-                value_received, from_db(last_given), from_db(last_received), from_db(last),
-                tuple(middles.get(("contact", pid, address), ())),
-                tuple(middles.get(("close", pid, address), ())),
-                tuple(r for _, r in ratings)))
-        return tallies
+        for partner, got, shut, outcome, n, value, created, rated, ratings in conn.execute(
+                _SUMS.format(counted=counted), params):
+            tally = sums.setdefault(owner.get(partner, partner), _Sums())
+            tally.counts[1 if got else 0] += n
+            tally.values[1 if got else 0] += value
+            tally.last[1 if got else 0] = max(tally.last[1 if got else 0], created)
+            tally.last[2] = max(tally.last[2], created)
+            if got:
+                continue
+            # open, won, lost, done: compute_ledger's order of PartnerLedger's fields
+            tally.counts[2 + (0 if not shut else 1 if outcome == "won"
+                              else 2 if outcome == "lost" else 3)] += n
+            if rated:  # both lists skip the same unrated referrals, in the same order
+                tally.ratings += zip(map(int, rated.split(",")), map(int, ratings.split(",")),
+                                     strict=True)
+        for partner, to_contact, to_close in conn.execute(_SECONDS.format(counted=counted),
+                                                          params):
+            tally = sums[owner.get(partner, partner)]
+            if to_contact is not None:
+                tally.contact.append(to_contact)
+            if to_close is not None:
+                tally.close.append(to_close)
+        speakers = [[e, pid] for pid, emails in directory.items() for e in emails if pid in sums]
+        speakers += [[key, None] for key in sums if isinstance(key, str)]
+        for actor, at in conn.execute(_SPOKE.format(**parts), {
+                **params, "speakers": json.dumps(speakers)}):
+            tally = sums[owner.get(actor, actor)]
+            tally.last[2] = max(tally.last[2], at or "")
+        return [PartnerTally(
+            key if isinstance(key, int) else None, key if isinstance(key, str) else None,
+            t.counts[0], t.counts[1], t.counts[2], t.counts[3], t.counts[4], t.counts[5],
+            t.values[0], t.values[1], from_db(t.last[0] or None), from_db(t.last[1] or None),
+            from_db(t.last[2] or None), _middle(t.contact), _middle(t.close),
+            tuple(r for _, r in sorted(t.ratings))) for key, t in sums.items()]
 
     def month_counts(self, referrer: str | None, since: datetime | None,
                      bounds: Sequence[tuple[datetime, datetime]]) -> list[int]:
