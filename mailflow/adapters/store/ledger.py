@@ -21,23 +21,19 @@ _COUNTED = """{answers}counted as (
          r.outcome, r.created_at, r.contacted_at, r.closed_at, r.rating, r.value, {yes_at}
   from referrals r {join} where {counts})"""
 
-# per partner address, direction, closed or not and outcome: grouped in SQL (few
-# expressions per referral: each costs at 100,000), added up per partner by the caller
+# per partner address, direction, closed or not and outcome, in one pass: counts, values,
+# the latest intro, the ratings, and each given referral's seconds to first contact (from
+# the client's yes, when asked) and to closing, as text (one row per group, not one per
+# referral: at 100,000 each row read into Python costs); the caller adds up per partner
 _SUMS = """with {counted}
 select partner, got, status = 'closed' and closed_at is not null, outcome, count(*),
   total(value), max(created_at),
-  group_concat(case when rating is not null then id end), group_concat(rating)
+  group_concat(case when rating is not null then id end), group_concat(rating),
+  group_concat(case when not got and contacted_at is not null then
+    unixepoch(contacted_at) - unixepoch(max(created_at, coalesce(yes_at, created_at))) end),
+  group_concat(case when not got and status = 'closed' and closed_at is not null then
+    unixepoch(closed_at) - unixepoch(created_at) end)
 from counted group by 1, 2, 3, 4"""
-
-# each given referral's seconds to first contact (from the client's yes, when asked) and
-# to closing: sorted per partner in Python, cheaper than SQLite's window functions
-_SECONDS = """with {counted}
-select partner,
-  case when contacted_at is not null then
-    unixepoch(contacted_at) - unixepoch(max(created_at, coalesce(yes_at, created_at))) end,
-  case when status = 'closed' and closed_at is not null then
-    unixepoch(closed_at) - unixepoch(created_at) end
-from counted where not got and (contacted_at is not null or closed_at is not null)"""
 
 # each partner address's latest word on a counted referral of its own partner (the same
 # directory partner, or the address itself): walked backwards through the (actor, at)
@@ -97,8 +93,8 @@ class LedgerTables(StoreBase):
         owner = {e: pid for pid, emails in directory.items() for e in emails}
         sums: dict[int | str, _Sums] = {}
         conn = self.db.conn
-        for partner, got, shut, outcome, n, value, created, rated, ratings in conn.execute(
-                _SUMS.format(counted=counted), params):
+        for (partner, got, shut, outcome, n, value, created, rated, ratings, to_contact,
+             to_close) in conn.execute(_SUMS.format(counted=counted), params):
             tally = sums.setdefault(owner.get(partner, partner), _Sums())
             tally.counts[1 if got else 0] += n
             tally.values[1 if got else 0] += value
@@ -112,13 +108,8 @@ class LedgerTables(StoreBase):
             if rated:  # both lists skip the same unrated referrals, in the same order
                 tally.ratings += zip(map(int, rated.split(",")), map(int, ratings.split(",")),
                                      strict=True)
-        for partner, to_contact, to_close in conn.execute(_SECONDS.format(counted=counted),
-                                                          params):
-            tally = sums[owner.get(partner, partner)]
-            if to_contact is not None:
-                tally.contact.append(to_contact)
-            if to_close is not None:
-                tally.close.append(to_close)
+            tally.contact += map(int, to_contact.split(",")) if to_contact else ()
+            tally.close += map(int, to_close.split(",")) if to_close else ()
         speakers = [[e, pid] for pid, emails in directory.items() for e in emails if pid in sums]
         speakers += [[key, None] for key in sums if isinstance(key, str)]
         for actor, at in conn.execute(_SPOKE.format(**parts), {
