@@ -179,8 +179,8 @@ def _flags(ledger: PartnerLedger, now: datetime, thresholds: LedgerThresholds) -
 
 @dataclass(frozen=True, slots=True)
 class PartnerTally:
-    """One partner's counted referrals, summed by the store: `key` is a directory partner's
-    id, or the address of a partner not in the directory. `contact_seconds` and
+    """One partner's counted referrals, summed by the store: a directory partner's id, or
+    else the address of a partner not in the directory. `contact_seconds` and
     `close_seconds` hold only the middle one or two of the sorted values: all a median needs."""
 
     partner_id: int | None
