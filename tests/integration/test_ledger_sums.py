@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mailflow.adapters.store import Store, to_db
@@ -83,6 +83,14 @@ def _config(tmp: Path) -> Config:
                          "maildir": "mail"}, tmp / "mailflow.yaml")
 
 
+# found once by the search: a closed referral without an outcome (NULL in SQL) is "done"
+NO_OUTCOME = {"partner": "bo@tax.example", "referrer": REFERRERS[0], "direction": "given",
+              "status": Status.CLOSED, "outcome": None, "created": T0,
+              "contacted": None, "closed": timedelta(days=3), "rating": None, "value": None,
+              "consent": [], "said": []}
+
+
+@example([NO_OUTCOME], None, None, ZONES[0])
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(referrals, st.sampled_from([None, *REFERRERS]),
        st.none() | st.integers(0, 400).map(lambda d: T0 + timedelta(days=d)),
