@@ -7,10 +7,13 @@ with four events each, then measures in one process, each the median of `--repea
 
   list       GET /referrals (the signed-in referrer's first page) through Starlette
   baseline   the same page's rows by one raw SQLite query, rendered by a bare Jinja2 table
-  ledger     GET /ledger (the referrer's partner ledger and its charts)
-  baseline   the ledger's input read raw (referrals and events) and a bare table rendered
-  digest     the weekly digests (app.digests.build_report: one per referrer, each listing
-             its open referrals), once
+  ledger     GET /ledger?period=all|year|quarter (the partner ledger and its charts), for
+             a referrer and for the admin (every referral)
+  baseline   the floor of any ledger: one raw GROUP BY partner (count, latest) of the same
+             referrals, rendered by a bare Jinja2 table
+  digest     the weekly digests (app.digests.build_report), in ms per digest
+  baseline   the same facts raw: each referrer's waiting count and first page of waiting
+             referrals, the firm's GROUP BY partner, rendered by a bare Jinja2 table
 
 and prints each page's server time and its ratio to the baseline. Figures are
 printed, never asserted: these machines are noisy.
@@ -38,13 +41,14 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from mailflow.adapters.store import Store, to_db  # noqa: E402
 from mailflow.app.digests import build_report  # noqa: E402
-from mailflow.app.wiring import build_app  # noqa: E402
+from mailflow.app.wiring import App, build_app  # noqa: E402
 from mailflow.config import parse_config  # noqa: E402
 from mailflow.web.app import create_app  # noqa: E402
 from mailflow.web.auth import issue_link  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)
 REFERRERS = ("alice@firm.example", "ben@firm.example", "cara@firm.example")
+ADMIN = "boss@firm.example"  # signs in to see every referrer's
 ROW = jinja2.Template("<table>{% for r in rows %}<tr><td>R-{{ r[0] }}</td><td>{{ r[1] }}</td>"
                       "<td>{{ r[2] }}</td><td>{{ r[3] }}</td><td>{{ r[4] }}</td></tr>"
                       "{% endfor %}</table>", autoescape=True)
@@ -81,6 +85,21 @@ def fill(path: Path, referrals: int, partners: int) -> None:
     store.close()
 
 
+def signed_in(app: App, who: str) -> TestClient:
+    """A browser of the site, signed in as `who` by an emailed link."""
+    client = TestClient(create_app(app, now=lambda: NOW, public_url="http://bench.test"),
+                        base_url="http://bench.test")
+    link = issue_link(app, who, NOW, "http://bench.test")
+    shown = client.get(link.replace("http://bench.test", ""))
+    button = re.search(r'name="t" value="([^"]*)">\s*<input type="hidden" name="auth" '
+                       r'value="([^"]*)"', shown.text)
+    assert button is not None, "the sign-in page shows its button"
+    signed = client.post("/auth", data={"t": html.unescape(button.group(1)),
+                                        "auth": button.group(2)})
+    assert signed.status_code == 200 and who in signed.text
+    return client
+
+
 def median_ms(action: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -114,17 +133,10 @@ def main() -> None:
               f"{4 * args.referrals} events (built in {time.perf_counter() - started:.1f} s)")
         config = parse_config({"tracker": "referrals@firm.example", "database": "bench.db",
                                "referrers": ["*@firm.example"], "outbox_dir": "outbox",
-                               "maildir": "mail"}, root / "mailflow.yaml")
+                               "maildir": "mail", "admin": ADMIN}, root / "mailflow.yaml")
         app = build_app(config)
-        client = TestClient(create_app(app, now=lambda: NOW, public_url="http://bench.test"), base_url="http://bench.test")
-        link = issue_link(app, REFERRERS[0], NOW, "http://bench.test")
-        shown = client.get(link.replace("http://bench.test", ""))
-        button = re.search(r'name="t" value="([^"]*)">\s*<input type="hidden" name="auth" '
-                           r'value="([^"]*)"', shown.text)
-        assert button is not None, "the sign-in page shows its button"
-        signed = client.post("/auth", data={"t": html.unescape(button.group(1)),
-                                            "auth": button.group(2)})
-        assert signed.status_code == 200 and REFERRERS[0] in signed.text
+        client = signed_in(app, REFERRERS[0])
+        admin = signed_in(app, ADMIN)
         raw = app.store.db.conn
 
         def baseline_list() -> str:
@@ -133,34 +145,44 @@ def main() -> None:
                                [REFERRERS[0]]).fetchall()
             return ROW.render(rows=rows)
 
-        def baseline_ledger() -> str:
-            rows = raw.execute("select id, status, client, partner, subject from referrals "
-                               "where referrer = ?", [REFERRERS[0]]).fetchall()
-            raw.execute("select referral_id, kind, at from events").fetchall()
-            by_partner: dict[str, int] = {}
-            for row in rows:
-                by_partner[row[3]] = by_partner.get(row[3], 0) + 1
-            return ROW.render(rows=[(i, p, n, "", "") for i, (p, n) in
-                                    enumerate(sorted(by_partner.items()))])
+        def baseline_ledger(referrer: str | None) -> str:
+            mine = "where referrer = ?" if referrer else ""
+            rows = raw.execute(f"select partner, count(*), max(created_at) from referrals "
+                               f"{mine} group by partner", [referrer] if referrer else []
+                               ).fetchall()
+            return ROW.render(rows=[(i, p, n, at, "") for i, (p, n, at) in enumerate(rows)])
 
-        results = {
-            "list": (server_ms(client, "/referrals", args.repeat),
-                     median_ms(baseline_list, args.repeat)),
-            "ledger": (server_ms(client, "/ledger", args.repeat),
-                       median_ms(baseline_ledger, args.repeat)),
-        }
-        for page, (ours, base) in results.items():
-            print(f"{page:<7} server {ours:8.1f} ms   raw SQLite + Jinja2 {base:8.1f} ms   "
-                  f"ratio {ours / base:5.2f}x")
-        started = time.perf_counter()
+        def baseline_digests() -> int:
+            counts = raw.execute("select referrer, count(*) from referrals where status != "
+                                 "'closed' group by referrer").fetchall()
+            firm = baseline_ledger(None)
+            for referrer, _ in counts:
+                rows = raw.execute("select id, status, client, partner, subject from "
+                                   "referrals where referrer = ? and status != 'closed' "
+                                   "order by created_at limit 50", [referrer]).fetchall()
+                ROW.render(rows=rows) + firm
+            return len(counts)
+
+        results = {"list": (server_ms(client, "/referrals", args.repeat),
+                            median_ms(baseline_list, args.repeat))}
+        for who, browser, referrer in (("", client, REFERRERS[0]), ("admin ", admin, None)):
+            for period in ("all", "year", "quarter"):
+                results[f"ledger {who}{period}"] = (
+                    server_ms(browser, f"/ledger?period={period}", args.repeat),
+                    median_ms(lambda r=referrer: baseline_ledger(r), args.repeat))
         digests = build_report(app, NOW)
-        took = time.perf_counter() - started
-        print(f"digest  {len(digests)} referrers' weekly digests (each about "
+        results["digest (ms per digest)"] = (
+            median_ms(lambda: build_report(app, NOW), args.repeat) / len(digests),
+            median_ms(baseline_digests, args.repeat) / len(digests))
+        for page, (ours, base) in results.items():
+            print(f"{page:<23} {ours:8.1f} ms   raw SQLite + Jinja2 {base:8.1f} ms   "
+                  f"ratio {ours / base:5.2f}x")
+        print(f"digest: {len(digests)} referrers' weekly digests (each of about "
               f"{args.referrals // len(REFERRERS)} referrals, "
-              f"{max(len(d.text) for d in digests.values()) / 1e6:.1f} MB of text at most): "
-              f"{took * 1000:.0f} ms in all")
+              f"{max(len(d.text) for d in digests.values()) / 1e3:.0f} kB of text at most)")
         print(json.dumps({k: {"ms": v[0], "baseline_ms": v[1]} for k, v in results.items()}))
         client.close()
+        admin.close()
         app.close()
 
 

@@ -192,3 +192,17 @@ def m015_values_and_profiles(db: Any) -> None:
     db.execute("alter table referrals add column value real")
     db.execute("create table partner_profiles (email text primary key, ideal text, "
                "avoid text, at text not null)")
+
+
+@migrations()
+def m016_ledger_sums(db: Any) -> None:
+    """The ledger sums in SQL: every column they read of a referral in one index (the
+    rows, with their intro texts, are many times its size), a partner's latest word found
+    by walking their events backwards, consent answers and needs by kind, and the admin's
+    period by creation."""
+    db.execute("create index if not exists idx_referrals_ledger on referrals (referrer, "
+               "created_at, partner, direction, status, outcome, contacted_at, closed_at, "
+               "rating, value)")
+    db.execute("create index if not exists idx_events_actor_at on events (actor, at)")
+    db.execute("create index if not exists idx_events_kind on events (kind)")
+    db.execute("create index if not exists idx_referrals_created_at on referrals (created_at)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from babel.dates import format_date
 
@@ -16,6 +15,10 @@ from mailflow.app.outgoing import queue_email
 from mailflow.app.readers import firm_reader
 from mailflow.app.wiring import App
 from mailflow.core.stale import is_stale
+
+# open referrals a digest lists by name: a person reads fifty, not thirty thousand; the
+# digest says how many there are in all
+DIGEST_LISTS = 50
 
 
 @dataclass(frozen=True)
@@ -33,27 +36,28 @@ def build_report(app: App, now: datetime, since: datetime | None = None) -> dict
     since = since or now - timedelta(days=app.config.workflow.digest_every_days)
     rows = partner_rows(app, now)
     flagged = [r for r in rows if r["flags"]]
-    # read once for every referrer: their waiting referrals and the needs said since
-    waiting_of: dict[str, list[Any]] = {}
-    for referral in store.waiting_given():
-        waiting_of.setdefault(referral.referrer, []).append(referral)
+    # read once for every referrer: how many referrals wait, and the needs said since
+    waiting = store.waiting_counts()
     needs_of: dict[str, list[dict[str, str]]] = {}
     for referrer, rid, event in store.needs_since(since):
         needs_of.setdefault(referrer, []).append(
             {"tag": f"R-{rid}", "actor": event.actor, "text": event.detail})
     digests = {}
     for referrer in store.referrers():
-        open_items = [{"tag": r.tag, "client": r.client, "partner": r.partner,
-                       "status": str(r.status), "days": (now - r.created_at).days,
-                       "stale": is_stale(r, now)}
-                      for r in waiting_of.get(referrer, [])]
+        listed = (store.most_waiting(referrer, now, DIGEST_LISTS)
+                  if waiting.get(referrer) else [])
+        open_items = sorted(({"tag": r.tag, "client": r.client, "partner": r.partner,
+                              "status": str(r.status), "days": (now - r.created_at).days,
+                              "stale": is_stale(r, now)} for r in listed),
+                            key=lambda item: not item["stale"])  # stale ones first
         needs = needs_of.get(referrer, [])
         catch_up = [r for r in rows if "catch-up" in r["flags"]]
         profiles = [r for r in rows if (r["ideal"] or r["not"]) and r["profile_at"]
                     and datetime.fromisoformat(r["profile_at"]) >= since]  # new this week
         if not open_items and not needs and not catch_up and not profiles:
             continue  # flags alone, week after week, are not news
-        context = {"referrer": referrer, "open": open_items, "needs": needs,
+        context = {"referrer": referrer, "open": open_items,
+                   "open_count": waiting.get(referrer, 0), "needs": needs,
                    "ledger": rows, "flagged": flagged, "catch_up": catch_up,
                    "profiles": profiles,
                    "max_count": max([r["given"] for r in rows]

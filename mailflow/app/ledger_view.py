@@ -18,40 +18,49 @@ from mailflow.core.ledger import (
     PartnerLedger,
     ReferralSummary,
     compute_ledger,
+    ledger_from_tallies,
 )
 
 
 def ledger(app: App, now: datetime, referrer: str | None = None,
-           referrals: list[ReferralSummary] | None = None) -> list[PartnerLedger]:
+           referrals: list[ReferralSummary] | None = None,
+           since: datetime | None = None) -> list[PartnerLedger]:
     """The partner ledger over every referral, or over `referrer`'s own (`referrals`:
-    those, when the caller has read them already)."""
-    return ledger_of(app.store, app.config, now, referrer, referrals)
+    those, when the caller has read them already; `since`: created since then)."""
+    return ledger_of(app.store, app.config, now, referrer, referrals, since)
 
 
 def ledger_of(store: Store, config: Config, now: datetime, referrer: str | None = None,
-              referrals: list[ReferralSummary] | None = None) -> list[PartnerLedger]:
-    """`ledger`, from the store and the config alone."""
+              referrals: list[ReferralSummary] | None = None,
+              since: datetime | None = None) -> list[PartnerLedger]:
+    """`ledger`, from the store and the config alone: summed by the store over the referrals
+    created since `since` (all when None), or computed over `referrals` when given."""
     directory = records(store)
     partners = [(r.emails[0] if r.emails else str(r.id), r.name, r.emails, r.niche)
                 for r in directory]
-    events = store.last_said(referrer)
-    if referrals is None:
-        referrals = store.referral_summaries(referrer)
-    ratings = {r.id: r.rating for r in referrals if r.rating is not None}
     workflow = config.workflow
+    thresholds = LedgerThresholds(slow_contact_hours=workflow.slow_contact_hours,
+                                  catch_up_after_days=workflow.catch_up_after_days)
     own = {(r.emails[0] if r.emails else str(r.id)): r.catch_up_days
            for r in directory if r.catch_up_days}
     answers = {i: (consent_of(CONSENT, detail), at)
                for i, (detail, at) in store.consent_answers(referrer).items()}
-    return compute_ledger(partners, referrals, events, ratings, now, LedgerThresholds(
-        slow_contact_hours=workflow.slow_contact_hours,
-        catch_up_after_days=workflow.catch_up_after_days), own,
-        consented={i: at for i, (said, at) in answers.items() if said == "yes"},
-        declined=frozenset(i for i, (said, _) in answers.items() if said == "no"))
+    consented = {i: at for i, (said, at) in answers.items() if said == "yes"}
+    declined = frozenset(i for i, (said, _) in answers.items() if said == "no")
+    if referrals is None:
+        tallies = store.ledger_tallies(referrer, since, consented, sorted(declined),
+                                       {r.id: r.emails for r in directory})
+        return ledger_from_tallies(partners, {r.id: key for r, (key, *_) in
+                                              zip(directory, partners, strict=True)},
+                                   tallies, now, thresholds, own)
+    ratings = {r.id: r.rating for r in referrals if r.rating is not None}
+    return compute_ledger(partners, referrals, store.last_said(referrer), ratings, now,
+                          thresholds, own, consented=consented, declined=declined)
 
 
 def partner_rows(app: App, now: datetime, referrer: str | None = None,
-                 referrals: list[ReferralSummary] | None = None) -> list[dict[str, Any]]:
+                 referrals: list[ReferralSummary] | None = None,
+                 since: datetime | None = None) -> list[dict[str, Any]]:
     zone = app.config.timezone
     directory = {r.emails[0] if r.emails else str(r.id): r for r in records(app.store)}
     profiles = app.store.profiles_of([e for r in directory.values() for e in r.emails])
@@ -78,4 +87,4 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None,
         "average_rating": row.average_rating,
         "last_given": iso(row.last_given, zone), "last_received": iso(row.last_received, zone),
         "last_contact": iso(row.last_contact, zone), "flags": row.flags,
-    } for row in ledger(app, now, referrer, referrals)]
+    } for row in ledger(app, now, referrer, referrals, since)]

@@ -28,7 +28,7 @@ def digest_sample() -> dict[str, object]:
            "average_rating": 4.5, "flags": ["never-refers-back"], "value_text": "9000 / 0"}
     return {"referrer": "alice@firm.example", "date": "23 Nov 2026",
             "open": [{"tag": "R-42", "client": "jane@gmail.com", "partner": "bob@law.example",
-                      "status": "open", "days": 16, "stale": True}],
+                      "status": "open", "days": 16, "stale": True}], "open_count": 1,
             "needs": [{"tag": "R-41", "actor": "bob@law.example", "text": "estate lawyer"}],
             "ledger": [row], "flagged": [row], "catch_up": [row], "max_count": 4,
             "profiles": [{"email": "bob@law.example", "name": "Bob Smith",

@@ -175,3 +175,57 @@ def _flags(ledger: PartnerLedger, now: datetime, thresholds: LedgerThresholds) -
             last is None or now - last > timedelta(days=thresholds.catch_up_after_days)):
         flags.append("catch-up")
     return flags
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerTally:
+    """One partner's counted referrals, summed by the store: a directory partner's id, or
+    else the address of a partner not in the directory. `contact_seconds` and
+    `close_seconds` hold only the middle one or two of the sorted values: all a median needs."""
+
+    partner_id: int | None
+    address: str | None
+    given: int
+    received: int
+    open: int
+    won: int
+    lost: int
+    done: int
+    value_given: float
+    value_received: float
+    last_given: datetime | None
+    last_received: datetime | None
+    last_contact: datetime | None  # of the referrals' creation and the partner's own words
+    contact_seconds: tuple[int, ...]
+    close_seconds: tuple[int, ...]
+    ratings: tuple[int, ...]  # in referral order
+
+
+def ledger_from_tallies(partners: Sequence[tuple[str, str, tuple[str, ...], str]],
+                        ids: Mapping[int, str], tallies: Iterable[PartnerTally],
+                        now: datetime, thresholds: LedgerThresholds = LedgerThresholds(),
+                        catch_up_days: Mapping[str, int] | None = None) -> list[PartnerLedger]:
+    """`compute_ledger`'s rows from the store's tallies (`ids`: a directory partner's key by
+    its id). Medians are kept exact: the tallies carry the middle values."""
+    ledgers = {key: PartnerLedger(key, name, emails, niche)
+               for key, name, emails, niche in partners}
+    for tally in tallies:
+        if tally.partner_id is not None and tally.partner_id in ids:
+            ledger = ledgers[ids[tally.partner_id]]
+        else:
+            address = tally.address or ""
+            ledger = ledgers.setdefault(address, PartnerLedger(address, "", (address,)))
+        ledger.given, ledger.received, ledger.open = tally.given, tally.received, tally.open
+        ledger.won, ledger.lost, ledger.done = tally.won, tally.lost, tally.done
+        ledger.value_given, ledger.value_received = tally.value_given, tally.value_received
+        ledger.last_given, ledger.last_received = tally.last_given, tally.last_received
+        ledger.last_contact = tally.last_contact
+        ledger.hours_to_contact = [max(s / 3600, 0.0) for s in tally.contact_seconds]
+        ledger.days_to_close = [s / 86400 for s in tally.close_seconds]
+        ledger.ratings = list(tally.ratings)
+    own = catch_up_days or {}
+    for ledger in ledgers.values():
+        theirs = (replace(thresholds, catch_up_after_days=own[ledger.key])
+                  if ledger.key in own else thresholds)
+        ledger.flags = _flags(ledger, now, theirs)
+    return sorted(ledgers.values(), key=lambda x: (-x.given, x.key))

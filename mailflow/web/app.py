@@ -55,7 +55,7 @@ from mailflow.web.auth import (
     mailbox_of,
     use_link,
 )
-from mailflow.web.ledger_view import PERIODS, in_period, ledger_charts, period_start
+from mailflow.web.ledger_view import PERIODS, ledger_charts, period_start, referrals_per_month
 from mailflow.web.outbox_view import outbox_subject
 from mailflow.web.sessions import LIFETIME, Flash, Sessions
 
@@ -435,11 +435,10 @@ class Site:
         period = period if period in PERIODS else "all"
         zone = self.app.config.timezone
         start = period_start(period, self.now(), zone)
-        # read once for every chart
-        referrals = in_period(self.app.store.referral_summaries(mine), start)
-        rows = [r for r in partner_rows(self.app, self.now(), mine, referrals)
+        rows = [r for r in partner_rows(self.app, self.now(), mine, since=start)
                 if r["given"] or r["received"]]
-        charts: dict[str, Any] = ledger_charts(rows, referrals, zone)
+        charts: dict[str, Any] = ledger_charts(rows, referrals_per_month(
+            self.app.store, mine, start, zone))
         return self._page(request, "ledger", "Ledger", rows=rows, period=period,
                           periods=PERIODS, since=self._local(start)[:15], **charts)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from mailflow.adapters.store import Store
 from mailflow.core.charts import BLUE, GREEN, GREY, Chart, Series, bar_chart
 from mailflow.core.ledger import ReferralSummary
 
@@ -29,8 +30,31 @@ def in_period(referrals: list[ReferralSummary], start: datetime | None
     return [r for r in referrals if start is None or r.created_at >= start]
 
 
-def ledger_charts(rows: Sequence[dict[str, Any]], referrals: Sequence[ReferralSummary],
-                  zone: ZoneInfo) -> dict[str, Chart]:
+def month_spans(first: datetime, last: datetime, zone: ZoneInfo
+                ) -> list[tuple[str, datetime, datetime]]:
+    """Each month of the firm's time zone from `first`'s to `last`'s: its name, its first
+    moment and the next month's."""
+    local = first.astimezone(zone).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    spans = []
+    while local <= last:
+        following = local.replace(year=local.year + local.month // 12,
+                                  month=local.month % 12 + 1)
+        spans.append((local.strftime("%b %Y"), local, following))
+        local = following
+    return spans
+
+
+def months_of(referrals: Sequence[ReferralSummary], zone: ZoneInfo) -> list[tuple[str, int]]:
+    """Referrals per month of the firm's time zone, months without any left out."""
+    counts: dict[str, int] = {}
+    for referral in sorted(referrals, key=lambda r: r.created_at):
+        month = referral.created_at.astimezone(zone).strftime("%b %Y")
+        counts[month] = counts.get(month, 0) + 1
+    return list(counts.items())
+
+
+def ledger_charts(rows: Sequence[dict[str, Any]], months: Sequence[tuple[str, int]]
+                  ) -> dict[str, Chart]:
     """Given and received, hours to first contact, rating, outcomes, and per month."""
     names = [r["name"] or r["email"] for r in rows]
     given = bar_chart([(n, [r["given"], r["received"]]) for n, r in zip(names, rows, strict=True)],
@@ -47,11 +71,17 @@ def ledger_charts(rows: Sequence[dict[str, Any]], referrals: Sequence[ReferralSu
     closed = {k: sum(r[k] for r in rows) for k in ("won", "lost", "done")}
     outcomes = bar_chart([(k, [n]) for k, n in closed.items()] if any(closed.values()) else [],
                          [Series("closed", "referrals", GREY)])
-    counts: dict[str, int] = {}
-    for referral in sorted(referrals, key=lambda r: r.created_at):
-        month = referral.created_at.astimezone(zone).strftime("%b %Y")
-        counts[month] = counts.get(month, 0) + 1
-    months = bar_chart([(m, [n]) for m, n in counts.items()],
-                       [Series("month", "referrals", BLUE)])
+    per_month = bar_chart([(m, [n]) for m, n in months], [Series("month", "referrals", BLUE)])
     return {"chart": given, "contact": contact, "ratings": ratings, "outcomes": outcomes,
-            "months": months}
+            "months": per_month}
+
+
+def referrals_per_month(store: Store, referrer: str | None, since: datetime | None,
+                        zone: ZoneInfo) -> list[tuple[str, int]]:
+    """`months_of` the period's referrals, counted by the store month by month."""
+    span = store.created_span(referrer, since)
+    if span is None:
+        return []
+    spans = month_spans(*span, zone)
+    counts = store.month_counts(referrer, since, [(start, end) for _, start, end in spans])
+    return [(name, n) for (name, _, _), n in zip(spans, counts, strict=True) if n]

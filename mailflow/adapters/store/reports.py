@@ -9,6 +9,8 @@ from mailflow.adapters.store.base import StoreBase, from_db, to_db
 from mailflow.adapters.store.rows import _referral
 from mailflow.core.model import Event, Referral
 
+_GIVEN = "coalesce(nullif(direction, ''), 'given') = 'given'"
+
 
 class ReportTables(StoreBase):
     """The digest's reads: who has referrals, what waits, what was asked for."""
@@ -18,11 +20,20 @@ class ReportTables(StoreBase):
         return [r[0] for r in self.db.execute(
             "select referrer from referrals group by referrer order by min(id)")]
 
-    def waiting_given(self) -> list[Referral]:
-        """The referrals we gave that are not closed, in order."""
+    def waiting_counts(self) -> dict[str, int]:
+        """How many referrals each referrer gave that are not closed."""
+        return dict(self.db.execute(
+            "select referrer, count(*) from referrals where status != 'closed' "
+            f"and {_GIVEN} group by referrer").fetchall())
+
+    def most_waiting(self, referrer: str, now: datetime, limit: int) -> list[Referral]:
+        """`limit` of `referrer`'s waiting referrals, the likeliest to need them first:
+        no contact yet and not snoozed, then the oldest (`is_stale` decides which are)."""
         return [_referral(r) for r in self.query(
-            "select * from referrals where status != 'closed' "
-            "and coalesce(nullif(direction, ''), 'given') = 'given' order by id")]
+            "select * from referrals where referrer = ? and status != 'closed' "
+            f"and {_GIVEN} order by (status in ('contacted', 'awaiting_consent') "
+            "or contacted_at is not null), coalesce(snoozed_until > ?, 0), created_at, id "
+            "limit ?", [referrer, to_db(now), limit])]
 
     def needs_since(self, since: datetime) -> list[tuple[str, int, Event]]:
         """Every "need" said at or after `since`: (referrer, referral id, event), in order."""
