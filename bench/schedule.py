@@ -1,6 +1,7 @@
 """Scheduling benchmark: one cycle's "find due + render + send" against a raw smtplib loop.
 
-    python3 bench/schedule.py [--referrals 100000] [--due 1000]
+    python3 bench/schedule.py [--referrals 100000] [--due 1000] [--rounds 5]
+                              [--profile /tmp/send.prof]
 
 Builds a store of N open referrals with their pending steps (1,000 of them due now,
 each to a different partner), starts a real aiosmtpd peer in a process of its own (as
@@ -12,15 +13,19 @@ then measures in one run:
   mailflow   Dispatcher.send_due(now): indexed due query, Jinja2 render, compose, SMTP
   find due   the indexed query alone (best of 5)
 
-and prints the ratio. Figures are printed, never asserted: these machines are noisy.
+and prints the ratio. With `--rounds N` it measures N times, each on a fresh copy of the
+store, and prints the median ratio. Figures are printed, never asserted: these machines
+are noisy.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import smtplib
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +52,11 @@ NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)  # a Tuesday, inside business hours
 
 
 def fill(store: Store, referrals: int, due: int) -> None:
+    with store.atomic():  # one transaction: row by row, each insert was a disk sync
+        _fill(store, referrals, due)
+
+
+def _fill(store: Store, referrals: int, due: int) -> None:
     created = to_db(NOW - timedelta(days=1))
     store.db.conn.executemany(
         "insert into referrals (id, status, direction, referrer, client, partner, subject, "
@@ -70,7 +80,6 @@ def fill(store: Store, referrals: int, due: int) -> None:
     store.db.conn.executemany(
         "insert into outbox (referral_id, step, recipient, due_at, status, attempts) "
         "values (?, ?, ?, ?, 'pending', 0)", rows)
-    store.db.conn.commit()
 
 
 class Capture:
@@ -127,10 +136,48 @@ def serve_peer() -> None:
     controller.stop()
 
 
+def copy_store(store: Store, path: Path) -> Store:
+    """A fresh copy of the filled store: each round sends from the same state."""
+    path.unlink(missing_ok=True)
+    target = sqlite3.connect(path)
+    store.db.conn.backup(target)
+    target.close()
+    return Store(path)
+
+
+def one_round(store: Store, config: Config, path: Path, host: str, port: int,
+              messages: list[tuple[str, list[str], bytes]],
+              profile: Path | None) -> tuple[float, float, float, int]:
+    """(baseline before, mailflow, baseline after, emails sent) on a fresh copy."""
+    copy = copy_store(store, path)
+    before = baseline(host, port, messages)
+    mailer = SmtpMailer(host, port, "none", None, None)
+    dispatcher = Dispatcher(copy, config, calendar_of(config), Renderer(), mailer, "secret")
+    profiler = cProfile.Profile() if profile is not None else None
+    started = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
+    report = dispatcher.send_due(NOW)
+    if profiler is not None:
+        profiler.disable()
+    ours = time.perf_counter() - started
+    # the baseline again, after: on a shared machine one run of it varies by 1.5x
+    after = baseline(host, port, messages)
+    copy.close()
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(profile)
+    return before, ours, after, len(report.sent)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--referrals", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure this many times, each on a fresh copy of the store, "
+                        "and report the median ratio")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="cProfile the main thread of the last round's send into FILE")
     parser.add_argument("--peer-in-process", action="store_true")
     parser.add_argument("--serve-peer", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -152,6 +199,7 @@ def main() -> None:
             found = store.due(NOW)
             finds.append(time.perf_counter() - started)
         assert len(found) == args.due
+        print(f"find due (indexed query, best of 5): {min(finds) * 1000:.1f} ms")
         stop: Callable[[], object]
         if args.peer_in_process:
             controller, peer = start_peer(Behaviour())
@@ -162,30 +210,31 @@ def main() -> None:
             assert server.stdout is not None and server.stdin is not None
             host, port = "127.0.0.1", int(server.stdout.readline())
             stop = server.stdin.close
+        ratios = []
         try:
             messages = prerendered(store, config, Path(tmp) / "copy.db", host, port)
             assert len(messages) == args.due
-            before = baseline(host, port, messages)
-            mailer = SmtpMailer(host, port, "none", None, None)
-            dispatcher = Dispatcher(store, config, calendar_of(config), Renderer(), mailer,
-                                    "secret")
-            started = time.perf_counter()
-            report = dispatcher.send_due(NOW)
-            ours = time.perf_counter() - started
-            # the baseline again, after: on a shared machine one run of it varies by 1.5x
-            after = baseline(host, port, messages)
+            size = sum(len(raw) for _, _, raw in messages) / len(messages)
+            print(f"baseline: raw smtplib, the same {args.due} emails pre-rendered, "
+                  f"{size:.0f} bytes each on average, one connection; mailflow: find due + "
+                  "render + compose + send + record")
+            for number in range(1, args.rounds + 1):
+                last = number == args.rounds
+                before, ours, after, sent = one_round(
+                    store, config, Path(tmp) / "round.db", host, port, messages,
+                    args.profile if last else None)
+                base = (before + after) / 2
+                ratios.append(ours / base)
+                print(f"round {number}: baseline {base:.2f} s (mean of {before:.2f} s before "
+                      f"and {after:.2f} s after), mailflow {ours:.2f} s ({sent} sent): "
+                      f"ratio {ours / base:.2f}x", flush=True)
         finally:
             stop()
         store.close()
-    print(f"find due (indexed query, best of 5): {min(finds) * 1000:.1f} ms")
-    base = (before + after) / 2
-    size = sum(len(raw) for _, _, raw in messages) / len(messages)
-    print(f"baseline (raw smtplib, the same {args.due} emails pre-rendered, {size:.0f} bytes "
-          "each on average, one connection): "
-          f"{base:.2f} s (mean of {before:.2f} s before and {after:.2f} s after)")
-    print(f"mailflow (find due + render + compose + send + record): {ours:.2f} s, "
-          f"{len(report.sent)} sent")
-    print(f"ratio mailflow / baseline: {ours / base:.2f}x")
+    if args.rounds > 1:
+        print(f"ratios: {' '.join(f'{r:.2f}' for r in sorted(ratios))}")
+    print(f"ratio mailflow / baseline: {statistics.median(ratios):.2f}x"
+          + (f" (median of {args.rounds} rounds)" if args.rounds > 1 else ""))
 
 
 if __name__ == "__main__":
