@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date, format_timedelta
@@ -41,10 +42,20 @@ def _ago(delta_hours: float, locale: str) -> str:
 def say(language: str) -> dict[str, str]:
     """Each reply word as the emails quote it, in `language` ("say.contacted"); a rating as
     an example of one ("rating 4")."""
+    return dict(_said(language))
+
+
+@lru_cache(maxsize=32)  # the same few languages, for every email of a send
+def _said(language: str) -> dict[str, str]:
     words = shown_words(language)
     words["rating"] = words["rating"].replace("1-5", "4")
     words.setdefault("forget", FORGET.get(language, FORGET["en"]))
     return words
+
+
+@lru_cache(maxsize=1024)  # Babel's formatting, once per day and locale of a send
+def _medium_date(day: date, locale: str) -> str:
+    return format_date(day, "medium", locale=locale)
 
 
 # until the vocabulary has the word itself
@@ -67,8 +78,7 @@ def referral_context(facts: SendFacts, referral: Referral, recipient: str, track
     return {
         "tag": referral.tag,
         "subject": referral.subject or NO_SUBJECT.get(language, NO_SUBJECT["en"]),
-        "intro_date": format_date(referral.created_at.astimezone(timezone), "medium",
-                                  locale=locale),
+        "intro_date": _medium_date(referral.created_at.astimezone(timezone).date(), locale),
         "context": referral.context,
         "intro_text": without_hint(referral.context),
         "days_open": max(0, ((referral.closed_at or now) - referral.created_at).days),
