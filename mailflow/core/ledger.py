@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import median
@@ -122,12 +122,7 @@ def compute_ledger(partners: Sequence[tuple[str, str, tuple[str, ...], str]],
         ledger = ledgers.setdefault(key, PartnerLedger(key, "", (referral.partner,)))
         _count(ledger, referral, events.get(referral.id, ()), ratings.get(referral.id),
                (consented or {}).get(referral.id))
-    own = catch_up_days or {}
-    for ledger in ledgers.values():
-        theirs = (replace(thresholds, catch_up_after_days=own[ledger.key])
-                  if ledger.key in own else thresholds)
-        ledger.flags = _flags(ledger, now, theirs)
-    return sorted(ledgers.values(), key=lambda x: (-x.given, x.key))
+    return _flagged(ledgers.values(), now, thresholds, catch_up_days)
 
 
 def _count(ledger: PartnerLedger, referral: LedgerFacts, events: Sequence[Event],
@@ -161,6 +156,18 @@ def _count(ledger: PartnerLedger, referral: LedgerFacts, events: Sequence[Event]
         ledger.open += 1
     if rating is not None:
         ledger.ratings.append(rating)
+
+
+def _flagged(ledgers: Collection[PartnerLedger], now: datetime, thresholds: LedgerThresholds,
+             catch_up_days: Mapping[str, int] | None) -> list[PartnerLedger]:
+    """The rows flagged, each by its own catch-up threshold where it has one, most given
+    first."""
+    own = catch_up_days or {}
+    for ledger in ledgers:
+        theirs = (replace(thresholds, catch_up_after_days=own[ledger.key])
+                  if ledger.key in own else thresholds)
+        ledger.flags = _flags(ledger, now, theirs)
+    return sorted(ledgers, key=lambda x: (-x.given, x.key))
 
 
 def _flags(ledger: PartnerLedger, now: datetime, thresholds: LedgerThresholds) -> list[str]:
@@ -223,9 +230,4 @@ def ledger_from_tallies(partners: Sequence[tuple[str, str, tuple[str, ...], str]
         ledger.hours_to_contact = [max(s / 3600, 0.0) for s in tally.contact_seconds]
         ledger.days_to_close = [s / 86400 for s in tally.close_seconds]
         ledger.ratings = list(tally.ratings)
-    own = catch_up_days or {}
-    for ledger in ledgers.values():
-        theirs = (replace(thresholds, catch_up_after_days=own[ledger.key])
-                  if ledger.key in own else thresholds)
-        ledger.flags = _flags(ledger, now, theirs)
-    return sorted(ledgers.values(), key=lambda x: (-x.given, x.key))
+    return _flagged(ledgers.values(), now, thresholds, catch_up_days)
