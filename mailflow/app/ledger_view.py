@@ -23,11 +23,10 @@ from mailflow.core.ledger import (
 
 
 def ledger(app: App, now: datetime, referrer: str | None = None,
-           referrals: list[ReferralSummary] | None = None,
            since: datetime | None = None) -> list[PartnerLedger]:
-    """The partner ledger over every referral, or over `referrer`'s own (`referrals`:
-    those, when the caller has read them already; `since`: created since then)."""
-    return ledger_of(app.store, app.config, now, referrer, referrals, since)
+    """The partner ledger over every referral, or over `referrer`'s own (`since`: those
+    created since then)."""
+    return ledger_of(app.store, app.config, now, referrer, since=since)
 
 
 def ledger_of(store: Store, config: Config, now: datetime, referrer: str | None = None,
@@ -59,7 +58,6 @@ def ledger_of(store: Store, config: Config, now: datetime, referrer: str | None 
 
 
 def partner_rows(app: App, now: datetime, referrer: str | None = None,
-                 referrals: list[ReferralSummary] | None = None,
                  since: datetime | None = None) -> list[dict[str, Any]]:
     zone = app.config.timezone
     directory = {r.emails[0] if r.emails else str(r.id): r for r in records(app.store)}
@@ -87,4 +85,4 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None,
         "average_rating": row.average_rating,
         "last_given": iso(row.last_given, zone), "last_received": iso(row.last_received, zone),
         "last_contact": iso(row.last_contact, zone), "flags": row.flags,
-    } for row in ledger(app, now, referrer, referrals, since)]
+    } for row in ledger(app, now, referrer, since)]

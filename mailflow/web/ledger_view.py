@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from mailflow.adapters.store import Store
 from mailflow.core.charts import BLUE, GREEN, GREY, Chart, Series, bar_chart
-from mailflow.core.ledger import ReferralSummary
 
 PERIODS = {"quarter": "This quarter", "year": "This year", "all": "All time"}
 
@@ -25,11 +24,6 @@ def period_start(period: str, now: datetime, zone: ZoneInfo) -> datetime | None:
     return None
 
 
-def in_period(referrals: list[ReferralSummary], start: datetime | None
-              ) -> list[ReferralSummary]:
-    return [r for r in referrals if start is None or r.created_at >= start]
-
-
 def month_spans(first: datetime, last: datetime, zone: ZoneInfo
                 ) -> list[tuple[str, datetime, datetime]]:
     """Each month of the firm's time zone from `first`'s to `last`'s: its name, its first
@@ -42,15 +36,6 @@ def month_spans(first: datetime, last: datetime, zone: ZoneInfo
         spans.append((local.strftime("%b %Y"), local, following))
         local = following
     return spans
-
-
-def months_of(referrals: Sequence[ReferralSummary], zone: ZoneInfo) -> list[tuple[str, int]]:
-    """Referrals per month of the firm's time zone, months without any left out."""
-    counts: dict[str, int] = {}
-    for referral in sorted(referrals, key=lambda r: r.created_at):
-        month = referral.created_at.astimezone(zone).strftime("%b %Y")
-        counts[month] = counts.get(month, 0) + 1
-    return list(counts.items())
 
 
 def ledger_charts(rows: Sequence[dict[str, Any]], months: Sequence[tuple[str, int]]
@@ -78,7 +63,8 @@ def ledger_charts(rows: Sequence[dict[str, Any]], months: Sequence[tuple[str, in
 
 def referrals_per_month(store: Store, referrer: str | None, since: datetime | None,
                         zone: ZoneInfo) -> list[tuple[str, int]]:
-    """`months_of` the period's referrals, counted by the store month by month."""
+    """The period's referrals per month of the firm's time zone (months without any
+    left out), counted by the store month by month."""
     span = store.created_span(referrer, since)
     if span is None:
         return []

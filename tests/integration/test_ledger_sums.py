@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from mailflow.adapters.store import Store, to_db
 from mailflow.app.ledger_view import ledger_of
 from mailflow.config import Config, parse_config
+from mailflow.core.ledger import ReferralSummary
 from mailflow.core.model import Outcome, Status
-from mailflow.web.ledger_view import in_period, months_of, referrals_per_month
+from mailflow.web.ledger_view import referrals_per_month
 
 T0 = datetime(2025, 12, 31, 20, 30, tzinfo=UTC)
 NOW = T0 + timedelta(days=420)
@@ -36,6 +37,24 @@ COMPARED = ("key", "name", "emails", "niche", "given", "received", "open", "won"
             "done", "value_given", "value_received", "median_hours_to_contact",
             "median_days_to_close", "ratings", "average_rating", "last_given",
             "last_received", "last_contact", "flags")
+
+
+
+def in_period(referrals: list[ReferralSummary], start: datetime | None
+              ) -> list[ReferralSummary]:
+    """The specification's period: every referral read whole, kept from `start` on."""
+    return [r for r in referrals if start is None or r.created_at >= start]
+
+
+def months_of(referrals: list[ReferralSummary], zone: ZoneInfo) -> list[tuple[str, int]]:
+    """The specification's months chart: each referral read whole and counted in the
+    firm's month, months without any left out."""
+    counts: dict[str, int] = {}
+    for referral in sorted(referrals, key=lambda r: r.created_at):
+        month = referral.created_at.astimezone(zone).strftime("%b %Y")
+        counts[month] = counts.get(month, 0) + 1
+    return list(counts.items())
+
 
 moments = st.integers(0, 400 * 24 * 60).map(lambda m: T0 + timedelta(minutes=m))
 offsets = st.integers(-3 * 24 * 60, 90 * 24 * 60).map(lambda m: timedelta(minutes=m))
