@@ -55,7 +55,13 @@ from mailflow.web.auth import (
     mailbox_of,
     use_link,
 )
-from mailflow.web.ledger_view import PERIODS, ledger_charts, period_start, referrals_per_month
+from mailflow.web.ledger_view import (
+    PERIODS,
+    charted,
+    ledger_charts,
+    period_start,
+    referrals_per_month,
+)
 from mailflow.web.outbox_view import outbox_subject
 from mailflow.web.sessions import LIFETIME, Flash, Sessions
 
@@ -437,10 +443,12 @@ class Site:
         start = period_start(period, self.now(), zone)
         rows = [r for r in partner_rows(self.app, self.now(), mine, since=start)
                 if r["given"] or r["received"]]
-        charts: dict[str, Any] = ledger_charts(rows, referrals_per_month(
+        drawn = charted(rows)
+        charts: dict[str, Any] = ledger_charts(drawn, rows, referrals_per_month(
             self.app.store, mine, start, zone))
         return self._page(request, "ledger", "Ledger", rows=rows, period=period,
-                          periods=PERIODS, since=self._local(start)[:15], **charts)
+                          periods=PERIODS, charted=len(drawn),
+                          since=self._local(start)[:15], **charts)
 
     async def outbox(self, request: Request) -> Response:
         who = self._signed_in(request)

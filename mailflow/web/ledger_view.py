@@ -11,6 +11,9 @@ from mailflow.adapters.store import Store
 from mailflow.core.charts import BLUE, GREEN, GREY, Chart, Series, bar_chart
 
 PERIODS = {"quarter": "This quarter", "year": "This year", "all": "All time"}
+# the partners a per-partner chart draws: more bars than this no one reads on a phone (and
+# at 500 partners the page was 700 kB); the table under the charts lists every partner
+CHART_PARTNERS = 15
 
 
 def period_start(period: str, now: datetime, zone: ZoneInfo) -> datetime | None:
@@ -38,9 +41,17 @@ def month_spans(first: datetime, last: datetime, zone: ZoneInfo
     return spans
 
 
-def ledger_charts(rows: Sequence[dict[str, Any]], months: Sequence[tuple[str, int]]
-                  ) -> dict[str, Chart]:
-    """Given and received, hours to first contact, rating, outcomes, and per month."""
+def charted(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows the per-partner charts draw: the CHART_PARTNERS partners with the most
+    referrals given and received, in the table's order."""
+    most = sorted(range(len(rows)), key=lambda i: -(rows[i]["given"] + rows[i]["received"]))
+    return [rows[i] for i in sorted(most[:CHART_PARTNERS])]
+
+
+def ledger_charts(rows: Sequence[dict[str, Any]], everyone: Sequence[dict[str, Any]],
+                  months: Sequence[tuple[str, int]]) -> dict[str, Chart]:
+    """Given and received, hours to first contact and rating of `rows` (those `charted`
+    picks); the outcomes of `everyone`; and the referrals per month."""
     names = [r["name"] or r["email"] for r in rows]
     given = bar_chart([(n, [r["given"], r["received"]]) for n, r in zip(names, rows, strict=True)],
                       [Series("given", "given to the partner", BLUE),
@@ -53,7 +64,7 @@ def ledger_charts(rows: Sequence[dict[str, Any]], months: Sequence[tuple[str, in
                          for n, r in zip(names, rows, strict=True) if r["given"]],
                         [Series("rating", "mean rating", GREEN)], missing="no rating yet",
                         top=5)
-    closed = {k: sum(r[k] for r in rows) for k in ("won", "lost", "done")}
+    closed = {k: sum(r[k] for r in everyone) for k in ("won", "lost", "done")}
     outcomes = bar_chart([(k, [n]) for k, n in closed.items()] if any(closed.values()) else [],
                          [Series("closed", "referrals", GREY)])
     per_month = bar_chart([(m, [n]) for m, n in months], [Series("month", "referrals", BLUE)])

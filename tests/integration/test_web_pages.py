@@ -93,6 +93,26 @@ def test_the_ledger_period_counts_only_referrals_made_in_it(site) -> None:  # ty
     assert 'aria-current="page">All time' in everything and "Bob Smith" in everything
 
 
+def test_the_charts_draw_the_partners_with_most_referrals_the_table_all(  # type: ignore[no-untyped-def]
+        site, monkeypatch) -> None:
+    world, _, client = site
+    sign_in(world, client, "alice@firm.example")
+    whole = client.get("/ledger").text
+    assert 'id="charted"' not in whole  # two partners: both drawn, nothing to explain
+    monkeypatch.setattr("mailflow.web.ledger_view.CHART_PARTNERS", 1)
+    page = client.get("/ledger").text
+    for chart in ("given-received", "contact", "ratings"):
+        drawn = set(re.findall(r'data-partner="([^"]+)"', page.split(f'id="{chart}"')[1]
+                                                          .split("</svg>")[0]))
+        assert drawn == {"Bob Smith"}, chart  # two referrals given, Carol Jones one
+    outcomes = page.split('id="outcomes"')[1].split("</svg>")[0]
+    assert outcomes == whole.split('id="outcomes"')[1].split("</svg>")[0]  # every partner's
+    note = _text(page.split('id="charted"')[1].split("</p>")[0])
+    assert "draw the 1 partners with the most referrals" in note and "lists all 2" in note
+    table = page.split('id="ledger"')[1]
+    assert "Bob Smith" in table and "Carol Jones" in table
+
+
 def test_the_outbox_shows_a_subject_plain_words_and_local_times(site) -> None:  # type: ignore[no-untyped-def]
     world, _, client = site
     sign_in(world, client, "alice@firm.example")
