@@ -361,15 +361,18 @@ def within_budget(raw: bytes) -> bytes:
     return b"".join(kept)[:RAW_BUDGET]
 
 
+_BLANK_LINE = re.compile(rb"\n\n|\r\n\r\n")
+
+
 def parse_message(raw: bytes) -> InboundMessage:
     """Parse a whole message; raises MalformedMessage when there is nothing to work with."""
     raw = within_budget(raw)
-    if not raw.strip():
+    if not raw or raw.isspace():  # (strip() would copy the whole message to ask)
         raise MalformedMessage("empty message")
-    head_end = raw.find(b"\n\n")
-    crlf_end = raw.find(b"\r\n\r\n")
-    ends = [e for e in (head_end, crlf_end) if e >= 0]
-    raw_headers = raw[: min(ends)] if ends else raw
+    # the first blank line, of either kind: found where the headers end, whereas looking
+    # for each kind on its own read a whole CRLF message for the "\n\n" it never has
+    blank = _BLANK_LINE.search(raw)
+    raw_headers = raw[: blank.start()] if blank else raw
     try:
         # decoded once, as message_from_bytes decodes it before it parses the text
         text = raw.decode("ascii", "surrogateescape")

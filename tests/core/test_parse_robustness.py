@@ -132,3 +132,13 @@ def test_the_charset_shortcut_agrees_with_the_email_package(
 
 def test_the_charset_shortcut_reads_a_part_with_no_content_type() -> None:
     assert parse._charset(Message()) is None
+
+
+@given(st.lists(st.sampled_from([b"a", b":", b" ", b"\r", b"\n", b"\r\n", b"\n\n"]),
+                max_size=40).map(b"".join))
+@example(b"To: a\r\n\r\nbody\n\nmore")
+@example(b"To: a\n\nbody\r\n\r\nmore")
+def test_the_headers_end_at_the_first_blank_line_of_either_kind(raw: bytes) -> None:
+    ends = [e for e in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if e >= 0]
+    blank = parse._BLANK_LINE.search(raw)
+    assert (blank.start() if blank else None) == (min(ends) if ends else None)
