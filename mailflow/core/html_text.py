@@ -69,8 +69,11 @@ class _Lines:
             self.current.append(text.replace("\n", " "))
 
     def end_line(self) -> None:
-        line = _SPACES.sub(" ", "".join(self.current)).strip()
         prefix = "> " * min(self.quote_depth, 8)  # deeper quoting reads the same
+        if not self.current:  # most block ends close a block that has no text of its own
+            self.lines.append(prefix.rstrip())
+            return
+        line = _SPACES.sub(" ", "".join(self.current)).strip()
         self.lines.append(prefix + line if line else prefix.rstrip())
         self.current = []
 
