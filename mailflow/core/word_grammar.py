@@ -158,7 +158,10 @@ class Grammar:
 def _keyword(words: list[str], keywords: list[tuple[str, ...]], rest: frozenset[str],
              extra: re.Pattern[str] | None = None) -> tuple[str, ...] | None:
     """The keyword that, with only `rest` words around it, makes up `words`."""
+    present = set(words)  # most keywords have no word in the clause: skipped at a glance
     for keyword in keywords:
+        if keyword[0] not in present:
+            continue
         size = len(keyword)
         for start in range(len(words) - size + 1):
             if tuple(words[start:start + size]) != keyword:
