@@ -211,14 +211,17 @@ def _bounce(message: InboundMessage, own: Collection[str]) -> RobotVerdict | Non
     structured = message.report is not None or (
         message.content_type == "multipart/report"
         and (report_type is None or report_type.group(1).lower() == "delivery-status"))
-    copy = _COPY_MARKER.search(message.text)
-    notice = message.text[:copy.start()] if copy else message.text
     null_return = "".join((message.header("return-path") or "").split()) == "<>"
     daemon = _DAEMON.match(sender) is not None
+    mailer_daemon = sender.lower().startswith("mailer-daemon@")
+    if not (structured or daemon or null_return or mailer_daemon):
+        return None  # most mail: its text need not be searched for a notice
+    copy = _COPY_MARKER.search(message.text)
+    notice = message.text[:copy.start()] if copy else message.text
     if not structured and not (
             (daemon and _BOUNCE_TEXT.search(message.subject + "\n" + notice))
             or (null_return and _SYSTEM_TEXT.search(message.subject + "\n" + notice))
-            or sender.lower().startswith("mailer-daemon@")):
+            or mailer_daemon):
         return None
     recipients = _dsn_recipients(message.report or "")
     if recipients:
