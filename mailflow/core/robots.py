@@ -214,7 +214,7 @@ def _bounce(message: InboundMessage, own: Collection[str]) -> RobotVerdict | Non
     null_return = "".join((message.header("return-path") or "").split()) == "<>"
     daemon = _DAEMON.match(sender) is not None
     mailer_daemon = sender.lower().startswith("mailer-daemon@")
-    if not (structured or daemon or null_return or mailer_daemon):
+    if not (structured or daemon or null_return):  # (a mailer-daemon is a daemon)
         return None  # most mail: its text need not be searched for a notice
     copy = _COPY_MARKER.search(message.text)
     notice = message.text[:copy.start()] if copy else message.text

@@ -178,6 +178,10 @@ def test_mailer_daemon_is_always_a_robot() -> None:
 
 
 def _dsn(action: str, status: str) -> RobotVerdict | None:
+    return detect_robot(parse_message(_dsn_raw(action, status)), OWN, TODAY)
+
+
+def _dsn_raw(action: str, status: str) -> bytes:
     raw = ("From: MAILER-DAEMON@mx.example\r\nTo: referrals@firm.example\r\n"
            "Subject: Delivery Status Notification\r\nMessage-ID: <d@mx.example>\r\n"
            "MIME-Version: 1.0\r\n"
@@ -186,7 +190,27 @@ def _dsn(action: str, status: str) -> RobotVerdict | None:
            "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
            f"Final-Recipient: rfc822; jane@x.example\r\nAction: {action}\r\n"
            f"Status: {status}\r\n\r\n--B--\r\n")
-    return detect_robot(parse_message(raw.encode()), OWN, TODAY)
+    return raw.encode()
+
+
+def test_each_sign_of_a_bounce_is_enough_on_its_own() -> None:
+    """A daemon with a return path, an empty return path from an unlisted sender, and a
+    report from an ordinary address: each found, though the other two signs are missing."""
+    daemon = _detect("From: postmaster@mx.example\nReturn-Path: <postmaster@mx.example>\n"
+                     "Subject: Undelivered Mail Returned to Sender",
+                     "Your message could not be delivered to <x@y.example>.")
+    system = _detect("From: Mail Delivery System <bounces@mx.example>\nReturn-Path: <>\n"
+                     "Subject: Returned mail",
+                     "This is the mail system at host mx.example.\n\n"
+                     "<x@y.example>: host said: 550 5.1.1 unknown")
+    report = detect_robot(parse_message(_dsn_raw("failed", "5.1.1").replace(
+        b"From: MAILER-DAEMON@mx.example", b"From: notices@mx.example\r\n"
+        b"Return-Path: <notices@mx.example>")), OWN, TODAY)
+    for verdict in (daemon, system, report):
+        assert verdict is not None and verdict.kind == "bounce"
+    assert daemon is not None and daemon.failed_recipients == ("x@y.example",)
+    assert system is not None and system.status == "5.1.1"
+    assert report is not None and report.permanent
 
 
 @pytest.mark.parametrize(("action", "status", "permanent"), [
