@@ -31,6 +31,31 @@ def test_migrations_are_idempotent_and_wal_is_on(tmp_path: Path) -> None:
     assert names == sorted(set(names)) and len(names) >= 3
 
 
+def test_no_index_is_a_prefix_of_another(tmp_path: Path) -> None:
+    """Every index is written by every insert into its table: one whose columns begin
+    another (not unique, not partial) serves no query the longer one does not."""
+    store = Store(tmp_path / "m.db")
+    try:
+        tables = [r[0] for r in store.db.execute(
+            "select name from sqlite_master where type = 'table'").fetchall()]
+        redundant = []
+        for table in tables:
+            indexes = {name: ([c[2] for c in store.db.execute(
+                f"pragma index_info([{name}])").fetchall()], bool(unique), bool(partial))
+                for _, name, unique, _, partial in store.db.execute(
+                    f"pragma index_list([{table}])").fetchall()}
+            for name, (columns, unique, partial) in indexes.items():
+                if unique or partial:
+                    continue
+                redundant += [f"{table}.{name} begins {other}" for other, (longer, _, part)
+                              in indexes.items() if other != name and not part
+                              and len(longer) > len(columns)
+                              and longer[:len(columns)] == columns]
+        assert not redundant, redundant
+    finally:
+        store.close()
+
+
 def test_referral_round_trip_and_due_query(tmp_path: Path) -> None:
     store = Store(tmp_path / "m.db")
     referral = store.add_referral(status=Status.OPEN, direction="given",
