@@ -286,7 +286,7 @@ def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Han
     if fetched.parts_omitted:  # logged here: the parsing process may have fetched it
         log.info("%s is large: read in part (its headers and text)", fetched.key)
     try:
-        with store.atomic():
+        with store.atomic(whole=True):  # the blocks inside take no savepoint of their own
             destination, recorded = _handle(fetched, mailbox, handler, folders, now, since,
                                             report, outcome, known)
         if known is not None and recorded is not None:

@@ -91,6 +91,44 @@ def test_atomic_rolls_back_everything(tmp_path: Path) -> None:
     assert store.seen_message("m1@x") is None
 
 
+def test_a_whole_block_is_undone_whole_and_takes_one_savepoint(tmp_path: Path) -> None:
+    from mailflow.adapters.store.base import PartlyFailed
+    store = Store(tmp_path / "m.db")
+    statements: list[str] = []
+    try:
+        with store.atomic():  # ingest's batch
+            store.db.conn.set_trace_callback(statements.append)
+            with store.atomic(whole=True):  # a message
+                store.record_message("m1@x", "INBOX", "1", "intro", "", None, T0)
+                with store.atomic(), store.atomic():  # its changes
+                    store.record_message("m2@x", "INBOX", "2", "intro", "", None, T0)
+            store.db.conn.set_trace_callback(None)
+            with pytest.raises(RuntimeError, match="raised"), store.atomic(whole=True):
+                store.record_message("m3@x", "INBOX", "3", "intro", "", None, T0)
+                with store.atomic():
+                    store.record_message("m4@x", "INBOX", "4", "intro", "", None, T0)
+                    raise RuntimeError("raised")
+            with pytest.raises(PartlyFailed), store.atomic(whole=True):
+                store.record_message("m5@x", "INBOX", "5", "intro", "", None, T0)
+                try:
+                    with store.atomic():  # its error caught: the first write is not kept
+                        store.record_message("m6@x", "INBOX", "6", "intro", "", None, T0)
+                        raise RuntimeError("caught")
+                except RuntimeError:
+                    pass
+            with store.atomic():  # an ordinary block again: a savepoint of its own
+                statements.append("after")
+                store.db.conn.set_trace_callback(statements.append)
+                store.record_message("m7@x", "INBOX", "7", "intro", "", None, T0)
+            store.db.conn.set_trace_callback(None)
+        assert [s.split()[0] for s in statements] == [
+            "SAVEPOINT", "insert", "insert", "RELEASE", "after", "insert", "RELEASE"]
+        assert [m for m in ("m1@x", "m2@x", "m3@x", "m4@x", "m5@x", "m6@x", "m7@x")
+                if store.seen_message(m)] == ["m1@x", "m2@x", "m7@x"]
+    finally:
+        store.close()
+
+
 def _drop(path: Path, name: str, body: bytes) -> None:
     (path / "new" / name).write_bytes(body)
 
