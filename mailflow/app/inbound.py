@@ -192,8 +192,12 @@ class Handler:
         ids: list[int] = []
         apply_effects(self.store, effects, now, created=ids)
         created = [e for e in effects if isinstance(e, CreateReferral)]
+        # history (old intros a first run found, not followed up): only counted at INFO
+        # (ingest's last line), each one at DEBUG; half the lines of a first run
+        level = logging.DEBUG if created[0].fields["history"] else logging.INFO
         for referral_id, new in zip(ids, created, strict=True):
-            log.info("R-%d created from %s: %s", referral_id, message.message_id, new.detail)
+            log.log(level, "R-%d created from %s: %s", referral_id, message.message_id,
+                    new.detail)
         named = [n.partner for n in intro.referrals if n.partner]
         profiles = self.store.profiles_of(named) if named and context else {}
         avoid = {e: p["avoid"] for e, p in profiles.items() if p.get("avoid")}

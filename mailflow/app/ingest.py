@@ -123,6 +123,8 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
         moves.close()
         if parsing is not pool:
             parsing.close()
+    if report.history:
+        log.info("%s earlier intros recorded as history: not followed up", report.history)
     if handler.history_before is not None:
         with store.atomic():
             store.delete_meta("history_before")
