@@ -199,8 +199,7 @@ class Handler:
             log.log(level, "R-%d created from %s: %s", referral_id, message.message_id,
                     new.detail)
         named = [n.partner for n in intro.referrals if n.partner]
-        profiles = self.store.profiles_of(named) if named and context else {}
-        avoid = {e: p["avoid"] for e, p in profiles.items() if p.get("avoid")}
+        avoid = self.store.avoid_of(named) if named and context else {}
         if avoid:
             apply_effects(self.store, on_unwanted(
                 list(self.store.referrals_by_id(ids).values()), avoid, context), now)

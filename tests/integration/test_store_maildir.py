@@ -129,6 +129,38 @@ def test_a_whole_block_is_undone_whole_and_takes_one_savepoint(tmp_path: Path) -
         store.close()
 
 
+def test_a_partners_not_is_remembered_until_someone_else_writes(tmp_path: Path) -> None:
+    store, other = Store(tmp_path / "m.db"), Store(tmp_path / "m.db")
+    statements: list[str] = []
+    try:
+        with store.atomic():
+            store.save_profile("bob@law.example", "tax", "litigation", T0)
+            assert store.avoid_of(["bob@law.example", "amy@x.example"]) == {
+                "bob@law.example": "litigation"}
+            store.db.conn.set_trace_callback(statements.append)
+            assert store.avoid_of(["amy@x.example", "bob@law.example"]) == {
+                "bob@law.example": "litigation"}
+            store.db.conn.set_trace_callback(None)
+        assert statements == []  # remembered, in the same transaction
+        with store.atomic():
+            store.db.conn.set_trace_callback(statements.append)
+            assert store.avoid_of(["bob@law.example"]) == {"bob@law.example": "litigation"}
+            store.db.conn.set_trace_callback(None)
+        assert [s.split()[0] for s in statements] == ["PRAGMA"]  # nobody else wrote
+        with other.atomic():  # the web view, say
+            other.save_profile("amy@x.example", "", "payroll", T0)
+        with store.atomic():
+            assert store.avoid_of(["amy@x.example"]) == {"amy@x.example": "payroll"}
+        with pytest.raises(RuntimeError), store.atomic():
+            store.save_profile("amy@x.example", "", "audits", T0)
+            assert store.avoid_of(["amy@x.example"]) == {"amy@x.example": "audits"}
+            raise RuntimeError("rolled back")
+        assert store.avoid_of(["amy@x.example"]) == {"amy@x.example": "payroll"}
+    finally:
+        store.close()
+        other.close()
+
+
 def _drop(path: Path, name: str, body: bytes) -> None:
     (path / "new" / name).write_bytes(body)
 

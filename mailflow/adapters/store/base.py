@@ -90,6 +90,12 @@ class StoreBase:
         # digest clock already started); forgotten on every rollback, when it may be undone
         self._names_written: dict[str, str] = {}
         self._clocks_started: set[str] = set()
+        # each partner's `not:` (None: none said), as read or written here; good while no
+        # other connection has written (`_others_wrote`)
+        self._avoid_said: dict[str, str | None] = {}
+        self._transactions = 0  # begun on this connection
+        self._checked_in = -1  # the transaction in which data_version was last read
+        self._data_version: int | None = None
         self.rollbacks = 0  # counted, so that a caller's memory of what it wrote can tell
         self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if str(path) != ":memory:":
@@ -149,7 +155,20 @@ class StoreBase:
     def _forget_written(self) -> None:
         self._names_written.clear()
         self._clocks_started.clear()
+        self._avoid_said.clear()
         self.rollbacks += 1
+
+    def _others_wrote(self) -> bool:
+        """Whether another connection committed since this was last asked. Asked once
+        per transaction (inside one, with the write lock held, no other can write)."""
+        in_transaction = self.db.conn.in_transaction
+        if in_transaction and self._checked_in == self._transactions:
+            return False
+        self._checked_in = self._transactions if in_transaction else -1
+        version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
+        changed = version != self._data_version
+        self._data_version = version
+        return changed
 
     def close(self) -> None:
         self.db.close()
@@ -219,6 +238,7 @@ class _Atomic:
             conn.execute(f"SAVEPOINT {self._savepoint}")
         else:
             conn.execute("BEGIN IMMEDIATE")
+            store._transactions += 1
         if self._whole:
             store._whole_open, store._whole_failed = True, False
 
