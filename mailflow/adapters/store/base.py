@@ -152,6 +152,11 @@ class StoreBase:
         """
         return _Atomic(self, whole)
 
+    @property
+    def transaction_number(self) -> int:
+        """Which of this connection's transactions is open (or was the last)."""
+        return self._transactions
+
     def _forget_written(self) -> None:
         self._names_written.clear()
         self._clocks_started.clear()
