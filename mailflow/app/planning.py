@@ -243,7 +243,7 @@ class HistorySummaries:
         transaction they belong to, before its commit."""
         kept, self._kept = self._kept, []
         if (not kept or self._kept_in != self.store.transaction_number
-                or not self.store.db.conn.in_transaction):
+                or not self.store.in_transaction):
             return  # its transaction ended without a flush: undone
         merged: dict[str, tuple[list[int], datetime, datetime]] = {}
         for referrer, ids, intro_at, now in kept:

@@ -153,6 +153,10 @@ class StoreBase:
         return _Atomic(self, whole)
 
     @property
+    def in_transaction(self) -> bool:
+        return self.db.conn.in_transaction
+
+    @property
     def transaction_number(self) -> int:
         """Which of this connection's transactions is open (or was the last)."""
         return self._transactions
