@@ -206,3 +206,12 @@ def m016_ledger_sums(db: Any) -> None:
     db.execute("create index if not exists idx_events_actor_at on events (actor, at)")
     db.execute("create index if not exists idx_events_kind on events (kind)")
     db.execute("create index if not exists idx_referrals_created_at on referrals (created_at)")
+
+
+@migrations()
+def m017_redundant_referral_indexes(db: Any) -> None:
+    """Two indexes on referrals that idx_referrals_ledger (referrer, created_at, …) serves
+    whole, being a prefix of it: (referrer) and (referrer, created_at). Each was one more
+    b-tree written by every intro (bench/handle.py)."""
+    db.execute("drop index if exists idx_referrals_referrer")
+    db.execute("drop index if exists idx_referrals_created")

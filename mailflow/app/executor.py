@@ -60,13 +60,13 @@ def apply_effects(store: Store, effects: Sequence[Effect], now: datetime,
 
 
 def _create(effect: CreateReferral, store: Store, now: datetime) -> int:
-    referral = store.add_referral(**effect.fields)
-    store.add_event(referral.id, now, "intake", effect.actor, effect.detail)
+    referral_id = store.insert_referral(**effect.fields)
+    store.add_event(referral_id, now, "intake", effect.actor, effect.detail)
     for kind, detail in effect.events:
-        store.add_event(referral.id, now, kind, effect.actor, detail)
+        store.add_event(referral_id, now, kind, effect.actor, detail)
     if effect.plan:
-        store.mark_for_planning([referral.id])
-    return referral.id
+        store.mark_for_planning([referral_id])
+    return referral_id
 
 
 def queue_notice(store: Store, notice: Notify, now: datetime) -> bool:

@@ -61,6 +61,26 @@ class Handler:
     config: Config | None = None  # the directory's settings, for a need's suggestions
     _directory: PartnerDirectory | None = None
     _summaries: HistorySummaries | None = None
+    _defer_summaries: bool = False
+
+    def defer_summaries(self, on: bool) -> None:
+        """For ingest's batches: the first run's history summaries are written once per
+        batch (see HistorySummaries), ingest telling of each message's end and of each
+        batch's commit."""
+        self._defer_summaries = on
+        if self._summaries is not None:
+            self._summaries.discard()  # ingest flushes each batch: what is left was undone
+            self._summaries.deferred = on
+
+    def message_ended(self, kept: bool) -> None:
+        """Ingest's message was recorded (`kept`), or undone (quarantined)."""
+        if self._summaries is not None:
+            self._summaries.message_ended(kept)
+
+    def before_commit(self) -> None:
+        """Ingest's batch is about to commit: what waited for it is written."""
+        if self._summaries is not None:
+            self._summaries.flush()
 
     def read(self, message: InboundMessage, now: datetime) -> Reading:
         """The store-free half of `handle`, which a parsing process may have done already."""
@@ -192,11 +212,14 @@ class Handler:
         ids: list[int] = []
         apply_effects(self.store, effects, now, created=ids)
         created = [e for e in effects if isinstance(e, CreateReferral)]
+        # history (old intros a first run found, not followed up): only counted at INFO
+        # (ingest's last line), each one at DEBUG; half the lines of a first run
+        level = logging.DEBUG if created[0].fields["history"] else logging.INFO
         for referral_id, new in zip(ids, created, strict=True):
-            log.info("R-%d created from %s: %s", referral_id, message.message_id, new.detail)
+            log.log(level, "R-%d created from %s: %s", referral_id, message.message_id,
+                    new.detail)
         named = [n.partner for n in intro.referrals if n.partner]
-        profiles = self.store.profiles_of(named) if named and context else {}
-        avoid = {e: p["avoid"] for e, p in profiles.items() if p.get("avoid")}
+        avoid = self.store.avoid_of(named) if named and context else {}
         if avoid:
             apply_effects(self.store, on_unwanted(
                 list(self.store.referrals_by_id(ids).values()), avoid, context), now)
@@ -206,7 +229,7 @@ class Handler:
                                       history=self._directory.history | partners)
         if created[0].fields["history"]:
             if self._summaries is None:
-                self._summaries = HistorySummaries(self.store)
+                self._summaries = HistorySummaries(self.store, self._defer_summaries)
             self._summaries.add(intro.referrer, ids, created[0].fields["created_at"], now)
             return Classification(Kind.INTRO, f"history: {len(ids)} referral(s)", ids[0])
         return Classification(Kind.INTRO, f"intro: {len(ids)} referral(s)", ids[0])

@@ -102,6 +102,7 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
     rules = ReadingRules(handler.trackers.addresses, now.date())
     stream = fetch_ahead(mailbox, batches, parsing, rules)
     moves = PendingMoves(mailbox, store, report, resumable, background=overlap)
+    handler.defer_summaries(True)  # written once per batch, before its commit
     try:
         while True:
             with report.timed("fetch"):  # waiting for the mailbox, or for the parser
@@ -120,9 +121,12 @@ def ingest(mailbox: MailboxSource, handler: Handler, folders: Folders, now: date
             meanwhile()
         moves.finish()
     finally:
+        handler.defer_summaries(False)
         moves.close()
         if parsing is not pool:
             parsing.close()
+    if report.history:
+        log.info("%s earlier intros recorded as history: not followed up", report.history)
     if handler.history_before is not None:
         with store.atomic():
             store.delete_meta("history_before")
@@ -266,6 +270,7 @@ def _handle_batch(batch: list[FetchedMessage], outcomes: list[Outcome],
             report.downloaded += len(fetched.raw)
             moves.add(fetched.key, handle_fetched(fetched, mailbox, handler, folders, now,
                                                   since, report, outcome, known))
+        handler.before_commit()
         committing = time.perf_counter()
     report.phases["commit"] += time.perf_counter() - committing  # the COMMIT itself
     moves.batch_done(batch[-1].cursor, fetched_all)
@@ -286,13 +291,15 @@ def handle_fetched(fetched: FetchedMessage, mailbox: MailboxSource, handler: Han
     if fetched.parts_omitted:  # logged here: the parsing process may have fetched it
         log.info("%s is large: read in part (its headers and text)", fetched.key)
     try:
-        with store.atomic():
+        with store.atomic(whole=True):  # the blocks inside take no savepoint of their own
             destination, recorded = _handle(fetched, mailbox, handler, folders, now, since,
                                             report, outcome, known)
+        handler.message_ended(kept=True)
         if known is not None and recorded is not None:
             known.since.add(recorded)
         return destination
     except Exception as exc:  # a bug on one message must not stop the queue
+        handler.message_ended(kept=False)
         reason = (f"malformed: {exc}" if isinstance(exc, MalformedMessage)
                   else f"error: {type(exc).__name__}: {exc}")
         if isinstance(exc, MalformedMessage):

@@ -199,15 +199,64 @@ class HistorySummaries:
     What each summary holds is kept between intros (read once per referrer instead of
     once per intro: most of a first run is history) and forgotten as soon as the store
     rolls anything back, since what it remembers may then be undone.
+
+    `deferred` (ingest's batches): an intro's addition is held until ingest says its
+    message was kept (`message_ended`), and the batch's are written just before its
+    commit (`flush`), once per referrer instead of once per intro (a first run:
+    1,602 of 3,000 realistic messages, 10-14 us each). Additions of a message that was
+    not kept, or of a transaction that ended without a flush, are never written.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, deferred: bool = False) -> None:
         self.store = store
+        self.deferred = deferred
         self._known: dict[str, tuple[int, dict[str, Any]]] = {}  # referrer: (row id, data)
         self._rollbacks = store.rollbacks
+        # (referrer, new ids, intro time, now): this message's, then its batch's
+        self._tentative: list[tuple[str, list[int], datetime, datetime]] = []
+        self._kept: list[tuple[str, list[int], datetime, datetime]] = []
+        self._kept_in = -1  # the transaction `_kept` belongs to
 
     def add(self, referrer: str, new_ids: list[int], intro_at: datetime,
             now: datetime) -> None:
+        if self.deferred:
+            self._tentative.append((referrer, list(new_ids), intro_at, now))
+        else:
+            self._write(referrer, new_ids, intro_at, now)
+
+    def message_ended(self, kept: bool) -> None:
+        """The message whose additions are tentative was kept (recorded), or undone."""
+        if kept and self._tentative:
+            if self._kept_in != self.store.transaction_number:
+                self._kept.clear()  # of a transaction that ended without a flush: undone
+                self._kept_in = self.store.transaction_number
+            self._kept.extend(self._tentative)
+        self._tentative.clear()
+
+    def discard(self) -> None:
+        """Forget what waits: its batch ended without a flush (its run failed)."""
+        self._tentative.clear()
+        self._kept.clear()
+
+    def flush(self) -> None:
+        """Write the kept additions, one row write per referrer; called inside the
+        transaction they belong to, before its commit."""
+        kept, self._kept = self._kept, []
+        if (not kept or self._kept_in != self.store.transaction_number
+                or not self.store.in_transaction):
+            return  # its transaction ended without a flush: undone
+        merged: dict[str, tuple[list[int], datetime, datetime]] = {}
+        for referrer, ids, intro_at, now in kept:
+            if referrer in merged:
+                all_ids, first, first_now = merged[referrer]
+                merged[referrer] = (all_ids + ids, min(first, intro_at), first_now)
+            else:
+                merged[referrer] = (ids, intro_at, now)
+        for referrer, (ids, first, now) in merged.items():
+            self._write(referrer, ids, first, now)
+
+    def _write(self, referrer: str, new_ids: list[int], intro_at: datetime,
+               now: datetime) -> None:
         if self.store.rollbacks != self._rollbacks:
             self._known.clear()
             self._rollbacks = self.store.rollbacks

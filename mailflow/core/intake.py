@@ -87,7 +87,31 @@ _HINT_WORD = re.compile("partner", re.IGNORECASE)
 def partner_hint(text: str) -> str | None:
     """The address named on a `partner: bob@x.example` line, if any: `_HINT.search(text)`,
     tried only at the start of a line that has the word (the search tried every
-    position of an intro's quoted history and signature)."""
+    position of an intro's quoted history and signature).
+
+    The word is found in the text lowered, not by a case-blind search (28 us for a
+    realistic intro, 12 this way, bench/handle.py): only the ASCII letters match
+    "partner" case-blind. Most texts lack it, which their UTF-8 bytes, ASCII-lowered,
+    show fastest (every other character encodes to bytes above 127)."""
+    if b"partner" not in text.encode("utf-8", "surrogatepass").lower():
+        return None
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character that lowers to two: positions differ
+        return _hint_searched(text)
+    position = 0  # always the start of a line
+    while (start := lowered.find("partner", position)) >= 0:
+        newline = text.rfind("\n", position, start)
+        match = _HINT.match(text, position if newline < 0 else newline + 1)
+        if match is not None:
+            return match.group(1).lower()
+        end = text.find("\n", start + len("partner"))
+        if end < 0:
+            return None
+        position = end + 1
+    return None
+
+
+def _hint_searched(text: str) -> str | None:
     position = 0  # always the start of a line
     while (word := _HINT_WORD.search(text, position)) is not None:
         newline = text.rfind("\n", position, word.start())

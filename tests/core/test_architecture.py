@@ -131,6 +131,13 @@ def _store_writes() -> set[str]:
         if any(w in text for w in ('"insert ', "'insert ", '"update ', "'update ", '"delete ',
                                    "'delete ", ".upsert(", "self._update(")):
             writes.add(method.name)
+    # and the methods that write through another (add_referral through _insert_referral)
+    calls = {m.name: {n.func.attr for n in ast.walk(m) if isinstance(n, ast.Call)
+                      and isinstance(n.func, ast.Attribute)
+                      and ast.unparse(n.func.value) == "self"} for m in methods}
+    while grown := {name for name, called in calls.items()
+                    if name not in writes and called & writes}:
+        writes |= grown
     return writes
 
 

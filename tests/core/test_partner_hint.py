@@ -10,7 +10,8 @@ from mailflow.core.intake import _HINT, partner_hint
 
 _PIECES = st.sampled_from(["partner", "Partner", "PARTNER", "partner:", "partner: ",
                            "partner = ", "bob@law.example", "<bob@law.example>", "\n", "\r\n",
-                           " ", "\t", "> ", "- ", "*", "x", "é", ".", ",", "@", "partnerx"])
+                           " ", "\t", "> ", "- ", "*", "x", "é", ".", ",", "@", "partnerx",
+                           "pArTnEr", "İ", "\udcff", "\uff30artner"])  # a fullwidth P: not a match
 
 
 def _searched(text: str) -> str | None:
@@ -23,5 +24,7 @@ def _searched(text: str) -> str | None:
 @example("Partner\nFirm LLP\n\npartner: bob@law.example\n")
 @example("partner partner: a@b.example\npartner: c@d.example")
 @example("x partner: a@b.example\n> partner: <c@d.example>.")
+@example("İİ\nPaRtNeR: a@b.example")  # lower() makes İ two characters
+@example("\udcff partner: a@b.example\n")  # a lone surrogate (bytes decoded with surrogateescape)
 def test_the_hint_is_what_a_search_of_every_position_finds(text: str) -> None:
     assert partner_hint(text) == _searched(text)

@@ -121,6 +121,45 @@ def test_a_history_summary_keeps_no_count_a_rollback_undid(tmp_path: Path) -> No
         store.close()
 
 
+def test_deferred_history_summaries_write_what_was_kept_once_per_batch(
+        tmp_path: Path) -> None:
+    """Ingest's way: additions wait for their message to be kept and are written just
+    before the batch commits, once per referrer; a message undone, or a batch that
+    ended without its flush, leaves no trace."""
+    store = Store(tmp_path / "m.db")
+    summaries = HistorySummaries(store, deferred=True)
+    alice, bob = "alice@firm.example", "bob@firm.example"
+    try:
+        with store.atomic():  # a batch that failed before its flush
+            summaries.add(alice, [9], NOW - timedelta(days=99), NOW)
+            summaries.message_ended(kept=True)
+            store.db.execute("select 1")
+        with store.atomic():
+            summaries.add(alice, [1], NOW - timedelta(days=40), NOW)
+            summaries.message_ended(kept=True)
+            summaries.add(alice, [2], NOW - timedelta(days=90), NOW)
+            summaries.message_ended(kept=False)  # quarantined after all
+            summaries.add(alice, [3, 4], NOW - timedelta(days=30), NOW)
+            summaries.add(bob, [5], NOW - timedelta(days=20), NOW)
+            summaries.message_ended(kept=True)
+            assert store.pending_notice(alice, "history") is None  # nothing written yet
+            summaries.flush()
+        with store.atomic():  # the next batch adds to the stored row
+            summaries.add(alice, [6], NOW - timedelta(days=50), NOW)
+            summaries.message_ended(kept=True)
+            summaries.flush()
+        pending = store.pending_notice(alice, "history")
+        assert pending is not None
+        data = json.loads(pending.payload)
+        assert (data["count"], data["tags"]) == (4, ["R-1", "R-3", "R-4", "R-6"])
+        assert data["first"] == (NOW - timedelta(days=50)).date().isoformat()
+        assert len(store.outbox_rows(1)) == 1  # one summary, not one per intro
+        bobs = store.pending_notice(bob, "history")
+        assert bobs is not None and json.loads(bobs.payload)["tags"] == ["R-5"]
+    finally:
+        store.close()
+
+
 def test_a_brief_cancelled_on_one_referral_is_planned_on_the_partners_next(
         tmp_path: Path) -> None:
     """The partner brief goes once per partner: a second referral plans none while the

@@ -31,6 +31,31 @@ def test_migrations_are_idempotent_and_wal_is_on(tmp_path: Path) -> None:
     assert names == sorted(set(names)) and len(names) >= 3
 
 
+def test_no_index_is_a_prefix_of_another(tmp_path: Path) -> None:
+    """Every index is written by every insert into its table: one whose columns begin
+    another (not unique, not partial) serves no query the longer one does not."""
+    store = Store(tmp_path / "m.db")
+    try:
+        tables = [r[0] for r in store.db.execute(
+            "select name from sqlite_master where type = 'table'").fetchall()]
+        redundant = []
+        for table in tables:
+            indexes = {name: ([c[2] for c in store.db.execute(
+                f"pragma index_info([{name}])").fetchall()], bool(unique), bool(partial))
+                for _, name, unique, _, partial in store.db.execute(
+                    f"pragma index_list([{table}])").fetchall()}
+            for name, (columns, unique, partial) in indexes.items():
+                if unique or partial:
+                    continue
+                redundant += [f"{table}.{name} begins {other}" for other, (longer, _, part)
+                              in indexes.items() if other != name and not part
+                              and len(longer) > len(columns)
+                              and longer[:len(columns)] == columns]
+        assert not redundant, redundant
+    finally:
+        store.close()
+
+
 def test_referral_round_trip_and_due_query(tmp_path: Path) -> None:
     store = Store(tmp_path / "m.db")
     referral = store.add_referral(status=Status.OPEN, direction="given",
@@ -64,6 +89,76 @@ def test_atomic_rolls_back_everything(tmp_path: Path) -> None:
     except RuntimeError:
         pass
     assert store.seen_message("m1@x") is None
+
+
+def test_a_whole_block_is_undone_whole_and_takes_one_savepoint(tmp_path: Path) -> None:
+    from mailflow.adapters.store.base import PartlyFailed
+    store = Store(tmp_path / "m.db")
+    statements: list[str] = []
+    try:
+        with store.atomic():  # ingest's batch
+            store.db.conn.set_trace_callback(statements.append)
+            with store.atomic(whole=True):  # a message
+                store.record_message("m1@x", "INBOX", "1", "intro", "", None, T0)
+                with store.atomic(), store.atomic():  # its changes
+                    store.record_message("m2@x", "INBOX", "2", "intro", "", None, T0)
+            store.db.conn.set_trace_callback(None)
+            with pytest.raises(RuntimeError, match="raised"), store.atomic(whole=True):
+                store.record_message("m3@x", "INBOX", "3", "intro", "", None, T0)
+                with store.atomic():
+                    store.record_message("m4@x", "INBOX", "4", "intro", "", None, T0)
+                    raise RuntimeError("raised")
+            with pytest.raises(PartlyFailed), store.atomic(whole=True):
+                store.record_message("m5@x", "INBOX", "5", "intro", "", None, T0)
+                try:
+                    with store.atomic():  # its error caught: the first write is not kept
+                        store.record_message("m6@x", "INBOX", "6", "intro", "", None, T0)
+                        raise RuntimeError("caught")
+                except RuntimeError:
+                    pass
+            with store.atomic():  # an ordinary block again: a savepoint of its own
+                statements.append("after")
+                store.db.conn.set_trace_callback(statements.append)
+                store.record_message("m7@x", "INBOX", "7", "intro", "", None, T0)
+            store.db.conn.set_trace_callback(None)
+        assert [s.split()[0] for s in statements] == [
+            "SAVEPOINT", "insert", "insert", "RELEASE", "after", "insert", "RELEASE"]
+        assert [m for m in ("m1@x", "m2@x", "m3@x", "m4@x", "m5@x", "m6@x", "m7@x")
+                if store.seen_message(m)] == ["m1@x", "m2@x", "m7@x"]
+    finally:
+        store.close()
+
+
+def test_a_partners_not_is_remembered_until_someone_else_writes(tmp_path: Path) -> None:
+    store, other = Store(tmp_path / "m.db"), Store(tmp_path / "m.db")
+    statements: list[str] = []
+    try:
+        with store.atomic():
+            store.save_profile("bob@law.example", "tax", "litigation", T0)
+            assert store.avoid_of(["bob@law.example", "amy@x.example"]) == {
+                "bob@law.example": "litigation"}
+            store.db.conn.set_trace_callback(statements.append)
+            assert store.avoid_of(["amy@x.example", "bob@law.example"]) == {
+                "bob@law.example": "litigation"}
+            store.db.conn.set_trace_callback(None)
+        assert statements == []  # remembered, in the same transaction
+        with store.atomic():
+            store.db.conn.set_trace_callback(statements.append)
+            assert store.avoid_of(["bob@law.example"]) == {"bob@law.example": "litigation"}
+            store.db.conn.set_trace_callback(None)
+        assert [s.split()[0] for s in statements] == ["PRAGMA"]  # nobody else wrote
+        with other.atomic():  # the web view, say
+            other.save_profile("amy@x.example", "", "payroll", T0)
+        with store.atomic():
+            assert store.avoid_of(["amy@x.example"]) == {"amy@x.example": "payroll"}
+        with pytest.raises(RuntimeError), store.atomic():
+            store.save_profile("amy@x.example", "", "audits", T0)
+            assert store.avoid_of(["amy@x.example"]) == {"amy@x.example": "audits"}
+            raise RuntimeError("rolled back")
+        assert store.avoid_of(["amy@x.example"]) == {"amy@x.example": "payroll"}
+    finally:
+        store.close()
+        other.close()
 
 
 def _drop(path: Path, name: str, body: bytes) -> None:

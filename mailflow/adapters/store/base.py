@@ -83,10 +83,19 @@ class StoreBase:
         # every write transaction is begun explicitly, IMMEDIATE (see `atomic`)
         self.db.conn.isolation_level = None
         self._depth = 0  # savepoints open inside the transaction
+        # a `whole` block is open: the blocks inside it take no savepoint (see `atomic`)
+        self._whole_open = False
+        self._whole_failed = False  # an error went through a block inside it
         # what this process wrote and so need not write again (a name already stored, a
         # digest clock already started); forgotten on every rollback, when it may be undone
         self._names_written: dict[str, str] = {}
         self._clocks_started: set[str] = set()
+        # each partner's `not:` (None: none said), as read or written here; good while no
+        # other connection has written (`_others_wrote`)
+        self._avoid_said: dict[str, str | None] = {}
+        self._transactions = 0  # begun on this connection
+        self._checked_in = -1  # the transaction in which data_version was last read
+        self._data_version: int | None = None
         self.rollbacks = 0  # counted, so that a caller's memory of what it wrote can tell
         self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if str(path) != ":memory:":
@@ -129,18 +138,46 @@ class StoreBase:
                                  [*fields.values(), value])
         return cursor.rowcount > 0
 
-    def atomic(self) -> _Atomic:
+    def atomic(self, whole: bool = False) -> _Atomic:
         """One transaction (a savepoint when nested) that takes the write lock up front.
 
         Under WAL a deferred transaction that reads and then writes cannot wait for the
         lock (SQLITE_BUSY whatever busy_timeout says); BEGIN IMMEDIATE waits instead.
+
+        `whole`: the block is undone whole or not at all (ingest's one message), so the
+        blocks inside it open no savepoint of their own (a SAVEPOINT and a RELEASE each,
+        two of the 12 statements a message took in bench/handle.py). An error raised
+        through one of them rolls the whole block back, even if it was caught inside it
+        (then the block raises `PartlyFailed` at its end): nothing half done is kept.
         """
-        return _Atomic(self)
+        return _Atomic(self, whole)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.db.conn.in_transaction
+
+    @property
+    def transaction_number(self) -> int:
+        """Which of this connection's transactions is open (or was the last)."""
+        return self._transactions
 
     def _forget_written(self) -> None:
         self._names_written.clear()
         self._clocks_started.clear()
+        self._avoid_said.clear()
         self.rollbacks += 1
+
+    def _others_wrote(self) -> bool:
+        """Whether another connection committed since this was last asked. Asked once
+        per transaction (inside one, with the write lock held, no other can write)."""
+        in_transaction = self.db.conn.in_transaction
+        if in_transaction and self._checked_in == self._transactions:
+            return False
+        self._checked_in = self._transactions if in_transaction else -1
+        version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
+        changed = version != self._data_version
+        self._data_version = version
+        return changed
 
     def close(self) -> None:
         self.db.close()
@@ -176,6 +213,10 @@ class StoreBase:
         return self.meta("installation") or "0"
 
 
+class PartlyFailed(RuntimeError):
+    """A block inside a `whole` one failed, and the error was caught before its end."""
+
+
 class _Atomic:
     """`StoreBase.atomic`'s block. A class, not a generator: a first run opens some 24,000
     of them (one per message, one per change inside it), and @contextmanager cost 4.5 us
@@ -186,14 +227,19 @@ class _Atomic:
     statements out of it (every statement re-prepared: 20-60 us instead of 2-7).
     """
 
-    __slots__ = ("_savepoint", "_store")
+    __slots__ = ("_inner", "_savepoint", "_store", "_whole")
 
-    def __init__(self, store: StoreBase) -> None:
+    def __init__(self, store: StoreBase, whole: bool = False) -> None:
         self._store = store
         self._savepoint: str | None = None
+        self._whole = whole
+        self._inner = False  # inside a whole block: no savepoint of its own
 
     def __enter__(self) -> None:
         store = self._store
+        if store._whole_open:
+            self._inner = True
+            return
         conn = store.db.conn
         if conn.in_transaction:
             store._depth += 1
@@ -201,15 +247,32 @@ class _Atomic:
             conn.execute(f"SAVEPOINT {self._savepoint}")
         else:
             conn.execute("BEGIN IMMEDIATE")
+            store._transactions += 1
+        if self._whole:
+            store._whole_open, store._whole_failed = True, False
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
+        store = self._store
+        if self._inner:
+            if kind is not None:
+                store._whole_failed = True
+            return
+        partly = False
+        if self._whole:
+            store._whole_open = False
+            partly = kind is None and store._whole_failed  # an error was caught half-way
+        self._end(kind is not None or partly)
+        if partly:
+            raise PartlyFailed("a block inside a whole one failed: all of it was undone")
+
+    def _end(self, undo: bool) -> None:
         store = self._store
         conn = store.db.conn
         name = self._savepoint
         if name is not None:
             try:
-                if kind is not None:
+                if undo:
                     store._forget_written()
                     if conn.in_transaction:  # an error may have ended the whole transaction
                         conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
@@ -219,7 +282,7 @@ class _Atomic:
             finally:
                 store._depth -= 1
             return
-        if kind is not None:
+        if undo:
             store._forget_written()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

@@ -51,6 +51,7 @@ class ContactTables(StoreBase):
 
     def save_profile(self, email: str, ideal: str, avoid: str, at: datetime) -> None:
         """What a partner said makes a good referral for them; the latest replaces older."""
+        self._avoid_said.pop(email, None)
         self.db.execute("insert into partner_profiles (email, ideal, avoid, at) values "
                         "(?, ?, ?, ?) on conflict(email) do update set ideal = excluded.ideal, "
                         "avoid = excluded.avoid, at = excluded.at",
@@ -64,6 +65,22 @@ class ContactTables(StoreBase):
                                   f"({_marks(chunk)})", chunk):
                 found[row["email"]] = {**row, "at": from_db(row["at"])}
         return found
+
+    def avoid_of(self, emails: Sequence[str]) -> dict[str, str]:
+        """What each of these partners said they do not want (`not:`), for those who said
+        it. Remembered: each intro asked for its partners' (0.65 statements a message in
+        bench/handle.py), mostly the same few hundred partners, mostly without one; read
+        again once another connection (the web view, a command) has written."""
+        said = self._avoid_said
+        if self._others_wrote() or len(said) > 100_000:  # (a bound on memory)
+            said.clear()
+        missing = [e for e in dict.fromkeys(emails) if e not in said]
+        if missing:
+            profiles = self.profiles_of(missing)
+            for email in missing:
+                profile = profiles.get(email)
+                said[email] = (profile.get("avoid") or None) if profile else None
+        return {e: avoid for e in emails if (avoid := said[e])}
 
     def contacts_of(self, emails: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The contacts known among `emails` (names, undeliverable marks)."""
@@ -137,6 +154,7 @@ class ContactTables(StoreBase):
             raise ValueError(f"{table} is not a table of people")
         update, delete = sql[table]
         self._names_written.clear()  # a name written before may be gone: write it again
+        self._avoid_said.clear()
         if fields is None:
             self.db.execute(delete, [rowid])
         elif fields:

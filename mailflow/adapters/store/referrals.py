@@ -23,6 +23,11 @@ from mailflow.core.correlate import base_subject
 from mailflow.core.ledger import ReferralSummary
 from mailflow.core.model import Event, Outcome, Referral, Status
 
+_IN_THREAD = ("select 0, id from referrals where intro_message_id = ? union all "
+              "select 1, referral_id from outbox where message_id = ? union all "
+              "select 2, referral_id from messages where message_id = ? "
+              "and referral_id is not null")
+
 
 class ReferralTables(StoreBase):
     """Referrals, their events and undo snapshots, planning marks and digest clocks."""
@@ -63,6 +68,17 @@ class ReferralTables(StoreBase):
 
     # referrals ------------------------------------------------------------
     def add_referral(self, **fields: Any) -> Referral:
+        row, referral_id = self._insert_referral(fields)
+        # the row as stored, made here: RETURNING * (which SQLite collects in a temporary
+        # table) and its conversion took three times the insert (6,555 intros: 0.39 s)
+        return _referral({**self._referral_defaults, **row, "id": referral_id})
+
+    def insert_referral(self, **fields: Any) -> int:
+        """`add_referral` for a caller that needs only the new id (ingest's intros): the
+        Referral made from the row took a quarter of the insert's time."""
+        return self._insert_referral(fields)[1]
+
+    def _insert_referral(self, fields: dict[str, Any]) -> tuple[dict[str, Any], int]:
         row = _db_values(fields)
         row["candidates"] = json.dumps(list(fields.get("candidates", ())))
         row["names"] = json.dumps(dict(fields.get("names", {})))
@@ -70,9 +86,8 @@ class ReferralTables(StoreBase):
         marks = ", ".join("?" * len(row))
         cursor = self.db.execute(f"insert into referrals ({columns}) values ({marks})",
                                  list(row.values()))
-        # the row as stored, made here: RETURNING * (which SQLite collects in a temporary
-        # table) and its conversion took three times the insert (6,555 intros: 0.39 s)
-        return _referral({**self._referral_defaults, **row, "id": cursor.lastrowid})
+        assert cursor.lastrowid is not None
+        return row, cursor.lastrowid
 
     def referral(self, referral_id: int) -> Referral:
         return _referral(self.referral_row(referral_id))
@@ -162,13 +177,12 @@ class ReferralTables(StoreBase):
         """Referrals whose intro, our mail or a recorded reply has one of these Message-IDs."""
         found: list[int] = []
         for mid in message_ids:
-            for sql in ("select id from referrals where intro_message_id = ?",
-                        "select referral_id from outbox where message_id = ?",
-                        "select referral_id from messages where message_id = ? "
-                        "and referral_id is not null"):
-                for (rid,) in self.db.execute(sql, [mid]).fetchall():
-                    if rid not in found:
-                        found.append(rid)
+            # one statement, not three (a reply took three here, bench/handle.py); the
+            # sort by part, stable, keeps the order the three queries had
+            rows = self.db.execute(_IN_THREAD, [mid, mid, mid]).fetchall()
+            for _, rid in sorted(rows, key=lambda row: int(row[0])):
+                if rid not in found:
+                    found.append(rid)
             if found:
                 return found
         return found
