@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import smtplib
@@ -114,7 +115,8 @@ class SmtpMailer:
                               f"could not compose: {type(exc).__name__}: {exc}")
         options = ["SMTPUTF8"] if utf8 and not all(
             a.isascii() for a in (sender, *recipients)) else []
-        return Envelope(data, sender, recipients, options)
+        return Envelope(data, sender, recipients, options, _path(sender),
+                        [_path(r) for r in recipients])
 
     def _send_one(self, client: smtplib.SMTP, email: OutgoingEmail,
                   composed: Envelope | SendResult,
@@ -122,8 +124,7 @@ class SmtpMailer:
         if isinstance(composed, SendResult):
             return composed
         try:
-            refused = _transaction(client, composed.sender, composed.recipients,
-                                   composed.data, composed.options, before_data)
+            refused = _transaction(client, composed, before_data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, message = next(iter(exc.recipients.values()))
             status = "failed" if code >= 500 else "retry"
@@ -202,33 +203,53 @@ class Envelope:
     sender: str
     recipients: list[str]
     options: list[str]
+    sender_path: str  # `<sender>` as smtplib's MAIL FROM writes it: worked out here, in
+    recipient_paths: list[str]  # the composer's thread, not on the way to the server
 
 
 class _ReportFailed(Exception):
     """Reporting a result failed: raised past the loop's "connection lost" handling."""
 
 
-def _transaction(client: smtplib.SMTP, sender: str, recipients: list[str], data: bytes,
-                 options: list[str], before_data: Callable[[], None]) -> dict[str, Any]:
+@functools.lru_cache(maxsize=64)  # the sender: the same address on every email
+def _path(address: str) -> str:
+    """`<address>`, as smtplib's mail() and rcpt() quote it (through email.utils'
+    parser, some 10 us an address)."""
+    return smtplib.quoteaddr(address)
+
+
+def _transaction(client: smtplib.SMTP, envelope: Envelope,
+                 before_data: Callable[[], None]) -> dict[str, Any]:
     """smtplib's sendmail, with `before_data` called once DATA is open and before the
-    content goes (the server takes nothing before the content's final dot)."""
+    content goes (the server takes nothing before the content's final dot). MAIL and
+    RCPT go as smtplib's mail() and rcpt() send them, with the paths quoted ahead."""
     client.ehlo_or_helo_if_needed()
-    esmtp = list(options)
+    data, sender = envelope.data, envelope.sender
+    esmtp = list(envelope.options)
     if client.does_esmtp and client.has_extn("size"):
         esmtp.append(f"size={len(data)}")
-    code, answer = client.mail(sender, esmtp)
+    if esmtp and client.does_esmtp:
+        if any(option.lower() == "smtputf8" for option in esmtp):
+            if not client.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
+            client.command_encoding = "utf-8"
+        client.putcmd("mail", f"FROM:{envelope.sender_path} {' '.join(esmtp)}")
+    else:
+        client.putcmd("mail", f"FROM:{envelope.sender_path}")
+    code, answer = client.getreply()
     if code != 250:
         _abandon(client, code)
         raise smtplib.SMTPSenderRefused(code, answer, sender)
     refused: dict[str, Any] = {}
-    for recipient in recipients:
-        code, answer = client.rcpt(recipient)
+    for recipient, path in zip(envelope.recipients, envelope.recipient_paths, strict=True):
+        client.putcmd("rcpt", f"TO:{path}")
+        code, answer = client.getreply()
         if code not in (250, 251):
             refused[recipient] = (code, answer)
             if code == 421:
                 _abandon(client, code)
                 raise smtplib.SMTPRecipientsRefused(refused)
-    if len(refused) == len(recipients):
+    if len(refused) == len(envelope.recipients):
         _abandon(client, 0)
         raise smtplib.SMTPRecipientsRefused(refused)
     client.putcmd("data")

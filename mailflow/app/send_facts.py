@@ -30,7 +30,7 @@ class SendFacts:
     notices_today: dict[str, int] = field(default_factory=dict)
     notes: dict[int, list[str]] = field(default_factory=dict)
     partners: dict[str, PartnerRecord | None] = field(default_factory=dict)
-    steps: dict[int, list[OutboxRow]] = field(default_factory=dict)
+    steps: dict[int, dict[str, StepState]] = field(default_factory=dict)
     written_before: set[str] = field(default_factory=set)  # recipients mailflow wrote to
 
     @classmethod
@@ -53,8 +53,11 @@ class SendFacts:
                    store.sent_to_each_since(recipients, day_start),
                    store.sent_to_each_since(recipients, day_start, kind="notice"),
                    store.notes_of(ids), partners,
-                   store.step_rows_of(sorted({r.referral_id for r in rows
-                                              if r.kind == "step" and r.referral_id})),
+                   {i: {step: StepState(status, due_at, sent_at)
+                        for step, status, due_at, sent_at in found}
+                    for i, found in store.step_states_of(sorted(
+                        {r.referral_id for r in rows
+                         if r.kind == "step" and r.referral_id})).items()},
                    set(store.sent_to_each_since(recipients, EVER)))
 
     def for_choice(self, rows: list[OutboxRow]) -> Facts:
@@ -69,8 +72,7 @@ class SendFacts:
                               if self.contact(r.recipient).get("undeliverable")),
             sent_counts=self.sent_counts, sent_today=self.sent_today,
             notices_today=self.notices_today,
-            steps={i: {s.step: StepState(s.status, s.due_at, s.sent_at) for s in found}
-                   for i, found in self.steps.items()})
+            steps=self.steps)
 
     def first_contact(self, email: str) -> bool:
         """No email from mailflow has reached this person before."""

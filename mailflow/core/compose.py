@@ -91,6 +91,9 @@ def fold(name: str, value: str, limit: int = 78) -> str:
     Values here are ASCII (non-ASCII parts are RFC 2047 encoded first), so a plain fold is
     enough; the email package's folding was most of the cost of composing (bench/schedule.py).
     """
+    if (len(name) + 2 + len(value) <= limit and value.isprintable() and "  " not in value
+            and value[:1] != " " and value[-1:] != " "):
+        return f"{name}: {value}"  # most headers: one line, already single-spaced
     words = " ".join(value.split()).split(" ")
     lines, line = [], f"{name}:"
     for word in words:

@@ -11,6 +11,7 @@ from mailflow.adapters.store.base import (
     _assignments,
     _chunks,
     _marks,
+    from_db,
     to_db,
 )
 from mailflow.adapters.store.rows import (
@@ -53,6 +54,26 @@ class OutboxTable(StoreBase):
             for row in self.query(f"select * from outbox where referral_id in ({_marks(chunk)}) "
                                   "and kind = 'step' order by id", chunk):
                 found[row["referral_id"]].append(_outbox(row))
+        return found
+
+    def step_states_of(self, referral_ids: Sequence[int]
+                       ) -> dict[int, list[tuple[str, str, datetime, datetime | None]]]:
+        """(step, status, due_at, sent_at) of each of these referrals' workflow steps,
+        oldest first: what the send choice reads of them. Four columns, not the whole
+        rows: for a send's 1000 due referrals (5000 steps) the rows took 25 of the
+        170 ms before its first email (bench/schedule.py)."""
+        found: dict[int, list[tuple[str, str, datetime, datetime | None]]] = {
+            i: [] for i in referral_ids}
+        moments: dict[str, datetime] = {}  # a cycle's steps share few due dates
+        for chunk in _chunks(referral_ids):
+            for referral_id, step, status, due, sent in self.db.conn.execute(
+                    "select referral_id, step, status, due_at, sent_at from outbox "
+                    f"where referral_id in ({_marks(chunk)}) and kind = 'step' order by id",
+                    chunk):
+                due_at = moments.get(due)
+                if due_at is None:
+                    due_at = moments[due] = datetime.fromisoformat(due)
+                found[referral_id].append((step, status, due_at, from_db(sent)))
         return found
 
     def add_outbox(self, referral_id: int | None, step: str, recipient: str, due_at: datetime,
