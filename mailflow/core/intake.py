@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from mailflow.core.addressing import Trackers, is_referrer, split_address
@@ -96,29 +96,22 @@ def partner_hint(text: str) -> str | None:
     if b"partner" not in text.encode("utf-8", "surrogatepass").lower():
         return None
     lowered = text.lower()
-    if len(lowered) != len(text):  # a character that lowers to two: positions differ
-        return _hint_searched(text)
+    if len(lowered) == len(text):
+        return _hint_on_lines(text, lambda position: lowered.find("partner", position))
+    # a character that lowers to two: the lowered text's positions are not the text's
+    return _hint_on_lines(text, lambda position: word.start() if (
+        word := _HINT_WORD.search(text, position)) is not None else -1)
+
+
+def _hint_on_lines(text: str, find_word: Callable[[int], int]) -> str | None:
+    """`_HINT` tried at the start of each line where `find_word` finds the word."""
     position = 0  # always the start of a line
-    while (start := lowered.find("partner", position)) >= 0:
+    while (start := find_word(position)) >= 0:
         newline = text.rfind("\n", position, start)
         match = _HINT.match(text, position if newline < 0 else newline + 1)
         if match is not None:
             return match.group(1).lower()
         end = text.find("\n", start + len("partner"))
-        if end < 0:
-            return None
-        position = end + 1
-    return None
-
-
-def _hint_searched(text: str) -> str | None:
-    position = 0  # always the start of a line
-    while (word := _HINT_WORD.search(text, position)) is not None:
-        newline = text.rfind("\n", position, word.start())
-        match = _HINT.match(text, position if newline < 0 else newline + 1)
-        if match is not None:
-            return match.group(1).lower()
-        end = text.find("\n", word.end())
         if end < 0:
             return None
         position = end + 1
