@@ -8,6 +8,7 @@ is walked iteratively, so depth never reaches the Python stack.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -89,32 +90,39 @@ def html_to_text(html: str, cut_quotes: bool = False) -> str:
     With `cut_quotes`, everything from the first quote container on is left out (the
     quoted message of a reply); if that leaves nothing, the whole text is returned.
     """
+    whole, reply = _texts(html)
+    return reply if cut_quotes else whole
+
+
+# an HTML-only message is read twice, whole (its text) and cut (the reply's words): one
+# walk gives both, and the second read finds them here
+@functools.lru_cache(maxsize=2)
+def _texts(html: str) -> tuple[str, str]:
+    """The whole text of `html` and the text before its first quote container."""
     if not html.strip():
-        return ""
+        return "", ""
     try:
         root = etree.fromstring(html, _PARSER)
     except (etree.ParserError, ValueError):
-        return ""
+        return "", ""
     if root is None:
-        return ""
+        return "", ""
     out = _Lines()
     skip_depth = 0
-    cut = False
-    walker = _events(root)
-    for event, element in walker:
+    cut_at: int | None = None  # the lines before the first quote container
+    for event, element in _events(root):
         if not isinstance(element.tag, str):  # comments and processing instructions
             if event == "end" and not skip_depth:
                 out.add(element.tail)
             continue
         tag = element.tag.lower()
         if event == "start":
-            if cut_quotes and _is_quote_container(element):
-                cut = True
-                break
             if tag in _SKIPPED_TAGS:
                 skip_depth += 1
             elif tag in _BLOCK_TAGS:
                 out.end_line()
+                if cut_at is None and _is_quote_container(element):
+                    cut_at = len(out.lines)
                 out.quote_depth += tag == "blockquote"
             if not skip_depth:
                 out.add(element.text)
@@ -128,7 +136,11 @@ def html_to_text(html: str, cut_quotes: bool = False) -> str:
         if not skip_depth:
             out.add(element.tail)
     out.end_line()
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(out.lines)).strip()
-    if cut and not text:
-        return html_to_text(html)  # written below the quote: the text stage sorts it out
-    return text
+    whole = _joined(out.lines)
+    # written below the quote, the reply is the whole text: the text stage sorts it out
+    reply = _joined(out.lines[:cut_at]) if cut_at is not None else whole
+    return whole, reply or whole
+
+
+def _joined(lines: list[str]) -> str:
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
