@@ -222,52 +222,94 @@ def _transaction(client: smtplib.SMTP, envelope: Envelope,
                  before_data: Callable[[], None]) -> dict[str, Any]:
     """smtplib's sendmail, with `before_data` called once DATA is open and before the
     content goes (the server takes nothing before the content's final dot). MAIL and
-    RCPT go as smtplib's mail() and rcpt() send them, with the paths quoted ahead."""
+    RCPT go as smtplib's mail() and rcpt() send them, with the paths quoted ahead.
+
+    To a server that offers PIPELINING (RFC 2920: Postfix, Exchange, Gmail do) MAIL, each
+    RCPT and DATA go in one write and their answers are read in order after it: two
+    round trips an email fewer, and the wait for the previous email's record overlaps
+    the one that is left.
+    """
     client.ehlo_or_helo_if_needed()
-    data, sender = envelope.data, envelope.sender
-    esmtp = list(envelope.options)
-    if client.does_esmtp and client.has_extn("size"):
-        esmtp.append(f"size={len(data)}")
-    if esmtp and client.does_esmtp:
-        if any(option.lower() == "smtputf8" for option in esmtp):
-            if not client.has_extn("smtputf8"):
-                raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
-            client.command_encoding = "utf-8"
-        client.putcmd("mail", f"FROM:{envelope.sender_path} {' '.join(esmtp)}")
-    else:
-        client.putcmd("mail", f"FROM:{envelope.sender_path}")
-    code, answer = client.getreply()
-    if code != 250:
+    commands = [_mail_command(client, envelope), *(
+        f"rcpt TO:{path}" for path in envelope.recipient_paths), "data"]
+    pipelined = client.has_extn("pipelining")
+    if pipelined:
+        client.send("".join(f"{command}\r\n" for command in commands))
+    owed = len(commands)  # answers the server still owes us
+
+    def answer(command: str) -> tuple[int, bytes]:
+        nonlocal owed
+        if not pipelined:
+            client.send(f"{command}\r\n")
+        owed -= 1
+        code, text = client.getreply()
+        if code == 421:  # the server is going away: it answers nothing more
+            client.close()
+        return code, text
+
+    def give_up(code: int) -> None:
+        if code != 421 and pipelined:
+            _read_owed(client, owed)
         _abandon(client, code)
-        raise smtplib.SMTPSenderRefused(code, answer, sender)
+
+    code, text = answer(commands[0])
+    if code != 250:
+        give_up(code)
+        raise smtplib.SMTPSenderRefused(code, text, envelope.sender)
     refused: dict[str, Any] = {}
-    for recipient, path in zip(envelope.recipients, envelope.recipient_paths, strict=True):
-        client.putcmd("rcpt", f"TO:{path}")
-        code, answer = client.getreply()
+    for recipient, command in zip(envelope.recipients, commands[1:-1], strict=True):
+        code, text = answer(command)
         if code not in (250, 251):
-            refused[recipient] = (code, answer)
+            refused[recipient] = (code, text)
             if code == 421:
-                _abandon(client, code)
+                give_up(code)
                 raise smtplib.SMTPRecipientsRefused(refused)
     if len(refused) == len(envelope.recipients):
-        _abandon(client, 0)
+        give_up(0)
         raise smtplib.SMTPRecipientsRefused(refused)
-    client.putcmd("data")
-    code, answer = client.getreply()
+    code, text = answer(commands[-1])
     if code != 354:
-        _abandon(client, code)
-        raise smtplib.SMTPDataError(code, answer)
+        give_up(code)
+        raise smtplib.SMTPDataError(code, text)
     try:
         before_data()  # after the 354, so that its round trip overlaps the wait too
     except BaseException:
         client.close()  # within DATA only dropping the line takes the message back
         raise
-    client.send(_dot_stuffed(data))
-    code, answer = client.getreply()
+    client.send(_dot_stuffed(envelope.data))
+    code, text = client.getreply()
     if code != 250:
         _abandon(client, code)
-        raise smtplib.SMTPDataError(code, answer)
+        raise smtplib.SMTPDataError(code, text)
     return refused
+
+
+def _mail_command(client: smtplib.SMTP, envelope: Envelope) -> str:
+    """MAIL FROM with the options the server takes (SMTPUTF8 sets the commands' encoding)."""
+    esmtp = list(envelope.options)
+    if client.does_esmtp and client.has_extn("size"):
+        esmtp.append(f"size={len(envelope.data)}")
+    if esmtp and client.does_esmtp:
+        if any(option.lower() == "smtputf8" for option in esmtp):
+            if not client.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
+            client.command_encoding = "utf-8"
+        return f"mail FROM:{envelope.sender_path} {' '.join(esmtp)}"
+    return f"mail FROM:{envelope.sender_path}"
+
+
+def _read_owed(client: smtplib.SMTP, owed: int) -> None:
+    """Read the answers to pipelined commands after the one that failed; should DATA have
+    been opened all the same, end it empty (RFC 2920 3.1) so that RSET can follow."""
+    code = 0
+    for _ in range(owed):
+        code, _ = client.getreply()
+        if code == 421:
+            client.close()
+            return
+    if code == 354:
+        client.send(".\r\n")
+        client.getreply()
 
 
 def _dot_stuffed(data: bytes) -> bytes:

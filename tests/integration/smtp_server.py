@@ -30,6 +30,7 @@ class Behaviour:
     credentials: tuple[str, str] | None = None
     oauth2: tuple[str, str] | None = None                  # (user, access token) for XOAUTH2
     smtputf8: bool = True                                  # offer SMTPUTF8 (RFC 6531)
+    pipelining: bool = True                                # offer PIPELINING (RFC 2920)
 
 
 class RecordingHandler:
@@ -42,6 +43,8 @@ class RecordingHandler:
                           responses: list[str]) -> list[str]:
         self.sessions += 1
         session.host_name = hostname
+        if self.behaviour.pipelining:  # as Postfix, Exchange and Gmail do
+            responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
 
     async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:

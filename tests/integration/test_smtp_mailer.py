@@ -49,20 +49,25 @@ def test_batch_in_one_connection(smtp_server: SmtpPeer) -> None:
     assert smtp_server.messages[0].mail_from == "referrals@firm.example"
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
 def test_no_email_is_handed_over_before_the_one_before_it_is_recorded(
-        smtp_server: SmtpPeer) -> None:
+        pipelining: bool) -> None:
     """Recording runs beside the next envelope, but the next DATA waits for it: a crash
     can leave at most one email sent and not on record."""
     import time
 
+    controller, peer = start_peer(Behaviour(pipelining=pipelining))
     accepted_while_recording: list[int] = []
 
     def slow_record(index: int, result: object) -> None:
         time.sleep(0.15)  # a slow disk
-        accepted_while_recording.append(len(smtp_server.messages))
+        accepted_while_recording.append(len(peer.messages))
 
-    results = mailer(smtp_server).send_batch([outgoing(n) for n in range(4)],
-                                             on_result=slow_record)
+    try:
+        results = mailer(peer).send_batch([outgoing(n) for n in range(4)],
+                                          on_result=slow_record)
+    finally:
+        controller.stop()
     assert [r.status for r in results] == ["sent"] * 4
     assert accepted_while_recording == [1, 2, 3, 4]  # never one ahead
 
@@ -103,10 +108,11 @@ def test_an_email_that_cannot_be_composed_fails_alone(smtp_server: SmtpPeer) -> 
     assert [m.rcpt_tos for m in smtp_server.messages] == [["bob@law.example"]] * 2
 
 
-def test_permanent_and_temporary_refusals() -> None:
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_permanent_and_temporary_refusals(pipelining: bool) -> None:
     controller, peer = start_peer(Behaviour(reject={
         "gone@x.example": "550 5.1.1 <gone@x.example>: user unknown",
-        "busy@x.example": "451 4.3.0 try again later"}))
+        "busy@x.example": "451 4.3.0 try again later"}, pipelining=pipelining))
     try:
         results = mailer(peer).send_batch([outgoing(1, "gone@x.example"),
                                            outgoing(2, "busy@x.example"), outgoing(3)])
@@ -117,8 +123,9 @@ def test_permanent_and_temporary_refusals() -> None:
     assert len(peer.messages) == 1
 
 
-def test_dropped_connection_leaves_the_rest_for_retry() -> None:
-    controller, peer = start_peer(Behaviour(drop_after=1))
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_dropped_connection_leaves_the_rest_for_retry(pipelining: bool) -> None:
+    controller, peer = start_peer(Behaviour(drop_after=1, pipelining=pipelining))
     try:
         results = mailer(peer).send_batch([outgoing(1), outgoing(2), outgoing(3)])
     finally:
