@@ -46,6 +46,23 @@ from mailflow.core.workflow import CONSENT_STEPS, INTRODUCTION, StepConfig
 
 log = logging.getLogger("mailflow.app.dispatch")
 MAX_BACKOFF = timedelta(hours=6)
+SLICE_ROWS = 5_000  # due rows a send prepares at a time (some 4 kB of memory each)
+
+
+def first_recipients(due: list[OutboxRow], limit: int) -> list[OutboxRow]:
+    """The rows of the first recipients of `due` (in its order) whose rows together stay
+    within `limit`, or the first recipient's alone when theirs are more."""
+    counts: dict[str, int] = {}
+    for row in due:
+        counts[row.recipient] = counts.get(row.recipient, 0) + 1
+    taken: set[str] = set()
+    size = 0
+    for recipient, count in counts.items():
+        if taken and size + count > limit:
+            break
+        taken.add(recipient)
+        size += count
+    return [r for r in due if r.recipient in taken]
 
 
 def _body_only(text: str) -> str:
@@ -125,22 +142,43 @@ class Dispatcher:
         The facts are read, `core.send_choice` gives each due row its verdict, the verdicts
         are written, and each email is recorded as soon as the mailer reports on it, in its
         own transaction: a crash mid-batch resends at most the one email in flight.
+
+        A large send goes in slices of whole recipients (their rows are chosen together),
+        each read, chosen, prepared and sent before the next is read: a first run over
+        100,000 messages had 40,000 rows due, and preparing them all at once held 200 MB.
         """
         report = DispatchReport()
-        batch: list[tuple[OutgoingEmail, list[OutboxRow]]] = []
-        with self.store.atomic():  # Message-IDs are on record before anything is sent
-            due = [r for r in self.store.due(now) if kinds is None or r.kind in kinds]
-            if not due:
+        handled: set[str] = set()  # recipients whose rows a slice took: once a send
+        while True:
+            with self.store.atomic():  # Message-IDs are on record before anything is sent
+                due = [r for r in self.store.due(now) if (kinds is None or r.kind in kinds)
+                       and r.recipient not in handled]
+                if not due:
+                    return report
+                rows = first_recipients(due, SLICE_ROWS)
+                handled.update(r.recipient for r in rows)
+                batch = self._prepare(rows, now, report)
+            self._send(batch, now, keep_copy, report)
+            if len(rows) == len(due):
                 return report
-            self._known = SendFacts.read(self.store, due, self._day_start(now))
-            choice = self._choose(due, now)
-            for row in due:
-                self._apply(row, choice.verdicts.get(row.id), now, report)
-            rows = {r.id: r for r in due}
-            for ids in choice.emails:
-                batch.extend(self._guarded_email([rows[i] for i in ids], now, report))
+
+    def _prepare(self, due: list[OutboxRow], now: datetime, report: DispatchReport
+                 ) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:
+        """The verdicts on `due` written, and the emails they make."""
+        self._known = SendFacts.read(self.store, due, self._day_start(now))
+        choice = self._choose(due, now)
+        for row in due:
+            self._apply(row, choice.verdicts.get(row.id), now, report)
+        rows = {r.id: r for r in due}
+        batch: list[tuple[OutgoingEmail, list[OutboxRow]]] = []
+        for ids in choice.emails:
+            batch.extend(self._guarded_email([rows[i] for i in ids], now, report))
+        return batch
+
+    def _send(self, batch: list[tuple[OutgoingEmail, list[OutboxRow]]], now: datetime,
+              keep_copy: Callable[[bytes], None] | None, report: DispatchReport) -> None:
         if not batch:
-            return report
+            return
 
         def record(index: int, result: SendResult) -> None:
             email, rows = batch[index]
@@ -153,7 +191,6 @@ class Dispatcher:
                     log.warning("could not keep a copy of %s: %s", email.message_id, exc)
 
         self.mailer.send_batch([email for email, _ in batch], on_result=record)
-        return report
 
     def _choose(self, due: list[OutboxRow], now: datetime) -> Choice:
         """The verdicts; should the choice fail on some row, each person's rows are chosen

@@ -1,0 +1,92 @@
+"""A large send goes in slices of whole recipients, and sends what one slice would."""
+
+from __future__ import annotations
+
+import email
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from mailflow.adapters.store import OutboxRow, to_db
+from mailflow.app import dispatch
+from mailflow.app.dispatch import first_recipients
+from mailflow.app.wiring import build_app
+from mailflow.config import parse_config
+
+NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)  # a Tuesday, inside business hours
+PARTNERS = [f"p{n}@firm{n}.example" for n in range(6)]
+USED = {PARTNERS[n * n % len(PARTNERS)] for n in range(1, 26)}  # 4 of them, 2 to 9 rows each
+
+
+def row(row_id: int, recipient: str) -> OutboxRow:
+    return OutboxRow(row_id, row_id, "partner_nudge", recipient, NOW, "pending", 0, None,
+                     None, "", "")
+
+
+def test_a_slice_takes_whole_recipients_and_at_least_one() -> None:
+    due = [row(i, r) for i, r in enumerate("abacbdca")]
+    assert [r.recipient for r in first_recipients(due, 5)] == list("ababa")  # c would be 7
+    assert [r.recipient for r in first_recipients(due, 1)] == list("aaa")  # more than 1
+    assert first_recipients(due, 100) == due
+
+
+def send(tmp_path: Path, slice_rows: int, monkeypatch: pytest.MonkeyPatch,
+         now: datetime = NOW) -> tuple[list[tuple[str, str]], list[list[str]]]:
+    """Each row's status and step, and the emails as their subjects' referral tags, in
+    the order sent, after one send at `now` with slices of `slice_rows`."""
+    monkeypatch.setattr(dispatch, "SLICE_ROWS", slice_rows)
+    tmp_path.mkdir()
+    config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
+                           "referrers": ["*@firm.example"], "outbox_dir": "outbox",
+                           "maildir": "mail"}, tmp_path / "mailflow.yaml")
+    app = build_app(config)
+    created = to_db(NOW - timedelta(days=3))
+    with app.store.atomic():
+        for n in range(1, 26):
+            partner = PARTNERS[n * n % len(PARTNERS)]
+            app.store.db.conn.execute(
+                "insert into referrals (id, status, direction, referrer, client, partner, "
+                "subject, created_at, intro_message_id, context, candidates, names) values "
+                "(?, 'open', 'given', 'alice@firm.example', ?, ?, ?, ?, ?, '', '[]', '{}')",
+                (n, f"c{n}@mail.example", partner, f"Intro {n}", created, f"i{n}@firm.example"))
+            app.store.db.conn.execute(
+                "insert into outbox (referral_id, step, recipient, due_at, status, attempts) "
+                "values (?, 'partner_nudge', ?, ?, 'pending', 0)",
+                (n, partner, to_db(NOW - timedelta(minutes=n))))
+    reads = 0
+    due = app.store.due
+
+    def counted(at: datetime) -> list[OutboxRow]:
+        nonlocal reads
+        reads += 1
+        assert reads <= len(USED) + 1, "a recipient's rows were taken twice"
+        return due(at)
+
+    monkeypatch.setattr(app.store, "due", counted)
+    report = app.dispatcher().send_due(now)
+    statuses = [(s, step) for s, step in app.store.db.conn.execute(
+        "select status, step from outbox order by id")]
+    app.close()
+    outbox = tmp_path / "outbox"
+    sent = sorted(outbox.iterdir() if outbox.exists() else [], key=lambda p: p.stat().st_mtime_ns)
+    subjects = [email.message_from_bytes(p.read_bytes())["Subject"] for p in sent]
+    assert len(subjects) == len(report.sent)
+    return statuses, [sorted(s.split()) for s in subjects]
+
+
+def test_slices_send_what_one_send_would(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = send(tmp_path / "whole", 10_000, monkeypatch)
+    sliced = send(tmp_path / "sliced", 4, monkeypatch)
+    assert sorted(whole[1]) == sorted(sliced[1]) and whole[0] == sliced[0]
+    assert len(whole[1]) == len(USED)  # one combined email each
+    assert {s for s, _ in whole[0]} == {"sent"}
+
+
+def test_rows_left_due_are_not_taken_again(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """At night every row waits for business hours and stays due: each recipient's rows
+    are chosen once a send all the same, and the send ends."""
+    statuses, emails = send(tmp_path / "night", 4, monkeypatch, NOW.replace(hour=23))
+    assert emails == [] and {s for s, _ in statuses} == {"pending"}
