@@ -2,6 +2,7 @@
 
     python3 bench/schedule.py [--referrals 100000] [--due 1000] [--rounds 5]
                               [--profile /tmp/send.prof]
+    python3 bench/schedule.py --referrals 2000 --due 200 --latency 5   # across a network
 
 Builds a store of N open referrals with their pending steps (1,000 of them due now,
 each to a different partner), starts a real aiosmtpd peer in a process of its own (as
@@ -14,13 +15,16 @@ then measures in one run:
   find due   the indexed query alone (best of 5)
 
 and prints the ratio. With `--rounds N` it measures N times, each on a fresh copy of the
-store, and prints the median ratio. Figures are printed, never asserted: these machines
-are noisy.
+store, and prints the median ratio. With `--latency MS` both talk to the peer through a
+relay that holds each packet MS ms each way: a real relay is across a network, where
+round trips, not this machine's CPU, set the pace (and PIPELINING saves two an email).
+Figures are printed, never asserted: these machines are noisy.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import json
 import smtplib
@@ -29,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -128,6 +133,52 @@ def baseline(host: str, port: int, messages: list[tuple[str, list[str], bytes]])
     return time.perf_counter() - start
 
 
+class DelayingRelay:
+    """A TCP relay to the peer that holds every chunk `delay` seconds each way, in order:
+    the round trips of a mail server across a network (a relay at Gmail or Microsoft 365
+    is some 10-40 ms away), which a peer on this machine does not have."""
+
+    def __init__(self, host: str, port: int, delay: float) -> None:
+        self.target, self.delay = (host, port), delay
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+        self.port = 0
+
+        async def listen() -> None:
+            server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+            self.port = server.sockets[0].getsockname()[1]
+            started.set()
+
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(listen(), self.loop)
+        started.wait()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        held: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def deliver() -> None:
+            while True:
+                at, data = await held.get()
+                await asyncio.sleep(max(0.0, at - self.loop.time()))
+                if not data:
+                    sink.close()
+                    return
+                sink.write(data)
+                await sink.drain()
+
+        delivering = asyncio.create_task(deliver())
+        while True:
+            data = await source.read(65536)
+            held.put_nowait((self.loop.time() + self.delay, data))
+            if not data:
+                break
+        await delivering
+
+
 def serve_peer() -> None:
     """The peer for a separate process: prints its port, runs until stdin closes."""
     controller, peer = start_peer(Behaviour())
@@ -179,6 +230,9 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, metavar="FILE",
                         help="cProfile the main thread of the last round's send into FILE")
     parser.add_argument("--peer-in-process", action="store_true")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                        help="hold every packet this many ms each way between the sender and "
+                        "the peer (both the baseline's and mailflow's), as a network does")
     parser.add_argument("--serve-peer", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_peer:
@@ -210,6 +264,10 @@ def main() -> None:
             assert server.stdout is not None and server.stdin is not None
             host, port = "127.0.0.1", int(server.stdout.readline())
             stop = server.stdin.close
+        if args.latency:
+            port = DelayingRelay(host, port, args.latency / 1000).port
+            print(f"every packet held {args.latency:g} ms each way (a round trip of "
+                  f"{2 * args.latency:g} ms)")
         ratios = []
         try:
             messages = prerendered(store, config, Path(tmp) / "copy.db", host, port)
