@@ -12,6 +12,7 @@ default mail as clients write it, multipart with HTML, quoted history and signat
 1-40 KB; a share with a large attachment), then measures, each in its own process:
 
   baseline   imapclient: SEARCH + batched FETCH BODY.PEEK[] of every message
+             (and the same with imaplib's debug formatting off, as mailflow runs it)
   command    `mailflow run --once` as a subprocess, from its start to its exit: start-up
              and imports, login, fetch, parse, classify, record, move, plan, send, close
              (its phases read from the time stamps of its debug log)
@@ -112,12 +113,17 @@ def partner_entries(fresh: bool) -> list[dict[str, object]]:
 
 
 def phase_baseline(host: str, port: int, user: str, password: str, batch: int,
-                   parse: bool = False) -> dict[str, float]:
+                   parse: bool = False, quiet: bool = False) -> dict[str, float]:
+    """`quiet`: with imaplib's debug formatting off, as mailflow runs imapclient (which
+    sets imaplib's debug level to 5: the repr of every message is formatted for a log
+    line no one keeps)."""
     import email
 
     start = time.perf_counter()
     cpu = time.process_time()
     client = IMAPClient(host, port=port, ssl=False)
+    if quiet:
+        client._imap.debug = 0
     client.login(user, password)
     client.select_folder("INBOX", readonly=True)
     uids = client.search(["ALL"])
@@ -289,7 +295,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="repeat the raw fetch and the command on this many fresh "
                         "mailboxes and print the median ratio")
-    parser.add_argument("--phase", choices=("baseline", "baseline-parse", "command",
+    parser.add_argument("--phase", choices=("baseline", "baseline-parse", "baseline-quiet",
+                                            "command",
                                             "mailflow", "mailflow-serial"))
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
@@ -300,7 +307,8 @@ def main() -> None:
     if args.phase:
         if args.phase.startswith("baseline"):
             result = phase_baseline(args.host, args.port, args.user, args.password, args.batch,
-                                    parse=args.phase == "baseline-parse")
+                                    parse=args.phase == "baseline-parse",
+                                    quiet=args.phase == "baseline-quiet")
         elif args.phase == "command":
             result = phase_command(args.host, args.port, args.user, args.password, args.batch,
                                    args.workdir, args.fresh)
@@ -329,8 +337,9 @@ def main() -> None:
               flush=True)
         size = refill(args)
         base = child("baseline", args)
+        quiet = child("baseline-quiet", args)
         ours = child("command", args)
-        report_command(args, size, base, ours)
+        report_command(args, size, base, ours, quiet)
         if args.detail:
             detail(args, workdir, base)
         refill(args)  # the same messages again
@@ -351,7 +360,7 @@ def refill(args: argparse.Namespace) -> int:
 
 
 def report_command(args: argparse.Namespace, size: int, base: dict[str, Any],
-                   ours: dict[str, Any]) -> None:
+                   ours: dict[str, Any], quiet: dict[str, Any] | None = None) -> None:
     count = args.count
     print(f"mailbox: {count} messages, {size / 1e6:.1f} MB")
     print(f"baseline (raw imapclient batched fetch): {base['seconds']:.2f} s, "
@@ -362,6 +371,10 @@ def report_command(args: argparse.Namespace, size: int, base: dict[str, Any],
     print(f"ratio command / raw fetch: {ours['seconds'] / base['seconds']:.2f}x; "
           f"per message {ours['seconds'] / count * 1000:.2f} ms "
           f"(raw fetch {base['seconds'] / count * 1000:.2f} ms)")
+    if quiet is not None:
+        print(f"the raw fetch with imaplib's debug formatting off, as mailflow fetches: "
+              f"{quiet['seconds']:.2f} s, CPU {quiet['cpu_seconds']:.2f} s; ratio command / "
+              f"that fetch: {ours['seconds'] / quiet['seconds']:.2f}x")
     print("the command's phases (s): " + ", ".join(
         f"{k} {v:.2f}" for k, v in ours["phases"].items()), flush=True)
     print(f"CPU time: the command's processes {ours['cpu_seconds']:.2f} s "
