@@ -115,8 +115,13 @@ class SmtpMailer:
                               f"could not compose: {type(exc).__name__}: {exc}")
         options = ["SMTPUTF8"] if utf8 and not all(
             a.isascii() for a in (sender, *recipients)) else []
-        return Envelope(data, sender, recipients, options, _path(sender),
-                        [_path(r) for r in recipients])
+        sender_path, paths = _path(sender), [_path(r) for r in recipients]
+        if any("\r" in p or "\n" in p for p in (sender_path, *paths)):
+            # the commands go out as written (smtplib's putcmd refused this): an address
+            # must not end a command and start another
+            return SendResult(email.message_id, "failed",
+                              "could not compose: a line break in an address")
+        return Envelope(data, sender, recipients, options, sender_path, paths)
 
     def _send_one(self, client: smtplib.SMTP, email: OutgoingEmail,
                   composed: Envelope | SendResult,
@@ -249,7 +254,10 @@ def _transaction(client: smtplib.SMTP, envelope: Envelope,
 
     def give_up(code: int) -> None:
         if code != 421 and pipelined:
-            _read_owed(client, owed)
+            # a server that hangs up now has still refused this email: it fails (or waits)
+            # for its own reason, and the next email finds the line closed
+            with contextlib.suppress(smtplib.SMTPServerDisconnected):
+                _read_owed(client, owed)
         _abandon(client, code)
 
     code, text = answer(commands[0])

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import email
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from mailflow.adapters.file_mailer import FileMailer
+from mailflow.adapters.mailer import OnResult
 from mailflow.adapters.store import OutboxRow, to_db
 from mailflow.app import dispatch
 from mailflow.app.dispatch import first_recipients
 from mailflow.app.wiring import build_app
 from mailflow.config import parse_config
+from mailflow.core.outgoing import OutgoingEmail, SendResult
+from mailflow.errors import SendError
 
 NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)  # a Tuesday, inside business hours
 PARTNERS = [f"p{n}@firm{n}.example" for n in range(6)]
@@ -31,16 +36,31 @@ def test_a_slice_takes_whole_recipients_and_at_least_one() -> None:
     assert first_recipients(due, 100) == due
 
 
+class FailsAfterFirstBatch(FileMailer):
+    """The directory outbox, unusable from its second batch on (a server gone away)."""
+
+    batches = 0
+
+    def send_batch(self, emails: Sequence[OutgoingEmail],
+                   on_result: OnResult | None = None) -> list[SendResult]:
+        self.batches += 1
+        if self.batches > 1:
+            raise SendError("cannot connect to smtp.example:587: connection refused")
+        return super().send_batch(emails, on_result)
+
+
 def send(tmp_path: Path, slice_rows: int, monkeypatch: pytest.MonkeyPatch,
-         now: datetime = NOW) -> tuple[list[tuple[str, str]], list[list[str]]]:
+         now: datetime = NOW, reads_at_least: int = 1, failing: bool = False
+         ) -> tuple[list[tuple[str, str]], list[list[str]]]:
     """Each row's status and step, and the emails as their subjects' referral tags, in
-    the order sent, after one send at `now` with slices of `slice_rows`."""
+    the order sent, after one send at `now` with slices of `slice_rows` (the due rows read
+    at least `reads_at_least` times)."""
     monkeypatch.setattr(dispatch, "SLICE_ROWS", slice_rows)
     tmp_path.mkdir()
     config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
                            "referrers": ["*@firm.example"], "outbox_dir": "outbox",
                            "maildir": "mail"}, tmp_path / "mailflow.yaml")
-    app = build_app(config)
+    app = build_app(config, FailsAfterFirstBatch(tmp_path / "outbox") if failing else None)
     created = to_db(NOW - timedelta(days=3))
     with app.store.atomic():
         for n in range(1, 26):
@@ -65,6 +85,7 @@ def send(tmp_path: Path, slice_rows: int, monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(app.store, "due", counted)
     report = app.dispatcher().send_due(now)
+    assert reads >= reads_at_least
     statuses = [(s, step) for s, step in app.store.db.conn.execute(
         "select status, step from outbox order by id")]
     app.close()
@@ -78,7 +99,7 @@ def send(tmp_path: Path, slice_rows: int, monkeypatch: pytest.MonkeyPatch,
 def test_slices_send_what_one_send_would(tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     whole = send(tmp_path / "whole", 10_000, monkeypatch)
-    sliced = send(tmp_path / "sliced", 4, monkeypatch)
+    sliced = send(tmp_path / "sliced", 4, monkeypatch, reads_at_least=3)
     assert sorted(whole[1]) == sorted(sliced[1]) and whole[0] == sliced[0]
     assert len(whole[1]) == len(USED)  # one combined email each
     assert {s for s, _ in whole[0]} == {"sent"}
@@ -90,3 +111,11 @@ def test_rows_left_due_are_not_taken_again(tmp_path: Path,
     are chosen once a send all the same, and the send ends."""
     statuses, emails = send(tmp_path / "night", 4, monkeypatch, NOW.replace(hour=23))
     assert emails == [] and {s for s, _ in statuses} == {"pending"}
+
+
+def test_a_mailer_gone_after_a_slice_stops_the_send_and_keeps_what_went(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the first slice sent is on record and reported; the rest stays due."""
+    statuses, emails = send(tmp_path / "gone", 4, monkeypatch, failing=True)
+    assert 0 < len(emails) < len(USED)  # the first slice's, and no other
+    assert {s for s, _ in statuses} == {"sent", "pending"}

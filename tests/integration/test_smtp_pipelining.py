@@ -20,8 +20,10 @@ pytestmark = pytest.mark.smtp
 class GroupingServer:
     """Answers MAIL and each RCPT only when DATA has come, all in one write."""
 
+    mail_answer: bytes = b"250 2.1.0 ok"
     rcpt_answer: bytes = b"250 2.1.5 ok"
     data_answer: bytes = b"354 go ahead"
+    hang_up_after_mail: bool = False  # answer a group's MAIL, then close the line
     groups: list[list[bytes]] = field(default_factory=list)  # the commands of each group
     messages: list[bytes] = field(default_factory=list)
     resets: int = 0
@@ -39,8 +41,11 @@ class GroupingServer:
                     group.append(line.strip())
                 elif verb == b"DATA":
                     self.groups.append([*group, line.strip()])
-                    answers = [b"250 2.1.0 ok" if command.upper().startswith(b"MAIL")
+                    answers = [self.mail_answer if command.upper().startswith(b"MAIL")
                                else self.rcpt_answer for command in group]
+                    if self.hang_up_after_mail:
+                        connection.sendall(answers[0] + b"\r\n")
+                        return
                     connection.sendall(b"".join(a + b"\r\n" for a in
                                                 [*answers, self.data_answer]))
                     group = []
@@ -100,3 +105,28 @@ def test_data_opened_for_no_recipient_is_ended_empty(
     assert "550 5.1.1 unknown" in results[0].detail
     assert server.messages == [] and server.resets == 2
     assert len(server.groups) == 2  # the line stayed in step: the second email was tried
+
+
+def test_a_refusal_stands_when_the_server_hangs_up_after_it(
+        grouping: tuple[GroupingServer, int]) -> None:
+    """MAIL refused for good, and the line closed before the other answers: the email
+    failed for the server's reason (not "connection lost": that would be retried), and
+    the next one is left for a retry."""
+    server, port = grouping
+    server.mail_answer, server.hang_up_after_mail = b"550 5.7.1 sender rejected", True
+    mailer = SmtpMailer("127.0.0.1", port, "none", None, None, timeout=3)
+    results = mailer.send_batch([outgoing(1), outgoing(2)])
+    assert [r.status for r in results] == ["failed", "retry"]
+    assert "550 5.7.1 sender rejected" in results[0].detail
+
+
+def test_an_address_with_a_line_break_fails_alone(
+        grouping: tuple[GroupingServer, int]) -> None:
+    """The commands go out as written: an address that would end one and start another
+    fails its own email, and no command of it reaches the server."""
+    server, port = grouping
+    mailer = SmtpMailer("127.0.0.1", port, "none", None, None, timeout=3)
+    results = mailer.send_batch([outgoing(1, to='"\r\nRSET\r\n"'), outgoing(2)])
+    assert [r.status for r in results] == ["failed", "sent"]
+    assert "line break" in results[0].detail
+    assert len(server.groups) == 1 and server.resets == 0
