@@ -179,9 +179,9 @@ class DelayingRelay:
         await delivering
 
 
-def serve_peer() -> None:
+def serve_peer(pipelining: bool) -> None:
     """The peer for a separate process: prints its port, runs until stdin closes."""
-    controller, peer = start_peer(Behaviour())
+    controller, peer = start_peer(Behaviour(pipelining=pipelining))
     print(peer.port, flush=True)
     sys.stdin.read()
     controller.stop()
@@ -233,10 +233,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
                         help="hold every packet this many ms each way between the sender and "
                         "the peer (both the baseline's and mailflow's), as a network does")
+    parser.add_argument("--no-pipelining", action="store_true",
+                        help="the peer does not offer PIPELINING (RFC 2920)")
     parser.add_argument("--serve-peer", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_peer:
-        serve_peer()
+        serve_peer(not args.no_pipelining)
         return
     with tempfile.TemporaryDirectory() as tmp:
         config = parse_config({"tracker": "referrals@firm.example", "database": "b.db",
@@ -256,10 +258,11 @@ def main() -> None:
         print(f"find due (indexed query, best of 5): {min(finds) * 1000:.1f} ms")
         stop: Callable[[], object]
         if args.peer_in_process:
-            controller, peer = start_peer(Behaviour())
+            controller, peer = start_peer(Behaviour(pipelining=not args.no_pipelining))
             host, port, stop = peer.host, peer.port, controller.stop
         else:
-            server = subprocess.Popen([sys.executable, __file__, "--serve-peer"],
+            server = subprocess.Popen([sys.executable, __file__, "--serve-peer",
+                                       *(["--no-pipelining"] if args.no_pipelining else [])],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             assert server.stdout is not None and server.stdin is not None
             host, port = "127.0.0.1", int(server.stdout.readline())
