@@ -164,7 +164,8 @@ class Dispatcher:
                     return report
                 queued = queued if queued is not None else {r.id for r in due}
                 rows = first_recipients(due, SLICE_ROWS)
-                last, first, due = len(rows) == len(due), not handled, []
+                first, last = not handled, len(rows) == len(due)
+                del due  # while it sends, the send holds its slice alone
                 handled.update(r.recipient for r in rows)
                 batch = self._prepare(rows, now, report)
             try:
