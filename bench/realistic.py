@@ -3,7 +3,8 @@
 Hundreds of partners (a third known to the directory by domain), repeat partners
 and clients, 30 % replies threaded to earlier intros (with quoted text), 5 % robots
 (auto-replies and DSNs), some forwarded intros, non-ASCII names, a share of large
-attachments, dates spread over two months.
+attachments, dates spread over two months (beyond 10,000 messages, a longer history at
+the same pace).
 
 Two styles of writing (`messages(style=...)`):
 
@@ -78,8 +79,11 @@ def messages(count: int, partner_count: int = 300, attachment_share: float = 0.0
     world = directory(partner_count, rng)
     blob = base64.encodebytes(rng.randbytes(int(attachment_mb * 1024 * 1024))).replace(
         b"\n", b"\r\n")
-    start = datetime(2026, 9, 14, 8, tzinfo=UTC)
-    span = timedelta(days=60)
+    # two months of mail up to 10,000 messages; a larger mailbox is a longer history at the
+    # same pace, not the same two months ten times as busy (at 100,000 that had 11,800
+    # intros from the last fortnight to follow up, 21,000 acknowledgements to one person)
+    span = timedelta(days=60) * max(1.0, count / 10_000)
+    start = datetime(2026, 11, 13, 8, tzinfo=UTC) - span
     clients = [f"client{n}@mail{n % 40}.example" for n in range(max(50, count // 3))]
 
     def generate() -> Iterator[bytes]:
