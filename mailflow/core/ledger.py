@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -72,7 +73,7 @@ class PartnerLedger:
     done: int = 0
     hours_to_contact: list[float] = field(default_factory=list)
     days_to_close: list[float] = field(default_factory=list)
-    ratings: list[int] = field(default_factory=list)
+    ratings: list[int] = field(default_factory=list)  # lowest first
     last_given: datetime | None = None
     last_received: datetime | None = None
     last_contact: datetime | None = None
@@ -155,7 +156,7 @@ def _count(ledger: PartnerLedger, referral: LedgerFacts, events: Sequence[Event]
     else:
         ledger.open += 1
     if rating is not None:
-        ledger.ratings.append(rating)
+        insort(ledger.ratings, rating)
 
 
 def _flagged(ledgers: Collection[PartnerLedger], now: datetime, thresholds: LedgerThresholds,
@@ -205,7 +206,7 @@ class PartnerTally:
     last_contact: datetime | None  # of the referrals' creation and the partner's own words
     contact_seconds: tuple[int, ...]
     close_seconds: tuple[int, ...]
-    ratings: tuple[int, ...]  # in referral order
+    ratings: tuple[int, ...]  # lowest first
 
 
 def ledger_from_tallies(partners: Sequence[tuple[str, str, tuple[str, ...], str]],

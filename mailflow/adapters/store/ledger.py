@@ -17,23 +17,26 @@ _ANSWERS = "answers(id, yes_at) as (select cast(key as integer), value from json
 _COUNTS = "r.partner is not null and r.status != 'awaiting_consent'"
 _ANSWERED = " and (a.id is null or a.yes_at is not null)"
 _COUNTED = """{answers}counted as (
-  select r.id, r.partner, coalesce(r.direction = 'received', 0) as got, r.status,
-         r.outcome, r.created_at, r.contacted_at, r.closed_at, r.rating, r.value, {yes_at}
+  select r.partner, r.direction, r.status, r.outcome, r.created_at, r.contacted_at,
+         r.closed_at, r.rating, r.value, {yes_at}
   from referrals r {join} where {counts})"""
 
-# per partner address, direction, closed or not and outcome, in one pass: counts, values,
-# the latest intro, the ratings, and each given referral's seconds to first contact (from
-# the client's yes, when asked) and to closing, as text (one row per group, not one per
-# referral: at 100,000 each row read into Python costs); the caller adds up per partner
-_SUMS = """with {counted}
-select partner, got, status = 'closed' and closed_at is not null, outcome, count(*),
-  total(value), max(created_at),
-  group_concat(case when rating is not null then id end), group_concat(rating),
-  group_concat(case when not got and contacted_at is not null then
-    unixepoch(contacted_at) - unixepoch(max(created_at, coalesce(yes_at, created_at))) end),
-  group_concat(case when not got and status = 'closed' and closed_at is not null then
-    unixepoch(closed_at) - unixepoch(created_at) end)
-from counted group by 1, 2, 3, 4"""
+# per partner address and direction, walked in idx_referrals_partner_ledger's order, so
+# that nothing is sorted: counts, values, the latest intro, the ratings, and each
+# referral's seconds to first contact (from the client's yes, when asked: {start}) and to
+# closing, as JSON arrays (one row per group, not one per referral: at 100,000 each row
+# read into Python costs, and json reads numbers twice as fast as int() does); the caller
+# adds up per partner, and reads only the given's ratings and times
+_SHUT = "(status = 'closed' and closed_at is not null)"
+_SUMS = f"""with {{counted}}
+select partner, direction, count(*), total(value), max(created_at),
+  count(*) filter (where not {_SHUT}), count(*) filter (where {_SHUT} and outcome = 'won'),
+  count(*) filter (where {_SHUT} and outcome = 'lost'),
+  json_group_array(rating) filter (where rating is not null),
+  json_group_array(unixepoch(contacted_at) - unixepoch({{start}}))
+    filter (where contacted_at is not null),
+  json_group_array(unixepoch(closed_at) - unixepoch(created_at)) filter (where {_SHUT})
+from counted group by partner, direction"""
 
 # each partner address's latest word on a counted referral of its own partner (the same
 # directory partner, or the address itself): walked backwards through the (actor, at)
@@ -61,15 +64,17 @@ class _Sums:
     counts: list[int] = field(default_factory=lambda: [0] * 6)
     values: list[float] = field(default_factory=lambda: [0.0, 0.0])
     last: list[str] = field(default_factory=lambda: ["", "", ""])
-    ratings: list[tuple[int, int]] = field(default_factory=list)
+    ratings: list[int] = field(default_factory=list)
     contact: list[int] = field(default_factory=list)
     close: list[int] = field(default_factory=list)
 
 
-def _scope(referrer: str | None, since: datetime | None) -> str:
+def _scope(referrer: str | None, since: datetime | None, walk: bool = False) -> str:
     """The clauses that keep to one referrer and a period (spelt out, so that an index
-    serves them)."""
-    return ((" and r.referrer = :referrer" if referrer is not None else "")
+    serves them; `walk`: over all time, not the referrer's index, so that the sums walk
+    the partner index instead of sorting the referrer's rows: 36 ms, not 52, at 100,000)."""
+    unindexed = "+" if walk and since is None else ""
+    return ((f" and {unindexed}r.referrer = :referrer" if referrer is not None else "")
             + (" and r.created_at >= :since" if since is not None else ""))
 
 
@@ -88,13 +93,17 @@ class LedgerTables(StoreBase):
         # without answers the join is left out: it costs a lookup per referral
         parts = {"answers": f"{_ANSWERS}, " if answers else "",
                  "join": "left join answers a on a.id = r.id" if answers else "",
-                 "counts": _COUNTS + (_ANSWERED if answers else "") + _scope(referrer, since)}
+                 "counts": _COUNTS + (_ANSWERED if answers else "")
+                 + _scope(referrer, since, walk=True)}
         counted = _COUNTED.format(yes_at="a.yes_at" if answers else "null as yes_at", **parts)
+        start = "max(created_at, coalesce(yes_at, created_at))" if answers else "created_at"
         owner = {e: pid for pid, emails in directory.items() for e in emails}
         sums: dict[int | str, _Sums] = {}
         conn = self.db.conn
-        for (partner, got, shut, outcome, n, value, created, rated, ratings, to_contact,
-             to_close) in conn.execute(_SUMS.format(counted=counted), params):
+        for (partner, direction, n, value, created, still_open, won, lost, ratings,
+             to_contact, to_close) in conn.execute(_SUMS.format(counted=counted, start=start),
+                                                   params):
+            got = direction == "received"
             tally = sums.setdefault(owner.get(partner, partner), _Sums())
             tally.counts[1 if got else 0] += n
             tally.values[1 if got else 0] += value
@@ -103,13 +112,11 @@ class LedgerTables(StoreBase):
             if got:
                 continue
             # open, won, lost, done: compute_ledger's order of PartnerLedger's fields
-            tally.counts[2 + (0 if not shut else 1 if outcome == "won"
-                              else 2 if outcome == "lost" else 3)] += n
-            if rated:  # both lists skip the same unrated referrals, in the same order
-                tally.ratings += zip(map(int, rated.split(",")), map(int, ratings.split(",")),
-                                     strict=True)
-            tally.contact += map(int, to_contact.split(",")) if to_contact else ()
-            tally.close += map(int, to_close.split(",")) if to_close else ()
+            for i, count in enumerate((still_open, won, lost, n - still_open - won - lost)):
+                tally.counts[2 + i] += count
+            tally.ratings += json.loads(ratings)
+            tally.contact += json.loads(to_contact)
+            tally.close += json.loads(to_close)
         speakers = [[e, pid] for pid, emails in directory.items() for e in emails if pid in sums]
         speakers += [[key, None] for key in sums if isinstance(key, str)]
         for actor, at in conn.execute(_SPOKE.format(**parts), {
@@ -121,7 +128,7 @@ class LedgerTables(StoreBase):
             t.counts[0], t.counts[1], t.counts[2], t.counts[3], t.counts[4], t.counts[5],
             t.values[0], t.values[1], from_db(t.last[0] or None), from_db(t.last[1] or None),
             from_db(t.last[2] or None), _middle(t.contact), _middle(t.close),
-            tuple(r for _, r in sorted(t.ratings))) for key, t in sums.items()]
+            tuple(sorted(t.ratings))) for key, t in sums.items()]
 
     def month_counts(self, referrer: str | None, since: datetime | None,
                      bounds: Sequence[tuple[datetime, datetime]]) -> list[int]:
