@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mailflow.adapters.store import Store
+from mailflow.adapters.store import PartnerRecord, Store
 from mailflow.app.directory import records
 from mailflow.config import Config
 from mailflow.core.decisions import CONSENT, consent_of
@@ -22,19 +22,14 @@ from mailflow.core.ledger import (
 )
 
 
-def ledger(app: App, now: datetime, referrer: str | None = None,
-           since: datetime | None = None) -> list[PartnerLedger]:
-    """The partner ledger over every referral, or over `referrer`'s own (`since`: those
-    created since then)."""
-    return ledger_of(app.store, app.config, now, referrer, since=since)
-
-
 def ledger_of(store: Store, config: Config, now: datetime, referrer: str | None = None,
               referrals: list[ReferralSummary] | None = None,
-              since: datetime | None = None) -> list[PartnerLedger]:
-    """`ledger`, from the store and the config alone: summed by the store over the referrals
-    created since `since` (all when None), or computed over `referrals` when given."""
-    directory = records(store)
+              since: datetime | None = None,
+              directory: list[PartnerRecord] | None = None) -> list[PartnerLedger]:
+    """The partner ledger over every referral, or over `referrer`'s own: summed by the
+    store over the referrals created since `since` (all when None), or computed over
+    `referrals` when given (`directory`: the partners' records, when already read)."""
+    directory = records(store) if directory is None else directory
     partners = [(r.emails[0] if r.emails else str(r.id), r.name, r.emails, r.niche)
                 for r in directory]
     workflow = config.workflow
@@ -60,7 +55,8 @@ def ledger_of(store: Store, config: Config, now: datetime, referrer: str | None 
 def partner_rows(app: App, now: datetime, referrer: str | None = None,
                  since: datetime | None = None) -> list[dict[str, Any]]:
     zone = app.config.timezone
-    directory = {r.emails[0] if r.emails else str(r.id): r for r in records(app.store)}
+    read = records(app.store)
+    directory = {r.emails[0] if r.emails else str(r.id): r for r in read}
     profiles = app.store.profiles_of([e for r in directory.values() for e in r.emails])
 
     def profile(key: str) -> dict[str, Any]:
@@ -85,4 +81,4 @@ def partner_rows(app: App, now: datetime, referrer: str | None = None,
         "average_rating": row.average_rating,
         "last_given": iso(row.last_given, zone), "last_received": iso(row.last_received, zone),
         "last_contact": iso(row.last_contact, zone), "flags": row.flags,
-    } for row in ledger(app, now, referrer, since)]
+    } for row in ledger_of(app.store, app.config, now, referrer, since=since, directory=read)]
