@@ -20,7 +20,11 @@ relay that holds each packet MS ms each way: a real relay is across a network, w
 round trips, not this machine's CPU, set the pace (and PIPELINING saves two an email).
 With `--no-sync` mailflow records each email without the disk sync (SQLite's
 synchronous=NORMAL, which mailflow never runs with): the difference is what the sync
-costs that makes each record durable before the next email is handed over.
+costs that makes each record durable before the next email is handed over. With
+`--warm-wal` the store's write-ahead log has already grown to its checkpoint size, as a
+daemon's has once it has run a while (SQLite then overwrites the log after each
+checkpoint, and a sync of overwritten blocks is cheaper than one that grows the file):
+the copy each round starts from is otherwise fresh, as a daemon just started is.
 Figures are printed, never asserted: these machines are noisy.
 """
 
@@ -190,20 +194,32 @@ def serve_peer(pipelining: bool) -> None:
     controller.stop()
 
 
-def copy_store(store: Store, path: Path) -> Store:
-    """A fresh copy of the filled store: each round sends from the same state."""
+def copy_store(store: Store, path: Path, warm_wal: bool = False) -> Store:
+    """A fresh copy of the filled store: each round sends from the same state. `warm_wal`:
+    its WAL grown to the autocheckpoint's size and checkpointed, as a running daemon's is."""
     path.unlink(missing_ok=True)
     target = sqlite3.connect(path)
     store.db.conn.backup(target)
     target.close()
-    return Store(path)
+    copy = Store(path)
+    if warm_wal:
+        conn = copy.db.conn
+        pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        with copy.atomic():
+            conn.execute("create table bench_warm (filler blob)")
+            conn.executemany("insert into bench_warm values (zeroblob(4000))",
+                             [()] * pages)
+            conn.execute("drop table bench_warm")
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # as the autocheckpoint does
+    return copy
 
 
 def one_round(store: Store, config: Config, path: Path, host: str, port: int,
               messages: list[tuple[str, list[str], bytes]],
-              profile: Path | None, sync: bool = True) -> tuple[float, float, float, int]:
+              profile: Path | None, sync: bool = True, warm_wal: bool = False
+              ) -> tuple[float, float, float, int]:
     """(baseline before, mailflow, baseline after, emails sent) on a fresh copy."""
-    copy = copy_store(store, path)
+    copy = copy_store(store, path, warm_wal)
     if not sync:
         copy.db.execute("PRAGMA synchronous = NORMAL")
     before = baseline(host, port, messages)
@@ -243,6 +259,9 @@ def main() -> None:
     parser.add_argument("--no-sync", action="store_true",
                         help="record each sent email without the disk sync, to measure what "
                         "the sync costs (mailflow itself never runs so)")
+    parser.add_argument("--warm-wal", action="store_true",
+                        help="send from a store whose WAL has already grown to its "
+                        "checkpoint size, as a running daemon's has")
     parser.add_argument("--serve-peer", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_peer:
@@ -291,7 +310,8 @@ def main() -> None:
                 last = number == args.rounds
                 before, ours, after, sent = one_round(
                     store, config, Path(tmp) / "round.db", host, port, messages,
-                    args.profile if last else None, sync=not args.no_sync)
+                    args.profile if last else None, sync=not args.no_sync,
+                    warm_wal=args.warm_wal)
                 base = (before + after) / 2
                 ratios.append(ours / base)
                 print(f"round {number}: baseline {base:.2f} s (mean of {before:.2f} s before "
