@@ -101,18 +101,23 @@ class SmtpMailer:
             log.debug("QUIT failed after a successful check", exc_info=True)
 
     def _compose(self, email: OutgoingEmail, utf8: bool) -> Envelope | SendResult:
-        """The bytes and envelope of `email`, or why it cannot go. Guarded per email: one
-        odd address fails only its own email."""
+        """The bytes and envelope of `email`, or why it cannot go. Guarded whole, per
+        email: one odd address fails only its own email, and nothing escapes into the
+        transaction of the email before it, during which this is called."""
         try:
-            data = to_bytes(email, utf8=utf8)
-            sender = wire_address(email.sender.email)
-            recipients = list(dict.fromkeys(wire_address(a.email) for a in email.recipients))
+            return self._envelope(email, utf8)
         except NeedsSmtpUtf8 as exc:
             return SendResult(email.message_id, "failed", f"{exc}, and {self.host} does not "
                               "offer SMTPUTF8 for international addresses")
         except Exception as exc:
             return SendResult(email.message_id, "failed",
                               f"could not compose: {type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _envelope(email: OutgoingEmail, utf8: bool) -> Envelope | SendResult:
+        data = to_bytes(email, utf8=utf8)
+        sender = wire_address(email.sender.email)
+        recipients = list(dict.fromkeys(wire_address(a.email) for a in email.recipients))
         options = ["SMTPUTF8"] if utf8 and not all(
             a.isascii() for a in (sender, *recipients)) else []
         sender_path, paths = _path(sender), [_path(r) for r in recipients]
@@ -124,12 +129,12 @@ class SmtpMailer:
         return Envelope(data, sender, recipients, options, sender_path, paths)
 
     def _send_one(self, client: smtplib.SMTP, email: OutgoingEmail,
-                  composed: Envelope | SendResult,
-                  before_data: Callable[[], None]) -> SendResult:
+                  composed: Envelope | SendResult, before_data: Callable[[], None],
+                  meanwhile: Callable[[], None] = lambda: None) -> SendResult:
         if isinstance(composed, SendResult):
             return composed
         try:
-            refused = _transaction(client, composed, before_data)
+            refused = _transaction(client, composed, before_data, meanwhile)
         except smtplib.SMTPRecipientsRefused as exc:
             code, message = next(iter(exc.recipients.values()))
             status = "failed" if code >= 500 else "retry"
@@ -149,7 +154,10 @@ class SmtpMailer:
         own) while the next email's envelope goes out, and the next email's content waits
         until that report is done: recording a result (a disk sync) overlaps the SMTP
         round trips, yet no email is handed over before the one before it is on record.
-        The next email is composed in a thread too, while this one waits for the server.
+        The next email is composed while the server takes this one in (between its
+        content and the answer), in this thread: composed in a thread of its own, it held
+        the interpreter when this one's answer or record came back, and the send took
+        1.5x the raw smtplib loop instead of 1.05x (bench/schedule.py).
         """
         if not emails:
             return []
@@ -157,9 +165,8 @@ class SmtpMailer:
         results: list[SendResult] = []
         reporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailflow-report")
         reports: list[Future[None]] = []
-        composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailflow-compose")
         utf8 = client.has_extn("smtputf8")
-        next_one = composer.submit(self._compose, emails[0], utf8)
+        upcoming: dict[int, Envelope | SendResult] = {}
 
         def reported() -> None:
             while reports:
@@ -168,13 +175,18 @@ class SmtpMailer:
                 except BaseException as exc:  # not the connection's fault: stop the batch
                     raise _ReportFailed() from exc
 
+        def compose_ahead(following: int) -> None:
+            if following < len(emails):
+                upcoming[following] = self._compose(emails[following], utf8)
+
         try:
             for index, email in enumerate(emails):
-                composed = next_one.result()
-                if index + 1 < len(emails):
-                    next_one = composer.submit(self._compose, emails[index + 1], utf8)
+                # composed while the email before was taken in, unless that failed sooner
+                composed = upcoming.pop(index, None) or self._compose(email, utf8)
+                meanwhile = functools.partial(compose_ahead, index + 1)
                 try:
-                    results.append(self._send_one(client, email, composed, reported))
+                    results.append(self._send_one(client, email, composed, reported,
+                                                  meanwhile))
                 except (smtplib.SMTPServerDisconnected, OSError) as exc:
                     log.warning("SMTP connection lost after %s of %s emails: %s",
                                 len(results), len(emails), exc)
@@ -186,7 +198,6 @@ class SmtpMailer:
             assert failed.__cause__ is not None
             raise failed.__cause__ from None
         finally:
-            composer.shutdown(wait=True, cancel_futures=True)
             reporter.shutdown(wait=True)
             try:
                 client.quit()
@@ -224,7 +235,8 @@ def _path(address: str) -> str:
 
 
 def _transaction(client: smtplib.SMTP, envelope: Envelope,
-                 before_data: Callable[[], None]) -> dict[str, Any]:
+                 before_data: Callable[[], None],
+                 meanwhile: Callable[[], None] = lambda: None) -> dict[str, Any]:
     """smtplib's sendmail, with `before_data` called once DATA is open and before the
     content goes (the server takes nothing before the content's final dot). MAIL and
     RCPT go as smtplib's mail() and rcpt() send them, with the paths quoted ahead.
@@ -285,6 +297,7 @@ def _transaction(client: smtplib.SMTP, envelope: Envelope,
         client.close()  # within DATA only dropping the line takes the message back
         raise
     client.send(_dot_stuffed(envelope.data))
+    meanwhile()  # while the server takes the message in
     code, text = client.getreply()
     if code != 250:
         _abandon(client, code)

@@ -49,6 +49,16 @@ def test_batch_in_one_connection(smtp_server: SmtpPeer) -> None:
     assert smtp_server.messages[0].mail_from == "referrals@firm.example"
 
 
+def test_each_envelope_carries_its_own_email(smtp_server: SmtpPeer) -> None:
+    """Each email is composed a step ahead, while the one before is taken in: every
+    message arrives under its own envelope, in order."""
+    emails = [outgoing(n, f"p{n}@law{n}.example") for n in range(1, 6)]
+    assert [r.status for r in mailer(smtp_server).send_batch(emails)] == ["sent"] * 5
+    arrived = [(m.rcpt_tos, email.message_from_bytes(m.content)["Message-ID"])
+               for m in smtp_server.messages]
+    assert arrived == [([e.to[0].email], f"<{e.message_id}>") for e in emails]
+
+
 @pytest.mark.parametrize("pipelining", [True, False])
 def test_no_email_is_handed_over_before_the_one_before_it_is_recorded(
         pipelining: bool) -> None:
@@ -100,7 +110,8 @@ def test_lines_starting_with_a_dot_arrive_intact(smtp_server: SmtpPeer) -> None:
 
 
 def test_an_email_that_cannot_be_composed_fails_alone(smtp_server: SmtpPeer) -> None:
-    """Composing runs a step ahead in a thread: its failure is still that email's only."""
+    """Each email is composed while the server takes in the one before: its failure is
+    still that email's only, and the one before it is sent and answered."""
     odd = outgoing(2, to="bob@" + "é" * 70 + ".example")  # no IDNA form: a label too long
     results = mailer(smtp_server).send_batch([outgoing(1), odd, outgoing(3)])
     assert [r.status for r in results] == ["sent", "failed", "sent"]
