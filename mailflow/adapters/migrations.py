@@ -221,7 +221,9 @@ def m017_redundant_referral_indexes(db: Any) -> None:
 def m018_partner_ledger_index(db: Any) -> None:
     """The ledger's sums walked in partner order: (partner) widened to cover every column
     they read, so that they group by partner without sorting the referrals (at 100,000, the
-    sort was two thirds of the all-time ledger). The same number of b-trees per intro."""
+    sort was two thirds of the all-time ledger). An intro writes as many b-trees as before;
+    a change of status, outcome, contact or closing time, rating or value now rewrites
+    this index's entry too, as it does idx_referrals_ledger's."""
     db.execute("create index if not exists idx_referrals_partner_ledger on referrals ("
                "partner, direction, status, outcome, created_at, contacted_at, closed_at, "
                "rating, value, referrer)")

@@ -115,6 +115,7 @@ class SmtpMailer:
 
     @staticmethod
     def _envelope(email: OutgoingEmail, utf8: bool) -> Envelope | SendResult:
+        """`_compose`'s work, unguarded."""
         data = to_bytes(email, utf8=utf8)
         sender = wire_address(email.sender.email)
         recipients = list(dict.fromkeys(wire_address(a.email) for a in email.recipients))
@@ -130,7 +131,7 @@ class SmtpMailer:
 
     def _send_one(self, client: smtplib.SMTP, email: OutgoingEmail,
                   composed: Envelope | SendResult, before_data: Callable[[], None],
-                  meanwhile: Callable[[], None] = lambda: None) -> SendResult:
+                  meanwhile: Callable[[], None]) -> SendResult:
         if isinstance(composed, SendResult):
             return composed
         try:
@@ -156,8 +157,7 @@ class SmtpMailer:
         round trips, yet no email is handed over before the one before it is on record.
         The next email is composed while the server takes this one in (between its
         content and the answer), in this thread: composed in a thread of its own, it held
-        the interpreter when this one's answer or record came back, and the send took
-        1.5x the raw smtplib loop instead of 1.05x (bench/schedule.py).
+        the interpreter when this one's answer or record came back, and both waited.
         """
         if not emails:
             return []
@@ -176,13 +176,19 @@ class SmtpMailer:
                     raise _ReportFailed() from exc
 
         def compose_ahead(following: int) -> None:
+            """Within the email before's transaction: nothing may escape to cost that
+            email its answer (should even the guard fail, the email is composed again
+            when its turn comes)."""
             if following < len(emails):
-                upcoming[following] = self._compose(emails[following], utf8)
+                with contextlib.suppress(Exception):
+                    upcoming[following] = self._compose(emails[following], utf8)
 
         try:
             for index, email in enumerate(emails):
                 # composed while the email before was taken in, unless that failed sooner
-                composed = upcoming.pop(index, None) or self._compose(email, utf8)
+                composed = upcoming.pop(index, None)
+                if composed is None:
+                    composed = self._compose(email, utf8)
                 meanwhile = functools.partial(compose_ahead, index + 1)
                 try:
                     results.append(self._send_one(client, email, composed, reported,
@@ -219,8 +225,8 @@ class Envelope:
     sender: str
     recipients: list[str]
     options: list[str]
-    sender_path: str  # `<sender>` as smtplib's MAIL FROM writes it: worked out here, in
-    recipient_paths: list[str]  # the composer's thread, not on the way to the server
+    sender_path: str  # `<sender>` as smtplib's MAIL FROM writes it: worked out with the
+    recipient_paths: list[str]  # bytes, while the server takes the email before in
 
 
 class _ReportFailed(Exception):
@@ -236,10 +242,11 @@ def _path(address: str) -> str:
 
 def _transaction(client: smtplib.SMTP, envelope: Envelope,
                  before_data: Callable[[], None],
-                 meanwhile: Callable[[], None] = lambda: None) -> dict[str, Any]:
+                 meanwhile: Callable[[], None]) -> dict[str, Any]:
     """smtplib's sendmail, with `before_data` called once DATA is open and before the
-    content goes (the server takes nothing before the content's final dot). MAIL and
-    RCPT go as smtplib's mail() and rcpt() send them, with the paths quoted ahead.
+    content goes (the server takes nothing before the content's final dot), and
+    `meanwhile` once the content went, before its answer is read. MAIL and RCPT go as
+    smtplib's mail() and rcpt() send them, with the paths quoted ahead.
 
     To a server that offers PIPELINING (RFC 2920: Postfix, Exchange, Gmail do) MAIL, each
     RCPT and DATA go in one write and their answers are read in order after it: two

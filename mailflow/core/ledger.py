@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import insort
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -123,6 +122,8 @@ def compute_ledger(partners: Sequence[tuple[str, str, tuple[str, ...], str]],
         ledger = ledgers.setdefault(key, PartnerLedger(key, "", (referral.partner,)))
         _count(ledger, referral, events.get(referral.id, ()), ratings.get(referral.id),
                (consented or {}).get(referral.id))
+    for ledger in ledgers.values():
+        ledger.ratings.sort()
     return _flagged(ledgers.values(), now, thresholds, catch_up_days)
 
 
@@ -156,7 +157,7 @@ def _count(ledger: PartnerLedger, referral: LedgerFacts, events: Sequence[Event]
     else:
         ledger.open += 1
     if rating is not None:
-        insort(ledger.ratings, rating)
+        ledger.ratings.append(rating)
 
 
 def _flagged(ledgers: Collection[PartnerLedger], now: datetime, thresholds: LedgerThresholds,

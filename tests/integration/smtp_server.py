@@ -31,6 +31,7 @@ class Behaviour:
     oauth2: tuple[str, str] | None = None                  # (user, access token) for XOAUTH2
     smtputf8: bool = True                                  # offer SMTPUTF8 (RFC 6531)
     pipelining: bool = True                                # offer PIPELINING (RFC 2920)
+    refuse_content: dict[str, str] = field(default_factory=dict)  # address -> answer to DATA
 
 
 class RecordingHandler:
@@ -69,6 +70,10 @@ class RecordingHandler:
         if drop is not None and len(self.messages) >= drop:
             server.transport.close()
             return "421 closing"
+        refused = [self.behaviour.refuse_content[a.lower()] for a in envelope.rcpt_tos
+                   if a.lower() in self.behaviour.refuse_content]
+        if refused:
+            return refused[0]
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                       bytes(envelope.original_content or envelope.content)))
         return "250 Message accepted"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +61,7 @@ moments = st.integers(0, 400 * 24 * 60).map(lambda m: T0 + timedelta(minutes=m))
 offsets = st.integers(-3 * 24 * 60, 90 * 24 * 60).map(lambda m: timedelta(minutes=m))
 referrals = st.lists(st.fixed_dictionaries({
     "partner": st.sampled_from(PARTNERS), "referrer": st.sampled_from(REFERRERS),
-    "direction": st.sampled_from(["given", "received", ""]),
+    "direction": st.sampled_from(["given", "received", "", None]),
     "status": st.sampled_from(list(Status)), "outcome": st.sampled_from([None, *Outcome]),
     "created": moments, "contacted": st.none() | offsets, "closed": st.none() | offsets,
     "rating": st.none() | st.integers(1, 5),
@@ -127,5 +128,40 @@ def test_the_sums_of_the_store_are_the_ledger_of_every_row(
         assert ([{k: getattr(r, k) for k in COMPARED} for r in fast]
                 == [{k: getattr(r, k) for k in COMPARED} for r in slow])
         assert referrals_per_month(store, referrer, since, zone) == months_of(everything, zone)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("referrer", [None, REFERRERS[0]])
+def test_the_all_time_sums_walk_the_partner_index_without_sorting(
+        referrer: str | None) -> None:
+    """Grouped in the order of idx_referrals_partner_ledger: at 100,000 referrals the
+    sort of every referral was two thirds of the all-time ledger."""
+    store = Store(":memory:")
+    try:
+        _fill(store, [NO_OUTCOME, {**NO_OUTCOME, "partner": "un@known.example"}])
+        statements: list[str] = []
+        store.db.conn.set_trace_callback(statements.append)
+        ledger_of(store, _config(Path("/nonexistent")), NOW, referrer)
+        store.db.conn.set_trace_callback(None)
+        [sums] = [s for s in statements if "group by partner, direction" in s]
+        plan = " | ".join(row[-1] for row in store.db.conn.execute(
+            f"explain query plan {sums}"))
+        assert "idx_referrals_partner_ledger" in plan and "TEMP B-TREE" not in plan, plan
+    finally:
+        store.close()
+
+
+def test_a_time_sqlite_cannot_read_is_left_out_of_the_medians() -> None:
+    store = Store(":memory:")
+    try:
+        _fill(store, [{**NO_OUTCOME, "contacted": timedelta(hours=5)},
+                      {**NO_OUTCOME, "contacted": timedelta(hours=7),
+                       "closed": timedelta(days=5)}])
+        store.db.conn.execute("update referrals set contacted_at = 'soon' where id = 1")
+        store.db.conn.execute("update referrals set closed_at = 'later' where id = 2")
+        [row] = [r for r in ledger_of(store, _config(Path("/nonexistent")), NOW)
+                 if r.given]
+        assert (row.median_hours_to_contact, row.median_days_to_close) == (7.0, 3.0)
     finally:
         store.close()

@@ -60,6 +60,27 @@ def test_each_envelope_carries_its_own_email(smtp_server: SmtpPeer) -> None:
 
 
 @pytest.mark.parametrize("pipelining", [True, False])
+def test_the_email_after_a_refused_one_is_the_one_composed_ahead(pipelining: bool) -> None:
+    """The email after one whose content was refused, or after one that could not be
+    composed, goes as composed while the one before was taken in, or composed then."""
+    controller, peer = start_peer(Behaviour(refuse_content={
+        "spam@x.example": "554 5.7.1 message content rejected"}, pipelining=pipelining))
+    odd = outgoing(4, to="bob@" + "é" * 70 + ".example")
+    emails = [outgoing(1, "a@x.example"), outgoing(2, "spam@x.example"),
+              outgoing(3, "c@x.example"), odd, outgoing(5, "e@x.example")]
+    try:
+        results = mailer(peer).send_batch(emails)
+    finally:
+        controller.stop()
+    assert [r.status for r in results] == ["sent", "failed", "sent", "failed", "sent"]
+    assert "554 5.7.1" in results[1].detail
+    assert results[3].detail.startswith("could not compose")
+    assert [(m.rcpt_tos, email.message_from_bytes(m.content)["Message-ID"])
+            for m in peer.messages] == [([e.to[0].email], f"<{e.message_id}>")
+                                        for e in (emails[0], emails[2], emails[4])]
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
 def test_no_email_is_handed_over_before_the_one_before_it_is_recorded(
         pipelining: bool) -> None:
     """Recording runs beside the next envelope, but the next DATA waits for it: a crash
