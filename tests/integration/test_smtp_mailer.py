@@ -49,14 +49,23 @@ def test_batch_in_one_connection(smtp_server: SmtpPeer) -> None:
     assert smtp_server.messages[0].mail_from == "referrals@firm.example"
 
 
+def arrivals(peer: SmtpPeer) -> list[tuple[list[str], str]]:
+    """Each message the peer took: its envelope's recipients and its Message-ID."""
+    return [(m.rcpt_tos, email.message_from_bytes(m.content)["Message-ID"])
+            for m in peer.messages]
+
+
+def envelopes(emails: list[OutgoingEmail]) -> list[tuple[list[str], str]]:
+    """What `arrivals` gives when each of `emails` arrived under its own envelope."""
+    return [([e.to[0].email], f"<{e.message_id}>") for e in emails]
+
+
 def test_each_envelope_carries_its_own_email(smtp_server: SmtpPeer) -> None:
     """Each email is composed a step ahead, while the one before is taken in: every
     message arrives under its own envelope, in order."""
     emails = [outgoing(n, f"p{n}@law{n}.example") for n in range(1, 6)]
     assert [r.status for r in mailer(smtp_server).send_batch(emails)] == ["sent"] * 5
-    arrived = [(m.rcpt_tos, email.message_from_bytes(m.content)["Message-ID"])
-               for m in smtp_server.messages]
-    assert arrived == [([e.to[0].email], f"<{e.message_id}>") for e in emails]
+    assert arrivals(smtp_server) == envelopes(emails)
 
 
 @pytest.mark.parametrize("pipelining", [True, False])
@@ -75,9 +84,7 @@ def test_the_email_after_a_refused_one_is_the_one_composed_ahead(pipelining: boo
     assert [r.status for r in results] == ["sent", "failed", "sent", "failed", "sent"]
     assert "554 5.7.1" in results[1].detail
     assert results[3].detail.startswith("could not compose")
-    assert [(m.rcpt_tos, email.message_from_bytes(m.content)["Message-ID"])
-            for m in peer.messages] == [([e.to[0].email], f"<{e.message_id}>")
-                                        for e in (emails[0], emails[2], emails[4])]
+    assert arrivals(peer) == envelopes([emails[0], emails[2], emails[4]])
 
 
 @pytest.mark.parametrize("pipelining", [True, False])
