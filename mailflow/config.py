@@ -182,6 +182,7 @@ class WorkflowConfig:
     history_after_days: int = 14
     max_partners_per_intro: int = 5
     answer_within: timedelta = timedelta(hours=2)
+    grace: tuple[float, str] = (2.0, "business days")  # steps' own `grace:` overrides it
 
 
 @dataclass(frozen=True)
@@ -552,6 +553,7 @@ def _workflow(section: Section | None) -> WorkflowConfig:
         history_after_days=count("history_after_days", 0),
         max_partners_per_intro=count("max_partners_per_intro", 1),
         answer_within=_duration(section, "answer_within", "2 hours"),
+        grace=grace,
     )
     section.finish()
     return config

@@ -133,7 +133,7 @@ class Dispatcher:
         return SendPolicy(self.calendar, self._steps, workflow.max_per_referral,
                           workflow.max_per_recipient_per_day,
                           workflow.max_notices_per_recipient_per_day, workflow.answer_within,
-                          party_calendars(self.config, partners))
+                          workflow.grace, party_calendars(self.config, partners))
 
     def send_due(self, now: datetime, keep_copy: Callable[[bytes], None] | None = None,
                  kinds: frozenset[str] | None = None) -> DispatchReport:

@@ -169,7 +169,20 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
     if effect.help_needed:
         effects.append(Notify(referral.id, sender, "help", {"reply_words": help_words()},
                               once=True))
-    return effects
+    if effect.opt_out or effect.forget:
+        return effects  # what is done with their data is confirmed however late it is read
+    return _answering(effects, sender, reply.message_date, now)
+
+
+def _answering(effects: list[Effect], sender: str, written: datetime | None,
+               now: datetime) -> list[Effect]:
+    """The notices to the sender answer their reply: due from when it was written, so one
+    read days late (a first run, an outage) is late by the rules steps keep."""
+    if written is None:
+        return effects
+    at = min(written, now)
+    return [replace(e, answering=at) if isinstance(e, Notify) and e.recipient == sender
+            else e for e in effects]
 
 
 CONSENT_ASKED = "consent-asked"  # the event of an intro that asks the client first

@@ -166,6 +166,8 @@ class Notify:
     """Queue one notice email: template `notice_<kind>`, rendered with `data`.
 
     `once`: at most one notice of this kind to this person about this referral.
+    `answering`: when the message it answers was written; it is due from then, so an
+    answer to a reply read days late (a first run, an outage) is as late as it looks.
     """
 
     referral_id: int
@@ -173,6 +175,7 @@ class Notify:
     kind: str
     data: Mapping[str, Any] = field(default_factory=dict)
     once: bool = False
+    answering: datetime | None = None
 
 
 Effect = (CreateReferral | RememberNames | LearnLanguage | SaveProfile | StartDigestClock

@@ -21,6 +21,9 @@ RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
 # Notices that answer what the person just did go out at once, any hour; the others
 # (relayed news, bounce and failure notices, the first-run summary) wait for business hours.
 ANSWER_NOTICES = frozenset({"confirm", "help", "refused", "which", "unproven"})
+# answers that only echo a reply: worth nothing once it is old. News (a relayed note, a
+# failure) is news however late, and "which is the partner?" is still needed
+LAPSING_NOTICES = frozenset({"confirm", "help", "refused", "unproven"})
 STANDALONE = frozenset({"digest", "alert", "signin"})  # rendered when queued
 # steps that go as an email of their own, never combined (others are copied on them), never
 # missed nor superseded, and not held by the daily cap: they do what a person asked for
@@ -79,6 +82,7 @@ class SendPolicy:
     max_per_day: int = 1
     max_notices_per_day: int = 3
     answer_within: timedelta = timedelta(hours=2)
+    grace: tuple[float, str] = DEFAULT_GRACE  # `workflow.grace`: a notice's, and any step's
     # a partner in their own time zone or with their own holidays; everyone else: `calendar`
     calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
 
@@ -156,8 +160,8 @@ def _refused(row: DueRow, facts: Facts, policy: SendPolicy) -> str:
 
 def _is_answer(row: DueRow, facts: Facts, policy: SendPolicy, now: datetime) -> bool:
     """An answer to what the person just did: at once, any hour, beyond the daily cap."""
-    if row.kind == "notice":
-        return row.step in ANSWER_NOTICES
+    if row.kind == "notice":  # due when what it answers was written
+        return row.step in ANSWER_NOTICES and now - row.due_at <= policy.answer_within
     if row.kind == "step" and row.step in RESPONSE_STEPS:
         intro = facts.intro_at.get(row.referral_id)
         return intro is not None and now - intro <= policy.answer_within
@@ -184,6 +188,7 @@ def _choose_for(recipient: str, rows: list[DueRow], facts: Facts, policy: SendPo
         choice.rule(regular + notices + digests, WAIT, "outside business hours")
         regular, notices, digests = [], [], []
     regular = _timely(regular, facts, policy, now, choice)
+    notices = _timely_notices(notices, policy, now, choice)
     daily = regular + digests
     if daily and facts.sent_today.get(recipient, 0) >= policy.max_per_day:
         day_start = now.astimezone(policy.calendar.timezone).replace(
@@ -219,7 +224,16 @@ def _notice_emails(recipient: str, notices: list[DueRow], facts: Facts,
 
 def _grace(policy: SendPolicy, step: str) -> tuple[float, str]:
     config = policy.steps.get(step)
-    return (config.grace_amount, config.grace_unit) if config else DEFAULT_GRACE
+    return (config.grace_amount, config.grace_unit) if config else policy.grace
+
+
+def _too_late(row: DueRow, start: datetime, policy: SendPolicy, now: datetime) -> str:
+    """Why a row that could first go at `start` is past its grace now (empty: it is not)."""
+    amount, unit = _grace(policy, row.step)
+    if now <= policy.calendar.add(start, amount, unit):
+        return ""
+    due = start.astimezone(policy.calendar.timezone).strftime("%a %d %b %H:%M")
+    return f"due {due}, more than {amount:g} {unit} ago"
 
 
 def _needed(row: DueRow, facts: Facts, policy: SendPolicy) -> bool:
@@ -272,10 +286,9 @@ def _timely(rows: list[DueRow], facts: Facts, policy: SendPolicy, now: datetime,
         if start > now:
             choice.rule([row], DEFER, "keeps its delay from the step it follows", start)
             continue
-        amount, unit = _grace(policy, row.step)
-        if now > policy.calendar.add(start, amount, unit) and not _needed(row, facts, policy):
-            due = start.astimezone(policy.calendar.timezone).strftime("%a %d %b %H:%M")
-            choice.rule([row], MISSED, f"due {due}, more than {amount:g} {unit} ago")
+        late = _too_late(row, start, policy, now)
+        if late and not _needed(row, facts, policy):
+            choice.rule([row], MISSED, late)
             continue
         fresh.append(row)
     latest: dict[int, DueRow] = {}
@@ -293,6 +306,21 @@ def _timely(rows: list[DueRow], facts: Facts, policy: SendPolicy, now: datetime,
         else:
             kept.append(row)
     return kept
+
+
+def _timely_notices(rows: list[DueRow], policy: SendPolicy, now: datetime,
+                    choice: Choice) -> list[DueRow]:
+    """Notices still worth sending: an answer that only echoes a reply is missed past its
+    grace, counted from when the reply was written (`Notify.answering`), so a first run
+    does not confirm each command of the months of mail it reads."""
+    fresh = []
+    for row in rows:
+        late = row.step in LAPSING_NOTICES and _too_late(row, row.due_at, policy, now)
+        if late:
+            choice.rule([row], MISSED, late)
+        else:
+            fresh.append(row)
+    return fresh
 
 
 def failure_notice(row: DueRow, referrer: str, detail: str) -> Notify | None:

@@ -80,6 +80,28 @@ def test_a_partners_done_counts_as_contact_keeps_undo_and_confirms() -> None:
     assert Plan((7,)) in effects
 
 
+def test_the_answers_to_a_reply_are_due_from_when_it_was_written() -> None:
+    """So a reply read weeks late (a first run) gets no confirmation (`core.send_choice`)."""
+    written = NOW - timedelta(days=20)
+
+    def notices(sender: str, text: str, at: datetime | None = written
+                ) -> list[tuple[str, str, datetime | None]]:
+        effects = on_reply(_reply(sender, text, message_date=at), NOW)
+        return [(n.recipient, n.kind, n.answering) for n in _of(effects, Notify)]
+
+    assert notices("bob@law.example", "won") == [("bob@law.example", "confirm", written)]
+    assert notices("jane@gmail.com", "won") == [("jane@gmail.com", "refused", written)]
+    # news for the referrer is not an answer: due when it is read
+    assert notices("jane@gmail.com", "rating 5") == [("alice@firm.example", "relay", None)]
+    ahead = NOW + timedelta(hours=3)  # the sender's clock is ahead: due now
+    assert notices("bob@law.example", "won", ahead) == [("bob@law.example", "confirm", NOW)]
+    assert notices("bob@law.example", "won", None) == [("bob@law.example", "confirm", None)]
+    # what is done with their data is confirmed however late the reply is read
+    assert notices("bob@law.example", "stop") == [("bob@law.example", "confirm", None)]
+    assert notices("jane@gmail.com", "forget me") == [
+        ("alice@firm.example", "confirm", None), ("jane@gmail.com", "confirm", None)]
+
+
 def test_no_confirmation_when_confirm_replies_is_off() -> None:
     effects = on_reply(_reply("bob@law.example", "done", confirm_replies=False), NOW)
     assert not [n for n in _of(effects, Notify) if n.kind == "confirm"]

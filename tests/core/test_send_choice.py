@@ -105,11 +105,41 @@ def test_the_answer_to_stop_still_goes_and_notices_have_no_budget() -> None:
 # -- hours, answers and the daily cap ---------------------------------------------------------
 def test_steps_wait_for_business_hours_and_answers_do_not() -> None:
     late = MON.replace(hour=18)
-    rows = [Row(1, "partner_nudge", BOB, MON), Row(2, "confirm", BOB, MON, kind="notice"),
+    rows = [Row(1, "partner_nudge", BOB, MON), Row(2, "confirm", BOB, late, kind="notice"),
             Row(3, "relay", BOB, MON, kind="notice")]
     choice = choose(rows, facts(), POLICY, late)
     assert verdicts(choice) == {1: WAIT, 2: SEND, 3: WAIT}
     assert choice.verdicts[1] == choice.verdicts[3] == Verdict(WAIT, "outside business hours")
+
+
+def test_an_answer_notice_is_an_answer_only_while_the_reply_is_fresh() -> None:
+    """An answer is due from when the reply it answers was written (`Notify.answering`)."""
+    evening = MON.replace(hour=19)
+    fresh = Row(1, "confirm", BOB, evening - timedelta(hours=2), kind="notice")
+    assert verdicts(choose([fresh], facts(), POLICY, evening)) == {1: SEND}
+    older = replace(fresh, due_at=evening - timedelta(hours=2, minutes=1))
+    assert choose([older], facts(), POLICY, evening).verdicts[1] == Verdict(
+        WAIT, "outside business hours")
+    assert verdicts(choose([older], facts(), POLICY, MON.replace(hour=11) + timedelta(days=1))
+                    ) == {1: SEND}  # in business hours, with the person's other mail
+
+
+def test_an_answer_to_a_reply_written_beyond_the_grace_is_missed() -> None:
+    """A first run reads months of replies: their confirmations are history, not news."""
+    thursday = datetime(2026, 11, 19, 10, tzinfo=LON)  # two business days before MON 10:00
+    month_ago = thursday - timedelta(days=30)
+    rows = [Row(1, "confirm", BOB, thursday, kind="notice"),
+            Row(2, "confirm", BOB, thursday - timedelta(minutes=1), kind="notice"),
+            *(Row(i, kind, BOB, month_ago, kind="notice") for i, kind in
+              enumerate(("help", "refused", "unproven", "which", "relay", "send-failed"), 3))]
+    choice = choose(rows, facts(), POLICY, MON)
+    assert choice.verdicts[2] == Verdict(MISSED, "due Thu 19 Nov 09:59, more than 2 business "
+                                                 "days ago")
+    # echoes of a reply lapse; a question still needed and news do not
+    assert verdicts(choice) == {1: SEND, 2: MISSED, 3: MISSED, 4: MISSED, 5: MISSED,
+                                6: SEND, 7: COMBINE, 8: COMBINE}  # 3 notices a day
+    longer = replace(POLICY, grace=(5.0, "business days"))  # workflow.grace
+    assert verdicts(choose(rows[1:3], facts(), longer, MON)) == {2: SEND, 3: MISSED}
 
 
 def test_an_acknowledgement_is_an_answer_only_while_the_intro_is_fresh() -> None:
@@ -242,6 +272,7 @@ def test_an_answer_carries_the_steps_due_to_that_person_now() -> None:
             Row(3, "partner_checkin", BOB, MON, referral_id=2)]
     assert choose(rows, facts(), POLICY, MON).emails == [(1, 2, 3)]
     evening = MON.replace(hour=19)
+    rows[0] = replace(rows[0], due_at=evening - timedelta(minutes=5))  # a reply just now
     assert choose(rows, facts(), POLICY, evening).emails == [(1,)]  # the rest waits
 
 

@@ -189,3 +189,32 @@ def test_first_run_saturday_then_monday_then_an_outage(world: World) -> None:
         if steps.get("escalation", {}).get("status") == "sent":
             assert steps["partner_nudge"]["status"] == "sent"
             assert steps["partner_nudge"]["sent_at"] < steps["escalation"]["sent_at"]
+
+
+def partner_reply(world: World, n: int, date: str, body: str) -> None:
+    """Bob's reply to intro `n`, on its thread, from his signed reply address."""
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: {world.reply_address("bob@law.example", n)}
+Subject: Re: Introduction {n}
+Date: {date}
+Message-ID: <bob-reply{n}@law.example>
+In-Reply-To: <intro{n}@firm.example>
+
+{body}
+""".encode())
+
+
+def test_a_first_run_does_not_confirm_what_was_said_weeks_ago(world: World) -> None:
+    world.deliver(intro(1, "Thu, 05 Nov 2026 10:00:00 +0000"))
+    partner_reply(world, 1, "Fri, 06 Nov 2026 10:00:00 +0000", "Done, thanks!")
+    world.deliver(intro(2, THURSDAY))
+    partner_reply(world, 2, "Fri, 27 Nov 2026 16:00:00 +0000", "Done, thanks!")
+    world.run("2026-11-30T10:00:00+00:00")  # Monday: within two business days of the 2nd
+    for tag in ("R-1", "R-2"):
+        shown = world.cli_json("show", tag)
+        assert isinstance(shown, dict) and shown["status"] == "closed", tag
+    old = outbox_of(world, "R-1")["confirm"]
+    assert old["status"] == "missed" and "Fri 06 Nov" in old["detail"], old
+    assert outbox_of(world, "R-2")["confirm"]["status"] == "sent"
+    to_bob = world.sent_to("bob@law.example")
+    assert len(to_bob) == 1 and "R-2" in to_bob[0].subject and "R-1" not in to_bob[0].text
