@@ -228,3 +228,11 @@ def m018_partner_ledger_index(db: Any) -> None:
                "partner, direction, status, outcome, created_at, contacted_at, closed_at, "
                "rating, value, referrer)")
     db.execute("drop index if exists idx_referrals_partner")
+
+
+@migrations()
+def m019_answers_dated_by_their_reply(db: Any) -> None:
+    """When the reply a notice answers was written (`Notify.answering`), apart from when
+    the notice may go (`due_at`, which a deferral or a retry moves): an answer to a reply
+    read late lapses past the grace from then (core.send_choice)."""
+    db.execute("alter table outbox add column answers_at text")

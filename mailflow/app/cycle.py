@@ -69,12 +69,15 @@ def run_cycle(app: App, now: datetime, mailbox: MailboxSource | None = None,
     last_poll = app.store.meta("last_poll")
     if last_poll:
         alerts.returned(app, now, datetime.fromisoformat(last_poll))
+    handler = app.handler
+    # what arrives now arrived since the last cycle, whatever its sender's clock says
+    handler.arrived_after = datetime.fromisoformat(last_poll) if last_poll else None
     replan_if_config_changed(app.store, app.config, app.calendar, now)
     own = mailbox is None
     box = mailbox if mailbox is not None else open_mailbox(app.config)
     log.debug("phase: mailbox open")
     try:
-        report.ingest = ingest(box, app.handler, folders_of(app.config), now,
+        report.ingest = ingest(box, handler, folders_of(app.config), now,
                                app.mailbox.batch_size, since,
                                progress, timedelta(days=app.config.workflow.history_after_days),
                                meanwhile=lambda: plan_marked(app, now))  # during the last move

@@ -23,6 +23,7 @@ from mailflow.app.template_context import person, referral_context
 from mailflow.config import Config
 from mailflow.core.business_time import BusinessCalendar
 from mailflow.core.compose import to_bytes
+from mailflow.core.decisions import undo_offered
 from mailflow.core.message_ids import mint
 from mailflow.core.model import Address, Referral
 from mailflow.core.outgoing import OutgoingEmail, SendResult
@@ -315,6 +316,7 @@ class Dispatcher:
                                    self._facts.first_contact(row.recipient))
         if row.is_notice:
             context.update(json.loads(row.payload or "{}"))
+            context["undo_offer"] = undo_offered(context, now)
             if "reply_words" in context:  # the help notice: its words in its own language
                 context["reply_words"] = help_words(written_in)
         return context

@@ -70,12 +70,11 @@ def _create(effect: CreateReferral, store: Store, now: datetime) -> int:
 
 
 def queue_notice(store: Store, notice: Notify, now: datetime) -> bool:
-    """One notice row, due now (an answer: when what it answers was written); with `once`,
-    none when that person already had this kind."""
+    """One notice row, due now; with `once`, none when that person already had this kind."""
     if notice.once and store.notices_to(notice.referral_id, notice.recipient, notice.kind):
         return False
-    due = min(notice.answering, now) if notice.answering is not None else now
-    store.add_outbox(notice.referral_id, notice.kind, notice.recipient, due, kind="notice",
+    store.add_outbox(notice.referral_id, notice.kind, notice.recipient, now, kind="notice",
+                     answers_at=notice.answering,
                      payload=json.dumps(dict(notice.data), default=str))
     return True
 

@@ -31,9 +31,10 @@ def reply_facts(store: Store, referral: Referral, message: InboundMessage,
                 command: Command | None, sender: str, now: datetime, proven: bool,
                 confirm_replies: bool, forget_after_days: int = 7,
                 language: str | None = None, text: str = "",
-                config: Config | None = None) -> Reply:
+                config: Config | None = None, arrived_after: datetime | None = None) -> Reply:
     """`text`: the reply's new text (a value and a partner's profile are read from it);
-    `config`: to read the directory when the reply names a need."""
+    `config`: to read the directory when the reply names a need; `arrived_after`: the
+    previous cycle."""
     profile = read_profile(text) if referral.partner == sender else None
     asked = referral.status is Status.AWAITING_CONSENT and referral.client == sender
     needs = command is not None and (command.word == "need" or bool(command.need))
@@ -47,17 +48,18 @@ def reply_facts(store: Store, referral: Referral, message: InboundMessage,
                  if needs and config is not None else (),
                  read_consent(text) if asked else None,
                  bool(referral.intro_message_id)
-                 and referral.intro_message_id in message.thread_ids)
+                 and referral.intro_message_id in message.thread_ids, arrived_after)
 
 
 def reply_effects(store: Store, referral: Referral, message: InboundMessage,
                   command: Command | None, sender: str, now: datetime, proven: bool,
                   confirm_replies: bool, forget_after_days: int = 7,
                   language: str | None = None, text: str = "",
-                  config: Config | None = None) -> list[Effect]:
+                  config: Config | None = None, arrived_after: datetime | None = None
+                  ) -> list[Effect]:
     effects = on_reply(reply_facts(store, referral, message, command, sender, now, proven,
                                    confirm_replies, forget_after_days, language, text,
-                                   config), now)
+                                   config, arrived_after), now)
     log.info("%s reply from %s: %s", referral.tag, sender,
              command.word if command else "(empty)")
     return effects

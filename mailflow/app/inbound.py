@@ -23,7 +23,7 @@ from mailflow.core.correlate import (
     narrow_by_tag,
     subject_tag,
 )
-from mailflow.core.decisions import on_ambiguous_reply, on_intro, on_unwanted
+from mailflow.core.decisions import on_ambiguous_reply, on_intro, on_unwanted, written_at
 from mailflow.core.effects import CreateReferral
 from mailflow.core.intake import Intro, PartnerDirectory, read_intro
 from mailflow.core.model import Classification, InboundMessage, Kind, Referral
@@ -58,6 +58,7 @@ class Handler:
     trust_authentication_results: str | None = None
     max_partners_per_intro: int = 5
     history_before: datetime | None = None  # first run: intros older than this are history
+    arrived_after: datetime | None = None  # the previous cycle, if any (decisions.written_at)
     config: Config | None = None  # the directory's settings, for a need's suggestions
     _directory: PartnerDirectory | None = None
     _summaries: HistorySummaries | None = None
@@ -128,7 +129,9 @@ class Handler:
         referrals = self._follow_up_target(referrals, command, sender)
         # one email listed several referrals: a reply word must say which one
         if len(referrals) > 1 and command is not None and command.word != "note":
-            apply_effects(self.store, on_ambiguous_reply(referrals, sender, command.word), now)
+            apply_effects(self.store, on_ambiguous_reply(
+                referrals, sender, command.word,
+                written_at(message.date, self.arrived_after, now)), now)
             return Classification(Kind.REPLY, "reply: ambiguous, no tag",
                                   referrals[0].id)
         proven = self._proven(message, correlation, sender)
@@ -137,7 +140,7 @@ class Handler:
             apply_effects(self.store, reply_effects(
                 self.store, referral, message, command, sender, now, proven,
                 self.policy.confirm_replies, self.policy.forget_after_days, language, text,
-                self.config), now)
+                self.config, self.arrived_after), now)
         return Classification(Kind.REPLY, f"reply: by {correlation.how}", referrals[0].id)
 
     def _same_received(self, intro: Intro) -> Referral | None:

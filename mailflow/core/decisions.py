@@ -76,6 +76,8 @@ class Reply:
     # it answers the intro itself: only its recipients know that Message-ID, so a client's
     # yes or no on it counts like a signed reply (mailflow has not written to them yet)
     answers_intro: bool = False
+    # the previous cycle: a message read now arrived after it, whatever its Date says
+    arrived_after: datetime | None = None
 
 
 def state_of(referral: Referral) -> dict[str, Any]:
@@ -133,6 +135,8 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
             confirm = {"change": "nothing-to-undo"}
     if confirm is not None:
         confirm["undo_offer"] = bool(effect.changes)
+        if effect.changes:  # the state is kept from now (KeepUndo): undo works until then
+            confirm["undo_until"] = (now + UNDO_WINDOW).isoformat()
     changes = dict(effect.changes or {})
     valued = reply.value is not None and role is not Role.CLIENT and reply.proven
     if valued:
@@ -169,19 +173,36 @@ def on_reply(reply: Reply, now: datetime) -> list[Effect]:
     if effect.help_needed:
         effects.append(Notify(referral.id, sender, "help", {"reply_words": help_words()},
                               once=True))
-    if effect.opt_out or effect.forget:
-        return effects  # what is done with their data is confirmed however late it is read
-    return _answering(effects, sender, reply.message_date, now)
+    if effect.opt_out or effect.forget or not reply.proven:
+        # what is done with their data is confirmed however late the reply is read, and a
+        # forged Date must not silence the warning to an address someone else used
+        return effects
+    return _answering(effects, sender, written_at(reply.message_date, reply.arrived_after, now))
 
 
-def _answering(effects: list[Effect], sender: str, written: datetime | None,
-               now: datetime) -> list[Effect]:
-    """The notices to the sender answer their reply: due from when it was written, so one
-    read days late (a first run, an outage) is late by the rules steps keep."""
+def undo_offered(data: Mapping[str, Any], now: datetime) -> bool:
+    """Whether a confirmation sent now may offer "undo": only while it can still work (one
+    held for business hours may go after its window closed)."""
+    until = data.get("undo_until")
+    return bool(data.get("undo_offer")) and (
+        until is None or now < datetime.fromisoformat(str(until)))
+
+
+def written_at(date: datetime | None, arrived_after: datetime | None,
+               now: datetime) -> datetime | None:
+    """When a reply was written, as far as mailflow can tell: its Date, but never before the
+    previous cycle (a slow clock) nor after now (a fast one); None: it has no Date."""
+    if date is None:
+        return None
+    return min(max(date, arrived_after or date), now)
+
+
+def _answering(effects: list[Effect], sender: str, written: datetime | None
+               ) -> list[Effect]:
+    """The notices to the sender answer their reply: dated by it (core.send_choice)."""
     if written is None:
         return effects
-    at = min(written, now)
-    return [replace(e, answering=at) if isinstance(e, Notify) and e.recipient == sender
+    return [replace(e, answering=written) if isinstance(e, Notify) and e.recipient == sender
             else e for e in effects]
 
 
@@ -304,13 +325,15 @@ def on_unwanted(created: Sequence[Referral], avoid: Mapping[str, str],
             and mentions(context, avoid[r.partner])]
 
 
-def on_ambiguous_reply(referrals: Sequence[Referral], sender: str,
-                       word: str) -> list[Effect]:
-    """A reply word to an email about several referrals: change nothing, ask which."""
+def on_ambiguous_reply(referrals: Sequence[Referral], sender: str, word: str,
+                       written: datetime | None = None) -> list[Effect]:
+    """A reply word to an email about several referrals: change nothing, ask which (an
+    answer dated by the reply, `written_at`)."""
     effects: list[Effect] = [AddEvent(r.id, "refused", sender,
                                       f"{word!r} without a tag in a combined email")
                              for r in referrals]
-    effects.append(Notify(referrals[0].id, sender, "which", {"word": word}))
+    effects.append(Notify(referrals[0].id, sender, "which", {"word": word},
+                          answering=written))
     return effects
 
 

@@ -21,9 +21,6 @@ RESPONSE_STEPS = frozenset({ACKNOWLEDGEMENT, PARTNER_QUESTION})
 # Notices that answer what the person just did go out at once, any hour; the others
 # (relayed news, bounce and failure notices, the first-run summary) wait for business hours.
 ANSWER_NOTICES = frozenset({"confirm", "help", "refused", "which", "unproven"})
-# answers that only echo a reply: worth nothing once it is old. News (a relayed note, a
-# failure) is news however late, and "which is the partner?" is still needed
-LAPSING_NOTICES = frozenset({"confirm", "help", "refused", "unproven"})
 STANDALONE = frozenset({"digest", "alert", "signin"})  # rendered when queued
 # steps that go as an email of their own, never combined (others are copied on them), never
 # missed nor superseded, and not held by the daily cap: they do what a person asked for
@@ -46,6 +43,8 @@ class DueRow(Protocol):
     def due_at(self) -> datetime: ...
     @property
     def kind(self) -> str: ...
+    @property
+    def answers_at(self) -> datetime | None: ...  # a notice answering a reply: its time
 
 
 @dataclass(frozen=True)
@@ -160,8 +159,9 @@ def _refused(row: DueRow, facts: Facts, policy: SendPolicy) -> str:
 
 def _is_answer(row: DueRow, facts: Facts, policy: SendPolicy, now: datetime) -> bool:
     """An answer to what the person just did: at once, any hour, beyond the daily cap."""
-    if row.kind == "notice":  # due when what it answers was written
-        return row.step in ANSWER_NOTICES and now - row.due_at <= policy.answer_within
+    if row.kind == "notice":
+        return row.step in ANSWER_NOTICES and (
+            row.answers_at is None or now - row.answers_at <= policy.answer_within)
     if row.kind == "step" and row.step in RESPONSE_STEPS:
         intro = facts.intro_at.get(row.referral_id)
         return intro is not None and now - intro <= policy.answer_within
@@ -227,13 +227,14 @@ def _grace(policy: SendPolicy, step: str) -> tuple[float, str]:
     return (config.grace_amount, config.grace_unit) if config else policy.grace
 
 
-def _too_late(row: DueRow, start: datetime, policy: SendPolicy, now: datetime) -> str:
+def _too_late(start: datetime, grace: tuple[float, str], policy: SendPolicy, now: datetime,
+              what: str = "due") -> str:
     """Why a row that could first go at `start` is past its grace now (empty: it is not)."""
-    amount, unit = _grace(policy, row.step)
+    amount, unit = grace
     if now <= policy.calendar.add(start, amount, unit):
         return ""
-    due = start.astimezone(policy.calendar.timezone).strftime("%a %d %b %H:%M")
-    return f"due {due}, more than {amount:g} {unit} ago"
+    when = start.astimezone(policy.calendar.timezone).strftime("%a %d %b %H:%M")
+    return f"{what} {when}, more than {amount:g} {unit} ago"
 
 
 def _needed(row: DueRow, facts: Facts, policy: SendPolicy) -> bool:
@@ -286,7 +287,7 @@ def _timely(rows: list[DueRow], facts: Facts, policy: SendPolicy, now: datetime,
         if start > now:
             choice.rule([row], DEFER, "keeps its delay from the step it follows", start)
             continue
-        late = _too_late(row, start, policy, now)
+        late = _too_late(start, _grace(policy, row.step), policy, now)
         if late and not _needed(row, facts, policy):
             choice.rule([row], MISSED, late)
             continue
@@ -310,13 +311,13 @@ def _timely(rows: list[DueRow], facts: Facts, policy: SendPolicy, now: datetime,
 
 def _timely_notices(rows: list[DueRow], policy: SendPolicy, now: datetime,
                     choice: Choice) -> list[DueRow]:
-    """Notices still worth sending: an answer that only echoes a reply is missed past its
-    grace, counted from when the reply was written (`Notify.answering`), so a first run
-    does not confirm each command of the months of mail it reads."""
+    """Notices still worth sending: an answer to a reply past the grace from when the
+    reply was written is missed (a first run reads months of commands)."""
     fresh = []
     for row in rows:
-        late = row.step in LAPSING_NOTICES and _too_late(row, row.due_at, policy, now)
-        if late:
+        if row.answers_at is not None and (
+                late := _too_late(row.answers_at, policy.grace, policy, now,
+                                  "answers a reply of")):
             choice.rule([row], MISSED, late)
         else:
             fresh.append(row)

@@ -26,6 +26,8 @@ from mailflow.core.decisions import (
     on_unwithdraw,
     on_withdraw,
     state_of,
+    undo_offered,
+    written_at,
 )
 from mailflow.core.effects import (
     AddEvent,
@@ -76,30 +78,57 @@ def test_a_partners_done_counts_as_contact_keeps_undo_and_confirms() -> None:
     assert effects.index(undo[0]) < effects.index(sets[1])  # the state before the change
     confirm = [n for n in _of(effects, Notify) if n.kind == "confirm"]
     assert confirm == [Notify(7, "bob@law.example", "confirm",
-                              {"change": "closed", "outcome": "done", "undo_offer": True})]
+                              {"change": "closed", "outcome": "done", "undo_offer": True,
+                               "undo_until": (NOW + timedelta(hours=24)).isoformat()})]
     assert Plan((7,)) in effects
 
 
-def test_the_answers_to_a_reply_are_due_from_when_it_was_written() -> None:
+def test_the_answers_to_a_reply_are_dated_by_it() -> None:
     """So a reply read weeks late (a first run) gets no confirmation (`core.send_choice`)."""
     written = NOW - timedelta(days=20)
 
-    def notices(sender: str, text: str, at: datetime | None = written
+    def notices(sender: str, text: str, at: datetime | None = written, **kw: Any
                 ) -> list[tuple[str, str, datetime | None]]:
-        effects = on_reply(_reply(sender, text, message_date=at), NOW)
+        effects = on_reply(_reply(sender, text, message_date=at, **kw), NOW)
         return [(n.recipient, n.kind, n.answering) for n in _of(effects, Notify)]
 
     assert notices("bob@law.example", "won") == [("bob@law.example", "confirm", written)]
     assert notices("jane@gmail.com", "won") == [("jane@gmail.com", "refused", written)]
     # news for the referrer is not an answer: due when it is read
     assert notices("jane@gmail.com", "rating 5") == [("alice@firm.example", "relay", None)]
-    ahead = NOW + timedelta(hours=3)  # the sender's clock is ahead: due now
+    ahead = NOW + timedelta(hours=3)  # the sender's clock is ahead: now
     assert notices("bob@law.example", "won", ahead) == [("bob@law.example", "confirm", NOW)]
     assert notices("bob@law.example", "won", None) == [("bob@law.example", "confirm", None)]
+    last_cycle = NOW - timedelta(minutes=5)  # a slow clock: it arrived since the last cycle
+    assert notices("bob@law.example", "won", arrived_after=last_cycle) == [
+        ("bob@law.example", "confirm", last_cycle)]
     # what is done with their data is confirmed however late the reply is read
     assert notices("bob@law.example", "stop") == [("bob@law.example", "confirm", None)]
     assert notices("jane@gmail.com", "forget me") == [
         ("alice@firm.example", "confirm", None), ("jane@gmail.com", "confirm", None)]
+    # a forged Date cannot make the warning to the address's owner lapse
+    assert notices("bob@law.example", "won", proven=False) == [
+        ("bob@law.example", "unproven", None)]
+    which = on_ambiguous_reply([REF, replace(REF, id=8)], "bob@law.example", "done", written)
+    assert [(n.kind, n.answering) for n in _of(which, Notify)] == [("which", written)]
+
+
+def test_written_at_is_the_date_within_the_last_cycle_and_now() -> None:
+    cycle = NOW - timedelta(minutes=5)
+    assert written_at(None, cycle, NOW) is None
+    assert written_at(NOW - timedelta(days=3), None, NOW) == NOW - timedelta(days=3)
+    assert written_at(NOW - timedelta(days=3), cycle, NOW) == cycle
+    assert written_at(NOW - timedelta(minutes=1), cycle, NOW) == NOW - timedelta(minutes=1)
+    assert written_at(NOW + timedelta(days=1), cycle, NOW) == NOW
+
+
+def test_a_confirmation_offers_undo_only_while_it_can_work() -> None:
+    done = on_reply(_reply("bob@law.example", "done"), NOW)
+    data = next(n.data for n in _of(done, Notify) if n.kind == "confirm")
+    assert undo_offered(data, NOW + timedelta(hours=23, minutes=59))
+    assert not undo_offered(data, NOW + timedelta(hours=24))  # held for business hours
+    assert undo_offered({"undo_offer": True}, NOW)  # queued before the window was written
+    assert not undo_offered({"undo_offer": False, "undo_until": data["undo_until"]}, NOW)
 
 
 def test_no_confirmation_when_confirm_replies_is_off() -> None:

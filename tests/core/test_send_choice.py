@@ -44,6 +44,7 @@ class Row:
     due_at: datetime
     referral_id: int = 1
     kind: str = "step"
+    answers_at: datetime | None = None
 
 
 def facts(**changes: object) -> Facts:
@@ -105,7 +106,7 @@ def test_the_answer_to_stop_still_goes_and_notices_have_no_budget() -> None:
 # -- hours, answers and the daily cap ---------------------------------------------------------
 def test_steps_wait_for_business_hours_and_answers_do_not() -> None:
     late = MON.replace(hour=18)
-    rows = [Row(1, "partner_nudge", BOB, MON), Row(2, "confirm", BOB, late, kind="notice"),
+    rows = [Row(1, "partner_nudge", BOB, MON), Row(2, "confirm", BOB, MON, kind="notice"),
             Row(3, "relay", BOB, MON, kind="notice")]
     choice = choose(rows, facts(), POLICY, late)
     assert verdicts(choice) == {1: WAIT, 2: SEND, 3: WAIT}
@@ -113,33 +114,46 @@ def test_steps_wait_for_business_hours_and_answers_do_not() -> None:
 
 
 def test_an_answer_notice_is_an_answer_only_while_the_reply_is_fresh() -> None:
-    """An answer is due from when the reply it answers was written (`Notify.answering`)."""
+    """An answer is dated by the reply it answers (`answers_at`), not by when it was queued,
+    deferred or retried (`due_at`)."""
     evening = MON.replace(hour=19)
-    fresh = Row(1, "confirm", BOB, evening - timedelta(hours=2), kind="notice")
+    fresh = Row(1, "confirm", BOB, evening, kind="notice",
+                answers_at=evening - timedelta(hours=2))
     assert verdicts(choose([fresh], facts(), POLICY, evening)) == {1: SEND}
-    older = replace(fresh, due_at=evening - timedelta(hours=2, minutes=1))
+    older = replace(fresh, answers_at=evening - timedelta(hours=2, minutes=1))
     assert choose([older], facts(), POLICY, evening).verdicts[1] == Verdict(
         WAIT, "outside business hours")
+    midnight = (MON + timedelta(days=1)).replace(hour=0)  # deferred by the cap to the day's
+    assert verdicts(choose([replace(older, due_at=midnight)], facts(), POLICY, midnight)
+                    ) == {1: WAIT}  # start: still not an answer, so not at midnight
     assert verdicts(choose([older], facts(), POLICY, MON.replace(hour=11) + timedelta(days=1))
                     ) == {1: SEND}  # in business hours, with the person's other mail
+    undated = Row(2, "confirm", BOB, MON - timedelta(days=30), kind="notice")
+    assert verdicts(choose([undated], facts(), POLICY, evening)) == {2: SEND}  # as before
 
 
 def test_an_answer_to_a_reply_written_beyond_the_grace_is_missed() -> None:
     """A first run reads months of replies: their confirmations are history, not news."""
     thursday = datetime(2026, 11, 19, 10, tzinfo=LON)  # two business days before MON 10:00
     month_ago = thursday - timedelta(days=30)
-    rows = [Row(1, "confirm", BOB, thursday, kind="notice"),
-            Row(2, "confirm", BOB, thursday - timedelta(minutes=1), kind="notice"),
+    rows = [Row(1, "confirm", BOB, MON, kind="notice", answers_at=thursday),
+            Row(2, "confirm", BOB, MON, kind="notice",
+                answers_at=thursday - timedelta(minutes=1)),
+            *(Row(i, kind, BOB, MON, kind="notice", answers_at=month_ago) for i, kind in
+              enumerate(("help", "refused", "unproven", "which"), 3)),
+            # not dated by a reply (news, the answers to stop and forget me): never missed
             *(Row(i, kind, BOB, month_ago, kind="notice") for i, kind in
-              enumerate(("help", "refused", "unproven", "which", "relay", "send-failed"), 3))]
+              enumerate(("confirm", "relay", "send-failed"), 7))]
     choice = choose(rows, facts(), POLICY, MON)
-    assert choice.verdicts[2] == Verdict(MISSED, "due Thu 19 Nov 09:59, more than 2 business "
-                                                 "days ago")
-    # echoes of a reply lapse; a question still needed and news do not
-    assert verdicts(choice) == {1: SEND, 2: MISSED, 3: MISSED, 4: MISSED, 5: MISSED,
-                                6: SEND, 7: COMBINE, 8: COMBINE}  # 3 notices a day
+    assert choice.verdicts[2] == Verdict(MISSED, "answers a reply of Thu 19 Nov 09:59, more "
+                                                 "than 2 business days ago")
+    assert verdicts(choice) == {1: SEND, 2: MISSED, 3: MISSED, 4: MISSED, 5: MISSED, 6: MISSED,
+                                7: SEND, 8: COMBINE, 9: COMBINE}  # 3 notices a day
     longer = replace(POLICY, grace=(5.0, "business days"))  # workflow.grace
     assert verdicts(choose(rows[1:3], facts(), longer, MON)) == {2: SEND, 3: MISSED}
+    own = replace(POLICY, steps={**POLICY.steps, "confirm": replace(
+        POLICY.steps["partner_nudge"], name="confirm", grace_amount=30)})
+    assert verdicts(choose(rows[1:2], facts(), own, MON)) == {2: MISSED}  # not a step's grace
 
 
 def test_an_acknowledgement_is_an_answer_only_while_the_intro_is_fresh() -> None:
@@ -272,7 +286,6 @@ def test_an_answer_carries_the_steps_due_to_that_person_now() -> None:
             Row(3, "partner_checkin", BOB, MON, referral_id=2)]
     assert choose(rows, facts(), POLICY, MON).emails == [(1, 2, 3)]
     evening = MON.replace(hour=19)
-    rows[0] = replace(rows[0], due_at=evening - timedelta(minutes=5))  # a reply just now
     assert choose(rows, facts(), POLICY, evening).emails == [(1,)]  # the rest waits
 
 

@@ -218,3 +218,42 @@ def test_a_first_run_does_not_confirm_what_was_said_weeks_ago(world: World) -> N
     assert outbox_of(world, "R-2")["confirm"]["status"] == "sent"
     to_bob = world.sent_to("bob@law.example")
     assert len(to_bob) == 1 and "R-2" in to_bob[0].subject and "R-1" not in to_bob[0].text
+
+
+def test_a_help_too_late_to_send_does_not_use_up_the_next_one(world: World) -> None:
+    world.deliver(intro(1, "Thu, 05 Nov 2026 10:00:00 +0000"))
+    partner_reply(world, 1, "Fri, 06 Nov 2026 10:00:00 +0000", "dnoe")
+    world.run("2026-11-30T10:00:00+00:00")
+    assert outbox_of(world, "R-1")["help"]["status"] == "missed"
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: {world.reply_address("bob@law.example", 1)}
+Subject: Re: Introduction 1
+Date: Mon, 30 Nov 2026 10:20:00 +0000
+Message-ID: <bob-again@law.example>
+In-Reply-To: <intro1@firm.example>
+
+dnoe
+""".encode())
+    world.run("2026-11-30T10:30:00+00:00")
+    helps = [m for m in world.sent_to("bob@law.example") if "reply words" in m.subject.lower()]
+    assert len(helps) == 1
+
+
+def test_a_reply_with_a_slow_clock_is_answered_at_once(world: World) -> None:
+    world.deliver(intro(1, "Mon, 30 Nov 2026 09:00:00 +0000"))
+    world.run("2026-11-30T09:30:00+00:00")
+    world.run("2026-11-30T19:55:00+00:00")  # the daemon's cycle before the reply came
+    partner_reply(world, 1, "Fri, 27 Nov 2026 18:00:00 +0000", "Done, thanks!")  # 3 days slow
+    world.run("2026-11-30T20:00:00+00:00")  # after hours: only an answer goes
+    confirm = outbox_of(world, "R-1")["confirm"]
+    assert confirm["status"] == "sent", confirm
+
+
+def test_a_confirmation_sent_after_the_undo_window_does_not_offer_undo(world: World) -> None:
+    world.deliver(intro(1, THURSDAY))
+    partner_reply(world, 1, "Fri, 27 Nov 2026 17:00:00 +0000", "Done, thanks!")
+    world.run("2026-11-27T22:00:00+00:00")  # read five hours late, after hours: it waits
+    assert outbox_of(world, "R-1")["confirm"]["status"] == "pending"
+    world.run("2026-11-30T10:00:00+00:00")  # Monday: the undo kept on Friday has lapsed
+    confirmations = [m for m in world.sent_to("bob@law.example") if "Closed R-1" in m.text]
+    assert len(confirmations) == 1 and "undo" not in confirmations[0].text.lower()

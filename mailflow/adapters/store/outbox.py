@@ -77,8 +77,8 @@ class OutboxTable(StoreBase):
         return found
 
     def add_outbox(self, referral_id: int | None, step: str, recipient: str, due_at: datetime,
-                   *, kind: str, payload: str = "", message_id: str | None = None
-                   ) -> int | None:
+                   *, kind: str, payload: str = "", message_id: str | None = None,
+                   answers_at: datetime | None = None) -> int | None:
         """Queue one email that is not a workflow step (a notice, a digest, an alert, a
         sign-in link: `kind`); workflow steps are queued by `add_steps`.
 
@@ -86,8 +86,10 @@ class OutboxTable(StoreBase):
         """
         cursor = self.db.execute(
             "insert or ignore into outbox (referral_id, step, recipient, due_at, status, "
-            "attempts, kind, payload, message_id) values (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
-            [referral_id, step, recipient, to_db(due_at), kind, payload, message_id])
+            "attempts, kind, payload, message_id, answers_at) "
+            "values (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+            [referral_id, step, recipient, to_db(due_at), kind, payload, message_id,
+             to_db(answers_at)])
         return cursor.lastrowid if cursor.rowcount else None
 
     def add_steps(self, referral_id: int, steps: Sequence[NewStep]) -> None:
@@ -102,9 +104,10 @@ class OutboxTable(StoreBase):
              for s in steps])
 
     def notices_to(self, referral_id: int, recipient: str, kind: str) -> int:
-        """How many notices of `kind` this person was ever given about this referral."""
+        """How many notices of `kind` this person was ever given about this referral (one
+        too late to send was not given: an answer to a reply read weeks late)."""
         sql = ("select count(*) from outbox where referral_id = ? and recipient = ? "
-               "and kind = 'notice' and step = ?")
+               "and kind = 'notice' and step = ? and status != 'missed'")
         return int(self.db.execute(sql, [referral_id, recipient, kind]).fetchone()[0])
 
     def notice_number(self, row_id: int) -> int:

@@ -35,6 +35,7 @@ class OutboxRow:
     detail: str  # why it was skipped or failed: text for people, never data
     payload: str = ""  # a notice's data, a digest's text (JSON); empty for workflow steps
     kind: str = "step"  # step | notice | digest | alert
+    answers_at: datetime | None = None  # a notice answering a reply: when it was written
 
     @property
     def is_notice(self) -> bool:
@@ -116,7 +117,7 @@ def _outbox(row: dict[str, Any]) -> OutboxRow:
     return OutboxRow(row["id"], row["referral_id"] or 0, row["step"], row["recipient"], due,
                      row["status"], row["attempts"] or 0, row["message_id"],
                      from_db(row["sent_at"]), row["detail"] or "", row.get("payload") or "",
-                     row.get("kind") or "step")
+                     row.get("kind") or "step", from_db(row.get("answers_at")))
 
 
 def said_stop(opt_outs: set[tuple[str, int]], email: str, referral_id: int) -> bool:
