@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -51,20 +51,21 @@ MAX_BACKOFF = timedelta(hours=6)
 SLICE_ROWS = 5_000  # due rows a send prepares at a time (some 3 kB of memory each)
 
 
-def first_recipients(due: list[OutboxRow], limit: int) -> list[OutboxRow]:
-    """The rows of the first recipients of `due` (in its order) whose rows together stay
-    within `limit`, or the first recipient's alone when theirs are more."""
-    counts: dict[str, int] = {}
-    for row in due:
-        counts[row.recipient] = counts.get(row.recipient, 0) + 1
-    taken: set[str] = set()
-    size = 0
-    for recipient, count in counts.items():
-        if taken and size + count > limit:
-            break
-        taken.add(recipient)
-        size += count
-    return [r for r in due if r.recipient in taken]
+def slices_of(due: Sequence[tuple[int, str]], limit: int) -> list[list[int]]:
+    """The ids of `due` ((id, recipient) in due order) in slices of whole recipients, taken
+    in the order they first come: each slice the next recipients whose rows together stay
+    within `limit`, or one recipient's alone when theirs are more."""
+    theirs: dict[str, list[int]] = {}
+    for row_id, recipient in due:
+        theirs.setdefault(recipient, []).append(row_id)
+    slices: list[list[int]] = []
+    current: list[int] = []
+    for ids in theirs.values():
+        if current and len(current) + len(ids) > limit:
+            slices.append(current)
+            current = []
+        current.extend(ids)
+    return [*slices, current] if current else slices
 
 
 def _body_only(text: str) -> str:
@@ -148,37 +149,33 @@ class Dispatcher:
         A large send goes in slices of whole recipients (their rows are chosen together),
         each read, chosen, prepared and sent before the next is read, so that a backlog's
         many recipients are not all in memory at once (the first run over the 10,000
-        messages of bench/ingest.py prepares 6,100 due rows: some 20 MB at once).
+        messages of bench/ingest.py prepares 6,100 due rows: some 20 MB at once). Which
+        rows are due is read once, as ids: at 100,000 messages, reading all due rows again
+        for each slice was 0.36 s of the send.
         A slice sees what the slices before it sent, as the next cycle would (a referral's
         send budget, a step another waits for); rows queued meanwhile wait for that cycle.
         Should the mailer become unusable after a slice went, the send stops there and
         what is left stays due.
         """
         report = DispatchReport()
-        handled: set[str] = set()  # recipients whose rows a slice took: once a send
-        queued: set[int] | None = None  # the rows due when the send began
-        while True:
+        # the rows due when the send began, read once (ids and recipients only): rows
+        # queued meanwhile wait for the next cycle
+        slices = slices_of([(row_id, recipient) for row_id, recipient, kind
+                            in self.store.due_keys(now) if kinds is None or kind in kinds],
+                           SLICE_ROWS)
+        for number, ids in enumerate(slices):
             with self.store.atomic():  # Message-IDs are on record before anything is sent
-                due = [r for r in self.store.due(now) if (kinds is None or r.kind in kinds)
-                       and r.recipient not in handled and (queued is None or r.id in queued)]
-                if not due:
-                    return report
-                queued = queued if queued is not None else {r.id for r in due}
-                rows = first_recipients(due, SLICE_ROWS)
-                first, last = not handled, len(rows) == len(due)
-                del due  # while it sends, the send holds its slice alone
-                handled.update(r.recipient for r in rows)
-                batch = self._prepare(rows, now, report)
+                rows = self.store.still_due(ids, now)
+                batch = self._prepare(rows, now, report) if rows else []
             try:
                 self._send(batch, now, keep_copy, report)
             except SendError as exc:
-                if first:
+                if number == 0:
                     raise  # nothing went before this slice: the cycle fails as it always did
                 log.warning("sending stopped after %s emails, the rest waits for the next "
                             "cycle: %s", len(report.sent), exc)
                 return report
-            if last:
-                return report
+        return report
 
     def _prepare(self, due: list[OutboxRow], now: datetime, report: DispatchReport
                  ) -> list[tuple[OutgoingEmail, list[OutboxRow]]]:

@@ -13,7 +13,7 @@ from mailflow.adapters.file_mailer import FileMailer
 from mailflow.adapters.mailer import OnResult
 from mailflow.adapters.store import OutboxRow, to_db
 from mailflow.app import dispatch
-from mailflow.app.dispatch import first_recipients
+from mailflow.app.dispatch import slices_of
 from mailflow.app.wiring import build_app
 from mailflow.config import parse_config
 from mailflow.core.outgoing import OutgoingEmail, SendResult
@@ -24,16 +24,12 @@ PARTNERS = [f"p{n}@firm{n}.example" for n in range(6)]
 USED = {PARTNERS[n * n % len(PARTNERS)] for n in range(1, 26)}  # 4 of them, 2 to 9 rows each
 
 
-def row(row_id: int, recipient: str) -> OutboxRow:
-    return OutboxRow(row_id, row_id, "partner_nudge", recipient, NOW, "pending", 0, None,
-                     None, "", "")
-
-
 def test_a_slice_takes_whole_recipients_and_at_least_one() -> None:
-    due = [row(i, r) for i, r in enumerate("abacbdca")]
-    assert [r.recipient for r in first_recipients(due, 5)] == list("ababa")  # c would be 7
-    assert [r.recipient for r in first_recipients(due, 1)] == list("aaa")  # more than 1
-    assert first_recipients(due, 100) == due
+    due = list(enumerate("abacbdca"))  # (id, recipient) in due order
+    assert slices_of(due, 5) == [[0, 2, 7, 1, 4], [3, 6, 5]]  # a and b; c would make 8
+    assert slices_of(due, 1) == [[0, 2, 7], [1, 4], [3, 6], [5]]  # more than 1: alone
+    assert slices_of(due, 100) == [[0, 2, 7, 1, 4, 3, 6, 5]]
+    assert slices_of([], 5) == []
 
 
 class FailsAfterFirstBatch(FileMailer):
@@ -53,8 +49,8 @@ def send(tmp_path: Path, slice_rows: int, monkeypatch: pytest.MonkeyPatch,
          now: datetime = NOW, reads_at_least: int = 1, failing: bool = False
          ) -> tuple[list[tuple[str, str]], list[list[str]]]:
     """Each row's status and step, and the emails as their subjects' referral tags, in
-    the order sent, after one send at `now` with slices of `slice_rows` (the due rows read
-    at least `reads_at_least` times)."""
+    the order sent, after one send at `now` with slices of `slice_rows` (at least
+    `reads_at_least` slices read)."""
     monkeypatch.setattr(dispatch, "SLICE_ROWS", slice_rows)
     tmp_path.mkdir()
     config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
@@ -75,15 +71,18 @@ def send(tmp_path: Path, slice_rows: int, monkeypatch: pytest.MonkeyPatch,
                 "values (?, 'partner_nudge', ?, ?, 'pending', 0)",
                 (n, partner, to_db(NOW - timedelta(minutes=n))))
     reads = 0
-    due = app.store.due
+    taken: set[str] = set()
+    still_due = app.store.still_due
 
-    def counted(at: datetime) -> list[OutboxRow]:
+    def counted(ids: Sequence[int], at: datetime) -> list[OutboxRow]:
         nonlocal reads
         reads += 1
-        assert reads <= len(USED) + 1, "a recipient's rows were taken twice"
-        return due(at)
+        rows = still_due(ids, at)
+        assert not taken & {r.recipient for r in rows}, "a recipient's rows were taken twice"
+        taken.update(r.recipient for r in rows)
+        return rows
 
-    monkeypatch.setattr(app.store, "due", counted)
+    monkeypatch.setattr(app.store, "still_due", counted)
     report = app.dispatcher().send_due(now)
     assert reads >= reads_at_least
     statuses = [(s, step) for s, step in app.store.db.conn.execute(

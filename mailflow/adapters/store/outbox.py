@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -126,6 +127,21 @@ class OutboxTable(StoreBase):
         rows = self.query(
             "select * from outbox where status = 'pending' and due_at <= ? order by due_at, id",
             [to_db(now)])
+        return [_outbox(r) for r in rows]
+
+    def due_keys(self, now: datetime) -> list[tuple[int, str, str]]:
+        """`due`'s rows as (id, recipient, kind) only, in its order: a large send reads these
+        once, and each slice's rows when it comes to them (`still_due`)."""
+        rows = self.db.execute(
+            "select id, recipient, kind from outbox where status = 'pending' and due_at <= ? "
+            "order by due_at, id", [to_db(now)]).fetchall()
+        return [(row_id, recipient, kind or "step") for row_id, recipient, kind in rows]
+
+    def still_due(self, ids: Sequence[int], now: datetime) -> list[OutboxRow]:
+        """Those of these rows still due by `now`, in due order."""
+        rows = self.query("select * from outbox where id in (select value from json_each(?)) "
+                          "and status = 'pending' and due_at <= ? order by due_at, id",
+                          [json.dumps(list(ids)), to_db(now)])
         return [_outbox(r) for r in rows]
 
     def pending(self) -> list[OutboxRow]:
