@@ -72,6 +72,9 @@ def _create(effect: CreateReferral, store: Store, now: datetime) -> int:
 def queue_notice(store: Store, notice: Notify, now: datetime) -> bool:
     """One notice row, due now; with `once`, none when that person already had this kind."""
     if notice.once and store.notices_to(notice.referral_id, notice.recipient, notice.kind):
+        if notice.answering is not None:  # one still waiting keeps up with the latest reply
+            store.answer_later(notice.referral_id, notice.recipient, notice.kind,
+                               notice.answering)
         return False
     store.add_outbox(notice.referral_id, notice.kind, notice.recipient, now, kind="notice",
                      answers_at=notice.answering,

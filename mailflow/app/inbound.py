@@ -129,9 +129,11 @@ class Handler:
         referrals = self._follow_up_target(referrals, command, sender)
         # one email listed several referrals: a reply word must say which one
         if len(referrals) > 1 and command is not None and command.word != "note":
-            apply_effects(self.store, on_ambiguous_reply(
-                referrals, sender, command.word,
-                written_at(message.date, self.arrived_after, now)), now)
+            # dated by the reply only when it is proven: a forged Date must not silence it
+            written = (written_at(message.date, self.arrived_after, now)
+                       if self._proven(message, correlation, sender) else None)
+            apply_effects(self.store, on_ambiguous_reply(referrals, sender, command.word,
+                                                         written), now)
             return Classification(Kind.REPLY, "reply: ambiguous, no tag",
                                   referrals[0].id)
         proven = self._proven(message, correlation, sender)

@@ -43,13 +43,14 @@ LABELS = {"referral_id": "referral", "at": "when", "actor": "by", "created_at": 
           "seen_at": "seen", "due_at": "due", "sent_at": "sent", "message_id": "Message-ID",
           "asked_at": "asked", "undeliverable": "bounced", "by": "stopped by",
           "added_by": "added by", "payload": "content", "kind": "what", "step": "email",
-          "used_at": "used", "folder": "folder", "place": "place in the folder"}
+          "used_at": "used", "folder": "folder", "place": "place in the folder",
+          "answers_at": "answers a reply of"}
 HIDDEN = frozenset({"id", "uidvalidity", "uid", "nonce", "csrf", "admin", "attempts"})
 
 
 TIMES = frozenset({"at", "created_at", "seen_at", "due_at", "sent_at", "asked_at", "used_at",
                    "until", "closed_at", "contacted_at", "snoozed_until", "plan_from",
-                   "expired_at"})
+                   "expired_at", "answers_at"})
 
 
 _STEP_CODES = re.compile(r"\b(" + "|".join(

@@ -257,3 +257,19 @@ def test_a_confirmation_sent_after_the_undo_window_does_not_offer_undo(world: Wo
     world.run("2026-11-30T10:00:00+00:00")  # Monday: the undo kept on Friday has lapsed
     confirmations = [m for m in world.sent_to("bob@law.example") if "Closed R-1" in m.text]
     assert len(confirmations) == 1 and "undo" not in confirmations[0].text.lower()
+
+
+def test_an_old_help_waiting_answers_a_fresh_reply_in_the_same_cycle(world: World) -> None:
+    world.deliver(intro(1, "Thu, 05 Nov 2026 10:00:00 +0000"))
+    partner_reply(world, 1, "Fri, 06 Nov 2026 10:00:00 +0000", "dnoe")
+    world.deliver(f"""From: Bob Smith <bob@law.example>
+To: {world.reply_address("bob@law.example", 1)}
+Subject: Re: Introduction 1
+Date: Mon, 30 Nov 2026 09:50:00 +0000
+Message-ID: <bob-today@law.example>
+In-Reply-To: <intro1@firm.example>
+
+dnoe
+""".encode())
+    world.run("2026-11-30T10:00:00+00:00")  # a first run reads both
+    assert outbox_of(world, "R-1")["help"]["status"] == "sent"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ USED = {PARTNERS[n * n % len(PARTNERS)] for n in range(1, 26)}  # 4 of them, 2 t
 
 def test_a_slice_takes_whole_recipients_and_at_least_one() -> None:
     due = list(enumerate("abacbdca"))  # (id, recipient) in due order
-    assert slices_of(due, 5) == [[0, 2, 7, 1, 4], [3, 6, 5]]  # a and b; c would make 8
+    assert slices_of(due, 5) == [[0, 2, 7, 1, 4], [3, 6, 5]]  # a and b; c would make 7
     assert slices_of(due, 1) == [[0, 2, 7], [1, 4], [3, 6], [5]]  # more than 1: alone
     assert slices_of(due, 100) == [[0, 2, 7, 1, 4, 3, 6, 5]]
     assert slices_of([], 5) == []
@@ -118,3 +119,31 @@ def test_a_mailer_gone_after_a_slice_stops_the_send_and_keeps_what_went(
     statuses, emails = send(tmp_path / "gone", 4, monkeypatch, failing=True)
     assert 0 < len(emails) < len(USED)  # the first slice's, and no other
     assert {s for s, _ in statuses} == {"sent", "pending"}
+
+
+class FailsAtOnce(FailsAfterFirstBatch):
+    """The directory outbox, unusable from the start."""
+
+    batches = 1
+
+
+def test_a_mailer_gone_before_the_first_slice_fails_the_send(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "FailsAfterFirstBatch", FailsAtOnce)
+    with pytest.raises(SendError):
+        send(tmp_path / "gone", 4, monkeypatch, failing=True)
+
+
+def test_a_send_of_some_kinds_leaves_the_others_due(tmp_path: Path) -> None:
+    config = parse_config({"tracker": "referrals@firm.example", "database": "m.db",
+                           "referrers": ["*@firm.example"], "outbox_dir": "outbox",
+                           "maildir": "mail"}, tmp_path / "mailflow.yaml")
+    app = build_app(config)
+    with app.store.atomic():
+        app.store.add_outbox(None, "signin", "alice@firm.example", NOW, kind="signin",
+                             payload='{"subject": "Sign in", "text": "a link"}',
+                             message_id="s1@firm.example")
+    report = app.dispatcher().send_due(NOW, kinds=frozenset({"step", "notice"}))
+    assert report.sent == [] and [r.kind for r in app.store.due(NOW)] == ["signin"]
+    assert len(app.dispatcher().send_due(NOW).sent) == 1  # the web view's sender sends it
+    app.close()

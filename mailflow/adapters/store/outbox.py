@@ -111,6 +111,14 @@ class OutboxTable(StoreBase):
                "and kind = 'notice' and step = ? and status != 'missed'")
         return int(self.db.execute(sql, [referral_id, recipient, kind]).fetchone()[0])
 
+    def answer_later(self, referral_id: int, recipient: str, kind: str,
+                     written: datetime) -> None:
+        """A once-only notice still pending answers a later reply too: dated by that one."""
+        self.db.execute(
+            "update outbox set answers_at = ? where referral_id = ? and recipient = ? "
+            "and kind = 'notice' and step = ? and status = 'pending' and answers_at < ?",
+            [to_db(written), referral_id, recipient, kind, to_db(written)])
+
     def notice_number(self, row_id: int) -> int:
         """Which notice of its kind to that person about that referral this row is (1, 2…)."""
         sql = ("select count(*) from outbox o join outbox n on n.referral_id = o.referral_id "
@@ -139,8 +147,10 @@ class OutboxTable(StoreBase):
 
     def still_due(self, ids: Sequence[int], now: datetime) -> list[OutboxRow]:
         """Those of these rows still due by `now`, in due order."""
-        rows = self.query("select * from outbox where id in (select value from json_each(?)) "
-                          "and status = 'pending' and due_at <= ? order by due_at, id",
+        # led by the ids, so each is looked up by key: with `id in (...)` the planner walked
+        # every due row through the (status, due_at) index
+        rows = self.query("select o.* from json_each(?) j cross join outbox o on o.id = j.value "
+                          "where o.status = 'pending' and o.due_at <= ? order by o.due_at, o.id",
                           [json.dumps(list(ids)), to_db(now)])
         return [_outbox(r) for r in rows]
 
